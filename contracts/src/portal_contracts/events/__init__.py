@@ -1,0 +1,5 @@
+"""Importing this package registers every event."""
+
+from portal_contracts.events import billing, catalog, notify, orders, returns
+
+__all__ = ["billing", "catalog", "notify", "orders", "returns"]

@@ -1,0 +1,59 @@
+"""Every registered event by (type, version), and the topics they travel on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from portal_contracts.base import Event
+
+_EVENTS: dict[tuple[str, int], type[Event]] = {}
+
+# Topic → partition count. One topic per aggregate type: a key (aggregate id) keeps order.
+TOPICS: dict[str, int] = {
+    "catalog.items": 3,
+    "orders.requests": 3,
+    "orders.accounts": 3,
+    "billing.invoices": 3,
+    "returns.rma": 3,
+    "notify.deliveries": 3,
+}
+SERVICES = ("catalog", "orders", "returns", "billing", "notify")
+
+
+def dead_letter_topic(service: str) -> str:
+    """Where a service's consumer puts what it cannot handle."""
+    return f"{service}.dlq"
+
+
+def register(cls: type[Event]) -> None:
+    ident = (cls.event_type, cls.version)
+    if ident in _EVENTS and _EVENTS[ident] is not cls:
+        raise ValueError(f"event {ident} is defined twice")
+    if cls.topic not in TOPICS:
+        raise ValueError(f"{cls.__name__}: unknown topic {cls.topic!r}")
+    _EVENTS[ident] = cls
+
+
+def lookup(event_type: str, version: int) -> type[Event]:
+    _load()
+    try:
+        return _EVENTS[(event_type, version)]
+    except KeyError:
+        raise LookupError(f"no event {event_type!r} version {version}") from None
+
+
+def all_events() -> list[type[Event]]:
+    _load()
+    return sorted(_EVENTS.values(), key=lambda c: (c.topic, c.event_type, c.version))
+
+
+def all_topics() -> dict[str, int]:
+    """Every topic with its partition count, dead-letter topics included."""
+    topics = dict(TOPICS)
+    topics.update({dead_letter_topic(s): 1 for s in SERVICES})
+    return topics
+
+
+def _load() -> None:
+    import portal_contracts.events  # noqa: F401  (registers every event)

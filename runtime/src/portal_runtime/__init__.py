@@ -1,0 +1,1 @@
+"""Shared runtime of the portal services. No domain logic lives here."""

@@ -1,0 +1,178 @@
+"""Applying events from other services: once each, in their own transaction, with bounded
+retries and a dead-letter topic.
+
+FastStream's default Kafka policy commits the offset first (at-most-once). Subscribers here use
+NACK_ON_ERROR: the offset is committed only after the handler returned, i.e. after its
+transaction committed; an error we could not even dead-letter seeks back and redelivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal_contracts import Envelope, Event
+from portal_contracts.registry import dead_letter_topic
+from portal_runtime.clock import Clock, SystemClock
+from portal_runtime.db import InboxRecord
+from portal_runtime.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Delivery:
+    """One event being applied: its envelope, typed payload, the open transaction, and a way to
+    stage follow-up events caused by it."""
+
+    envelope: Envelope
+    event: Any
+    session: AsyncSession
+    outbox: Outbox
+
+    def publish(self, payload: Event) -> Envelope:
+        return self.outbox.stage(
+            self.session, payload,
+            correlation_id=self.envelope.correlation_id, causation_id=self.envelope.event_id,
+        )
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+
+
+class Unparseable(Exception):
+    """Not an envelope of a known event: retrying cannot help."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        service: str,
+        sessions: async_sessionmaker[AsyncSession],
+        broker: KafkaBroker,
+        outbox: Outbox,
+        max_attempts: int = 4,
+        backoff_seconds: float = 0.2,
+        clock: Clock | None = None,
+        after_commit: Callable[[Envelope], Awaitable[None]] | None = None,
+    ) -> None:
+        self.service = service
+        self.sessions = sessions
+        self.broker = broker
+        self.outbox = outbox
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.clock = clock or SystemClock()
+        self.after_commit = after_commit  # a seam for fault-injection tests
+        self.handlers: dict[tuple[str, int], Handler] = {}
+        self.stats = {"applied": 0, "duplicates": 0, "dead_lettered": 0, "ignored": 0}
+
+    def on(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.handlers[(event_cls.event_type, event_cls.version)] = fn
+            return fn
+
+        return register
+
+    def topics(self) -> list[str]:
+        from portal_contracts.registry import lookup
+
+        return sorted({lookup(t, v).topic for t, v in self.handlers})
+
+    def subscribe(self) -> None:
+        """Attach one FastStream subscriber (this service's consumer group) to every topic that
+        carries an event this service handles."""
+        if not self.handlers:
+            return
+
+        @self.broker.subscriber(
+            *self.topics(),
+            group_id=self.service,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{self.service}:inbox",
+        )
+        async def on_message(message: KafkaMessage) -> None:
+            await self.handle(message.body, message.raw_message)
+
+    async def handle(self, body: bytes, record: Any) -> None:
+        try:
+            envelope, event = self._parse(body)
+        except Unparseable as exc:
+            await self._dead_letter(body, record, exc, attempts=0)
+            return
+        handler = self.handlers.get((envelope.type, envelope.version))
+        if handler is None:
+            self.stats["ignored"] += 1
+            return
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self._apply(envelope, event, handler)
+                return
+            except Exception as exc:  # retried, then dead-lettered below
+                if attempt == self.max_attempts:
+                    await self._dead_letter(body, record, exc, attempts=attempt)
+                    return
+                log.warning("%s: %s %s failed (attempt %d): %s", self.service, envelope.type,
+                            envelope.event_id, attempt, exc)
+                await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+
+    def _parse(self, body: bytes) -> tuple[Envelope, Event]:
+        try:
+            envelope = Envelope.model_validate_json(body)
+        except ValidationError as exc:
+            raise Unparseable(f"not an event envelope: {exc}") from exc
+        if (envelope.type, envelope.version) not in self.handlers:
+            return envelope, None
+        try:
+            return envelope, envelope.payload()
+        except (LookupError, ValidationError) as exc:
+            raise Unparseable(f"{envelope.type} v{envelope.version}: {exc}") from exc
+
+    async def _apply(self, envelope: Envelope, event: Event, handler: Handler) -> None:
+        async with self.sessions() as session, session.begin():
+            first = await session.scalar(
+                insert(InboxRecord)
+                .values(event_id=envelope.event_id, event_type=envelope.type, processed_at=self.clock.now())
+                .on_conflict_do_nothing()
+                .returning(InboxRecord.event_id)
+            )
+            if first is None:
+                self.stats["duplicates"] += 1
+                return
+            await handler(Delivery(envelope, event, session, self.outbox))
+        self.stats["applied"] += 1
+        if self.after_commit is not None:
+            await self.after_commit(envelope)
+
+    async def _dead_letter(self, body: bytes, record: Any, exc: BaseException, *, attempts: int) -> None:
+        self.stats["dead_lettered"] += 1
+        headers = {
+            "x-error": f"{type(exc).__name__}: {exc}"[:2000],
+            "x-error-trace": "".join(traceback.format_exception(exc))[-4000:],
+            "x-original-topic": str(getattr(record, "topic", "")),
+            "x-original-partition": str(getattr(record, "partition", "")),
+            "x-original-offset": str(getattr(record, "offset", "")),
+            "x-consumer-group": self.service,
+            "x-attempts": str(attempts),
+            "x-failed-at": self.clock.now().isoformat(),
+            "x-dead-letter-id": str(uuid.uuid4()),
+        }
+        log.error("%s: dead-lettering %s/%s@%s: %s", self.service, headers["x-original-topic"],
+                  headers["x-original-partition"], headers["x-original-offset"], headers["x-error"])
+        await self.broker.publish(
+            body, topic=dead_letter_topic(self.service), key=getattr(record, "key", None), headers=headers
+        )

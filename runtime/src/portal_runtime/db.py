@@ -1,0 +1,62 @@
+"""Engine and sessions of a service's own database, and the outbox and inbox tables every
+service keeps beside its own."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Index, MetaData, String, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class RuntimeBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class OutboxRecord(RuntimeBase):
+    """An event waiting to be published, written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
+        Index("ix_outbox_published_at", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID, unique=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(200))
+    envelope: Mapped[dict] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class InboxRecord(RuntimeBase):
+    """An event this service has applied; a second delivery finds it and does nothing."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_processed_at", "processed_at"),)
+
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(200))
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def make_engine(url: str, **kw) -> AsyncEngine:
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kw)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,82 @@
+"""Helpers for tests that run a real service (real PostgreSQL and Kafka) in the test process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import uvicorn
+from opentelemetry.trace import TracerProvider
+
+from portal_runtime.auth import Role, issue_token
+from portal_runtime.clock import Clock
+from portal_runtime.migrations import upgrade
+from portal_runtime.service import ServiceDefinition, ServiceRuntime
+from portal_runtime.settings import ServiceSettings
+
+TEST_SECRET = "test-signing-key-not-a-secret-0123456789"
+
+
+def bearer(account: str, role: Role = "customer", secret: str = TEST_SECRET) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(secret, account, role)}"}
+
+
+@contextlib.asynccontextmanager
+async def running_service(
+    definition: ServiceDefinition,
+    *,
+    database_url: str,
+    kafka: str,
+    tracer_provider: TracerProvider | None = None,
+    clock: Clock | None = None,
+    http: bool = True,
+    consume: bool = True,
+    relay: bool = True,
+    **settings: Any,
+) -> AsyncIterator[tuple[ServiceRuntime, httpx.AsyncClient]]:
+    """Migrate the database, start the service (HTTP app, consumers, relay) and yield it with an
+    HTTP client. Fast retry settings unless overridden."""
+    if definition.migrations is not None:
+        await asyncio.to_thread(upgrade, definition.migrations, database_url)
+    options = {"consumer_backoff_seconds": 0.05, "relay_poll_seconds": 0.05, **settings}
+    rt = ServiceRuntime(
+        definition,
+        ServiceSettings(service_name=definition.name, database_url=database_url,
+                        kafka_bootstrap_servers=kafka, jwt_secret=TEST_SECRET, **options),
+        tracer_provider=tracer_provider, clock=clock,
+    )
+    app = rt.app(http=http, consume=consume, relay=relay)
+    # A real HTTP server in this event loop (Litestar's test client runs the app in another
+    # loop, where the service's engine and the test's would not mix).
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()
+                raise RuntimeError(f"{definition.name} did not start")
+            await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield rt, client
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def eventually(check, *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
+    """Poll an async or sync check until it returns a truthy value; fail naming what was awaited."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last: Any = None
+    while True:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value: {last!r})")
+        await asyncio.sleep(interval)

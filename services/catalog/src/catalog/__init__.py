@@ -1,0 +1,1 @@
+"""Catalog: what the business offers, at what price."""

@@ -1,0 +1,28 @@
+"""The one place catalog's real adapters are wired."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar.di import Provide
+
+from portal_runtime.service import ServiceDefinition, ServiceRuntime
+
+from catalog.http.items import ItemController
+from catalog.service.items import CatalogService
+
+
+def _dependencies(rt: ServiceRuntime) -> dict:
+    service = CatalogService(rt.sessions, rt.outbox, rt.clock)
+    return {"catalog": Provide(lambda: service, sync_to_thread=False)}
+
+
+def definition() -> ServiceDefinition:
+    return ServiceDefinition(
+        name="catalog",
+        description="Products, additional services, add-ons and their prices. Admins change them; "
+        "every change is published on `catalog.items`.",
+        migrations=Path(__file__).parent / "migrations",
+        routes=[ItemController],
+        dependencies=_dependencies,
+    )

@@ -1,0 +1,135 @@
+"""Delivery guarantees, proven on the real broker and database: nothing lost, nothing doubled,
+poison goes to the dead-letter topic and the partition moves on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlalchemy import select
+
+import probe_service
+from catalog.bootstrap import definition as catalog_definition
+from portal_contracts import Envelope, Money
+from portal_contracts.events.catalog import CatalogItemPublished
+from portal_runtime.db import OutboxRecord
+from portal_runtime.testing import bearer, eventually, running_service
+
+PROBE = Path(probe_service.__file__)
+ADMIN = bearer("ops", "admin")
+
+
+def item_body(name: str) -> dict:
+    return {"sku": f"SKU-{uuid.uuid4().hex[:8]}", "name": name, "price": "19.90", "currency": "EUR",
+            "billing": "recurring", "billing_period_months": 1}
+
+
+async def probe(new_database, kafka, **kw):
+    group = f"probe_{uuid.uuid4().hex[:8]}"
+    url = await new_database(group)
+    await probe_service.create_tables(url)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(f"{group}.dlq", num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+    return group, url, running_service(probe_service.definition(group), database_url=url, kafka=kafka, **kw)
+
+
+async def read_topic(kafka: str, topic: str, predicate, *, want: int, timeout: float = 30) -> list:
+    """Every record on `topic` (from the start) that matches, once `want` of them arrived."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    found: list = []
+    try:
+        parts = [TopicPartition(topic, p) for p in (await consumer._client.fetch_all_metadata()).partitions_for_topic(topic)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found) < want and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            found += [r for records in batch.values() for r in records if predicate(r)]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_event_committed_in_one_service_is_applied_in_another(new_database, kafka):
+    group, _, probe_ctx = await probe(new_database, kafka)
+    async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (_, http), probe_ctx as (rt, _):
+        created = await http.post("/v1/items", json=item_body("SEO boost"), headers=ADMIN)
+        assert created.status_code == 201, created.text
+        item_id = uuid.UUID(created.json()["id"])
+        assert await eventually(lambda: probe_service.applied(rt, item_id), what="the probe to apply the item") == 1
+
+
+async def test_consumer_dying_before_offset_commit_rereads_and_changes_nothing(new_database, kafka):
+    group, url, probe_ctx = await probe(new_database, kafka)
+    async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (_, http):
+        item_id = uuid.UUID((await http.post("/v1/items", json=item_body("Backup"), headers=ADMIN)).json()["id"])
+        # A consumer process applies the event, commits its transaction, and dies before the offset commit.
+        proc = await asyncio.create_subprocess_exec(sys.executable, str(PROBE), "consume", url, kafka, group)
+        assert await asyncio.wait_for(proc.wait(), 90) == 17, "the probe consumer should have died on cue"
+        async with probe_ctx as (rt, _):
+            assert await eventually(lambda: rt.consumer.stats["duplicates"] >= 1, what="the event to be re-read")
+            assert await probe_service.applied(rt, item_id) == 1
+
+
+async def test_relay_dying_before_marking_publishes_again_and_consumer_ignores_duplicate(new_database, kafka):
+    catalog_url = await new_database("catalog")
+    async with running_service(catalog_definition(), database_url=catalog_url, kafka=kafka, relay=False) as (cat, http):
+        item_id = uuid.UUID((await http.post("/v1/items", json=item_body("Mail"), headers=ADMIN)).json()["id"])
+        proc = await asyncio.create_subprocess_exec(sys.executable, str(PROBE), "relay-catalog", catalog_url, kafka, "catalog")
+        assert await asyncio.wait_for(proc.wait(), 90) == 17, "the relay should have died on cue"
+        async with cat.sessions() as s:
+            row = await s.scalar(select(OutboxRecord))
+        assert row.published_at is None, "the row must still be pending after the crash"
+        await cat.relay.relay_once()  # a healthy relay publishes it again
+    copies = await read_topic(kafka, "catalog.items", lambda r: json.loads(r.value)["event_id"] == str(row.event_id), want=2)
+    assert len(copies) == 2, "the event should be on the topic twice"
+    group, _, probe_ctx = await probe(new_database, kafka)
+    async with probe_ctx as (rt, _):
+        await eventually(lambda: rt.consumer.stats["duplicates"] >= 1, what="the duplicate to be seen")
+        assert await probe_service.applied(rt, item_id) == 1
+
+
+def envelope(name: str, item_id: uuid.UUID) -> bytes:
+    payload = CatalogItemPublished(item_id=item_id, sku="X", name=name, price=Money(amount=Decimal(1), currency="EUR"),
+                                   billing="one_time", revision=1, published_at=datetime.now(UTC))
+    return Envelope.wrap(payload, producer="test", occurred_at=datetime.now(UTC)).model_dump_json().encode()
+
+
+async def test_poison_and_garbage_go_to_dead_letter_and_partition_moves_on(new_database, kafka):
+    key = uuid.uuid4()  # one key: one partition, so "moves on" is about the same partition
+    poison, good = uuid.uuid4(), uuid.uuid4()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait("catalog.items", envelope("poison pill", poison), key=str(key).encode())
+        await producer.send_and_wait("catalog.items", b"{not json", key=str(key).encode())
+        await producer.send_and_wait("catalog.items", envelope("good one", good), key=str(key).encode())
+    finally:
+        await producer.stop()
+    group, _, probe_ctx = await probe(new_database, kafka, consumer_max_attempts=3)
+    async with probe_ctx as (rt, _):
+        assert await eventually(lambda: probe_service.applied(rt, good), what="the message after the poison") == 1
+        assert await probe_service.applied(rt, poison) == 0
+    dead = await read_topic(kafka, f"{group}.dlq", lambda r: True, want=2)
+    assert len(dead) == 2, f"expected the poison and the garbage on {group}.dlq"
+    headers = [dict((k, v.decode()) for k, v in r.headers) for r in dead]
+    by_attempts = {h["x-attempts"]: h for h in headers}
+    assert "cannot apply poison pill" in by_attempts["3"]["x-error"]
+    assert by_attempts["0"]["x-error"].startswith("Unparseable")
+    assert {h["x-original-topic"] for h in headers} == {"catalog.items"}
+    assert all(h["x-original-offset"].isdigit() for h in headers)
+    assert dead[[h["x-attempts"] for h in headers].index("0")].value == b"{not json"
