@@ -1,7 +1,7 @@
 """A minimal service for delivery tests: it applies CatalogItemPublished to its own table and
 counts how often each event's effect was applied. Also runnable as a process that dies on cue:
 
-    python tests/probe_service.py consume|relay-catalog DATABASE_URL KAFKA GROUP
+    python tests/probe_service.py consume|relay-catalog DATABASE_URL KAFKA GROUP [DIE_ON_KEY]
 """
 
 from __future__ import annotations
@@ -57,6 +57,22 @@ async def create_tables(database_url: str) -> None:
     await engine.dispose()
 
 
+async def prepare(new_database, kafka: str) -> tuple[str, str]:
+    """A fresh group name, its database with tables, and its dead-letter topic."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    group = f"probe_{uuid.uuid4().hex[:8]}"
+    url = await new_database(group)
+    await create_tables(url)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(f"{group}.dlq", num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+    return group, url
+
+
 async def applied(rt: ServiceRuntime, item_id: uuid.UUID) -> int:
     async with rt.sessions() as session:
         return await session.scalar(select(SeenItem.applied).where(SeenItem.item_id == item_id)) or 0
@@ -67,11 +83,12 @@ def _die(*_args) -> None:
     os._exit(17)
 
 
-async def _main(mode: str, database_url: str, kafka: str, group: str) -> None:
+async def _main(mode: str, database_url: str, kafka: str, group: str, die_on: str = "") -> None:
     from portal_runtime.settings import ServiceSettings
 
-    async def die(*_):
-        _die()
+    async def die(envelope=None):
+        if not die_on or (envelope is not None and envelope.key == die_on):
+            _die()
 
     if mode == "consume":
         settings = ServiceSettings(service_name=group, database_url=database_url,
@@ -92,4 +109,4 @@ async def _main(mode: str, database_url: str, kafka: str, group: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(*sys.argv[1:5]))
+    asyncio.run(_main(*sys.argv[1:6]))

@@ -4,7 +4,6 @@ poison goes to the dead-letter topic and the partition moves on."""
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import sys
 import uuid
@@ -13,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import select
 
 import probe_service
@@ -33,15 +31,7 @@ def item_body(name: str) -> dict:
 
 
 async def probe(new_database, kafka, **kw):
-    group = f"probe_{uuid.uuid4().hex[:8]}"
-    url = await new_database(group)
-    await probe_service.create_tables(url)
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(f"{group}.dlq", num_partitions=1, replication_factor=1)])
-    finally:
-        await admin.close()
+    group, url = await probe_service.prepare(new_database, kafka)
     return group, url, running_service(probe_service.definition(group), database_url=url, kafka=kafka, **kw)
 
 
@@ -78,10 +68,11 @@ async def test_consumer_dying_before_offset_commit_rereads_and_changes_nothing(n
     async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (_, http):
         item_id = uuid.UUID((await http.post("/v1/items", json=item_body("Backup"), headers=ADMIN)).json()["id"])
         # A consumer process applies the event, commits its transaction, and dies before the offset commit.
-        proc = await asyncio.create_subprocess_exec(sys.executable, str(PROBE), "consume", url, kafka, group)
+        proc = await asyncio.create_subprocess_exec(sys.executable, str(PROBE), "consume", url, kafka, group, str(item_id))
         assert await asyncio.wait_for(proc.wait(), 90) == 17, "the probe consumer should have died on cue"
         async with probe_ctx as (rt, _):
-            assert await eventually(lambda: rt.consumer.stats["duplicates"] >= 1, what="the event to be re-read")
+            assert await probe_service.applied(rt, item_id) == 1, "the dead consumer's transaction committed"
+            await eventually(lambda: rt.consumer.stats["duplicates"] >= 1, what="the event to be re-read")
             assert await probe_service.applied(rt, item_id) == 1
 
 
@@ -95,10 +86,11 @@ async def test_relay_dying_before_marking_publishes_again_and_consumer_ignores_d
             row = await s.scalar(select(OutboxRecord))
         assert row.published_at is None, "the row must still be pending after the crash"
         await cat.relay.relay_once()  # a healthy relay publishes it again
-    copies = await read_topic(kafka, "catalog.items", lambda r: json.loads(r.value)["event_id"] == str(row.event_id), want=2)
+    copies = await read_topic(kafka, "catalog.items", lambda r: dict(r.headers).get("event-id") == str(row.event_id).encode(), want=2)
     assert len(copies) == 2, "the event should be on the topic twice"
     group, _, probe_ctx = await probe(new_database, kafka)
     async with probe_ctx as (rt, _):
+        await eventually(lambda: probe_service.applied(rt, item_id), what="the item to be applied")
         await eventually(lambda: rt.consumer.stats["duplicates"] >= 1, what="the duplicate to be seen")
         assert await probe_service.applied(rt, item_id) == 1
 
@@ -124,7 +116,7 @@ async def test_poison_and_garbage_go_to_dead_letter_and_partition_moves_on(new_d
     async with probe_ctx as (rt, _):
         assert await eventually(lambda: probe_service.applied(rt, good), what="the message after the poison") == 1
         assert await probe_service.applied(rt, poison) == 0
-    dead = await read_topic(kafka, f"{group}.dlq", lambda r: True, want=2)
+    dead = await read_topic(kafka, f"{group}.dlq", lambda r: r.key == str(key).encode(), want=2)
     assert len(dead) == 2, f"expected the poison and the garbage on {group}.dlq"
     headers = [dict((k, v.decode()) for k, v in r.headers) for r in dead]
     by_attempts = {h["x-attempts"]: h for h in headers}

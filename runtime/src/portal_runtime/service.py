@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +38,9 @@ class ServiceDefinition:
     routes: Sequence[Any] = ()
     register_consumers: Callable[[EventConsumer, ServiceRuntime], None] | None = None
     dependencies: Callable[[ServiceRuntime], dict[str, Any]] = field(default=lambda rt: {})
+    # Long-running loops of the worker role (e.g. notify's SMTP sender): each is called with the
+    # runtime and awaited as a task from start to stop.
+    background: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = ()
 
 
 class ServiceRuntime:
@@ -88,6 +91,9 @@ class ServiceRuntime:
         if consume:
             self.consumer.subscribe()
         await self.broker.start()
+        if consume:
+            for loop in self.definition.background:
+                self._tasks.append(asyncio.create_task(loop(self), name=f"{self.definition.name}-{loop.__name__}"))
         if relay:
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.definition.name}-relay"))
 

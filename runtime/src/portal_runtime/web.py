@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.app import AppConfig
+from litestar.exceptions import ClientException, SerializationException
 from litestar.contrib.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -36,6 +37,17 @@ def domain_error_handler(_: Request, exc: DomainError) -> Response:
         body["field"] = exc.field
     body.update({k: v for k, v in exc.extra.items() if v is not None})
     return Response(body, status_code=exc.status_code)
+
+
+def client_error_handler(_: Request, exc: ClientException) -> Response:
+    """Litestar's 400s, with a body that could not be decoded said in so many words."""
+    detail = exc.detail
+    if isinstance(exc.__cause__, SerializationException):
+        detail = f"malformed JSON body: {detail}"
+    body: dict[str, Any] = {"status_code": exc.status_code, "detail": detail}
+    if exc.extra:
+        body["extra"] = exc.extra
+    return Response(body, status_code=exc.status_code, headers=exc.headers)
 
 
 def health_routes(checks: dict[str, ReadinessCheck]) -> list:
@@ -94,7 +106,7 @@ def create_app(
     config = AppConfig(
         route_handlers=[*route_handlers, *health_routes(readiness), *asyncapi_routes()],
         dependencies=dependencies or {},
-        exception_handlers={DomainError: domain_error_handler},
+        exception_handlers={DomainError: domain_error_handler, ClientException: client_error_handler},
         openapi_config=OpenAPIConfig(
             title=f"{service} API", version="1.0.0", description=description,
             render_plugins=[SwaggerRenderPlugin()],
