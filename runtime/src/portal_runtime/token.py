@@ -30,7 +30,7 @@ def main(
 def _local_secret() -> str:
     from pathlib import Path
 
-    path = Path(os.environ.get("PORTAL_DATA_DIR", ".portal")) / "jwt-secret"
+    path = Path(os.environ.get("PORTAL_DATA_DIR", ".portal")) / "jwt_secret"
     if not path.exists():
         raise typer.BadParameter(f"no JWT_SECRET in the environment and no {path}; start `portal up` first")
     return path.read_text().strip()

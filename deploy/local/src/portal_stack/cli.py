@@ -1,0 +1,116 @@
+"""`portal` command line: `portal up` (everything) and `portal infra` (servers only)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from portal_stack import SERVICES
+from portal_stack.config import StackConfig
+from portal_stack.errors import InfraError
+from portal_stack.services import default_specs
+from portal_stack.stack import Stack
+
+app = typer.Typer(help="Run the portal locally with real Kafka, PostgreSQL and a mail sink.",
+                  no_args_is_help=True)
+console = Console()
+
+DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (default: $PORTAL_DATA_DIR "
+                                                 "or <repo>/.portal).")]
+
+
+def _print_summary(stack: Stack) -> None:
+    services, infra = stack.summary()
+    if services:
+        table = Table(title="Portal services")
+        for column in ("Service", "API", "OpenAPI", "AsyncAPI"):
+            table.add_column(column)
+        for row in services:
+            table.add_row(*row)
+        console.print(table)
+    table = Table(title="Infrastructure")
+    table.add_column("What")
+    table.add_column("Where")
+    for row in infra:
+        table.add_row(*row)
+    console.print(table)
+    console.print("[bold]Ready.[/] Press Ctrl-C to stop.")
+
+
+async def _run(stack: Stack) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    starting = asyncio.create_task(stack.start())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if starting in done:
+            starting.result()
+            _print_summary(stack)
+            await stopping
+        else:
+            console.print("Interrupted during start-up.")
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await starting
+    finally:
+        stopping.cancel()
+        console.print("Stopping ...")
+        await stack.stop()
+        console.print("Stopped.")
+
+
+def _main(stack: Stack) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(_run(stack))
+    except InfraError as exc:
+        console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _config(data_dir: Optional[Path]) -> StackConfig:
+    try:
+        return StackConfig.from_env(data_dir=data_dir.resolve() if data_dir else None)
+    except InfraError as exc:
+        console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def up(
+    data_dir: DataDir = None,
+    service: Annotated[Optional[list[str]], typer.Option(
+        "--service", "-s", help=f"Only these services (default all: {', '.join(SERVICES)}).")] = None,
+) -> None:
+    """Start Kafka, PostgreSQL, the mail sink and all services; Ctrl-C stops everything."""
+    unknown = sorted(set(service or []) - set(SERVICES))
+    if unknown:
+        console.print(f"[bold red]error:[/] unknown service(s) {', '.join(unknown)}")
+        raise typer.Exit(2)
+    config = _config(data_dir)
+    console.print(f"Data in {config.data_dir}; service logs in {config.data_dir / 'logs'}")
+    _main(Stack(config, specs=default_specs(service or SERVICES)))
+
+
+@app.command()
+def infra(data_dir: DataDir = None) -> None:
+    """Start only Kafka, PostgreSQL and the mail sink (+ topics and databases) and wait."""
+    config = _config(data_dir)
+    console.print(f"Data in {config.data_dir}")
+    _main(Stack(config, run_services=False))
+
+
+if __name__ == "__main__":
+    app()

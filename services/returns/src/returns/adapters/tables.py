@@ -1,0 +1,65 @@
+"""Returns' tables: the invoices goods may be returned against, RMAs, their lines and history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from portal_runtime.db import NAMING
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ReturnableInvoiceRow(Base):
+    """Billing's issued invoices, kept locally from InvoiceIssued (lines: description, quantity)."""
+
+    __tablename__ = "returnable_invoices"
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    number: Mapped[str] = mapped_column(String(100), unique=True)
+    account_id: Mapped[str] = mapped_column(String(200), index=True)
+    lines: Mapped[list] = mapped_column(JSONB)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RmaRow(Base):
+    __tablename__ = "rmas"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200), index=True)
+    invoice_number: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RmaLineRow(Base):
+    __tablename__ = "rma_lines"
+
+    rma_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("rmas.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class RmaHistoryRow(Base):
+    """Every status change of an RMA: from, to, who, when, why."""
+
+    __tablename__ = "rma_history"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    rma_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("rmas.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

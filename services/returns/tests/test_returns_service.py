@@ -1,0 +1,168 @@
+"""The use cases on a real PostgreSQL (no broker): quantities across returns, history, outbox."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from portal_contracts import Envelope
+from portal_runtime.clock import FrozenClock
+from portal_runtime.db import OutboxRecord, make_engine, make_sessionmaker
+from portal_runtime.errors import Conflict, InvalidInput, NotFound
+from portal_runtime.migrations import upgrade
+from portal_runtime.outbox import Outbox
+
+from returns.adapters.tables import RmaHistoryRow
+from returns.bootstrap import definition
+from returns.domain.invoices import InvoicedLine, ReturnableInvoice
+from returns.domain.rma import ReturnLine
+from returns.service.invoices import record_invoice
+from returns.service.returns import RequestReturn, ReturnsService
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def svc(new_database):
+    url = await new_database("returns_svc")
+    await asyncio.to_thread(upgrade, definition().migrations, url)
+    engine = make_engine(url)
+    clock = FrozenClock(NOW)
+    yield ReturnsService(make_sessionmaker(engine), Outbox("returns", clock), clock)
+    await engine.dispose()
+
+
+async def invoice(svc, number="INV-1", account="ACME", lines=(("Router X1", 5), ("Cable", 3))):
+    inv = ReturnableInvoice(invoice_id=uuid.uuid4(), number=number, account_id=account, issued_at=NOW,
+                            lines=tuple(InvoicedLine(d, q) for d, q in lines))
+    async with svc.sessions() as s, s.begin():
+        await record_invoice(s, inv, NOW)
+    return inv
+
+
+def ask(number="INV-1", *lines):
+    return RequestReturn(invoice_number=number,
+                         lines=[ReturnLine(sku, qty, "broken") for sku, qty in lines] or [ReturnLine("Router X1", 1, "x")])
+
+
+async def outbox(svc) -> list[Envelope]:
+    async with svc.sessions() as s:
+        rows = await s.scalars(select(OutboxRecord).order_by(OutboxRecord.id))
+        return [Envelope.model_validate(r.envelope) for r in rows]
+
+
+async def history_count(svc) -> int:
+    async with svc.sessions() as s:
+        return await s.scalar(select(func.count()).select_from(RmaHistoryRow))
+
+
+async def test_request_stores_the_rma_and_stages_return_requested(svc):
+    await invoice(svc)
+    rma = await svc.request_return("ACME", ask("INV-1", ("Router X1", 2), ("Cable", 3)),
+                                   correlation_id=(cid := uuid.uuid4()))
+    stored, history = await svc.get_return(rma.id, account_id="ACME")
+    assert stored.status == "requested" and [(l.sku, l.quantity) for l in stored.lines] == [("Router X1", 2), ("Cable", 3)]
+    assert [(t.from_status, t.to_status, t.by) for t in history] == [(None, "requested", "ACME")]
+    [env] = await outbox(svc)
+    assert (env.type, env.key, env.correlation_id) == ("ReturnRequested", str(rma.id), cid)
+    event = env.payload()
+    assert event.invoice_number == "INV-1" and event.account_id == "ACME" and event.requested_at == NOW
+    assert [(l.sku, l.quantity, l.reason) for l in event.lines] == [("Router X1", 2, "broken"), ("Cable", 3, "broken")]
+
+
+async def test_open_and_approved_and_received_returns_claim_but_rejected_ones_free_the_quantity(svc):
+    await invoice(svc)
+    first = await svc.request_return("ACME", ask("INV-1", ("Router X1", 2)))
+    second = await svc.request_return("ACME", ask("INV-1", ("Router X1", 2)))
+    await svc.approve(first.id, by="ops")
+    await svc.receive(first.id, by="ops")
+    await svc.approve(second.id, by="ops")
+    with pytest.raises(InvalidInput) as err:
+        await svc.request_return("ACME", ask("INV-1", ("Router X1", 2)))
+    assert err.value.field == "lines[0].quantity" and err.value.extra["available"] == 1
+    third = await svc.request_return("ACME", ask("INV-1", ("Router X1", 1)))
+    await svc.reject(third.id, "wrong item", by="ops")
+    assert (await svc.request_return("ACME", ask("INV-1", ("Router X1", 1)))).status == "requested"
+
+
+async def test_refused_request_stores_and_publishes_nothing(svc):
+    await invoice(svc)
+    with pytest.raises(InvalidInput):
+        await svc.request_return("ACME", ask("INV-1", ("Router X1", 1), ("Cable", 4)))
+    assert await outbox(svc) == [] and await history_count(svc) == 0
+    assert (await svc.list_returns(account_id=None, status=None, limit=10, offset=0))[1] == 0
+
+
+async def test_another_accounts_invoice_reads_like_an_unknown_one(svc):
+    await invoice(svc, account="OTHER")
+    for number in ("INV-1", "INV-404"):
+        with pytest.raises(InvalidInput) as err:
+            await svc.request_return("ACME", ask(number))
+        assert err.value.field == "invoice_number"
+
+
+async def test_concurrent_requests_cannot_both_take_the_last_items(svc):
+    await invoice(svc, lines=(("Router X1", 3),))
+    results = await asyncio.gather(*(svc.request_return("ACME", ask("INV-1", ("Router X1", 2))) for _ in range(4)),
+                                   return_exceptions=True)
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, InvalidInput) for r in results if isinstance(r, Exception))
+
+
+async def test_transitions_are_recorded_in_history_and_publish_nothing_else(svc):
+    await invoice(svc)
+    rma = await svc.request_return("ACME", ask())
+    svc.clock.advance(hours=2)
+    await svc.approve(rma.id, by="ops")
+    await svc.receive(rma.id, by="clerk")
+    stored, history = await svc.get_return(rma.id, account_id=None)
+    assert stored.status == "received" and stored.updated_at == svc.clock.now()
+    assert [(t.from_status, t.to_status, t.by) for t in history] == [
+        (None, "requested", "ACME"), ("requested", "approved", "ops"), ("approved", "received", "clerk")]
+    assert [e.type for e in await outbox(svc)] == ["ReturnRequested"]
+
+
+async def test_forbidden_transition_changes_nothing(svc):
+    await invoice(svc)
+    rma = await svc.request_return("ACME", ask())
+    await svc.reject(rma.id, "too late", by="ops")
+    count = await history_count(svc)
+    with pytest.raises(Conflict) as err:
+        await svc.approve(rma.id, by="ops")
+    assert err.value.extra["current_status"] == "rejected"
+    stored, _ = await svc.get_return(rma.id, account_id=None)
+    assert stored.status == "rejected" and stored.reject_reason == "too late" and await history_count(svc) == count
+
+
+async def test_unknown_and_other_accounts_returns_are_not_found(svc):
+    await invoice(svc)
+    rma = await svc.request_return("ACME", ask())
+    with pytest.raises(NotFound):
+        await svc.get_return(rma.id, account_id="OTHER")
+    with pytest.raises(NotFound):
+        await svc.approve(uuid.uuid4(), by="ops")
+
+
+async def test_list_filters_by_account_and_status(svc):
+    await invoice(svc)
+    await invoice(svc, number="INV-2", account="BETA")
+    a1 = await svc.request_return("ACME", ask())
+    await svc.request_return("ACME", ask())
+    await svc.request_return("BETA", ask("INV-2"))
+    await svc.approve(a1.id, by="ops")
+    assert (await svc.list_returns(account_id=None, status=None, limit=10, offset=0))[1] == 3
+    items, total = await svc.list_returns(account_id="ACME", status=None, limit=1, offset=0)
+    assert total == 2 and len(items) == 1 and items[0].account_id == "ACME"
+    items, total = await svc.list_returns(account_id="ACME", status="approved", limit=10, offset=0)
+    assert total == 1 and items[0].id == a1.id
+    assert (await svc.list_returns(account_id="BETA", status="approved", limit=10, offset=0))[1] == 0
+
+
+async def test_a_reissued_invoice_replaces_the_earlier_copy(svc):
+    inv = await invoice(svc, lines=(("Router X1", 1),))
+    async with svc.sessions() as s, s.begin():
+        await record_invoice(s, ReturnableInvoice(inv.invoice_id, "INV-1", "ACME", (InvoicedLine("Router X1", 4),),
+                                                  NOW), NOW)
+    assert (await svc.request_return("ACME", ask("INV-1", ("Router X1", 4)))).lines[0].quantity == 4
