@@ -1,0 +1,21 @@
+# Sourced by ./portal and ./run-tests: installs what the project needs on this machine where
+# missing: Java 17 and Maven (Debian packages; Kafka runs on Java, Maven fetches its jars), uv
+# (PyPI), then the locked Python workspace.
+need_apt=()
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing ${need_apt[*]}" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >&2
+  else
+    echo "missing: ${need_apt[*]} — install them (e.g. sudo apt-get install ${need_apt[*]})" >&2
+    exit 1
+  fi
+fi
+if ! command -v uv >/dev/null 2>&1; then
+  echo "installing uv from PyPI" >&2
+  python3 -m pip install -q --user uv >&2 || python3 -m pip install -q uv >&2
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+uv sync --frozen -q
