@@ -1,0 +1,1 @@
+"""Orders: account profiles, the local catalog copy, service requests and subscriptions."""

@@ -1,0 +1,44 @@
+"""The local copy of a catalog item: what a request may contain and at what price.
+
+Catalog's events may arrive late or twice; the copy keeps the highest revision only."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+OFFERED = "offered"
+RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class Offer:
+    item_id: uuid.UUID
+    revision: int
+    status: str = OFFERED
+    sku: str | None = None
+    name: str | None = None
+    description: str = ""
+    price: Decimal | None = None
+    currency: str | None = None
+    billing: str | None = None
+    billing_period_months: int | None = None
+
+    @property
+    def is_offered(self) -> bool:
+        return self.status == OFFERED
+
+
+def supersedes(incoming: Offer, current: Offer | None) -> bool:
+    """Whether `incoming` replaces `current`: only a strictly higher revision does (an older
+    or repeated revision arriving late changes nothing). A retirement keeps what was known."""
+    return current is None or incoming.revision > current.revision
+
+
+def merge(incoming: Offer, current: Offer | None) -> Offer:
+    """The copy after applying `incoming` (call only when it supersedes). A retirement carries
+    no name or price: keep the last known ones so old requests still read well."""
+    if incoming.is_offered or current is None:
+        return incoming
+    return Offer(**{**vars(current), "revision": incoming.revision, "status": RETIRED})

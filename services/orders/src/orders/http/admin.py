@@ -1,0 +1,57 @@
+"""HTTP: the admins' review of service requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+
+from portal_runtime.auth import Principal, admin_only
+from portal_runtime.web import correlation_id
+
+from orders.http.models import QuestionIn, ReasonIn, RequestHeaderOut, RequestOut, RequestPage
+from orders.service.requests import RequestFilter, RequestService
+
+Req = Request[Principal, object, object]
+Status = Literal["draft", "submitted", "discarded", "information_requested", "approved", "rejected", "active"]
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    """A time without a zone is taken as UTC."""
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+class AdminRequestController(Controller):
+    path = "/v1/admin/requests"
+    tags = ["admin"]
+    guards = [admin_only]
+
+    @get("/", summary="Requests of every account, filtered and paginated (admin)")
+    async def list_all(
+        self, requests: RequestService, status: Status | None = None, account_id: str | None = None,
+        submitted_from: datetime | None = None, submitted_to: datetime | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50, offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> RequestPage:
+        f = RequestFilter(status=status, account_id=account_id, submitted_from=_aware(submitted_from),
+                          submitted_to=_aware(submitted_to))
+        items, total = await requests.list_all(f, limit=limit, offset=offset)
+        return RequestPage(items=[RequestHeaderOut.of(h) for h in items], total=total, limit=limit, offset=offset)
+
+    @post("/{request_id:uuid}/approve", status_code=200, summary="Approve a submitted request (admin)")
+    async def approve(self, request_id: uuid.UUID, request: Req, requests: RequestService) -> RequestOut:
+        return RequestOut.of(await requests.approve(request.user, request_id, correlation_id=correlation_id(request)))
+
+    @post("/{request_id:uuid}/reject", status_code=200, summary="Reject a submitted request (admin)")
+    async def reject(self, request_id: uuid.UUID, data: ReasonIn, request: Req,
+                     requests: RequestService) -> RequestOut:
+        view = await requests.reject(request.user, request_id, data.reason, correlation_id=correlation_id(request))
+        return RequestOut.of(view)
+
+    @post("/{request_id:uuid}/ask", status_code=200, summary="Ask the customer for information (admin)")
+    async def ask(self, request_id: uuid.UUID, data: QuestionIn, request: Req,
+                  requests: RequestService) -> RequestOut:
+        view = await requests.ask(request.user, request_id, data.question, correlation_id=correlation_id(request))
+        return RequestOut.of(view)

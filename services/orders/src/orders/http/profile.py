@@ -1,0 +1,27 @@
+"""HTTP: the caller's own account profile."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, put
+
+from portal_runtime.auth import Principal
+from portal_runtime.web import correlation_id
+
+from orders.http.models import ProfileIn, ProfileOut
+from orders.service.profiles import ProfileService
+
+
+class ProfileController(Controller):
+    path = "/v1/account/profile"
+    tags = ["account"]
+
+    @put("/", summary="Set the contact email and language of the caller's account")
+    async def put_profile(self, data: ProfileIn, request: Request[Principal, object, object],
+                          profiles: ProfileService) -> ProfileOut:
+        profile = await profiles.put(request.user.account_id, data.email, data.language,
+                                     correlation_id=correlation_id(request))
+        return ProfileOut.of(profile)
+
+    @get("/", summary="Read the caller's account profile")
+    async def get_profile(self, request: Request[Principal, object, object], profiles: ProfileService) -> ProfileOut:
+        return ProfileOut.of(await profiles.get(request.user.account_id))

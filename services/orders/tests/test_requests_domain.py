@@ -1,0 +1,186 @@
+import uuid
+from decimal import Decimal
+
+import pytest
+from orders_testkit import NOW, offer
+
+from portal_runtime.errors import Conflict, InvalidInput, NotFound
+
+from orders.domain.requests import (ACTIVE, APPROVED, DISCARDED, DRAFT, INFORMATION_REQUESTED, REJECTED, STATUSES,
+                                    SUBMITTED, TRANSITIONS, ServiceRequest)
+
+A = offer("49.90", name="SEO")
+B = offer("12.00", billing="one_time", name="Setup")
+OFFERS = {A.item_id: A, B.item_id: B}
+
+
+def draft(*lines) -> ServiceRequest:
+    r = ServiceRequest.create("acme", by="acme", now=NOW)
+    for o, qty in lines or ((A, 2),):
+        r.set_line(o.item_id, qty, OFFERS)
+    return r
+
+
+def in_status(status: str) -> ServiceRequest:
+    r = draft()
+    path = {
+        DRAFT: [], DISCARDED: ["discard"], SUBMITTED: ["submit"], INFORMATION_REQUESTED: ["submit", "ask"],
+        APPROVED: ["submit", "approve"], REJECTED: ["submit", "reject"], ACTIVE: ["submit", "approve", "activate"],
+    }[status]
+    for step in path:
+        ACTIONS[step](r)
+    assert r.status == status
+    r.changes.clear()
+    r.new_history.clear()
+    return r
+
+
+ACTIONS = {
+    "submit": lambda r: r.submit(OFFERS, by="acme", now=NOW),
+    "discard": lambda r: r.discard(by="acme", now=NOW),
+    "ask": lambda r: r.ask("Which domain?", by="ops", now=NOW),
+    "answer": lambda r: r.answer("example.com", by="acme", now=NOW),
+    "approve": lambda r: r.approve(by="ops", now=NOW),
+    "reject": lambda r: r.reject("Not in your region", by="ops", now=NOW),
+    "activate": lambda r: r.activate(by="billing", now=NOW),
+}
+TARGET = {"submit": SUBMITTED, "discard": DISCARDED, "ask": INFORMATION_REQUESTED, "answer": SUBMITTED,
+          "approve": APPROVED, "reject": REJECTED, "activate": ACTIVE}
+ALLOWED = {(DRAFT, "submit"), (DRAFT, "discard"), (SUBMITTED, "ask"), (SUBMITTED, "approve"),
+           (SUBMITTED, "reject"), (INFORMATION_REQUESTED, "answer"), (APPROVED, "activate")}
+
+
+def test_the_transition_table_is_the_documented_one():
+    assert TRANSITIONS == {
+        DRAFT: {SUBMITTED, DISCARDED},
+        SUBMITTED: {APPROVED, REJECTED, INFORMATION_REQUESTED},
+        INFORMATION_REQUESTED: {SUBMITTED},
+        APPROVED: {ACTIVE},
+    }
+
+
+@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_every_action_in_every_status(status, action):
+    r = in_status(status)
+    if (status, action) in ALLOWED:
+        ACTIONS[action](r)
+        assert r.status == TARGET[action]
+        [step] = r.changes
+        assert (step.from_status, step.to_status) == (status, TARGET[action])
+        assert r.new_history == [step]
+    elif (status, action) == (ACTIVE, "activate"):
+        assert ACTIONS[action](r) is False  # a payment seen again: nothing to do
+        assert r.status == ACTIVE and r.changes == [] and r.new_history == []
+    else:
+        before = (r.status, r.updated_at, list(r.lines))
+        with pytest.raises(Conflict) as err:
+            ACTIONS[action](r)
+        assert err.value.extra["current_status"] == status
+        assert (r.status, r.updated_at, list(r.lines)) == before
+        assert r.changes == [] and r.new_history == []
+
+
+def test_create_starts_a_draft_with_its_history():
+    r = ServiceRequest.create("acme", by="acme", now=NOW)
+    assert r.status == DRAFT and r.lines == []
+    [step] = r.new_history
+    assert (step.from_status, step.to_status, step.by) == (None, DRAFT, "acme")
+    assert r.changes == []  # nothing to publish for a draft
+
+
+@pytest.mark.parametrize("status", [s for s in STATUSES if s != DRAFT])
+def test_only_a_draft_is_edited(status):
+    r = in_status(status)
+    with pytest.raises(Conflict) as err:
+        r.set_line(B.item_id, 1, OFFERS)
+    assert err.value.extra["current_status"] == status
+    with pytest.raises(Conflict):
+        r.remove_line(A.item_id)
+    assert [(line.item_id, line.quantity) for line in r.lines] == [(A.item_id, 2)]
+
+
+def test_lines_are_added_changed_and_removed():
+    r = draft((A, 1), (B, 3))
+    r.set_line(A.item_id, 5, OFFERS)
+    assert [(line.item_id, line.quantity) for line in r.lines] == [(A.item_id, 5), (B.item_id, 3)]
+    r.remove_line(A.item_id)
+    assert [line.item_id for line in r.lines] == [B.item_id]
+    with pytest.raises(NotFound) as err:
+        r.remove_line(A.item_id)
+    assert err.value.field == "item_id"
+
+
+@pytest.mark.parametrize("qty", [0, -1, 1001])
+def test_quantity_is_bounded(qty):
+    with pytest.raises(InvalidInput) as err:
+        draft().set_line(B.item_id, qty, OFFERS)
+    assert err.value.field == "quantity"
+
+
+def test_an_item_not_offered_cannot_be_added_and_is_named():
+    gone = offer(status="retired")
+    unknown = uuid.uuid4()
+    r = draft()
+    for item_id in (gone.item_id, unknown):
+        with pytest.raises(InvalidInput) as err:
+            r.set_line(item_id, 1, {**OFFERS, gone.item_id: gone})
+        assert err.value.field == "item_id" and err.value.extra["item_id"] == str(item_id)
+
+
+def test_one_currency_per_request():
+    usd = offer(currency="USD")
+    r = draft()
+    with pytest.raises(InvalidInput) as err:
+        r.set_line(usd.item_id, 1, {**OFFERS, usd.item_id: usd}, field="lines[1].item_id")
+    assert err.value.field == "lines[1].item_id" and "USD" in err.value.message
+    assert [line.item_id for line in r.lines] == [A.item_id]
+
+
+def test_an_empty_request_cannot_be_submitted():
+    r = ServiceRequest.create("acme", by="acme", now=NOW)
+    with pytest.raises(InvalidInput) as err:
+        r.submit(OFFERS, by="acme", now=NOW)
+    assert err.value.field == "lines" and r.status == DRAFT
+
+
+def test_submitting_with_a_retired_item_names_it_and_changes_nothing():
+    r = draft((A, 1), (B, 1))
+    retired_b = offer(status="retired", item_id=B.item_id)
+    with pytest.raises(InvalidInput) as err:
+        r.submit({A.item_id: A, B.item_id: retired_b}, by="acme", now=NOW)
+    assert err.value.field == "item_id" and err.value.extra["item_id"] == str(B.item_id)
+    assert r.status == DRAFT and r.submitted_at is None and all(line.frozen is None for line in r.lines)
+
+
+def test_submit_freezes_prices_so_later_catalog_changes_do_not_move_the_total():
+    r = draft((A, 2), (B, 1))
+    summary = r.submit(OFFERS, by="acme", now=NOW)
+    assert summary.total == Decimal("111.80") and summary.currency == "EUR"
+    dearer = {A.item_id: offer("99.00", item_id=A.item_id), B.item_id: offer("1.00", item_id=B.item_id)}
+    assert r.summary(dearer).total == Decimal("111.80")
+    assert r.total == Decimal("111.80") and r.submitted_at == NOW
+
+
+def test_a_draft_is_priced_from_the_current_offers():
+    r = draft((A, 2))
+    assert r.summary({A.item_id: offer("5.00", item_id=A.item_id)}).total == Decimal("10.00")
+
+
+def test_answering_returns_to_review_and_keeps_the_note():
+    r = in_status(INFORMATION_REQUESTED)
+    r.answer("  example.com ", by="acme", now=NOW)
+    assert r.status == SUBMITTED and r.changes[0].note == "example.com"
+
+
+@pytest.mark.parametrize("action, field", [("ask", "question"), ("reject", "reason")])
+def test_blank_notes_are_refused_naming_the_field(action, field):
+    r = in_status(SUBMITTED)
+    with pytest.raises(InvalidInput) as err:
+        getattr(r, action)("   ", by="ops", now=NOW)
+    assert err.value.field == field and r.status == SUBMITTED
+
+
+def test_visibility():
+    r = draft()
+    assert r.visible_to("acme") and not r.visible_to("other") and r.visible_to("ops", is_admin=True)

@@ -1,0 +1,267 @@
+"""The service layer on a real PostgreSQL database (no broker): one transaction per command,
+events staged in the outbox with the state."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from orders_testkit import NOW, payment, published, retired
+from sqlalchemy import select
+
+from portal_runtime.auth import Principal
+from portal_runtime.clock import FrozenClock
+from portal_runtime.db import OutboxRecord, RuntimeBase, make_engine, make_sessionmaker
+from portal_runtime.errors import Conflict, InvalidInput, NotFound
+from portal_runtime.migrations import upgrade
+from portal_runtime.outbox import Outbox
+
+import orders.bootstrap
+from orders.adapters.repository import OfferRepository
+from orders.adapters.tables import Base
+from orders.service.catalog_copy import CatalogCopy
+from orders.service.profiles import ProfileService
+from orders.service.requests import RequestFilter, RequestService
+from orders.service.subscriptions import SubscriptionService
+
+MIGRATIONS = Path(orders.bootstrap.__file__).parent / "migrations"
+ACME, OTHER, OPS = Principal("acme", "customer"), Principal("other", "customer"), Principal("ops", "admin")
+
+
+class Env:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.sessions = make_sessionmaker(self.engine)
+        self.clock = FrozenClock(NOW)
+        self.outbox = Outbox("orders", self.clock)
+        self.copy = CatalogCopy(self.clock)
+        self.requests = RequestService(self.sessions, self.outbox, self.clock)
+        self.profiles = ProfileService(self.sessions, self.outbox, self.clock)
+        self.subs = SubscriptionService(self.sessions, self.clock)
+
+    async def apply(self, handler, event) -> bool:
+        async with self.sessions() as s, s.begin():
+            return await handler(s, event)
+
+    async def pay(self, request_id: uuid.UUID, account: str = "acme") -> list:
+        published_events: list = []
+        async with self.sessions() as s, s.begin():
+            subs = await self.subs.on_payment_confirmed(s, payment(request_id, account), published_events.append)
+        return subs, published_events
+
+    async def offer(self, **kw) -> uuid.UUID:
+        item_id = uuid.uuid4()
+        assert await self.apply(self.copy.on_published, published(item_id, **kw))
+        return item_id
+
+    async def outbox_types(self) -> list[str]:
+        async with self.sessions() as s:
+            return list(await s.scalars(select(OutboxRecord.event_type).order_by(OutboxRecord.id)))
+
+    async def outbox_last(self) -> dict:
+        async with self.sessions() as s:
+            return (await s.scalar(select(OutboxRecord).order_by(OutboxRecord.id.desc()).limit(1))).envelope
+
+
+@pytest.fixture
+async def env(new_database):
+    url = await new_database("orders_svc")
+    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    e = Env(url)
+    yield e
+    await e.engine.dispose()
+
+
+async def test_migration_matches_the_tables(env):
+    async with env.engine.connect() as conn:
+        diff = await conn.run_sync(lambda c: compare_metadata(
+            MigrationContext.configure(c, opts={"compare_type": True}), [Base.metadata, RuntimeBase.metadata]))
+    ours = [d for d in diff if not (isinstance(d, tuple) and d[0] == "remove_table"
+                                    and d[1].name == "alembic_version")]
+    assert ours == []
+
+
+async def test_catalog_copy_keeps_the_highest_revision(env):
+    item = uuid.uuid4()
+    assert await env.apply(env.copy.on_published, published(item, revision=2, price="20.00", name="v2"))
+    assert not await env.apply(env.copy.on_published, published(item, revision=1, price="1.00", name="v1"))
+    assert not await env.apply(env.copy.on_published, published(item, revision=2, price="2.00", name="again"))
+    async with env.sessions() as s:
+        o = await OfferRepository(s).get(item)
+    assert (o.revision, o.name, o.price, o.status) == (2, "v2", Decimal("20.00"), "offered")
+    assert await env.apply(env.copy.on_retired, retired(item, revision=3))
+    assert not await env.apply(env.copy.on_published, published(item, revision=2, name="late"))
+    async with env.sessions() as s:
+        o = await OfferRepository(s).get(item)
+    assert (o.revision, o.status, o.name) == (3, "retired", "v2")
+
+
+async def test_a_retirement_before_its_publication_wins(env):
+    item = uuid.uuid4()
+    assert await env.apply(env.copy.on_retired, retired(item, revision=2))
+    assert not await env.apply(env.copy.on_published, published(item, revision=1))
+    with pytest.raises(InvalidInput) as err:
+        await env.requests.create(ACME, [(item, 1)])
+    assert err.value.field == "lines[0].item_id"
+
+
+async def test_draft_to_submitted_prices_from_the_copy_and_publishes(env):
+    seo, setup = await env.offer(price="49.90", name="SEO"), await env.offer(price="12.50", name="Setup",
+                                                                               billing="one_time")
+    view = await env.requests.create(ACME, [(seo, 2)])
+    rid = view.request.id
+    await env.requests.set_line(ACME, rid, setup, 1)
+    view = await env.requests.set_line(ACME, rid, seo, 3)
+    assert view.summary.total == Decimal("162.20") and view.summary.currency == "EUR"
+    assert await env.outbox_types() == []  # drafts are private
+    view = await env.requests.submit(ACME, rid)
+    assert view.request.status == "submitted"
+    assert await env.outbox_types() == ["RequestSubmitted"]
+    data = (await env.outbox_last())["data"]
+    assert data["total"] == {"amount": "162.20", "currency": "EUR"} and data["account_id"] == "acme"
+    assert [(line["name"], line["quantity"], line["line_total"]["amount"]) for line in data["lines"]] == [
+        ("SEO", 3, "149.70"), ("Setup", 1, "12.50")]
+    # a later price change in the catalog does not move a submitted request
+    await env.apply(env.copy.on_published, published(seo, revision=2, price="99.00", name="SEO"))
+    assert (await env.requests.get(ACME, rid)).summary.total == Decimal("162.20")
+
+
+async def test_mixed_currencies_and_unknown_items_are_refused(env):
+    eur, usd = await env.offer(), await env.offer(currency="USD")
+    with pytest.raises(InvalidInput) as err:
+        await env.requests.create(ACME, [(eur, 1), (usd, 1)])
+    assert err.value.field == "lines[1].item_id"
+    rid = (await env.requests.create(ACME, [(eur, 1)])).request.id
+    with pytest.raises(InvalidInput) as err:
+        await env.requests.set_line(ACME, rid, usd, 1)
+    assert err.value.field == "item_id"
+    with pytest.raises(InvalidInput) as err:
+        await env.requests.set_line(ACME, rid, uuid.uuid4(), 1)
+    assert err.value.field == "item_id"
+    # retired after it was added: the draft shows the problem, submission names the item
+    await env.apply(env.copy.on_retired, retired(eur, revision=2))
+    view = await env.requests.get(ACME, rid)
+    assert view.summary.total is None and [p.item_id for p in view.summary.problems] == [eur]
+    with pytest.raises(InvalidInput) as err:
+        await env.requests.submit(ACME, rid)
+    assert err.value.extra["item_id"] == str(eur)
+    assert (await env.requests.get(ACME, rid)).request.status == "draft"
+
+
+async def test_forbidden_transitions_conflict_and_change_nothing(env):
+    item = await env.offer()
+    rid = (await env.requests.create(ACME, [(item, 1)])).request.id
+    with pytest.raises(Conflict) as err:
+        await env.requests.approve(OPS, rid)  # a draft cannot be reviewed
+    assert err.value.extra["current_status"] == "draft"
+    await env.requests.submit(ACME, rid)
+    for attempt in (lambda: env.requests.set_line(ACME, rid, item, 5),  # a submitted request cannot be edited
+                    lambda: env.requests.submit(ACME, rid), lambda: env.requests.discard(ACME, rid),
+                    lambda: env.requests.answer(ACME, rid, "x")):
+        with pytest.raises(Conflict) as err:
+            await attempt()
+        assert err.value.extra["current_status"] == "submitted"
+    await env.requests.reject(OPS, rid, "no capacity")
+    with pytest.raises(Conflict) as err:
+        await env.requests.approve(OPS, rid)  # a rejected one cannot be approved
+    assert err.value.extra["current_status"] == "rejected"
+    view = await env.requests.get(ACME, rid)
+    assert view.request.status == "rejected" and view.request.lines[0].quantity == 1
+    assert await env.outbox_types() == ["RequestSubmitted", "RequestRejected"]
+
+
+async def test_another_accounts_request_is_not_found(env):
+    rid = (await env.requests.create(ACME, [(await env.offer(), 1)])).request.id
+    for attempt in (lambda: env.requests.get(OTHER, rid), lambda: env.requests.history(OTHER, rid),
+                    lambda: env.requests.submit(OTHER, rid), lambda: env.requests.discard(OTHER, rid),
+                    lambda: env.requests.remove_line(OTHER, rid, uuid.uuid4()),
+                    lambda: env.requests.submit(OPS, rid)):  # an admin reviews, it does not submit for others
+        with pytest.raises(NotFound):
+            await attempt()
+    assert (await env.requests.get(OPS, rid)).request.account_id == "acme"  # admins read any
+
+
+async def test_review_with_a_question_history_and_admin_listing(env):
+    item = await env.offer(price="30.00")
+    rid = (await env.requests.create(ACME, [(item, 1)])).request.id
+    other = (await env.requests.create(OTHER, [(item, 2)])).request.id
+    await env.requests.submit(ACME, rid)
+    env.clock.advance(days=1)
+    await env.requests.submit(OTHER, other)
+    await env.requests.ask(OPS, rid, "Which domain?")
+    await env.requests.answer(ACME, rid, "example.com")
+    view = await env.requests.approve(OPS, rid)
+    assert view.request.status == "approved"
+    assert await env.outbox_types() == ["RequestSubmitted", "RequestSubmitted", "InformationRequested",
+                                        "InformationProvided", "RequestApproved"]
+    approved = (await env.outbox_last())["data"]
+    assert approved["total"] == {"amount": "30.00", "currency": "EUR"} and approved["approved_by"] == "ops"
+    steps = [(t.from_status, t.to_status, t.by, t.note) for t in await env.requests.history(ACME, rid)]
+    assert steps == [(None, "draft", "acme", None), ("draft", "submitted", "acme", None),
+                     ("submitted", "information_requested", "ops", "Which domain?"),
+                     ("information_requested", "submitted", "acme", "example.com"),
+                     ("submitted", "approved", "ops", None)]
+    everything, total = await env.requests.list_all(RequestFilter(), limit=1, offset=0)
+    assert total == 2 and len(everything) == 1
+    subs, _ = await env.requests.list_all(RequestFilter(status="submitted"), limit=10, offset=0)
+    assert [h.id for h in subs] == [other] and subs[0].total == Decimal("60.00")
+    mine, _ = await env.requests.list_all(RequestFilter(account_id="acme"), limit=10, offset=0)
+    assert [h.id for h in mine] == [rid]
+    late, _ = await env.requests.list_all(RequestFilter(submitted_from=NOW + timedelta(hours=1)), limit=10, offset=0)
+    assert [h.id for h in late] == [other]
+    early, _ = await env.requests.list_all(RequestFilter(submitted_to=NOW + timedelta(hours=1)), limit=10, offset=0)
+    assert [h.id for h in early] == [rid]
+    with pytest.raises(InvalidInput) as err:
+        await env.requests.list_all(RequestFilter(submitted_from=NOW, submitted_to=NOW - timedelta(days=1)),
+                                    limit=10, offset=0)
+    assert err.value.field == "submitted_from"
+
+
+async def test_payment_activates_once(env):
+    monthly = await env.offer(price="9.90", months=3, name="Backup")
+    once = await env.offer(price="50.00", billing="one_time", name="Setup")
+    rid = (await env.requests.create(ACME, [(monthly, 2), (once, 1)])).request.id
+    await env.requests.submit(ACME, rid)
+    with pytest.raises(Conflict):  # paid before approval: retried, then dead-lettered
+        await env.pay(rid)
+    await env.requests.approve(OPS, rid)
+    with pytest.raises(InvalidInput) as err:
+        await env.pay(rid, account="other")
+    assert err.value.field == "account_id"
+    subs, events = await env.pay(rid)
+    assert len(subs) == 2
+    [activated] = events
+    assert type(activated).__name__ == "ServicesActivated" and activated.request_id == rid
+    assert [(s.name, s.activated_on, s.next_due_on) for s in activated.services] == [
+        ("Backup", date(2026, 1, 31), date(2026, 4, 30)), ("Setup", date(2026, 1, 31), None)]
+    assert (await env.requests.get(ACME, rid)).request.status == "active"
+    assert (await env.requests.history(ACME, rid))[-1].to_status == "active"
+    again, events = await env.pay(rid)  # another confirmation of the same request: nothing more
+    assert again == [] and events == []
+    assert await env.pay(uuid.uuid4()) == ([], [])  # not a request of ours
+    mine = await env.subs.for_account("acme")
+    assert [(s.name, s.quantity, s.unit_price, s.billing, s.status, s.next_due_on) for s in mine] == [
+        ("Backup", 2, Decimal("9.90"), "recurring", "active", date(2026, 4, 30)),
+        ("Setup", 1, Decimal("50.00"), "one_time", "active", None)]
+    assert await env.subs.for_account("other") == []
+
+
+async def test_profile_is_stored_and_published_when_it_changes(env):
+    with pytest.raises(NotFound):
+        await env.profiles.get("acme")
+    await env.profiles.put("acme", "ops@acme.example", "tr")
+    await env.profiles.put("acme", "ops@acme.example", "tr")  # the same again: nothing to tell
+    p = await env.profiles.put("acme", "billing@acme.example", "de")
+    assert (await env.profiles.get("acme")) == p
+    assert await env.outbox_types() == ["AccountProfileChanged", "AccountProfileChanged"]
+    last = await env.outbox_last()
+    assert last["key"] == "acme" and last["data"]["email"] == "billing@acme.example"
+    with pytest.raises(InvalidInput) as err:
+        await env.profiles.put("acme", "not-an-email", "de")
+    assert err.value.field == "email"
