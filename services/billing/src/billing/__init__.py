@@ -1,0 +1,1 @@
+"""Billing: invoices for approved requests, their payment instructions and payments."""
