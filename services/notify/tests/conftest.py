@@ -1,0 +1,124 @@
+"""Fixtures of notify's tests: a fresh database per test (real PostgreSQL), Kafka, and a real
+SMTP server (aiosmtpd) on a free loopback port that collects what it receives."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import sys
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiosmtpd.controller import Controller
+
+from portal_runtime.db import make_engine, make_sessionmaker
+from portal_runtime.migrations import upgrade
+
+sys.path.insert(0, str(Path(__file__).parent))  # notify_samples
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+@pytest.fixture
+def kafka(infra) -> str:
+    return infra.kafka_bootstrap
+
+
+@pytest.fixture
+async def new_database(infra):
+    """Make an empty database with a unique name; returns its SQLAlchemy async URL."""
+    admin = infra.postgres_admin_url
+    assert admin, "no PostgreSQL: set PORTAL_POSTGRES_URL or let the test session start one"
+
+    async def make(prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}".replace("-", "_")
+        conn = await asyncpg.connect(_asyncpg_dsn(admin))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        base = admin.rsplit("/", 1)[0]
+        url = f"{base}/{name}"
+        return url if url.startswith("postgresql+asyncpg://") else url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    return make
+
+
+@pytest.fixture
+async def sessions(new_database):
+    """A migrated notify database (no Kafka): sessions for service-level tests."""
+    from notify.bootstrap import definition
+
+    url = await new_database("notify")
+    await asyncio.to_thread(upgrade, definition().migrations, url)
+    engine = make_engine(url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailCollector:
+    """An aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.received.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for rcpts, m in self.received if address in rcpts]
+
+
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1:<port>; can be started late (to play "the server is back")."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.mail = MailCollector()
+        self._controller: Controller | None = None
+
+    async def start(self) -> None:
+        self._controller = Controller(self.mail, hostname="127.0.0.1", port=self.port)
+        await asyncio.to_thread(self._controller.start)
+
+    async def stop(self) -> None:
+        if self._controller is not None:
+            await asyncio.to_thread(self._controller.stop)
+            self._controller = None
+
+
+@pytest.fixture
+async def smtp():
+    server = SmtpServer(free_port())
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def smtp_down():
+    """A port where nothing listens yet; `await smtp_down.start()` brings the server up."""
+    server = SmtpServer(free_port())
+    try:
+        yield server
+    finally:
+        await server.stop()

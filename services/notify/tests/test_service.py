@@ -1,0 +1,219 @@
+"""Use cases on a real PostgreSQL (no Kafka): recording deliveries from events, addressing the
+waiting ones, and the sender's attempts with a fake SMTP transport and a frozen clock."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal_contracts import Envelope
+from portal_contracts.events.notify import EmailFailed, EmailSent
+from portal_runtime.clock import FrozenClock
+from portal_runtime.db import OutboxRecord
+from portal_runtime.errors import Conflict, NotFound
+from portal_runtime.outbox import Outbox
+
+from notify.adapters.smtp import SendError
+from notify.adapters.tables import DeliveryRow, RecipientRow
+from notify.adapters.templates import TemplateRenderer
+from notify.domain.deliveries import RetryPolicy
+from notify.service.deliveries import DeliveryService
+from notify.service.inbound import Inbound
+from notify.service.sending import Sender
+from notify_samples import AT, invoice_issued, profile, rejected, submitted
+
+POLICY = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=5))
+
+
+class FakeTransport:
+    def __init__(self, fail: list[SendError | None] | None = None, delay: float = 0) -> None:
+        self.sent: list = []
+        self.fail = list(fail or [])
+        self.delay = delay
+
+    async def send(self, delivery) -> None:
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            error = self.fail.pop(0)
+            if error is not None:
+                raise error
+        self.sent.append(delivery)
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock(AT)
+
+
+@pytest.fixture
+def inbound(clock):
+    return Inbound(TemplateRenderer(), clock)
+
+
+def wrap(event) -> Envelope:
+    return Envelope.wrap(event, producer="test", occurred_at=AT)
+
+
+async def apply(sessions, inbound, event, envelope: Envelope | None = None):
+    async with sessions() as s, s.begin():
+        if event.event_type == "AccountProfileChanged":
+            return await inbound.profile_changed(s, event)
+        return await inbound.email_caused(s, envelope or wrap(event), event)
+
+
+async def rows(sessions, model, *where):
+    async with sessions() as s:
+        return list(await s.scalars(select(model).where(*where)))
+
+
+async def outbox_events(sessions) -> list[Envelope]:
+    return [Envelope.model_validate(r.envelope) for r in await rows(sessions, OutboxRecord)]
+
+
+async def test_known_recipient_gets_a_rendered_pending_delivery(sessions, inbound):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test", "de"))
+    delivery = await apply(sessions, inbound, submitted())
+    [row] = await rows(sessions, DeliveryRow)
+    assert (row.id, row.status, row.attempts, row.recipient, row.language) == (
+        delivery.id, "pending", 0, "ops@acme.test", "de")
+    assert row.subject == "Wir haben Ihre Anfrage erhalten" and "Gesamtbetrag" in row.text_body
+    assert row.html_body.startswith("<!DOCTYPE html>") and row.next_attempt_at == AT
+    assert row.template == "request_received" and row.cause_type == "RequestSubmitted"
+
+
+async def test_unknown_recipient_waits_and_the_profile_renders_it_in_its_language(sessions, inbound):
+    await apply(sessions, inbound, submitted())
+    await apply(sessions, inbound, rejected())
+    await apply(sessions, inbound, submitted(account="other"))
+    assert {r.status for r in await rows(sessions, DeliveryRow)} == {"waiting_for_recipient"}
+    await apply(sessions, inbound, profile("acme", "ops@acme.test", "pl"))
+    acme = await rows(sessions, DeliveryRow, DeliveryRow.account_id == "acme")
+    assert {(r.status, r.language, r.recipient) for r in acme} == {("pending", "pl", "ops@acme.test")}
+    assert {r.subject for r in acme} == {"Otrzymaliśmy Twoje zgłoszenie", "Twoje zgłoszenie zostało odrzucone"}
+    [other] = await rows(sessions, DeliveryRow, DeliveryRow.account_id == "other")
+    assert other.status == "waiting_for_recipient"
+
+
+async def test_the_same_cause_twice_records_one_delivery(sessions, inbound):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    event = invoice_issued()
+    envelope = wrap(event)
+    assert await apply(sessions, inbound, event, envelope) is not None
+    assert await apply(sessions, inbound, event, envelope) is None
+    assert len(await rows(sessions, DeliveryRow)) == 1
+
+
+async def test_newest_profile_wins_whatever_the_arrival_order(sessions, inbound):
+    await apply(sessions, inbound, profile("acme", "new@acme.test", "tr", at=AT + timedelta(hours=1)))
+    assert await apply(sessions, inbound, profile("acme", "old@acme.test", "en", at=AT)) is None
+    [row] = await rows(sessions, RecipientRow)
+    assert (row.email, row.language, row.changed_at) == ("new@acme.test", "tr", AT + timedelta(hours=1))
+    await apply(sessions, inbound, submitted())
+    [delivery] = await rows(sessions, DeliveryRow)
+    assert (delivery.recipient, delivery.subject) == ("new@acme.test", "Talebinizi aldık")
+
+
+async def test_sent_delivery_publishes_email_sent_in_the_same_transaction(sessions, inbound, clock):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    delivery = await apply(sessions, inbound, submitted())
+    transport = FakeTransport()
+    sender = Sender(sessions, Outbox("notify", clock), clock, transport, POLICY)
+    assert await sender.drain() == 1
+    [row] = await rows(sessions, DeliveryRow)
+    assert (row.status, row.attempts, row.sent_at) == ("sent", 1, AT)
+    assert [d.id for d in transport.sent] == [delivery.id]
+    [event] = await outbox_events(sessions)
+    sent = event.payload()
+    assert isinstance(sent, EmailSent) and sent.delivery_id == delivery.id
+    assert sent.cause_event_id == delivery.cause_event_id and event.causation_id == delivery.cause_event_id
+    assert event.correlation_id == delivery.correlation_id
+    assert await sender.drain() == 0  # nothing is sent twice
+
+
+async def test_failures_follow_the_backoff_and_end_failed_with_email_failed(sessions, inbound, clock):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await apply(sessions, inbound, submitted())
+    refused = SendError("SMTPConnectError: Error connecting to 127.0.0.1 on port 1")
+    sender = Sender(sessions, Outbox("notify", clock), clock, FakeTransport([refused] * 3), POLICY)
+    assert await sender.drain() == 1
+    [row] = await rows(sessions, DeliveryRow)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1, AT + timedelta(seconds=10))
+    clock.advance(seconds=9)
+    assert await sender.drain() == 0, "not due before its backoff ends"
+    clock.advance(seconds=1)
+    assert await sender.drain() == 1
+    [row] = await rows(sessions, DeliveryRow)
+    assert (row.attempts, row.next_attempt_at) == (2, clock.now() + timedelta(seconds=20))
+    assert await outbox_events(sessions) == []
+    clock.advance(seconds=20)
+    assert await sender.drain() == 1
+    [row] = await rows(sessions, DeliveryRow)
+    assert (row.status, row.attempts, row.failed_at) == ("failed", 3, clock.now())
+    assert row.last_error == refused.reason
+    [event] = await outbox_events(sessions)
+    failed = event.payload()
+    assert isinstance(failed, EmailFailed) and failed.attempts == 3 and failed.delivery_id == row.id
+    assert "ops@acme.test" not in event.model_dump_json()
+
+
+async def test_a_permanent_refusal_fails_at_once(sessions, inbound, clock):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await apply(sessions, inbound, submitted())
+    transport = FakeTransport([SendError("recipient refused (550)", permanent=True)])
+    await Sender(sessions, Outbox("notify", clock), clock, transport, POLICY).drain()
+    [row] = await rows(sessions, DeliveryRow)
+    assert (row.status, row.attempts) == ("failed", 1)
+
+
+async def test_an_unexpected_transport_error_is_recorded_too(sessions, inbound, clock):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await apply(sessions, inbound, submitted())
+
+    class Broken:
+        async def send(self, delivery):
+            raise RuntimeError(f"boom for {delivery.recipient}")
+
+    await Sender(sessions, Outbox("notify", clock), clock, Broken(), POLICY).drain()
+    [row] = await rows(sessions, DeliveryRow)
+    assert row.attempts == 1 and row.last_error == "RuntimeError: boom for <address>"
+
+
+async def test_parallel_senders_never_send_the_same_delivery(sessions, inbound, clock):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    for _ in range(6):
+        await apply(sessions, inbound, submitted(request_id=uuid.uuid4()))
+    transport = FakeTransport(delay=0.05)
+    senders = [Sender(sessions, Outbox("notify", clock), clock, transport, POLICY) for _ in range(3)]
+    counts = await asyncio.gather(*(s.drain() for s in senders))
+    assert sum(counts) == 6 and max(counts) < 6, "the work was shared"
+    assert len({d.id for d in transport.sent}) == len(transport.sent) == 6
+    async with sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(OutboxRecord)) == 6
+
+
+async def test_retry_only_from_failed_and_reads_are_scoped(sessions, inbound, clock):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    delivery = await apply(sessions, inbound, submitted())
+    service = DeliveryService(sessions, clock)
+    with pytest.raises(Conflict) as err:
+        await service.retry(delivery.id)
+    assert err.value.extra["current_status"] == "pending"
+    sender = Sender(sessions, Outbox("notify", clock), clock,
+                    FakeTransport([SendError("x", permanent=True)]), POLICY)
+    await sender.drain()
+    clock.advance(minutes=1)
+    retried = await service.retry(delivery.id)
+    assert (retried.status, retried.attempts, retried.next_attempt_at) == ("pending", 0, clock.now())
+    assert await sender.drain() == 1
+    assert (await service.get_delivery(delivery.id, owner="acme")).status == "sent"
+    with pytest.raises(NotFound):
+        await service.get_delivery(delivery.id, owner="someone-else")
+    with pytest.raises(NotFound):
+        await service.retry(uuid.uuid4())
+    items, total = await service.list_deliveries(account_id="acme", status="sent", limit=10, offset=0)
+    assert total == 1 and items[0].id == delivery.id
+    assert (await service.list_deliveries(account_id="other", status=None, limit=10, offset=0))[1] == 0
