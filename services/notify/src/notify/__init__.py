@@ -1,0 +1,1 @@
+"""Notify: tells customers by email what happened to their requests and invoices, in their language."""

@@ -1,0 +1,5 @@
+from portal_runtime.cli import make_cli
+
+from notify.bootstrap import definition
+
+make_cli(definition)()

@@ -1,0 +1,73 @@
+"""Sending a rendered delivery over SMTP (aiosmtplib) as multipart/alternative (text + HTML)."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+
+from portal_runtime.clock import Clock
+
+from notify.domain.deliveries import Delivery
+from notify.settings import NotifySettings
+
+_ADDRESS = re.compile(r"[^\s<>\"'@,;:()]+@[^\s<>\"'@,;:()]+")
+
+
+def redact(text: str) -> str:
+    """Errors are logged and published (EmailFailed): they must never carry an address."""
+    return _ADDRESS.sub("<address>", text)
+
+
+class SendError(Exception):
+    """An attempt failed. `permanent` when retrying cannot help (the server refused for good)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = redact(reason)[:1000]
+        self.permanent = permanent
+
+
+def build_message(delivery: Delivery, sender: str, clock: Clock) -> EmailMessage:
+    if not (delivery.recipient and delivery.subject is not None and delivery.text is not None and delivery.html):
+        raise ValueError(f"delivery {delivery.id} is not rendered")
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = delivery.recipient
+    msg["Subject"] = delivery.subject
+    msg["Date"] = format_datetime(clock.now())
+    # The same id on every attempt: a resend after a crash can be recognised as the same email.
+    domain = sender.rsplit("@", 1)[-1].strip(" >") or "portal.invalid"
+    msg["Message-ID"] = f"<{delivery.id}@{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Portal-Template"] = delivery.template
+    msg.set_content(delivery.text)
+    msg.add_alternative(delivery.html, subtype="html")
+    msg["Content-Language"] = delivery.language or "en"  # after the parts: they take Content-* headers
+    return msg
+
+
+class SmtpTransport:
+    def __init__(self, settings: NotifySettings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    async def send(self, delivery: Delivery) -> None:
+        s = self.settings
+        message = build_message(delivery, s.smtp_from, self.clock)
+        try:
+            await aiosmtplib.send(
+                message, hostname=s.smtp_host, port=s.smtp_port, timeout=s.smtp_timeout_seconds,
+                use_tls=s.smtp_use_tls, start_tls=True if s.smtp_starttls else False,
+                username=s.smtp_username, password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = sorted({r.code for r in exc.recipients})
+            raise SendError(f"recipient refused ({', '.join(map(str, codes))})",
+                            permanent=all(c >= 500 for c in codes)) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise SendError(f"{type(exc).__name__}: {exc.code} {exc.message}", permanent=exc.code >= 500) from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise SendError(f"{type(exc).__name__}: {exc}") from exc

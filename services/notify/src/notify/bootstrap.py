@@ -1,0 +1,54 @@
+"""The one place notify's real adapters are wired."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar.di import Provide
+
+from portal_runtime.consumer import EventConsumer
+from portal_runtime.service import ServiceDefinition, ServiceRuntime
+
+from notify import consumers
+from notify.adapters.smtp import SmtpTransport
+from notify.adapters.templates import TemplateRenderer
+from notify.http.deliveries import DeliveryController
+from notify.service.deliveries import DeliveryService
+from notify.service.inbound import Inbound
+from notify.service.sending import Sender
+from notify.settings import NotifySettings
+
+
+def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
+    """`settings` for tests; otherwise read from the environment when the process starts."""
+    cached: list[NotifySettings] = []
+
+    def config() -> NotifySettings:
+        if not cached:
+            cached.append(settings or NotifySettings())
+        return cached[0]
+
+    def dependencies(rt: ServiceRuntime) -> dict:
+        service = DeliveryService(rt.sessions, rt.clock)
+        return {"deliveries": Provide(lambda: service, sync_to_thread=False)}
+
+    def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
+        consumers.register(consumer, Inbound(TemplateRenderer(), rt.clock))
+
+    async def send_emails(rt: ServiceRuntime) -> None:
+        cfg = config()
+        sender = Sender(rt.sessions, rt.outbox, rt.clock, SmtpTransport(cfg, rt.clock), cfg.retry_policy())
+        await sender.run(poll_seconds=cfg.send_poll_seconds, concurrency=cfg.send_concurrency)
+
+    return ServiceDefinition(
+        name="notify",
+        description="Emails to customers in their language: request received, information requested, "
+        "rejected, approved with invoice, payment received, services active. Keeps its own copy of each "
+        "account's address (from `AccountProfileChanged`); every delivery ends `sent` (EmailSent) or "
+        "`failed` (EmailFailed) on `notify.deliveries`.",
+        migrations=Path(__file__).parent / "migrations",
+        routes=[DeliveryController],
+        register_consumers=register_consumers,
+        dependencies=dependencies,
+        background=[send_emails],
+    )

@@ -1,0 +1,86 @@
+"""HTTP: parse, authorise, call the service, answer. Customers see their own deliveries only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+from pydantic import BaseModel
+
+from portal_runtime.auth import Principal, admin_only
+
+from notify.domain.deliveries import Delivery
+from notify.service.deliveries import DeliveryService
+
+Status = Literal["waiting_for_recipient", "pending", "sent", "failed"]
+
+
+class DeliveryOut(BaseModel):
+    id: uuid.UUID
+    account_id: str
+    template: str
+    cause_event_id: uuid.UUID
+    status: str
+    attempts: int
+    recipient: str | None
+    language: str | None
+    subject: str | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+    failed_at: datetime | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryOut:
+        return cls(**{f: getattr(delivery, f) for f in cls.model_fields})
+
+
+class DeliveryDetail(DeliveryOut):
+    text: str | None
+    html: str | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class DeliveryController(Controller):
+    path = "/v1/deliveries"
+    tags = ["deliveries"]
+
+    @get("/", summary="List deliveries, newest first: admins all (filter by account_id, status); "
+                      "customers their own")
+    async def list_deliveries(
+        self, request: Request[Principal, object, object], deliveries: DeliveryService,
+        account_id: Annotated[str | None, Parameter(min_length=1, max_length=200)] = None,
+        status: Status | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> DeliveryPage:
+        me = request.user
+        if not me.is_admin:
+            if account_id is not None and account_id != me.account_id:
+                return DeliveryPage(items=[], total=0, limit=limit, offset=offset)
+            account_id = me.account_id
+        items, total = await deliveries.list_deliveries(account_id=account_id, status=status, limit=limit,
+                                                        offset=offset)
+        return DeliveryPage(items=[DeliveryOut.of(d) for d in items], total=total, limit=limit, offset=offset)
+
+    @get("/{delivery_id:uuid}", summary="Read one delivery, with its rendered text and HTML")
+    async def read(self, delivery_id: uuid.UUID, request: Request[Principal, object, object],
+                   deliveries: DeliveryService) -> DeliveryDetail:
+        me = request.user
+        delivery = await deliveries.get_delivery(delivery_id, owner=None if me.is_admin else me.account_id)
+        return DeliveryDetail(**DeliveryOut.of(delivery).model_dump(), text=delivery.text, html=delivery.html)
+
+    @post("/{delivery_id:uuid}/retry", guards=[admin_only], status_code=200,
+          summary="Send a failed delivery again: failed → pending, a fresh round of attempts (admin)")
+    async def retry(self, delivery_id: uuid.UUID, deliveries: DeliveryService) -> DeliveryOut:
+        return DeliveryOut.of(await deliveries.retry(delivery_id))

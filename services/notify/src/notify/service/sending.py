@@ -1,0 +1,87 @@
+"""The sender: takes due deliveries one at a time, sends, and records the outcome with its
+event (EmailSent / EmailFailed) in the same transaction.
+
+The delivery row stays locked (FOR UPDATE SKIP LOCKED) while its email is handed to the SMTP
+server, so parallel senders never send the same one. If the process dies after the server
+accepted the email but before the commit, the row is still pending and the email is sent
+again (same Message-ID): at least once, never lost; a double needs a crash in that window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal_runtime.clock import Clock
+from portal_runtime.outbox import Outbox
+
+from notify.adapters.events import to_contract
+from notify.adapters.repository import DeliveryRepository
+from notify.adapters.smtp import SendError, redact
+from notify.domain.deliveries import FAILED, Delivery, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+class Transport(Protocol):
+    async def send(self, delivery: Delivery) -> None:
+        """Hand the email over; raise SendError when it was not accepted."""
+
+
+class Sender:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: Outbox, clock: Clock,
+                 transport: Transport, policy: RetryPolicy) -> None:
+        self.sessions = sessions
+        self.outbox = outbox
+        self.clock = clock
+        self.transport = transport
+        self.policy = policy
+
+    async def send_next(self) -> Delivery | None:
+        """Attempt the most overdue pending delivery; None when nothing is due."""
+        async with self.sessions() as session, session.begin():
+            repo = DeliveryRepository(session)
+            delivery = await repo.next_due(self.clock.now())
+            if delivery is None:
+                return None
+            try:
+                await self.transport.send(delivery)
+            except Exception as exc:  # every failure is recorded on the delivery, none is lost
+                error = exc if isinstance(exc, SendError) else SendError(redact(f"{type(exc).__name__}: {exc}"))
+                delivery.attempt_failed(error.reason, self.clock.now(), self.policy, permanent=error.permanent)
+                log.warning("notify: delivery %s (%s) attempt %d failed%s: %s", delivery.id, delivery.template,
+                            delivery.attempts, ", giving up" if delivery.status == FAILED else "", error.reason)
+            else:
+                delivery.succeeded(self.clock.now())
+                log.info("notify: delivery %s (%s) sent", delivery.id, delivery.template)
+            await repo.save(delivery, self.clock.now())
+            for change in delivery.changes:
+                self.outbox.stage(session, to_contract(delivery, change, self.clock.now()),
+                                  correlation_id=delivery.correlation_id, causation_id=delivery.cause_event_id)
+            delivery.changes.clear()
+        return delivery
+
+    async def drain(self) -> int:
+        """Send until nothing is due; returns how many attempts were made."""
+        count = 0
+        while await self.send_next() is not None:
+            count += 1
+        return count
+
+    async def run(self, *, poll_seconds: float, concurrency: int = 1) -> None:
+        """Forever: drain what is due, then wait a poll interval. Survives a database or SMTP outage."""
+
+        async def worker() -> None:
+            while True:
+                try:
+                    await self.drain()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("notify: sender waits: %s", redact(f"{type(exc).__name__}: {exc}"))
+                    await asyncio.sleep(max(poll_seconds, 1.0))
+                await asyncio.sleep(poll_seconds)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))

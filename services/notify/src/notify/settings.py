@@ -1,0 +1,33 @@
+"""Notify's own settings, read from the environment (SMTP_HOST, SMTP_PORT, ...)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from notify.domain.deliveries import RetryPolicy
+
+
+class NotifySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_use_tls: bool = Field(default=False, description="implicit TLS (usually port 465)")
+    smtp_starttls: bool = Field(default=False, description="require STARTTLS (usually port 587)")
+    smtp_timeout_seconds: float = Field(default=15, gt=0)
+    smtp_from: str = "Customer portal <no-reply@portal.invalid>"
+    # Sending and retrying
+    send_max_attempts: int = Field(default=6, ge=1)
+    send_backoff_seconds: float = Field(default=30, ge=0, description="wait after the first failed attempt")
+    send_backoff_max_seconds: float = Field(default=3600, ge=0)
+    send_poll_seconds: float = Field(default=1.0, gt=0)
+    send_concurrency: int = Field(default=2, ge=1, description="deliveries sent in parallel per process")
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_attempts=self.send_max_attempts, base=timedelta(seconds=self.send_backoff_seconds),
+                           cap=timedelta(seconds=self.send_backoff_max_seconds))
