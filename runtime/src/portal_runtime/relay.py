@@ -1,9 +1,12 @@
 """Publishes outbox rows to Kafka, in order, until the broker has them.
 
-Why not `faststream-outbox`: we evaluated it (see runtime/README.md). We keep this small relay
-because it publishes strictly in outbox order under a single active relay per service (a
-PostgreSQL advisory lock), carries the stored trace context into the publish span, and purges
-rows after a retention period, in ~100 lines on top of FastStream's own publisher.
+Why not `faststream-outbox` (0.19, evaluated): it turns the outbox table into a queue that its
+own subscribers drain with `FOR UPDATE SKIP LOCKED`, ordered by `next_attempt_at, id`; a row that
+fails is rescheduled later, so a later row of the same aggregate can overtake it, and several
+workers take rows concurrently. We need strict per-aggregate order, so this relay publishes in id
+order under a single active relay per service (a PostgreSQL advisory lock), stops at the first
+failure and retries it, carries the stored trace context into the publish span, and purges rows
+after a retention period, on top of FastStream's own publisher.
 """
 
 from __future__ import annotations
