@@ -46,7 +46,9 @@ async def new_database(infra):
             await conn.close()
         base = admin.rsplit("/", 1)[0]
         url = f"{base}/{name}"
-        return url if url.startswith("postgresql+asyncpg://") else url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        if url.startswith("postgresql+asyncpg://"):
+            return url
+        return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
     return make
 

@@ -222,5 +222,14 @@ async def create_topics(bootstrap: str, topics: dict[str, int]) -> None:
                   for msg in [rest[0] if rest else ""] if code not in (0, 36)]  # 36: already exists
         if errors:
             raise InfraError(f"creating Kafka topics failed: {errors}")
+        # The controller answers before every broker's metadata has the topic: wait until it
+        # does, so that callers can use the topics at once.
+        names = [t.name for t in new]
+        for _ in range(100):
+            described = await admin.describe_topics(names)
+            if all(d["error_code"] == 0 and d["partitions"] for d in described):
+                return
+            await asyncio.sleep(0.1)
+        raise InfraError(f"Kafka topics {names} were created but do not show in metadata after 10 s")
     finally:
         await admin.close()

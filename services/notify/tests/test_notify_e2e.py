@@ -1,0 +1,164 @@
+"""notify on the real Kafka, PostgreSQL and a real SMTP server (aiosmtpd): events in, emails out,
+in the recipient's language, once each, and never lost when the mail server is away."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from portal_contracts import Envelope, lookup
+from portal_runtime.testing import bearer, eventually, running_service
+
+from notify.bootstrap import definition
+from notify.settings import NotifySettings
+from notify_samples import profile, rejected, submitted
+
+ADMIN = bearer("ops", "admin")
+
+
+def settings(port: int) -> NotifySettings:
+    return NotifySettings(smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=5,
+                          send_max_attempts=3, send_backoff_seconds=0.05, send_backoff_max_seconds=0.2,
+                          send_poll_seconds=0.05)
+
+
+def envelope(event) -> Envelope:
+    return Envelope.wrap(event, producer="test", occurred_at=datetime.now(UTC))
+
+
+async def produce(kafka: str, *envelopes: Envelope) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+    await producer.start()
+    try:
+        for env in envelopes:
+            topic = lookup(env.type, env.version).topic
+            await producer.send_and_wait(topic, env.model_dump_json().encode(), key=env.key.encode())
+    finally:
+        await producer.stop()
+
+
+async def read_topic(kafka: str, topic: str, predicate, *, want: int, timeout: float = 30) -> list:
+    """Every record on `topic` (from the start) that matches, once `want` of them arrived."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    found: list = []
+    try:
+        metadata = await consumer._client.fetch_all_metadata()
+        parts = [TopicPartition(topic, p) for p in metadata.partitions_for_topic(topic)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found) < want and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            found += [r for records in batch.values() for r in records if predicate(r)]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def about(delivery_id: str, event_type: str):
+    def match(record) -> bool:
+        body = json.loads(record.value)
+        return body["type"] == event_type and body["data"]["delivery_id"] == delivery_id
+    return match
+
+
+def account() -> tuple[str, str]:
+    name = f"acct-{uuid.uuid4().hex[:10]}"
+    return name, f"{name}@customers.test"
+
+
+async def status_of(http, delivery_id: str, headers=ADMIN) -> str:
+    return (await http.get(f"/v1/deliveries/{delivery_id}", headers=headers)).json()["status"]
+
+
+async def test_email_arrives_in_the_recipients_language_with_text_and_html(new_database, kafka, smtp):
+    acct, address = account()
+    async with running_service(definition(settings(smtp.port)), database_url=await new_database("notify"),
+                               kafka=kafka) as (_, http):
+        await produce(kafka, envelope(profile(acct, address, "de")), envelope(submitted(acct)))
+        [message] = await eventually(lambda: smtp.mail.to(address), what="the email to arrive")
+        assert message["Subject"] == "Wir haben Ihre Anfrage erhalten"
+        assert message.get_content_type() == "multipart/alternative"
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert text.startswith("Guten Tag,") and "Gesamtbetrag: 1.333,80 EUR" in text
+        assert '<html lang="de">' in html and "SEO &lt;boost&gt;" in html
+
+        mine = bearer(acct)
+        page = (await http.get("/v1/deliveries", headers=mine)).json()
+        assert page["total"] == 1
+        delivery = page["items"][0]
+        assert (delivery["template"], delivery["language"], delivery["recipient"]) == (
+            "request_received", "de", address)
+        assert message["Message-ID"] == f"<{delivery['id']}@portal.invalid>"
+        await eventually(lambda: _is(http, delivery["id"], "sent", mine), what="the delivery to be marked sent")
+        detail = (await http.get(f"/v1/deliveries/{delivery['id']}", headers=mine)).json()
+        assert detail["attempts"] == 1 and "Gesamtbetrag" in detail["text"]
+        assert detail["html"].startswith('<!DOCTYPE html>\n<html lang="de">')
+
+        stranger = bearer("someone-else")
+        assert (await http.get(f"/v1/deliveries/{delivery['id']}", headers=stranger)).status_code == 404
+        assert (await http.get("/v1/deliveries", headers=stranger)).json()["total"] == 0
+        assert (await http.get(f"/v1/deliveries?account_id={acct}", headers=stranger)).json()["total"] == 0
+        admin_view = (await http.get(f"/v1/deliveries?account_id={acct}&status=sent", headers=ADMIN)).json()
+        assert [d["id"] for d in admin_view["items"]] == [delivery["id"]]
+        assert (await http.get("/v1/deliveries?status=bogus", headers=ADMIN)).status_code == 400
+    sent = await read_topic(kafka, "notify.deliveries", about(delivery["id"], "EmailSent"), want=1)
+    assert len(sent) == 1
+
+
+async def _is(http, delivery_id: str, status: str, headers=ADMIN) -> bool:
+    return await status_of(http, delivery_id, headers) == status
+
+
+async def test_the_same_event_twice_sends_one_email(new_database, kafka, smtp):
+    acct, address = account()
+    twice = envelope(submitted(acct))
+    marker = envelope(rejected(acct))  # same request key: same partition, after the duplicate
+    async with running_service(definition(settings(smtp.port)), database_url=await new_database("notify"),
+                               kafka=kafka) as (rt, http):
+        await produce(kafka, envelope(profile(acct, address, "tr")), twice, twice, marker)
+        await eventually(lambda: [m for m in smtp.mail.to(address) if m["Subject"] == "Talebiniz reddedildi"],
+                         what="the email after the duplicate")
+        assert rt.consumer.stats["duplicates"] >= 1
+        subjects = sorted(m["Subject"] for m in smtp.mail.to(address))
+        assert subjects == ["Talebiniz reddedildi", "Talebinizi aldık"]
+        page = (await http.get(f"/v1/deliveries?account_id={acct}", headers=ADMIN)).json()
+        assert page["total"] == 2
+        assert {d["cause_event_id"] for d in page["items"]} == {str(twice.event_id), str(marker.event_id)}
+
+
+async def test_smtp_down_fails_with_email_failed_and_an_admin_retry_sends_it(new_database, kafka, smtp_down):
+    acct, address = account()
+    async with running_service(definition(settings(smtp_down.port)), database_url=await new_database("notify"),
+                               kafka=kafka) as (_, http):
+        await produce(kafka, envelope(profile(acct, address, "pl")), envelope(submitted(acct)))
+
+        async def failed():
+            page = (await http.get(f"/v1/deliveries?account_id={acct}&status=failed", headers=ADMIN)).json()
+            return page["items"]
+
+        [delivery] = await eventually(failed, what="the delivery to fail")
+        assert delivery["attempts"] == 3 and delivery["last_error"] and delivery["failed_at"]
+        assert address not in delivery["last_error"]
+        [event] = await read_topic(kafka, "notify.deliveries", about(delivery["id"], "EmailFailed"), want=1)
+        data = json.loads(event.value)["data"]
+        assert data["attempts"] == 3 and data["template"] == "request_received" and address not in event.value.decode()
+
+        await smtp_down.start()  # the mail server is back
+        assert (await http.post(f"/v1/deliveries/{delivery['id']}/retry", headers=bearer(acct))).status_code == 403
+        assert (await http.post(f"/v1/deliveries/{uuid.uuid4()}/retry", headers=ADMIN)).status_code == 404
+        retried = await http.post(f"/v1/deliveries/{delivery['id']}/retry", headers=ADMIN)
+        assert retried.status_code == 200 and retried.json()["status"] in ("pending", "sent")
+        [message] = await eventually(lambda: smtp_down.mail.to(address), what="the retried email")
+        assert message["Subject"] == "Otrzymaliśmy Twoje zgłoszenie"
+        await eventually(lambda: _is(http, delivery["id"], "sent"), what="the delivery to be marked sent")
+        again = await http.post(f"/v1/deliveries/{delivery['id']}/retry", headers=ADMIN)
+        assert again.status_code == 409 and again.json()["current_status"] == "sent"
+    assert len(await read_topic(kafka, "notify.deliveries", about(delivery["id"], "EmailSent"), want=1)) == 1
