@@ -8,11 +8,9 @@ import email
 import email.policy
 import socket
 import sys
-import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
-import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -20,37 +18,6 @@ from portal_runtime.db import make_engine, make_sessionmaker
 from portal_runtime.migrations import upgrade
 
 sys.path.insert(0, str(Path(__file__).parent))  # notify_samples
-
-
-def _asyncpg_dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-@pytest.fixture
-def kafka(infra) -> str:
-    return infra.kafka_bootstrap
-
-
-@pytest.fixture
-async def new_database(infra):
-    """Make an empty database with a unique name; returns its SQLAlchemy async URL."""
-    admin = infra.postgres_admin_url
-    assert admin, "no PostgreSQL: set PORTAL_POSTGRES_URL or let the test session start one"
-
-    async def make(prefix: str) -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}".replace("-", "_")
-        conn = await asyncpg.connect(_asyncpg_dsn(admin))
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        base = admin.rsplit("/", 1)[0]
-        url = f"{base}/{name}"
-        if url.startswith("postgresql+asyncpg://"):
-            return url
-        return url.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-    return make
 
 
 @pytest.fixture

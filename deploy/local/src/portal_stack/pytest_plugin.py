@@ -34,3 +34,33 @@ def infra() -> Iterator[object]:
         yield handle
     finally:
         handle.close()
+
+
+@pytest.fixture
+def kafka(infra) -> str:
+    """Bootstrap servers of the session's Kafka."""
+    return infra.kafka_bootstrap
+
+
+@pytest.fixture
+async def new_database(infra):
+    """A factory of empty databases with unique names on the session's PostgreSQL; each call
+    returns the new database's SQLAlchemy async URL."""
+    import uuid
+
+    import asyncpg
+
+    admin = infra.postgres_admin_url
+    assert admin, "no PostgreSQL: set PORTAL_POSTGRES_URL or let the test session start one"
+    base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    async def make(prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}".replace("-", "_")
+        conn = await asyncpg.connect(admin.replace("postgresql+asyncpg://", "postgresql://", 1))
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return f"{base}/{name}"
+
+    return make
