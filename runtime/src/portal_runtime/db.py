@@ -55,7 +55,9 @@ class InboxRecord(RuntimeBase):
 
 
 def make_engine(url: str, **kw) -> AsyncEngine:
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kw)
+    """hide_parameters: a database error names the statement but not its values, so addresses,
+    names and email text never reach logs, retry warnings or dead-letter headers."""
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True, **kw)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

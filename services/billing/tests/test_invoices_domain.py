@@ -6,7 +6,8 @@ import pytest
 
 from portal_runtime.errors import Conflict, InvalidInput
 
-from billing.domain.invoices import Invoice, Issued, Line, Paid, Payment, PaymentRejected, invoice_number
+from billing.domain.invoices import (Invoice, Issued, Line, Paid, Payment, PaymentRecorded, PaymentRejected,
+                                     invoice_number)
 
 NOW = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
 
@@ -18,8 +19,10 @@ def make(lines=None, expected_total=Decimal("129.70"), currency="EUR"):
 
 
 def pay(invoice, amount, currency="EUR"):
-    invoice.record_payment(Payment(id=uuid.uuid4(), method="card", amount=Decimal(amount), currency=currency,
-                                   payer_reference="acme", paid_at=NOW, recorded_by="acme"))
+    payment = Payment(id=uuid.uuid4(), method="card", amount=Decimal(amount), currency=currency,
+                      payer_reference="acme", paid_at=NOW, recorded_by="acme")
+    invoice.record_payment(payment)
+    return payment
 
 
 @pytest.mark.parametrize("year, seq, number", [(2026, 1, "INV-2026-000001"), (2027, 42, "INV-2027-000042"),
@@ -69,12 +72,31 @@ def test_bad_lines_name_the_field(lines, field):
 def test_partial_payments_then_paid_once():
     invoice = make()
     invoice.changes.clear()
-    pay(invoice, "100.00")
+    first = pay(invoice, "100.00")
     assert invoice.status == "partially_paid" and invoice.balance_due == Decimal("29.70")
-    assert invoice.changes == []
-    pay(invoice, "29.70")
+    assert invoice.changes == [PaymentRecorded(first)]
+    invoice.changes.clear()
+    second = pay(invoice, "29.70")
     assert invoice.status == "paid" and invoice.balance_due == 0 and invoice.amount_paid == Decimal("129.70")
-    assert invoice.changes == [Paid()]
+    assert invoice.changes == [PaymentRecorded(second), Paid()]
+
+
+def test_each_payment_event_shows_the_invoice_as_it_stood_after_that_payment():
+    from billing.adapters.events import to_contract
+
+    invoice = make()
+    invoice.changes.clear()
+    pay(invoice, "100.00")
+    pay(invoice, "29.70")
+    events = [to_contract(invoice, change, NOW) for change in invoice.changes]
+    assert [type(e).__name__ for e in events] == ["PaymentReceived", "PaymentReceived", "PaymentConfirmed"]
+    first, second, confirmed = events
+    assert (str(first.amount.amount), str(first.amount_paid.amount), str(first.balance_due.amount),
+            first.invoice_status) == ("100.00", "100.00", "29.70", "partially_paid")
+    assert (str(second.amount.amount), str(second.amount_paid.amount), str(second.balance_due.amount),
+            second.invoice_status) == ("29.70", "129.70", "0.00", "paid")
+    assert first.payment_id != second.payment_id and first.method == "card"
+    assert str(confirmed.amount_paid.amount) == "129.70"
 
 
 def test_paying_more_than_owed_names_amount_and_changes_nothing():

@@ -7,7 +7,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from portal_contracts import Money
-from portal_contracts.events.billing import InvoiceIssued, InvoiceLine, PaymentConfirmed, PaymentInstruction
+from portal_contracts.events.billing import (
+    InvoiceIssued,
+    InvoiceLine,
+    PaymentConfirmed,
+    PaymentInstruction,
+    PaymentReceived,
+)
 from portal_contracts.events.orders import (
     AccountProfileChanged,
     ActivatedService,
@@ -52,9 +58,9 @@ def rejected(account: str = "acme") -> RequestRejected:
                            reason="The add-on is not available in your region & plan.")
 
 
-def invoice_issued(account: str = "acme") -> InvoiceIssued:
+def invoice_issued(account: str = "acme", invoice_id: uuid.UUID | None = None) -> InvoiceIssued:
     return InvoiceIssued(
-        invoice_id=uuid.uuid4(), number="INV-2026-0042", account_id=account, request_id=REQUEST,
+        invoice_id=invoice_id or uuid.uuid4(), number="INV-2026-0042", account_id=account, request_id=REQUEST,
         lines=[InvoiceLine(description="SEO boost", quantity=2, unit_price=eur("617.40"), line_total=eur("1234.80"))],
         total=eur("1234.80"), due_on=date(2026, 2, 15), issued_at=AT,
         payment_instructions=[
@@ -65,8 +71,32 @@ def invoice_issued(account: str = "acme") -> InvoiceIssued:
     )
 
 
-def payment_confirmed(account: str = "acme") -> PaymentConfirmed:
-    return PaymentConfirmed(invoice_id=uuid.uuid4(), number="INV-2026-0042", account_id=account,
+INVOICE = uuid.UUID("66666666-7777-8888-9999-000000000000")
+
+
+def payment_received(account: str = "acme", *, amount: str = "1234.8", paid: str = "1234.8", due: str = "0",
+                     method: str = "bank_transfer", invoice_id: uuid.UUID = INVOICE) -> PaymentReceived:
+    """A payment of `amount` against the 1,234.80 EUR invoice, `paid` so far, `due` still owed."""
+    return PaymentReceived(
+        invoice_id=invoice_id, number="INV-2026-0042", account_id=account, request_id=REQUEST,
+        payment_id=uuid.uuid4(), method=method, amount=eur(amount), amount_paid=eur(paid), balance_due=eur(due),
+        invoice_status="paid" if Decimal(due) == 0 else "partially_paid", received_at=AT,
+    )
+
+
+def first_part_paid(account: str = "acme", invoice_id: uuid.UUID = INVOICE) -> PaymentReceived:
+    """500 EUR of the 1,234.80 EUR invoice, by bank transfer: 734.80 EUR still due."""
+    return payment_received(account, amount="500", paid="500", due="734.80", invoice_id=invoice_id)
+
+
+def rest_paid(account: str = "acme", invoice_id: uuid.UUID = INVOICE) -> PaymentReceived:
+    """The remaining 734.80 EUR: the invoice is paid in full."""
+    return payment_received(account, amount="734.80", paid="1234.80", due="0.00", invoice_id=invoice_id)
+
+
+def payment_confirmed(account: str = "acme", invoice_id: uuid.UUID = INVOICE) -> PaymentConfirmed:
+    """What billing publishes after the settling payment (orders' cause; no email of its own)."""
+    return PaymentConfirmed(invoice_id=invoice_id, number="INV-2026-0042", account_id=account, request_id=REQUEST,
                             amount_paid=eur("1234.8"), confirmed_at=AT)
 
 
@@ -83,6 +113,6 @@ ALL = {
     "information_requested": information_requested,
     "request_rejected": rejected,
     "invoice_issued": invoice_issued,
-    "payment_received": payment_confirmed,
+    "payment_received": payment_received,
     "services_active": services_activated,
 }

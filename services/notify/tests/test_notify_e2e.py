@@ -15,7 +15,7 @@ from portal_runtime.testing import bearer, eventually, running_service
 
 from notify.bootstrap import definition
 from notify.settings import NotifySettings
-from notify_samples import profile, rejected, submitted
+from notify_samples import first_part_paid, invoice_issued, payment_confirmed, profile, rejected, rest_paid, submitted
 
 ADMIN = bearer("ops", "admin")
 
@@ -162,3 +162,32 @@ async def test_smtp_down_fails_with_email_failed_and_an_admin_retry_sends_it(new
         again = await http.post(f"/v1/deliveries/{delivery['id']}/retry", headers=ADMIN)
         assert again.status_code == 409 and again.json()["current_status"] == "sent"
     assert len(await read_topic(kafka, "notify.deliveries", about(delivery["id"], "EmailSent"), want=1)) == 1
+
+
+async def test_a_payment_in_two_parts_sends_two_payment_emails_and_none_for_payment_confirmed(
+        new_database, kafka, smtp):
+    acct, address = account()
+    invoice = uuid.uuid4()
+    first, rest = envelope(first_part_paid(acct, invoice)), envelope(rest_paid(acct, invoice))
+    confirmed = envelope(payment_confirmed(acct, invoice))
+    marker = envelope(invoice_issued(acct, invoice))  # same invoice key: same partition, after PaymentConfirmed
+    async with running_service(definition(settings(smtp.port)), database_url=await new_database("notify"),
+                               kafka=kafka) as (_, http):
+        await produce(kafka, envelope(profile(acct, address, "de")), first, rest, confirmed, marker)
+        await eventually(lambda: [m for m in smtp.mail.to(address) if m["Subject"].startswith("Ihre Anfrage")],
+                         what="the email after PaymentConfirmed")
+        page = (await http.get(f"/v1/deliveries?account_id={acct}", headers=ADMIN)).json()
+        assert page["total"] == 3
+        assert {d["cause_event_id"] for d in page["items"]} == {
+            str(first.event_id), str(rest.event_id), str(marker.event_id)}
+        payments = [m for m in smtp.mail.to(address) if m["Subject"] == "Zahlung für Rechnung INV-2026-0042 erhalten"]
+        assert len(payments) == 2
+        texts = [m.get_body(("plain",)).get_content() for m in payments]
+        htmls = [m.get_body(("html",)).get_content() for m in payments]
+        [partial] = [i for i, t in enumerate(texts) if "Noch offener Betrag: 734,80 EUR" in t]
+        assert "Erhaltener Betrag: 500,00 EUR" in texts[partial] and "Zahlungsart: Banküberweisung" in texts[partial]
+        assert "<strong>Noch offener Betrag:</strong> 734,80 EUR" in htmls[partial]
+        settled = 1 - partial
+        assert "Erhaltener Betrag: 734,80 EUR" in texts[settled]
+        assert "Die Rechnung ist damit vollständig bezahlt." in texts[settled]
+        assert "vollständig bezahlt" in htmls[settled] and "offener Betrag" not in htmls[settled]

@@ -13,18 +13,30 @@ from sqlalchemy import func, select
 from portal_contracts import Envelope
 from portal_contracts.events.notify import EmailFailed, EmailSent
 from portal_runtime.clock import FrozenClock
+from portal_runtime.consumer import EventConsumer
 from portal_runtime.db import OutboxRecord
 from portal_runtime.errors import Conflict, NotFound
 from portal_runtime.outbox import Outbox
 
+from notify import consumers
+from notify.adapters.repository import Cause, DeliveryRepository
 from notify.adapters.smtp import SendError
 from notify.adapters.tables import DeliveryRow, RecipientRow
 from notify.adapters.templates import TemplateRenderer
-from notify.domain.deliveries import RetryPolicy
+from notify.domain.deliveries import Delivery, RetryPolicy
 from notify.service.deliveries import DeliveryService
 from notify.service.inbound import Inbound
 from notify.service.sending import Sender
-from notify_samples import AT, invoice_issued, profile, rejected, submitted
+from notify_samples import (
+    AT,
+    first_part_paid,
+    invoice_issued,
+    payment_confirmed,
+    profile,
+    rejected,
+    rest_paid,
+    submitted,
+)
 
 POLICY = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=5))
 
@@ -96,6 +108,59 @@ async def test_unknown_recipient_waits_and_the_profile_renders_it_in_its_languag
     assert {r.subject for r in acme} == {"Otrzymaliśmy Twoje zgłoszenie", "Twoje zgłoszenie zostało odrzucone"}
     [other] = await rows(sessions, DeliveryRow, DeliveryRow.account_id == "other")
     assert other.status == "waiting_for_recipient"
+
+
+def notify_consumer(sessions, inbound, clock) -> EventConsumer:
+    """notify's handlers, registered as the service does; fed envelopes as they come off the topic."""
+    consumer = EventConsumer(service="notify", sessions=sessions, broker=None, outbox=Outbox("notify", clock),
+                             clock=clock)
+    consumers.register(consumer, inbound)
+    return consumer
+
+
+async def test_a_payment_in_two_parts_sends_two_emails_and_payment_confirmed_none(sessions, inbound, clock):
+    consumer = notify_consumer(sessions, inbound, clock)
+    assert ("PaymentReceived", 1) in consumer.handlers and ("PaymentConfirmed", 1) not in consumer.handlers
+    assert "billing.invoices" in consumer.topics()  # PaymentConfirmed still comes by, on this topic
+    first, rest, confirmed = wrap(first_part_paid()), wrap(rest_paid()), wrap(payment_confirmed())
+    for envelope in (wrap(profile("acme", "ops@acme.test", "de")), first, rest, confirmed):
+        await consumer.handle(envelope.model_dump_json().encode(), None)
+    assert consumer.stats == {"applied": 3, "duplicates": 0, "dead_lettered": 0, "ignored": 1}
+
+    deliveries = {r.cause_event_id: r for r in await rows(sessions, DeliveryRow)}
+    assert set(deliveries) == {first.event_id, rest.event_id}, "no delivery for PaymentConfirmed"
+    partial, settled = deliveries[first.event_id], deliveries[rest.event_id]
+    assert {(r.template, r.cause_type, r.status) for r in (partial, settled)} == {
+        ("payment_received", "PaymentReceived", "pending")}
+    assert "Erhaltener Betrag: 500,00 EUR" in partial.text_body
+    assert "Noch offener Betrag: 734,80 EUR" in partial.text_body and "vollständig" not in partial.text_body
+    assert "Erhaltener Betrag: 734,80 EUR" in settled.text_body
+    assert "vollständig bezahlt" in settled.text_body and "offener Betrag" not in settled.text_body
+
+
+async def test_a_payment_waiting_for_its_recipient_renders_when_the_profile_comes(sessions, inbound):
+    await apply(sessions, inbound, first_part_paid())
+    [row] = await rows(sessions, DeliveryRow)
+    assert (row.status, row.template, row.cause_type) == ("waiting_for_recipient", "payment_received",
+                                                          "PaymentReceived")
+    await apply(sessions, inbound, profile("acme", "ops@acme.test", "pl"))
+    [row] = await rows(sessions, DeliveryRow)
+    assert row.status == "pending" and row.subject == "Otrzymaliśmy płatność za fakturę INV-2026-0042"
+    assert "Otrzymana kwota: 500,00 EUR" in row.text_body and "Pozostało do zapłaty: 734,80 EUR" in row.text_body
+
+
+async def test_a_delivery_that_payment_confirmed_caused_before_still_renders_paid_in_full(sessions, inbound):
+    """Recorded while notify still took PaymentConfirmed, waiting for its recipient since."""
+    envelope = wrap(payment_confirmed())
+    async with sessions() as s, s.begin():
+        delivery = Delivery.record(account_id="acme", template="payment_received", cause_event_id=envelope.event_id,
+                                   correlation_id=envelope.correlation_id, now=AT, address=None, content=None)
+        await DeliveryRepository(s).add(delivery, Cause(envelope.type, envelope.version, envelope.data), AT)
+    await apply(sessions, inbound, profile("acme", "ops@acme.test", "en"))
+    [row] = await rows(sessions, DeliveryRow)
+    assert (row.status, row.subject) == ("pending", "Payment received for invoice INV-2026-0042")
+    assert "Amount received: 1,234.80 EUR" in row.text_body and "now paid in full" in row.text_body
+    assert "Payment method" not in row.text_body
 
 
 async def test_the_same_cause_twice_records_one_delivery(sessions, inbound):

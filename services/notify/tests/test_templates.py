@@ -10,9 +10,11 @@ import pytest
 from jinja2 import UndefinedError
 
 import notify
-from notify.adapters.causes import TEMPLATES, context_of, template_for
+from portal_contracts.events.billing import PaymentConfirmed, PaymentReceived
+
+from notify.adapters.causes import TEMPLATES, context_of, event_of, template_for
 from notify.adapters.templates import TemplateRenderer, format_date, format_money
-from notify_samples import ALL, REQUEST
+from notify_samples import ALL, REQUEST, first_part_paid, payment_confirmed, payment_received, rest_paid
 
 LANGS = ("en", "tr", "de", "pl")
 RENDER = TemplateRenderer()
@@ -51,8 +53,9 @@ BODY = {
     "request_rejected": {"en": "Reason: ", "tr": "Gerekçe: ", "de": "Begründung: ", "pl": "Powód: "},
     "invoice_issued": {"en": "Due date: 2026-02-15", "tr": "Son ödeme tarihi: 15.02.2026",
                        "de": "Fällig am: 15.02.2026", "pl": "Termin płatności: 15.02.2026"},
-    "payment_received": {"en": "paid in full", "tr": "tamamı ödenmiştir", "de": "vollständig bezahlt",
-                         "pl": "opłacona w całości"},
+    "payment_received": {"en": "The invoice is now paid in full.", "tr": "Faturanın tamamı artık ödenmiştir.",
+                         "de": "Die Rechnung ist damit vollständig bezahlt.",
+                         "pl": "Faktura została tym samym opłacona w całości."},
     "services_active": {"en": "next payment due on 2026-02-10", "tr": "sonraki ödeme tarihi 10.02.2026",
                         "de": "nächste Zahlung fällig am 10.02.2026", "pl": "następna płatność do 10.02.2026"},
 }
@@ -122,6 +125,110 @@ def test_question_and_reason_are_quoted_and_escaped_in_html_only(lang):
 def test_payment_received_names_amount_with_two_decimals(lang):
     content = render("payment_received", lang)
     assert TOTAL_1234_80[lang] in content.text and TOTAL_1234_80[lang] in content.html
+
+
+PAID_IN_FULL = BODY["payment_received"]
+BANK_TRANSFER = {"en": "Bank transfer", "tr": "Banka havalesi", "de": "Banküberweisung", "pl": "Przelew bankowy"}
+RECEIVED = {"en": "Amount received: ", "tr": "Alınan tutar: ", "de": "Erhaltener Betrag: ", "pl": "Otrzymana kwota: "}
+METHOD = {"en": "Payment method: ", "tr": "Ödeme yöntemi: ", "de": "Zahlungsart: ", "pl": "Sposób płatności: "}
+STILL_DUE = {"en": "Balance still due: ", "tr": "Kalan tutar: ", "de": "Noch offener Betrag: ",
+             "pl": "Pozostało do zapłaty: "}
+EUR_500 = {"en": "500.00 EUR", "tr": "500,00 EUR", "de": "500,00 EUR", "pl": "500,00 EUR"}
+EUR_734_80 = {"en": "734.80 EUR", "tr": "734,80 EUR", "de": "734,80 EUR", "pl": "734,80 EUR"}
+
+
+def render_payment(event, lang: str):
+    assert template_for(event) == "payment_received"
+    return RENDER.render("payment_received", lang, context_of(event))
+
+
+def html_line(label: str, value: str) -> str:
+    return f"<p><strong>{label.rstrip()}</strong> {value}</p>"
+
+
+def test_every_payment_has_the_email_and_payment_confirmed_none():
+    assert TEMPLATES[PaymentReceived] == "payment_received"
+    assert PaymentConfirmed not in TEMPLATES
+    assert list(TEMPLATES.values()).count("payment_received") == 1
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_partial_payment_says_what_was_received_and_the_balance_still_due(lang):
+    content = render_payment(first_part_paid(), lang)
+    assert content.subject == SUBJECTS["payment_received"][lang]
+    assert RECEIVED[lang] + EUR_500[lang] in content.text
+    assert METHOD[lang] + BANK_TRANSFER[lang] in content.text
+    assert STILL_DUE[lang] + EUR_734_80[lang] in content.text
+    assert html_line(RECEIVED[lang], EUR_500[lang]) in content.html
+    assert html_line(METHOD[lang], BANK_TRANSFER[lang]) in content.html
+    assert html_line(STILL_DUE[lang], EUR_734_80[lang]) in content.html
+    for part in (content.text, content.html):
+        assert "INV-2026-0042" in part
+        assert PAID_IN_FULL[lang] not in part
+        assert TOTAL_1234_80[lang] not in part  # neither the invoice total nor the amount paid so far
+        assert DUE["en"] not in part and DUE["de"] not in part  # no due date is made up
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_settling_payment_says_the_invoice_is_paid_in_full(lang):
+    content = render_payment(rest_paid(), lang)
+    assert content.subject == SUBJECTS["payment_received"][lang]
+    assert RECEIVED[lang] + EUR_734_80[lang] in content.text
+    assert html_line(RECEIVED[lang], EUR_734_80[lang]) in content.html
+    assert METHOD[lang] + BANK_TRANSFER[lang] in content.text
+    for part in (content.text, content.html):
+        assert "INV-2026-0042" in part and PAID_IN_FULL[lang] in part
+        assert STILL_DUE[lang].strip() not in part
+
+
+def test_the_two_english_and_german_payment_emails_read_as_written():
+    assert render_payment(first_part_paid(), "en").text == (
+        "Hello,\n\n"
+        "Thank you: we have received your payment for invoice INV-2026-0042.\n\n"
+        "Amount received: 500.00 EUR\n"
+        "Payment method: Bank transfer\n"
+        "Balance still due: 734.80 EUR\n\n"
+        "Please pay the remaining balance quoting the invoice number INV-2026-0042.\n\n"
+        "--\n"
+        "This message was sent automatically by the customer portal. Please do not reply to it.\n"
+    )
+    assert render_payment(rest_paid(), "de").text == (
+        "Guten Tag,\n\n"
+        "Vielen Dank: Wir haben Ihre Zahlung für die Rechnung INV-2026-0042 erhalten.\n\n"
+        "Erhaltener Betrag: 734,80 EUR\n"
+        "Zahlungsart: Banküberweisung\n\n"
+        "Die Rechnung ist damit vollständig bezahlt.\n\n"
+        "--\n"
+        "Diese Nachricht wurde automatisch vom Kundenportal versendet. Bitte antworten Sie nicht darauf.\n"
+    )
+
+
+@pytest.mark.parametrize("method, lang, label", [
+    ("card", "en", "Card payment"), ("paypal", "de", "PayPal"), ("card", "tr", "Kartla ödeme"),
+    ("card", "pl", "Płatność kartą"),
+])
+def test_the_payment_method_is_named_in_the_language(method, lang, label):
+    content = render_payment(payment_received(method=method), lang)
+    assert METHOD[lang] + label in content.text and html_line(METHOD[lang], label) in content.html
+
+
+def test_payment_fields_are_escaped_in_html_only():
+    event = payment_received(method="cash<on>delivery").model_copy(update={"number": "INV-1 & <2>"})
+    content = render_payment(event, "en")
+    assert "Payment method: cash<on>delivery" in content.text and "invoice INV-1 & <2>." in content.text
+    assert "cash&lt;on&gt;delivery" in content.html and "INV-1 &amp; &lt;2&gt;" in content.html
+    assert "<on>" not in content.html and "<2>" not in content.html
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_waiting_delivery_caused_by_payment_confirmed_still_renders_paid_in_full(lang):
+    """Recorded before notify took PaymentReceived; rendered when the recipient's profile comes."""
+    stored = payment_confirmed()
+    event = event_of(stored.event_type, stored.version, stored.model_dump(mode="json"))
+    content = RENDER.render("payment_received", lang, context_of(event))
+    for part in (content.text, content.html):
+        assert TOTAL_1234_80[lang] in part and PAID_IN_FULL[lang] in part
+        assert METHOD[lang].strip() not in part and STILL_DUE[lang].strip() not in part
 
 
 def test_unknown_language_falls_back_to_english():

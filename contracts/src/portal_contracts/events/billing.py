@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -37,6 +38,25 @@ class InvoiceIssued(Event):
     due_on: date
     payment_instructions: list[PaymentInstruction]
     issued_at: AwareDatetime
+
+
+@event(topic="billing.invoices", version=1, key="invoice_id")
+class PaymentReceived(Event):
+    """One payment was recorded against the invoice; `balance_due` says what is still owed
+    (zero when this payment settled it, and then PaymentConfirmed follows). The payer's
+    reference and card details stay in billing."""
+
+    invoice_id: uuid.UUID
+    number: str
+    account_id: str
+    request_id: uuid.UUID | None = None
+    payment_id: uuid.UUID
+    method: str
+    amount: Money
+    amount_paid: Money
+    balance_due: Money
+    invoice_status: Literal["partially_paid", "paid"]
+    received_at: AwareDatetime
 
 
 @event(topic="billing.invoices", version=1, key="invoice_id")

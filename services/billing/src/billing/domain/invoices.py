@@ -67,6 +67,11 @@ class Issued:
 
 
 @dataclass(frozen=True)
+class PaymentRecorded:
+    payment: Payment
+
+
+@dataclass(frozen=True)
 class Paid:
     pass
 
@@ -153,6 +158,7 @@ class Invoice:
     def record_payment(self, payment: Payment) -> None:
         self.check_payment(amount=payment.amount, currency=payment.currency)
         self.payments.append(payment)
+        self.changes.append(PaymentRecorded(payment))
         if self.status == "paid":
             self.changes.append(Paid())
 

@@ -1,0 +1,258 @@
+"""The additional-services flow, driven over HTTP against running services (catalog, orders,
+billing, notify) on real Kafka, PostgreSQL and the SMTP sink. Shared by the end-to-end and the
+redelivery tests."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from billing.bootstrap import definition as billing_definition
+from catalog.bootstrap import definition as catalog_definition
+from notify.bootstrap import definition as notify_definition
+from notify.settings import NotifySettings
+from orders.bootstrap import definition as orders_definition
+from sqlalchemy import select
+
+from portal_runtime.db import OutboxRecord
+from portal_runtime.service import ServiceRuntime
+from portal_runtime.testing import bearer, eventually, running_service
+
+ADMIN = bearer("ops", "admin")
+EMAIL_TIMEOUT = 60
+
+
+@dataclass
+class Portal:
+    """The running services, their HTTP clients, and what each consumer was handed."""
+
+    infra: Any
+    http: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    runtimes: dict[str, ServiceRuntime] = field(default_factory=dict)
+    # (service, event id) -> how many times the service's consumer was handed that event
+    handed: collections.Counter = field(default_factory=collections.Counter)
+
+    async def emails(self, to: str, n: int) -> list[dict[str, Any]]:
+        """Wait until `to` has at least n emails at the SMTP sink; oldest first."""
+        async def enough():
+            found = await self.infra.messages(to=to)
+            return found if len(found) >= n else None
+
+        return await eventually(enough, what=f"{n} emails to {to}", timeout=EMAIL_TIMEOUT, interval=0.2)
+
+    async def flow_events(self, account: str, item_ids: set[str]) -> list[dict[str, Any]]:
+        """Every envelope any service published about `account` or these catalog items (from
+        their outboxes)."""
+        found = []
+        for rt in self.runtimes.values():
+            async with rt.sessions() as session:
+                for row in await session.scalars(select(OutboxRecord).order_by(OutboxRecord.id)):
+                    data = row.envelope["data"]
+                    if data.get("account_id") == account or data.get("item_id") in item_ids:
+                        found.append(row.envelope)
+        return found
+
+    def consumers_of(self, envelope: dict[str, Any]) -> list[str]:
+        return [name for name, rt in self.runtimes.items()
+                if (envelope["type"], envelope["version"]) in rt.consumer.handlers]
+
+
+@contextlib.asynccontextmanager
+async def running_portal(infra, new_database, kafka, *, deliver_twice: bool = False) -> AsyncIterator[Portal]:
+    """Start the four services of the flow. With deliver_twice, every event any of them
+    publishes goes on its topic twice (the second copy right after the first, as after a relay
+    that crashed before marking its batch)."""
+    portal = Portal(infra)
+    async with contextlib.AsyncExitStack() as stack:
+        smtp = NotifySettings(smtp_host=infra.smtp_host, smtp_port=infra.smtp_port, send_poll_seconds=0.1,
+                              send_backoff_seconds=0.2)
+        for d in (catalog_definition(), orders_definition(), billing_definition(), notify_definition(smtp)):
+            rt, portal.http[d.name] = await stack.enter_async_context(
+                running_service(d, database_url=await new_database(d.name), kafka=kafka))
+            portal.runtimes[d.name] = rt
+            _count_handed(portal, rt)
+            if deliver_twice:
+                rt.relay.after_publish = _publish_again(rt)
+        yield portal
+
+
+def _count_handed(portal: Portal, rt: ServiceRuntime) -> None:
+    handle = rt.consumer.handle
+
+    async def counting(body: bytes, record: Any) -> None:
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            portal.handed[(rt.definition.name, json.loads(body)["event_id"])] += 1
+        await handle(body, record)
+
+    rt.consumer.handle = counting
+
+
+def _publish_again(rt: ServiceRuntime):
+    async def again(row: OutboxRecord) -> None:
+        await rt.broker.publish(row.envelope, topic=row.topic, key=row.key.encode(),
+                                headers={"event-type": row.event_type, "event-id": str(row.event_id)},
+                                correlation_id=str(row.envelope.get("correlation_id")))
+
+    return again
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, f"{response.request.method} {response.request.url}: " \
+                                           f"{response.status_code} {response.text}"
+    return response.json()
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+async def offer(portal: Portal, name: str, price: str, **billing: Any) -> dict[str, Any]:
+    """An admin offers an additional service; orders learns it from CatalogItemPublished."""
+    body = {"sku": f"{name[:8].upper().replace(' ', '-')}-{uuid.uuid4().hex[:8]}", "name": name,
+            "description": f"{name}, for sellers", "price": price, "currency": "EUR",
+            **(billing or {"billing": "one_time"})}
+    return ok(await portal.http["catalog"].post("/v1/items", headers=ADMIN, json=body), 201)
+
+
+async def seller(portal: Portal, language: str) -> tuple[str, str, dict[str, str]]:
+    account = f"seller-{uuid.uuid4().hex[:8]}"
+    email = f"{account}@example.test"
+    headers = bearer(account)
+    ok(await portal.http["orders"].put("/v1/account/profile", headers=headers,
+                                       json={"email": email, "language": language}))
+    return account, email, headers
+
+
+async def draft_with(portal: Portal, headers: dict[str, str], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """A draft with these lines, once orders knows every item named."""
+    async def created():
+        r = await portal.http["orders"].post("/v1/requests", headers=headers, json={"lines": lines})
+        if r.status_code == 201:
+            return r.json()
+        assert r.status_code == 422, r.text  # an item orders has not heard of yet
+        return None
+
+    return await eventually(created, what="orders to know the offered services")
+
+
+async def the_invoice(portal: Portal, headers: dict[str, str]) -> dict[str, Any]:
+    async def issued():
+        return ok(await portal.http["billing"].get("/v1/invoices", headers=headers))["items"]
+
+    [summary] = await eventually(issued, what="billing to issue the invoice")
+    return ok(await portal.http["billing"].get(f"/v1/invoices/{summary['id']}", headers=headers))
+
+
+async def record_transfer(portal: Portal, invoice: dict[str, Any], amount: str, reference: str,
+                          key: str) -> httpx.Response:
+    """The business records a bank transfer that arrived (bank transfers are admin-recorded)."""
+    return await portal.http["billing"].post(
+        f"/v1/invoices/{invoice['id']}/payments", headers={**ADMIN, "Idempotency-Key": key},
+        json={"method": "bank_transfer", "amount": amount, "currency": invoice["currency"],
+              "payer_reference": reference})
+
+
+@dataclass
+class Approved:
+    account: str
+    email: str
+    headers: dict[str, str]
+    request: dict[str, Any]
+    invoice: dict[str, Any]
+    items: dict[str, dict[str, Any]]
+
+
+async def approved_and_paid_in_two_parts(portal: Portal, language: str) -> Approved:
+    """submit → more information requested → answered → approved → two bank transfers →
+    activated, checking each step's answer and the email it causes."""
+    listing = await offer(portal, "Premium listing", "49.90", billing="recurring", billing_period_months=1)
+    setup = await offer(portal, "Store setup", "150.00")
+    banner = await offer(portal, "Homepage banner", "19.99", billing="recurring", billing_period_months=3)
+    account, email, headers = await seller(portal, language)
+    orders = portal.http["orders"]
+
+    # Pick several services, see the summary with totals, edit it.
+    draft = await draft_with(portal, headers, [{"item_id": listing["id"], "quantity": 1},
+                                               {"item_id": setup["id"], "quantity": 2},
+                                               {"item_id": banner["id"], "quantity": 1}])
+    assert draft["status"] == "draft" and money(draft["total"]) == Decimal("369.89"), draft
+    rid = draft["id"]
+    edited = ok(await orders.delete(f"/v1/requests/{rid}/lines/{banner['id']}", headers=headers))
+    assert money(edited["total"]) == Decimal("349.90")
+    edited = ok(await orders.put(f"/v1/requests/{rid}/lines/{banner['id']}", headers=headers, json={"quantity": 2}))
+    assert money(edited["total"]) == Decimal("389.88")
+    edited = ok(await orders.put(f"/v1/requests/{rid}/lines/{setup['id']}", headers=headers, json={"quantity": 1}))
+    edited = ok(await orders.delete(f"/v1/requests/{rid}/lines/{banner['id']}", headers=headers))
+    assert [(line["name"], line["quantity"], money(line["line_total"])) for line in edited["lines"]] == [
+        ("Premium listing", 1, Decimal("49.90")), ("Store setup", 1, Decimal("150.00"))]
+    assert money(edited["total"]) == Decimal("199.90") and edited["currency"] == "EUR"
+
+    # Submit: the answer confirms it; it is listed with its status and dates.
+    submitted = ok(await orders.post(f"/v1/requests/{rid}/submit", headers=headers))
+    assert submitted["status"] == "submitted" and submitted["submitted_at"]
+    [listed] = ok(await orders.get("/v1/requests", headers=headers))["items"]
+    assert (listed["id"], listed["status"]) == (rid, "submitted") and listed["submitted_at"]
+    # a submitted request cannot be edited: 409, nothing changes
+    refused = await orders.put(f"/v1/requests/{rid}/lines/{setup['id']}", headers=headers, json={"quantity": 5})
+    assert refused.status_code == 409 and refused.json()["current_status"] == "submitted", refused.text
+    await portal.emails(email, 1)
+
+    # The admin finds it waiting for review and asks a question.
+    waiting = ok(await orders.get("/v1/admin/requests", headers=ADMIN,
+                                  params={"status": "submitted", "account_id": account}))
+    assert [r["id"] for r in waiting["items"]] == [rid] and waiting["total"] == 1
+    question = "Which shop domain should the premium listing point to?"
+    asked = ok(await orders.post(f"/v1/admin/requests/{rid}/ask", headers=ADMIN, json={"question": question}))
+    assert asked["status"] == "information_requested"
+    mails = await portal.emails(email, 2)
+    assert question in mails[1]["text"] and question in mails[1]["html"]
+
+    # The seller answers; the request goes back to review; the admin approves.
+    answered = ok(await orders.post(f"/v1/requests/{rid}/answer", headers=headers,
+                                    json={"answer": "shop.example.test, please"}))
+    assert answered["status"] == "submitted"
+    approved = ok(await orders.post(f"/v1/admin/requests/{rid}/approve", headers=ADMIN))
+    assert approved["status"] == "approved"
+
+    # Billing issues the invoice, with payment instructions; the seller is emailed it.
+    invoice = await the_invoice(portal, headers)
+    assert invoice["request_id"] == rid and money(invoice["total"]) == Decimal("199.90")
+    assert invoice["status"] == "issued" and invoice["currency"] == "EUR"
+    assert {i["method"] for i in invoice["payment_instructions"]} == {"card", "bank_transfer", "paypal"}
+    mails = await portal.emails(email, 3)
+    assert invoice["number"] in mails[2]["subject"] and invoice["number"] in mails[2]["text"]
+
+    # Two bank transfers arrive; the business records each under its own Idempotency-Key.
+    first = ok(await record_transfer(portal, invoice, "120.00", "ACME transfer 1/2", key=f"{rid}-1"), 201)
+    assert first["invoice"]["status"] == "partially_paid" and money(first["invoice"]["balance_due"]) == Decimal("79.90")
+    replay = ok(await record_transfer(portal, invoice, "120.00", "ACME transfer 1/2", key=f"{rid}-1"), 201)
+    assert replay == first  # a retried request is answered as the first time, and pays nothing more
+    too_much = await record_transfer(portal, invoice, "80.00", "ACME transfer 2/2", key=f"{rid}-x")
+    assert too_much.status_code == 422 and too_much.json()["field"] == "amount", too_much.text
+    mails = await portal.emails(email, 4)
+    assert "79" in mails[3]["text"]  # the balance still due (formatted per language)
+    second = ok(await record_transfer(portal, invoice, "79.90", "ACME transfer 2/2", key=f"{rid}-2"), 201)
+    assert second["invoice"]["status"] == "paid" and money(second["invoice"]["balance_due"]) == 0
+    assert len(second["invoice"]["payments"]) == 2
+
+    # Paid: orders activates the services; they are on the seller's subscriptions page.
+    async def subscriptions():
+        return ok(await orders.get("/v1/subscriptions", headers=headers))
+
+    subs = await eventually(subscriptions, what="the services to be activated")
+    by_name = {s["name"]: s for s in subs}
+    assert set(by_name) == {"Premium listing", "Store setup"} and len(subs) == 2
+    assert all(s["status"] == "active" and s["request_id"] == rid for s in subs)
+    assert by_name["Premium listing"]["billing"] == "recurring" and by_name["Premium listing"]["next_due_on"]
+    assert by_name["Store setup"]["billing"] == "one_time" and by_name["Store setup"]["next_due_on"] is None
+    assert ok(await orders.get(f"/v1/requests/{rid}", headers=headers))["status"] == "active"
+    await portal.emails(email, 6)
+    return Approved(account, email, headers, approved, invoice,
+                    {"listing": listing, "setup": setup, "banner": banner})
