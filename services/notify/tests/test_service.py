@@ -30,6 +30,7 @@ from notify.service.sending import Sender
 from notify_samples import (
     AT,
     first_part_paid,
+    information_requested,
     invoice_issued,
     payment_confirmed,
     profile,
@@ -248,9 +249,9 @@ async def test_an_unexpected_transport_error_is_recorded_too(sessions, inbound, 
 
 
 async def test_parallel_senders_never_send_the_same_delivery(sessions, inbound, clock):
-    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
-    for _ in range(6):
-        await apply(sessions, inbound, submitted(request_id=uuid.uuid4()))
+    for n in range(6):  # six accounts: one account's emails go out one after the other
+        await apply(sessions, inbound, profile(f"acme-{n}", f"ops@acme-{n}.test"))
+        await apply(sessions, inbound, submitted(f"acme-{n}", request_id=uuid.uuid4()))
     transport = FakeTransport(delay=0.05)
     senders = [Sender(sessions, Outbox("notify", clock), clock, transport, POLICY) for _ in range(3)]
     counts = await asyncio.gather(*(s.drain() for s in senders))
@@ -258,6 +259,37 @@ async def test_parallel_senders_never_send_the_same_delivery(sessions, inbound, 
     assert len({d.id for d in transport.sent}) == len(transport.sent) == 6
     async with sessions() as s:
         assert await s.scalar(select(func.count()).select_from(OutboxRecord)) == 6
+
+
+async def test_one_accounts_emails_go_out_in_the_order_of_their_events(sessions, inbound, clock):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await apply(sessions, inbound, profile("other", "ops@other.test"))
+    received = await apply(sessions, inbound, submitted())
+    clock.advance(seconds=1)
+    asked = await apply(sessions, inbound, information_requested())
+    clock.advance(seconds=1)
+    elsewhere = await apply(sessions, inbound, submitted("other", request_id=uuid.uuid4()))
+    transport = FakeTransport([SendError("451 try again later")])
+    sender = Sender(sessions, Outbox("notify", clock), clock, transport, POLICY)
+    # the first email fails and waits out its backoff; the second waits behind it; another
+    # account's email is not held up
+    assert await sender.drain() == 2
+    assert [d.id for d in transport.sent] == [elsewhere.id]
+    clock.advance(seconds=10)
+    # parallel senders keep the order too
+    await asyncio.gather(*(Sender(sessions, Outbox("notify", clock), clock, transport, POLICY).drain()
+                           for _ in range(3)))
+    assert [d.id for d in transport.sent] == [elsewhere.id, received.id, asked.id]
+
+
+async def test_a_failed_email_does_not_hold_up_the_next_ones(sessions, inbound, clock):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await apply(sessions, inbound, submitted())
+    clock.advance(seconds=1)
+    asked = await apply(sessions, inbound, information_requested())
+    transport = FakeTransport([SendError("550 message refused", permanent=True)])
+    assert await Sender(sessions, Outbox("notify", clock), clock, transport, POLICY).drain() == 2
+    assert [d.id for d in transport.sent] == [asked.id]
 
 
 async def test_retry_only_from_failed_and_reads_are_scoped(sessions, inbound, clock):

@@ -31,11 +31,14 @@ DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (default: 
 def _print_summary(stack: Stack) -> None:
     services, infra = stack.summary()
     if services:
-        table = Table(title="Portal services")
-        for column in ("Service", "API", "OpenAPI", "AsyncAPI"):
-            table.add_column(column)
-        for row in services:
-            table.add_row(*row)
+        # The API address in full (never cut off in a narrow terminal); the pages as paths on it.
+        table = Table(title="Portal services", caption="OpenAPI and AsyncAPI pages are on each API's address")
+        table.add_column("Service", no_wrap=True)
+        table.add_column("API", no_wrap=True, min_width=21)
+        table.add_column("OpenAPI")
+        table.add_column("AsyncAPI")
+        for name, api, *pages in services:
+            table.add_row(name, api, *(page.removeprefix(api) or page for page in pages))
         console.print(table)
     table = Table(title="Infrastructure")
     table.add_column("What")

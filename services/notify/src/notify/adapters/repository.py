@@ -7,9 +7,10 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from notify.adapters.tables import DeliveryRow, RecipientRow
 from notify.domain.deliveries import Delivery
@@ -96,10 +97,18 @@ class DeliveryRepository:
 
     async def next_due(self, now: datetime) -> Delivery | None:
         """The most overdue pending delivery that no other sender holds, locked until the
-        transaction ends (FOR UPDATE SKIP LOCKED: senders in parallel never take the same one)."""
+        transaction ends (FOR UPDATE SKIP LOCKED: senders in parallel never take the same one).
+
+        One account's emails go out in the order of their events: a delivery waits while an
+        older one of its account is still pending (being sent, or waiting out its backoff), so
+        "we need more information" never overtakes "we received your request". An older one
+        that ends `failed` no longer holds the others up."""
+        older = aliased(DeliveryRow)
         row = await self.session.scalar(
             select(DeliveryRow)
             .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
+            .where(~exists().where(older.account_id == DeliveryRow.account_id, older.status == "pending",
+                                   older.created_at < DeliveryRow.created_at))
             .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
             .limit(1)
             .with_for_update(skip_locked=True)
