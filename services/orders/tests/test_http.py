@@ -217,3 +217,67 @@ async def test_who_may_do_what_and_errors_name_the_field(new_database, kafka):
         assert r.status_code == 200 and r.json()["status"] == "discarded", r.text
         page = (await http.get("/v1/admin/requests", params={"limit": 2, "offset": 0}, headers=OPS)).json()
         assert page["total"] == 3 and len(page["items"]) == 2
+
+
+# Every action a customer or admin can take on a request over HTTP, and the status it needs.
+HTTP_ACTIONS = {
+    "submit": (ACME, "POST", "/v1/requests/{rid}/submit", None, {"draft"}),
+    "discard": (ACME, "DELETE", "/v1/requests/{rid}", None, {"draft"}),
+    "set_line": (ACME, "PUT", "/v1/requests/{rid}/lines/{item}", {"quantity": 3}, {"draft"}),
+    "remove_line": (ACME, "DELETE", "/v1/requests/{rid}/lines/{item}", None, {"draft"}),
+    "answer": (ACME, "POST", "/v1/requests/{rid}/answer", {"answer": "shop.example"}, {"information_requested"}),
+    "ask": (OPS, "POST", "/v1/admin/requests/{rid}/ask", {"question": "Which shop?"}, {"submitted"}),
+    "approve": (OPS, "POST", "/v1/admin/requests/{rid}/approve", None, {"submitted"}),
+    "reject": (OPS, "POST", "/v1/admin/requests/{rid}/reject", {"reason": "No."}, {"submitted"}),
+}
+# How to bring a fresh draft into each status over HTTP (and billing's event for "active").
+ROUTES = {
+    "draft": [], "submitted": ["submit"], "discarded": ["discard"],
+    "information_requested": ["submit", "ask"], "approved": ["submit", "approve"],
+    "rejected": ["submit", "reject"], "active": ["submit", "approve"],
+}
+
+
+async def test_every_forbidden_transition_answers_409_and_changes_nothing(new_database, kafka):
+    item = uuid.uuid4()
+    url = await new_database("orders")
+    async with running_service(definition(), database_url=url, kafka=kafka) as (rt, http):
+        await produce(kafka, published(item, price="25.00", name="Banner"))
+        await eventually(lambda: offered(rt, item, 1), what="the item in the copy")
+
+        async def act(action: str, rid: str):
+            who, method, path, body, _ = HTTP_ACTIONS[action]
+            return await http.request(method, path.format(rid=rid, item=item), headers=who, json=body)
+
+        async def snapshot(rid: str):
+            request = (await http.get(f"/v1/requests/{rid}", headers=ACME)).json()
+            history = (await http.get(f"/v1/requests/{rid}/history", headers=ACME)).json()
+            async with rt.sessions() as s:
+                outbox = await s.scalar(select(func.count()).select_from(OutboxRecord))
+            return request, history, outbox
+
+        refused = 0
+        for status, route in ROUTES.items():
+            for action, (_, _, _, _, allowed_from) in HTTP_ACTIONS.items():
+                if status in allowed_from:
+                    continue
+                r = await http.post("/v1/requests", headers=ACME, json={"lines": [{"item_id": str(item),
+                                                                                   "quantity": 1}]})
+                rid = r.json()["id"]
+                for step in route:
+                    assert (await act(step, rid)).status_code == 200, (status, step)
+                if status == "active":
+                    await produce(kafka, payment(uuid.UUID(rid), "acme", "25.00"))
+
+                    async def active(rid=rid):
+                        return (await http.get(f"/v1/requests/{rid}", headers=ACME)).json()["status"] == "active"
+
+                    await eventually(active, what="the request to be active")
+                before = await snapshot(rid)
+                assert before[0]["status"] == status
+                r = await act(action, rid)
+                assert r.status_code == 409, (status, action, r.status_code, r.text)
+                assert r.json()["current_status"] == status, (status, action, r.text)
+                assert await snapshot(rid) == before, f"{action} on a {status} request changed something"
+                refused += 1
+        assert refused == 7 * 8 - 8  # each action is allowed from exactly one status
