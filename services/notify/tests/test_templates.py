@@ -14,7 +14,7 @@ from portal_contracts.events.billing import PaymentConfirmed, PaymentReceived
 
 from notify.adapters.causes import TEMPLATES, context_of, event_of, template_for
 from notify.adapters.templates import TemplateRenderer, format_date, format_money
-from notify_samples import ALL, REQUEST, first_part_paid, payment_confirmed, payment_received, rest_paid
+from notify_samples import ALL, REQUEST, first_part_paid, invoice_issued, payment_confirmed, payment_received, rest_paid
 
 LANGS = ("en", "tr", "de", "pl")
 RENDER = TemplateRenderer()
@@ -218,6 +218,18 @@ def test_payment_fields_are_escaped_in_html_only():
     assert "Payment method: cash<on>delivery" in content.text and "invoice INV-1 & <2>." in content.text
     assert "cash&lt;on&gt;delivery" in content.html and "INV-1 &amp; &lt;2&gt;" in content.html
     assert "<on>" not in content.html and "<2>" not in content.html
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_invoice_instruction_names_are_escaped_in_html_only(lang):
+    from portal_contracts.events.billing import PaymentInstruction
+
+    event = invoice_issued().model_copy(update={"payment_instructions": [
+        PaymentInstruction(method="cash<on>delivery", details={"<b>desk</b>": "room 1"})]})
+    content = RENDER.render("invoice_issued", lang, context_of(event))
+    assert "cash<on>delivery" in content.text and "<b>desk</b>" in content.text
+    assert "cash&lt;on&gt;delivery" in content.html and "&lt;b&gt;desk&lt;/b&gt;" in content.html
+    assert "<on>" not in content.html and "<b>desk" not in content.html
 
 
 @pytest.mark.parametrize("lang", LANGS)
