@@ -47,14 +47,15 @@ ACTIONS = {
 TARGET = {"submit": SUBMITTED, "discard": DISCARDED, "ask": INFORMATION_REQUESTED, "answer": SUBMITTED,
           "approve": APPROVED, "reject": REJECTED, "activate": ACTIVE}
 ALLOWED = {(DRAFT, "submit"), (DRAFT, "discard"), (SUBMITTED, "ask"), (SUBMITTED, "approve"),
-           (SUBMITTED, "reject"), (INFORMATION_REQUESTED, "answer"), (APPROVED, "activate")}
+           (SUBMITTED, "reject"), (INFORMATION_REQUESTED, "answer"), (INFORMATION_REQUESTED, "reject"),
+           (APPROVED, "activate")}
 
 
 def test_the_transition_table_is_the_documented_one():
     assert TRANSITIONS == {
         DRAFT: {SUBMITTED, DISCARDED},
         SUBMITTED: {APPROVED, REJECTED, INFORMATION_REQUESTED},
-        INFORMATION_REQUESTED: {SUBMITTED},
+        INFORMATION_REQUESTED: {SUBMITTED, REJECTED},
         APPROVED: {ACTIVE},
     }
 

@@ -27,7 +27,8 @@ STATUSES = (DRAFT, SUBMITTED, DISCARDED, INFORMATION_REQUESTED, APPROVED, REJECT
 TRANSITIONS: dict[str, frozenset[str]] = {
     DRAFT: frozenset({SUBMITTED, DISCARDED}),
     SUBMITTED: frozenset({APPROVED, REJECTED, INFORMATION_REQUESTED}),
-    INFORMATION_REQUESTED: frozenset({SUBMITTED}),
+    # an admin may also close a request whose question was never answered
+    INFORMATION_REQUESTED: frozenset({SUBMITTED, REJECTED}),
     APPROVED: frozenset({ACTIVE}),
 }
 MAX_LINES = 50
