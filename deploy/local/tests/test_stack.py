@@ -115,7 +115,9 @@ async def test_cli_up_runs_until_sigint(infra, configured, fake_services, tmp_pa
             break
     output = "".join(lines)
     assert "Ready." in output, output
-    assert f"http://127.0.0.1:{port}/schema/swagger" in output and infra.kafka_bootstrap in output
+    # the API address in full, never cut off (the pages are paths on it)
+    assert f"http://127.0.0.1:{port} " in output and "/schema/swagger" in output
+    assert infra.kafka_bootstrap in output
     proc.send_signal(signal.SIGINT)
     rest, _ = await asyncio.to_thread(proc.communicate, timeout=60)
     assert proc.returncode == 0, output + rest

@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from litestar import Controller, MediaType, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal_runtime.auth import Principal
@@ -137,11 +138,11 @@ class InvoiceController(Controller):
 
     @get("/", summary="List invoices: a customer its own; an admin all, or one account's")
     async def list_invoices(
-        self, request: Request[Principal, object, object], billing: BillingService,
-        account_id: str | None = None,
-        status: Literal["issued", "partially_paid", "paid"] | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        self, request: Request[Principal, object, object], billing: NamedDependency[BillingService],
+        account_id: FromQuery[str | None] = None,
+        status: FromQuery[Literal["issued", "partially_paid", "paid"] | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> InvoicePage:
         if not request.user.is_admin:
             account_id = request.user.account_id
@@ -149,18 +150,18 @@ class InvoiceController(Controller):
         return InvoicePage(items=[InvoiceSummaryOut.of(i) for i in items], total=total, limit=limit, offset=offset)
 
     @get("/{invoice_id:uuid}", summary="Read one invoice with lines, instructions and payments")
-    async def read(self, invoice_id: uuid.UUID, request: Request[Principal, object, object],
-                   billing: BillingService) -> InvoiceOut:
+    async def read(self, invoice_id: FromPath[uuid.UUID], request: Request[Principal, object, object],
+                   billing: NamedDependency[BillingService]) -> InvoiceOut:
         return InvoiceOut.of(await billing.get_invoice(invoice_id, request.user))
 
     @post("/{invoice_id:uuid}/payments", summary="Pay an invoice (customer: card or PayPal; admin: record a "
           f"bank transfer). Requires an {IDEMPOTENCY_HEADER} header; a replay answers as the first time.")
     async def pay(
-        self, invoice_id: uuid.UUID, data: PaymentIn, request: Request[Principal, object, object],
-        billing: BillingService,
-        key: Annotated[str | None, Parameter(header=IDEMPOTENCY_HEADER, description="Required: one key per "
-                                             "payment attempt; a retry with the same key and body gets the "
-                                             "first answer")] = None,
+        self, invoice_id: FromPath[uuid.UUID], data: JSONBody[PaymentIn], request: Request[Principal, object, object],
+        billing: NamedDependency[BillingService],
+        key: Annotated[str | None, HeaderParameter(name=IDEMPOTENCY_HEADER, description="Required: one key per "
+                                                   "payment attempt; a retry with the same key and body gets the "
+                                                   "first answer")] = None,
     ) -> Response[bytes]:
         key = idempotency_key(key)
         card = None

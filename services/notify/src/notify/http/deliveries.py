@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
 from pydantic import BaseModel
 
 from portal_runtime.auth import Principal, admin_only
@@ -58,11 +59,11 @@ class DeliveryController(Controller):
     @get("/", summary="List deliveries, newest first: admins all (filter by account_id, status); "
                       "customers their own")
     async def list_deliveries(
-        self, request: Request[Principal, object, object], deliveries: DeliveryService,
-        account_id: Annotated[str | None, Parameter(min_length=1, max_length=200)] = None,
-        status: Status | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        self, request: Request[Principal, object, object], deliveries: NamedDependency[DeliveryService],
+        account_id: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+        status: FromQuery[Status | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> DeliveryPage:
         me = request.user
         if not me.is_admin:
@@ -74,13 +75,14 @@ class DeliveryController(Controller):
         return DeliveryPage(items=[DeliveryOut.of(d) for d in items], total=total, limit=limit, offset=offset)
 
     @get("/{delivery_id:uuid}", summary="Read one delivery, with its rendered text and HTML")
-    async def read(self, delivery_id: uuid.UUID, request: Request[Principal, object, object],
-                   deliveries: DeliveryService) -> DeliveryDetail:
+    async def read(self, delivery_id: FromPath[uuid.UUID], request: Request[Principal, object, object],
+                   deliveries: NamedDependency[DeliveryService]) -> DeliveryDetail:
         me = request.user
         delivery = await deliveries.get_delivery(delivery_id, owner=None if me.is_admin else me.account_id)
         return DeliveryDetail(**DeliveryOut.of(delivery).model_dump(), text=delivery.text, html=delivery.html)
 
     @post("/{delivery_id:uuid}/retry", guards=[admin_only], status_code=200,
           summary="Send a failed delivery again: failed → pending, a fresh round of attempts (admin)")
-    async def retry(self, delivery_id: uuid.UUID, deliveries: DeliveryService) -> DeliveryOut:
+    async def retry(self, delivery_id: FromPath[uuid.UUID],
+                    deliveries: NamedDependency[DeliveryService]) -> DeliveryOut:
         return DeliveryOut.of(await deliveries.retry(delivery_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 
 from portal_runtime.auth import Principal
 
@@ -16,5 +17,5 @@ class SubscriptionController(Controller):
 
     @get("/", summary="The caller's account's subscriptions")
     async def list_own(self, request: Request[Principal, object, object],
-                       subscriptions: SubscriptionService) -> list[SubscriptionOut]:
+                       subscriptions: NamedDependency[SubscriptionService]) -> list[SubscriptionOut]:
         return [SubscriptionOut.of(s) for s in await subscriptions.for_account(request.user.account_id)]

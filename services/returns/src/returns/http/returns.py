@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal_runtime.auth import Principal, admin_only
@@ -92,8 +93,8 @@ class ReturnController(Controller):
     tags = ["returns"]
 
     @post("/", summary="Request a return of goods from one of your invoices")
-    async def request_return(self, data: ReturnIn, request: Request[Principal, object, object],
-                             rmas: ReturnsService) -> ReturnOut:
+    async def request_return(self, data: JSONBody[ReturnIn], request: Request[Principal, object, object],
+                             rmas: NamedDependency[ReturnsService]) -> ReturnOut:
         cmd = RequestReturn(invoice_number=data.invoice_number,
                             lines=[ReturnLine(sku=l.sku, quantity=l.quantity, reason=l.reason) for l in data.lines])
         rma = await rmas.request_return(request.user.account_id, cmd, correlation_id=correlation_id(request))
@@ -101,11 +102,11 @@ class ReturnController(Controller):
 
     @get("/", summary="List returns: customers see their own; admins all, filtered by status and account")
     async def list_returns(
-        self, request: Request[Principal, object, object], rmas: ReturnsService,
-        status: Status | None = None,
-        account: Annotated[str | None, Parameter(max_length=200)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        self, request: Request[Principal, object, object], rmas: NamedDependency[ReturnsService],
+        status: FromQuery[Status | None] = None,
+        account: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> ReturnPage:
         if not request.user.is_admin:
             account = request.user.account_id
@@ -113,8 +114,8 @@ class ReturnController(Controller):
         return ReturnPage(items=[ReturnOut.of(r) for r in items], total=total, limit=limit, offset=offset)
 
     @get("/{rma_id:uuid}", summary="Read one return with its history")
-    async def read(self, rma_id: uuid.UUID, request: Request[Principal, object, object],
-                   rmas: ReturnsService) -> ReturnDetail:
+    async def read(self, rma_id: FromPath[uuid.UUID], request: Request[Principal, object, object],
+                   rmas: NamedDependency[ReturnsService]) -> ReturnDetail:
         viewer = None if request.user.is_admin else request.user.account_id
         return ReturnDetail.with_history(*await rmas.get_return(rma_id, account_id=viewer))
 
@@ -125,20 +126,21 @@ class AdminReturnController(Controller):
     guards = [admin_only]
 
     @post("/{rma_id:uuid}/approve", status_code=200, summary="Approve a requested return (admin)")
-    async def approve(self, rma_id: uuid.UUID, request: Request[Principal, object, object],
-                      rmas: ReturnsService) -> ReturnOut:
+    async def approve(self, rma_id: FromPath[uuid.UUID], request: Request[Principal, object, object],
+                      rmas: NamedDependency[ReturnsService]) -> ReturnOut:
         rma = await rmas.approve(rma_id, by=request.user.account_id, correlation_id=correlation_id(request))
         return ReturnOut.of(rma)
 
     @post("/{rma_id:uuid}/reject", status_code=200, summary="Reject a requested return, saying why (admin)")
-    async def reject(self, rma_id: uuid.UUID, data: RejectIn, request: Request[Principal, object, object],
-                     rmas: ReturnsService) -> ReturnOut:
+    async def reject(self, rma_id: FromPath[uuid.UUID], data: JSONBody[RejectIn],
+                     request: Request[Principal, object, object],
+                     rmas: NamedDependency[ReturnsService]) -> ReturnOut:
         rma = await rmas.reject(rma_id, data.reason, by=request.user.account_id,
                                 correlation_id=correlation_id(request))
         return ReturnOut.of(rma)
 
     @post("/{rma_id:uuid}/receive", status_code=200, summary="Record that an approved return's goods arrived (admin)")
-    async def receive(self, rma_id: uuid.UUID, request: Request[Principal, object, object],
-                      rmas: ReturnsService) -> ReturnOut:
+    async def receive(self, rma_id: FromPath[uuid.UUID], request: Request[Principal, object, object],
+                      rmas: NamedDependency[ReturnsService]) -> ReturnOut:
         rma = await rmas.receive(rma_id, by=request.user.account_id, correlation_id=correlation_id(request))
         return ReturnOut.of(rma)
