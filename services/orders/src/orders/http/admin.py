@@ -48,7 +48,8 @@ class AdminRequestController(Controller):
                       requests: NamedDependency[RequestService]) -> RequestOut:
         return RequestOut.of(await requests.approve(request.user, request_id, correlation_id=correlation_id(request)))
 
-    @post("/{request_id:uuid}/reject", status_code=200, summary="Reject a request in review or waiting for an answer, with a reason (admin)")
+    @post("/{request_id:uuid}/reject", status_code=200,
+          summary="Reject a request in review or waiting for an answer, with a reason (admin)")
     async def reject(self, request_id: FromPath[uuid.UUID], data: JSONBody[ReasonIn], request: Req,
                      requests: NamedDependency[RequestService]) -> RequestOut:
         view = await requests.reject(request.user, request_id, data.reason, correlation_id=correlation_id(request))
