@@ -1,9 +1,11 @@
 # Sourced by ./portal and ./run-tests: installs what the project needs on this machine where
-# missing: Java 17 and Maven (Debian packages; Kafka runs on Java, Maven fetches its jars), uv
+# missing: Java 17 and Maven, curl and jq (Debian packages; Kafka runs on Java, Maven fetches its jars), uv
 # (PyPI), then the locked Python workspace.
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)  # the README's walkthrough (and its test)
+command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${need_apt[*]}" >&2

@@ -17,11 +17,12 @@ import httpx
 from billing.bootstrap import definition as billing_definition
 from catalog.bootstrap import definition as catalog_definition
 from notify.bootstrap import definition as notify_definition
+from notify.adapters.tables import DeliveryRow
 from notify.settings import NotifySettings
 from orders.bootstrap import definition as orders_definition
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from portal_runtime.db import OutboxRecord
+from portal_runtime.db import InboxRecord, OutboxRecord
 from portal_runtime.service import ServiceRuntime
 from portal_runtime.testing import bearer, eventually, running_service
 
@@ -58,6 +59,25 @@ class Portal:
                     if data.get("account_id") == account or data.get("item_id") in item_ids:
                         found.append(row.envelope)
         return found
+
+    async def settled(self) -> bool:
+        """Quiet: every event in any outbox is published and applied by every service that
+        handles it (its inbox has it), and notify has no email left to send."""
+        inboxes: dict[str, set] = {}
+        for name, rt in self.runtimes.items():
+            async with rt.sessions() as session:
+                inboxes[name] = {str(i) for i in await session.scalars(select(InboxRecord.event_id))}
+        for rt in self.runtimes.values():
+            async with rt.sessions() as session:
+                for row in await session.scalars(select(OutboxRecord)):
+                    if row.published_at is None:
+                        return False
+                    if any(str(row.event_id) not in inboxes[c] for c in self.consumers_of(row.envelope)):
+                        return False
+        async with self.runtimes["notify"].sessions() as session:
+            pending = await session.scalar(select(func.count()).select_from(DeliveryRow)
+                                           .where(DeliveryRow.status == "pending"))
+        return pending == 0
 
     def consumers_of(self, envelope: dict[str, Any]) -> list[str]:
         return [name for name, rt in self.runtimes.items()
