@@ -34,11 +34,13 @@ class SeenItem(Base):
     applied: Mapped[int] = mapped_column(Integer)
 
 
-def definition(group: str) -> ServiceDefinition:
+def definition(group: str, *, refuse_poison: bool = True) -> ServiceDefinition:
+    """refuse_poison=False is the probe after its bug was fixed: poison pills apply too."""
+
     def register(consumer: EventConsumer, rt: ServiceRuntime) -> None:
         @consumer.on(CatalogItemPublished)
         async def apply(d: Delivery) -> None:
-            if d.event.name.startswith("poison"):
+            if refuse_poison and d.event.name.startswith("poison"):
                 raise RuntimeError(f"cannot apply {d.event.name}")
             await d.session.execute(
                 insert(SeenItem).values(item_id=d.event.item_id, name=d.event.name, applied=1)

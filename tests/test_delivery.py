@@ -125,3 +125,53 @@ async def test_poison_and_garbage_go_to_dead_letter_and_partition_moves_on(new_d
     assert {h["x-original-topic"] for h in headers} == {"catalog.items"}
     assert all(h["x-original-offset"].isdigit() for h in headers)
     assert dead[[h["x-attempts"] for h in headers].index("0")].value == b"{not json"
+
+
+async def test_dead_letters_are_listed_and_replayed_once_the_cause_is_fixed(new_database, kafka):
+    from typer.testing import CliRunner
+
+    from portal_runtime.cli import make_cli
+
+    key, poison = uuid.uuid4(), uuid.uuid4()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait("catalog.items", envelope("poison pill", poison), key=str(key).encode())
+        await producer.send_and_wait("catalog.items", b"{not json", key=str(key).encode())
+    finally:
+        await producer.stop()
+    group, url, probe_ctx = await probe(new_database, kafka, consumer_max_attempts=2)
+    async with probe_ctx:
+        await read_topic(kafka, f"{group}.dlq", lambda r: r.key == str(key).encode(), want=2)
+
+    cli = make_cli(lambda: probe_service.definition(group))
+
+    async def sre(*args: str):
+        result = await asyncio.to_thread(CliRunner().invoke, cli, ["dlq", *args],
+                                         env={"KAFKA_BOOTSTRAP_SERVERS": kafka})
+        if result.exit_code == 1 and result.exception is not None:
+            raise result.exception
+        return result.exit_code, result.output
+
+    code, listing = await sre("list")
+    assert code == 0, listing
+    [pill, garbage] = listing.splitlines()
+    assert "catalog.items/" in pill and "CatalogItemPublished" in pill and str(poison) not in pill
+    assert "attempts=2" in pill and "cannot apply poison pill" in pill
+    assert "attempts=0" in garbage and "Unparseable" in garbage
+    assert (await sre("replay"))[0] == 2  # neither --at nor --all: refused, nothing replayed
+    code, out = await sre("replay", "--at", "0:999999")
+    assert code == 2 and "no dead letter at 0:999999" in out
+
+    # The bug is fixed: the probe now applies poison pills. Replaying puts the pill back on its
+    # topic (the unparseable message is left out of --all); it is applied once.
+    async with running_service(probe_service.definition(group, refuse_poison=False), database_url=url,
+                               kafka=kafka) as (rt, _):
+        code, out = await sre("replay", "--all")
+        assert code == 0 and out.splitlines()[-1] == "1 replayed", out
+        assert await eventually(lambda: probe_service.applied(rt, poison), what="the replayed pill") == 1
+        # a second replay (an SRE running it twice) changes nothing
+        code, out = await sre("replay", "--at", pill.split()[0])
+        assert code == 0, out
+        await eventually(lambda: rt.consumer.stats["duplicates"] >= 1, what="the second replay to arrive")
+        assert await probe_service.applied(rt, poison) == 1

@@ -1,7 +1,9 @@
-"""The command line of every service: `python -m <service> api | worker | relay | migrate | run`."""
+"""The command line of every service: `python -m <service> api | worker | relay | migrate | run`,
+and `dlq list | replay` for its dead letters."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -10,7 +12,7 @@ import uvicorn
 
 from portal_runtime.migrations import upgrade
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
-from portal_runtime.settings import DatabaseSettings, ServiceSettings
+from portal_runtime.settings import DatabaseSettings, KafkaSettings, ServiceSettings
 from portal_runtime.telemetry import install_global, make_tracer_provider
 
 
@@ -56,5 +58,49 @@ def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
         d = definition()
         upgrade(d.migrations, DatabaseSettings().database_url, revision)
         typer.echo(f"{d.name}: database at {revision}")
+
+    dlq = typer.Typer(no_args_is_help=True, help="This service's dead letters (<service>.dlq).")
+    cli.add_typer(dlq, name="dlq")
+
+    @dlq.command(name="list")
+    def dlq_list() -> None:
+        """Every dead letter: where it was, what it was, why it failed."""
+        from portal_runtime import dlq as dead
+
+        name = definition().name
+        letters = asyncio.run(dead.read_dead_letters(KafkaSettings().kafka_bootstrap_servers, name))
+        if not letters:
+            typer.echo(f"{name}.dlq is empty")
+        for d in letters:
+            event_type, event_id = d.event
+            error = d.headers.get("x-error", "").splitlines()[0] if d.headers.get("x-error") else ""
+            typer.echo(f"{d.position}  {d.original_topic}/{d.headers.get('x-original-partition', '?')}"
+                       f"@{d.headers.get('x-original-offset', '?')}  {event_type} {event_id}  "
+                       f"attempts={d.headers.get('x-attempts', '?')}  at={d.headers.get('x-failed-at', '?')}  {error}")
+
+    @dlq.command(name="replay")
+    def dlq_replay(
+        at: list[str] = typer.Option([], "--at", help="partition:offset on the DLQ (repeatable), as `dlq list` shows"),
+        all_: bool = typer.Option(False, "--all", help="every dead letter that is an event (not the unparseable)"),
+    ) -> None:
+        """Put dead letters back on their original topics, after the cause is fixed. Safe to repeat:
+        consumers that applied an event before recognise it."""
+        from portal_runtime import dlq as dead
+
+        if bool(at) == all_:
+            raise typer.BadParameter("give --at partition:offset (one or more) or --all", param_hint="--at/--all")
+        kafka = KafkaSettings().kafka_bootstrap_servers
+        letters = asyncio.run(dead.read_dead_letters(kafka, definition().name))
+        if all_:
+            chosen = [d for d in letters if d.parseable]
+        else:
+            by_position = {d.position: d for d in letters}
+            unknown = [p for p in at if p not in by_position]
+            if unknown:
+                raise typer.BadParameter(f"no dead letter at {', '.join(unknown)}", param_hint="--at")
+            chosen = [by_position[p] for p in at]
+        for d in asyncio.run(dead.replay(kafka, chosen)):
+            typer.echo(f"replayed {d.position} to {d.original_topic}: {' '.join(d.event)}")
+        typer.echo(f"{len(chosen)} replayed")
 
     return cli

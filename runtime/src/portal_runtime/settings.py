@@ -29,6 +29,14 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
 
 
+class KafkaSettings(BaseSettings):
+    """What the `dlq` commands need, and no more."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+
+
 class DatabaseSettings(BaseSettings):
     """What `migrate` needs, and no more."""
 
