@@ -72,6 +72,7 @@ async def read_dead_letters(bootstrap: str, service: str) -> list[DeadLetter]:
         await consumer.seek_to_beginning(*assigned)
         ends = await consumer.end_offsets(assigned)
         letters: list[DeadLetter] = []
+
         async def behind() -> bool:
             return any([await consumer.position(tp) < ends[tp] for tp in assigned])
 

@@ -74,11 +74,11 @@ def test_partial_payments_then_paid_once():
     invoice.changes.clear()
     first = pay(invoice, "100.00")
     assert invoice.status == "partially_paid" and invoice.balance_due == Decimal("29.70")
-    assert invoice.changes == [PaymentRecorded(first)]
+    assert invoice.changes == [PaymentRecorded(first, Decimal("100.00"), Decimal("29.70"))]
     invoice.changes.clear()
     second = pay(invoice, "29.70")
     assert invoice.status == "paid" and invoice.balance_due == 0 and invoice.amount_paid == Decimal("129.70")
-    assert invoice.changes == [PaymentRecorded(second), Paid()]
+    assert invoice.changes == [PaymentRecorded(second, Decimal("129.70"), Decimal("0.00")), Paid()]
 
 
 def test_each_payment_event_shows_the_invoice_as_it_stood_after_that_payment():

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from portal_contracts import Event, Money
 from portal_contracts.events.billing import (InvoiceIssued, InvoiceLine, PaymentConfirmed, PaymentFailed,
                                              PaymentInstruction, PaymentReceived)
 
-from billing.domain.invoices import Invoice, Issued, Paid, PaymentRecorded, PaymentRejected, cents
+from billing.domain.invoices import Invoice, Issued, Paid, PaymentRecorded, PaymentRejected
 
 
 def to_contract(invoice: Invoice, change: object, now: datetime) -> Event:
@@ -29,15 +28,12 @@ def to_contract(invoice: Invoice, change: object, now: datetime) -> Event:
             issued_at=invoice.issued_at,
         )
     if isinstance(change, PaymentRecorded):
-        # The invoice as it stood right after this payment (a later one in the same batch of
-        # changes must not show in this event's totals).
-        upto = invoice.payments.index(change.payment) + 1
-        paid = cents(sum((p.amount for p in invoice.payments[:upto]), Decimal(0)))
         return PaymentReceived(
             invoice_id=invoice.id, number=invoice.number, account_id=invoice.account_id,
             request_id=invoice.request_id, payment_id=change.payment.id, method=change.payment.method,
-            amount=money(change.payment.amount), amount_paid=money(paid), balance_due=money(invoice.total - paid),
-            invoice_status="paid" if paid >= invoice.total else "partially_paid",
+            amount=money(change.payment.amount), amount_paid=money(change.amount_paid),
+            balance_due=money(change.balance_due),
+            invoice_status="paid" if change.balance_due <= 0 else "partially_paid",
             received_at=change.payment.paid_at,
         )
     if isinstance(change, Paid):

@@ -68,7 +68,11 @@ class Issued:
 
 @dataclass(frozen=True)
 class PaymentRecorded:
+    """A payment, with what was paid and still due right after it."""
+
     payment: Payment
+    amount_paid: Decimal
+    balance_due: Decimal
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ class Invoice:
     def record_payment(self, payment: Payment) -> None:
         self.check_payment(amount=payment.amount, currency=payment.currency)
         self.payments.append(payment)
-        self.changes.append(PaymentRecorded(payment))
+        self.changes.append(PaymentRecorded(payment, self.amount_paid, self.balance_due))
         if self.status == "paid":
             self.changes.append(Paid())
 
