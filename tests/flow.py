@@ -116,9 +116,7 @@ def _count_handed(portal: Portal, rt: ServiceRuntime) -> None:
 
 def _publish_again(rt: ServiceRuntime):
     async def again(row: OutboxRecord) -> None:
-        await rt.broker.publish(row.envelope, topic=row.topic, key=row.key.encode(),
-                                headers={"event-type": row.event_type, "event-id": str(row.event_id)},
-                                correlation_id=str(row.envelope.get("correlation_id")))
+        await rt.relay.send(row)
 
     return again
 

@@ -117,15 +117,19 @@ class OutboxRelay:
             f"{row.topic} relay", context=parent, kind=trace.SpanKind.INTERNAL,
             attributes={"messaging.message.id": str(row.event_id), "portal.event_type": row.event_type},
         ):
-            await self.broker.publish(
-                row.envelope,
-                topic=row.topic,
-                key=row.key.encode(),
-                headers={"event-type": row.event_type, "event-id": str(row.event_id)},
-                correlation_id=str(row.envelope.get("correlation_id")),
-            )
+            await self.send(row)
         if self.after_publish is not None:
             await self.after_publish(row)
+
+    async def send(self, row: OutboxRecord) -> None:
+        """The row's event on its topic, keyed by its aggregate, with its type and id as headers."""
+        await self.broker.publish(
+            row.envelope,
+            topic=row.topic,
+            key=row.key.encode(),
+            headers={"event-type": row.event_type, "event-id": str(row.event_id)},
+            correlation_id=str(row.envelope.get("correlation_id")),
+        )
 
     async def purge(self) -> tuple[int, int]:
         """Drop published outbox rows and inbox rows older than their retention."""
