@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 import probe_service
@@ -20,7 +20,7 @@ from catalog.bootstrap import definition as catalog_definition
 from portal_contracts import Envelope, Money
 from portal_contracts.events.catalog import CatalogItemPublished
 from portal_runtime.db import OutboxRecord
-from portal_runtime.testing import bearer, eventually, running_service
+from portal_runtime.testing import bearer, eventually, read_topic, running_service
 
 PROBE = Path(probe_service.__file__)
 ADMIN = bearer("ops", "admin")
@@ -34,25 +34,6 @@ def item_body(name: str) -> dict:
 async def probe(new_database, kafka, **kw):
     group, url = await probe_service.prepare(new_database, kafka)
     return group, url, running_service(probe_service.definition(group), database_url=url, kafka=kafka, **kw)
-
-
-async def read_topic(kafka: str, topic: str, predicate, *, want: int, timeout: float = 30) -> list:
-    """Every record on `topic` (from the start) that matches, once `want` of them arrived."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    found: list = []
-    try:
-        parts = [TopicPartition(topic, p) for p in (await consumer._client.fetch_all_metadata()).partitions_for_topic(topic)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(found) < want and asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            found += [r for records in batch.values() for r in records if predicate(r)]
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_event_committed_in_one_service_is_applied_in_another(new_database, kafka):

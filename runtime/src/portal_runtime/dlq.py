@@ -51,10 +51,8 @@ class DeadLetter:
             return "?", "?"
 
 
-async def read_dead_letters(bootstrap: str, service: str) -> list[DeadLetter]:
-    """Every message on the service's DLQ, oldest first per partition (no consumer group: reading
-    commits nothing and moves no one's offsets)."""
-    topic = dead_letter_topic(service)
+async def partitions_of(bootstrap: str, topic: str) -> list[TopicPartition]:
+    """The topic's partitions, from the broker's metadata; LookupError if there is no such topic."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -63,11 +61,17 @@ async def read_dead_letters(bootstrap: str, service: str) -> list[DeadLetter]:
         await admin.close()
     if described.get("error_code") or not described.get("partitions"):
         raise LookupError(f"no topic {topic} on {bootstrap}")
+    return [TopicPartition(topic, p) for p in sorted(p["partition"] for p in described["partitions"])]
+
+
+async def read_dead_letters(bootstrap: str, service: str) -> list[DeadLetter]:
+    """Every message on the service's DLQ, oldest first per partition (no consumer group: reading
+    commits nothing and moves no one's offsets)."""
+    topic = dead_letter_topic(service)
+    assigned = await partitions_of(bootstrap, topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        assigned = [TopicPartition(topic, p["partition"]) for p in sorted(described["partitions"],
-                                                                          key=lambda p: p["partition"])]
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
         ends = await consumer.end_offsets(assigned)

@@ -80,3 +80,26 @@ async def eventually(check, *, timeout: float = 30.0, interval: float = 0.1, wha
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value: {last!r})")
         await asyncio.sleep(interval)
+
+
+async def read_topic(kafka: str, topic: str, predicate, *, want: int, timeout: float = 30) -> list:
+    """Every record on `topic` (from the start, no consumer group) that matches `predicate`,
+    once `want` of them arrived or the timeout passed."""
+    from aiokafka import AIOKafkaConsumer
+
+    from portal_runtime.dlq import partitions_of
+
+    parts = await partitions_of(kafka, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    found: list = []
+    try:
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found) < want and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            found += [r for records in batch.values() for r in records if predicate(r)]
+    finally:
+        await consumer.stop()
+    return found

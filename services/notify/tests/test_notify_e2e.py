@@ -3,15 +3,14 @@ in the recipient's language, once each, and never lost when the mail server is a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from portal_contracts import Envelope, lookup
-from portal_runtime.testing import bearer, eventually, running_service
+from portal_runtime.testing import bearer, eventually, read_topic, running_service
 
 from notify.bootstrap import definition
 from notify.settings import NotifySettings
@@ -39,26 +38,6 @@ async def produce(kafka: str, *envelopes: Envelope) -> None:
             await producer.send_and_wait(topic, env.model_dump_json().encode(), key=env.key.encode())
     finally:
         await producer.stop()
-
-
-async def read_topic(kafka: str, topic: str, predicate, *, want: int, timeout: float = 30) -> list:
-    """Every record on `topic` (from the start) that matches, once `want` of them arrived."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    found: list = []
-    try:
-        metadata = await consumer._client.fetch_all_metadata()
-        parts = [TopicPartition(topic, p) for p in metadata.partitions_for_topic(topic)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(found) < want and asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            found += [r for records in batch.values() for r in records if predicate(r)]
-    finally:
-        await consumer.stop()
-    return found
 
 
 def about(delivery_id: str, event_type: str):
