@@ -13,7 +13,7 @@ from litestar.security.jwt import JWTAuth, Token
 
 Role = Literal["customer", "admin"]
 ROLES: tuple[Role, ...] = ("customer", "admin")
-PUBLIC_PATHS = ["/health", "/schema", "/asyncapi"]
+PUBLIC_PATHS = ["/health", "/schema", "/asyncapi", "/metrics"]
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,23 @@ def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
         return ServiceRuntime(d, settings, tracer_provider=provider)
 
     def serve(http: bool, consume: bool, relay: bool) -> None:
+        """Serve until stopped. A dependency that is away never ends this; a wrong configuration
+        does, with exit code 2 and the reason on stderr."""
         rt = runtime()
-        uvicorn.run(rt.app(http=http, consume=consume, relay=relay), host=rt.settings.http_host,
-                    port=rt.settings.http_port, log_level=rt.settings.log_level.lower())
+        server = uvicorn.Server(uvicorn.Config(
+            rt.app(http=http, consume=consume, relay=relay), host=rt.settings.http_host,
+            port=rt.settings.http_port, log_level=rt.settings.log_level.lower()))
+
+        def stop(_: str) -> None:
+            server.should_exit = True
+
+        rt.on_fatal = stop
+        server.run()
+        if rt.fatal:
+            typer.echo(f"{rt.definition.name}: {rt.fatal}", err=True)
+            raise typer.Exit(2)
+        if not server.started:
+            raise typer.Exit(3)
 
     @cli.command()
     def run() -> None:

@@ -1,9 +1,20 @@
-"""Applying events from other services: once each, in their own transaction, with bounded
-retries and a dead-letter topic.
+"""Applying events from other services: once each, in their own transaction; an outage waited
+out; a message that keeps failing sent to the dead-letter topic.
 
 FastStream's default Kafka policy commits the offset first (at-most-once). Subscribers here use
 NACK_ON_ERROR: the offset is committed only after the handler returned, i.e. after its
-transaction committed; an error we could not even dead-letter seeks back and redelivers.
+transaction committed; an error we could not even dead-letter (the broker is away) seeks back and
+redelivers the message.
+
+Every failure is classified first (`portal_runtime.faults`):
+- the database or broker is away (OUTAGE) or misconfigured (CONFIG): the same message is tried
+  again with capped exponential backoff and jitter, as long as it takes; the tries never count
+  towards the dead-letter limit. Messages are handled one at a time, so nothing newer is taken
+  from the partitions meanwhile; readiness answers 503 and `portal_waiting_for_dependency` is 1.
+  (An outage longer than the consumer's `max.poll.interval.ms`, 5 minutes, makes Kafka move the
+  partitions to another replica, which waits the same way; the inbox keeps the effect single.)
+- the message's own fault (MESSAGE): `max_attempts` tries with exponential backoff, then the
+  dead-letter topic, and the partition moves on.
 """
 
 from __future__ import annotations
@@ -27,6 +38,8 @@ from portal_contracts import Envelope, Event
 from portal_contracts.registry import dead_letter_topic
 from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.db import InboxRecord
+from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
+from portal_runtime.metrics import CONSUMER_EVENTS
 from portal_runtime.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -50,6 +63,8 @@ class Delivery:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
+# Told of every outcome of every event: ("applied" | "duplicate" | "dead_lettered", envelope).
+Observer = Callable[[str, Envelope], None]
 
 
 class Unparseable(Exception):
@@ -68,6 +83,7 @@ class EventConsumer:
         backoff_seconds: float = 0.2,
         clock: Clock | None = None,
         after_commit: Callable[[Envelope], Awaitable[None]] | None = None,
+        outage_backoff: Backoff | None = None,
     ) -> None:
         self.service = service
         self.sessions = sessions
@@ -77,8 +93,11 @@ class EventConsumer:
         self.backoff_seconds = backoff_seconds
         self.clock = clock or SystemClock()
         self.after_commit = after_commit  # a seam for fault-injection tests
+        self.observers: list[Observer] = []
         self.handlers: dict[tuple[str, int], Handler] = {}
-        self.stats = {"applied": 0, "duplicates": 0, "dead_lettered": 0, "ignored": 0}
+        self.stats = {"applied": 0, "duplicates": 0, "dead_lettered": 0, "ignored": 0, "retried": 0}
+        self.outage = Waiting(service, "consumer")
+        self.outage_backoff = outage_backoff or Backoff(initial=max(backoff_seconds, 0.05), cap=30.0)
 
     def on(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -116,19 +135,42 @@ class EventConsumer:
             return
         handler = self.handlers.get((envelope.type, envelope.version))
         if handler is None:
-            self.stats["ignored"] += 1
+            self._count("ignored")
             return
-        for attempt in range(1, self.max_attempts + 1):
+        loop = asyncio.get_running_loop()
+        attempt = 0  # failures of the message itself; an outage never counts
+        while True:
             try:
-                await self._apply(envelope, event, handler)
-                return
-            except Exception as exc:  # retried, then dead-lettered below
-                if attempt == self.max_attempts:
-                    await self._dead_letter(body, record, exc, attempts=attempt)
+                outcome = await self._apply(envelope, event, handler)
+            except Exception as exc:  # classified: waited out, retried, or dead-lettered below
+                if classify(exc) is not Fault.MESSAGE:
+                    self.outage.start(describe(exc), loop.time())
+                    await asyncio.sleep(self.outage_backoff.next())
+                    continue
+                self.outage.end(loop.time())
+                self.outage_backoff.reset()
+                attempt += 1
+                if attempt >= self.max_attempts:
+                    await self._dead_letter(body, record, exc, attempts=attempt, envelope=envelope)
                     return
-                log.warning("%s: %s %s failed (attempt %d): %s", self.service, envelope.type,
-                            envelope.event_id, attempt, exc)
+                self._count("retried")
+                log.warning("%s: %s %s failed (attempt %d of %d): %s", self.service, envelope.type,
+                            envelope.event_id, attempt, self.max_attempts, describe(exc))
                 await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+                continue
+            self.outage.end(loop.time())
+            self.outage_backoff.reset()
+            self._count(outcome, envelope)
+            if outcome == "applied" and self.after_commit is not None:
+                await self.after_commit(envelope)
+            return
+
+    def _count(self, outcome: str, envelope: Envelope | None = None) -> None:
+        self.stats["duplicates" if outcome == "duplicate" else outcome] += 1
+        CONSUMER_EVENTS.labels(self.service, outcome).inc()
+        if envelope is not None:
+            for observe in self.observers:
+                observe(outcome, envelope)
 
     def _parse(self, body: bytes) -> tuple[Envelope, Event]:
         try:
@@ -142,7 +184,7 @@ class EventConsumer:
         except (LookupError, ValidationError) as exc:
             raise Unparseable(f"{envelope.type} v{envelope.version}: {exc}") from exc
 
-    async def _apply(self, envelope: Envelope, event: Event, handler: Handler) -> None:
+    async def _apply(self, envelope: Envelope, event: Event, handler: Handler) -> str:
         async with self.sessions() as session, session.begin():
             first = await session.scalar(
                 insert(InboxRecord)
@@ -151,15 +193,14 @@ class EventConsumer:
                 .returning(InboxRecord.event_id)
             )
             if first is None:
-                self.stats["duplicates"] += 1
-                return
+                return "duplicate"
             await handler(Delivery(envelope, event, session, self.outbox))
-        self.stats["applied"] += 1
-        if self.after_commit is not None:
-            await self.after_commit(envelope)
+        return "applied"
 
-    async def _dead_letter(self, body: bytes, record: Any, exc: BaseException, *, attempts: int) -> None:
-        self.stats["dead_lettered"] += 1
+    async def _dead_letter(self, body: bytes, record: Any, exc: BaseException, *, attempts: int,
+                           envelope: Envelope | None = None) -> None:
+        """Publish the message to `<service>.dlq` with headers naming the failure. If that publish
+        fails, the exception propagates: the offset is not committed and the message comes again."""
         headers = {
             "x-error": f"{type(exc).__name__}: {exc}"[:2000],
             "x-error-trace": "".join(traceback.format_exception(exc))[-4000:],
@@ -176,3 +217,4 @@ class EventConsumer:
         await self.broker.publish(
             body, topic=dead_letter_topic(self.service), key=getattr(record, "key", None), headers=headers
         )
+        self._count("dead_lettered", envelope)

@@ -16,3 +16,18 @@ def make_broker(bootstrap: str, service: str, tracer_provider: TracerProvider | 
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
         logger=None,
     )
+
+
+async def reachable(bootstrap: str, timeout: float = 10.0) -> None:
+    """Raise a Kafka connection error unless a client can bootstrap from `bootstrap`."""
+    import contextlib
+
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    try:
+        await admin.start()
+        await admin.describe_cluster()
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()

@@ -12,6 +12,7 @@ after a retention period, on top of FastStream's own publisher.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
@@ -20,10 +21,12 @@ from datetime import timedelta
 from faststream.kafka import KafkaBroker
 from opentelemetry import propagate, trace
 from sqlalchemy import delete, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.db import InboxRecord, OutboxRecord
+from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
+from portal_runtime.metrics import RELAY_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -58,43 +61,62 @@ class OutboxRelay:
         self.after_publish = after_publish  # a seam for fault-injection tests
         self._lock_id = zlib.crc32(f"outbox-relay:{service}".encode())
         self.published = 0
+        self.active = False  # holds the lock and publishes (one relay per service does)
+        self.outage = Waiting(service, "relay")
+        self.backoff = Backoff(initial=0.2, cap=10.0)
 
     async def run(self) -> None:
         """Relay forever; only the holder of the advisory lock publishes, so order holds even
-        with several replicas."""
+        with several replicas. The lock is taken on the connection that also reads and marks the
+        rows: if that connection is lost, so is the lock, and so is this relay's right to publish.
+        A database or broker that is away is waited out (logged once, `Waiting`)."""
         last_purge = 0.0
         loop = asyncio.get_running_loop()
         while True:
             try:
-                async with self.engine.connect() as lock_conn:
-                    got = await lock_conn.scalar(text("SELECT pg_try_advisory_lock(:id)"), {"id": self._lock_id})
-                    await lock_conn.commit()
+                async with self.engine.connect() as conn:
+                    got = await conn.scalar(text("SELECT pg_try_advisory_lock(:id)"), {"id": self._lock_id})
+                    await conn.commit()
                     if not got:
+                        self.outage.end(loop.time())
+                        self.active = False
                         await asyncio.sleep(self.poll_seconds * 5)
                         continue
+                    self.active = True
                     try:
                         while True:
-                            sent = await self.relay_once()
+                            sent = await self.relay_once(conn)
+                            self.outage.end(loop.time())
+                            self.backoff.reset()
                             if loop.time() - last_purge > self.purge_every_seconds:
                                 await self.purge()
                                 last_purge = loop.time()
                             if sent < self.batch_size:
                                 await asyncio.sleep(self.poll_seconds)
                     finally:
-                        await lock_conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": self._lock_id})
+                        self.active = False
+                        with contextlib.suppress(Exception):  # a lost connection has no lock left
+                            await conn.rollback()
+                            await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": self._lock_id})
+                            await conn.commit()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the broker or database is away: wait and try again
-                log.warning("outbox relay of %s waits: %s", self.service, exc)
-                await asyncio.sleep(1.0)
+                if classify(exc) is Fault.MESSAGE:
+                    log.exception("outbox relay of %s failed; it tries again", self.service)
+                self.outage.start(describe(exc), loop.time())
+                await asyncio.sleep(self.backoff.next())
 
-    async def relay_once(self) -> int:
+    async def relay_once(self, conn: AsyncConnection | None = None) -> int:
         """Publish one batch in id order, then mark it published. A crash between the two
         publishes the batch again: consumers drop the duplicates by event id."""
-        async with self.sessions() as session, session.begin():
+        if conn is None:
+            async with self.engine.connect() as own:
+                return await self.relay_once(own)
+        async with conn.begin():
             rows = (
-                await session.scalars(
-                    select(OutboxRecord)
+                await conn.execute(
+                    select(OutboxRecord.__table__)
                     .where(OutboxRecord.published_at.is_(None))
                     .order_by(OutboxRecord.id)
                     .limit(self.batch_size)
@@ -103,15 +125,16 @@ class OutboxRelay:
             for row in rows:
                 await self._publish(row)
             if rows:
-                await session.execute(
+                await conn.execute(
                     update(OutboxRecord)
                     .where(OutboxRecord.id.in_([r.id for r in rows]))
                     .values(published_at=self.clock.now())
                 )
         self.published += len(rows)
+        RELAY_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
 
-    async def _publish(self, row: OutboxRecord) -> None:
+    async def _publish(self, row) -> None:
         parent = propagate.extract(row.envelope.get("trace") or {})
         with self.tracer.start_as_current_span(
             f"{row.topic} relay", context=parent, kind=trace.SpanKind.INTERNAL,
@@ -121,7 +144,7 @@ class OutboxRelay:
         if self.after_publish is not None:
             await self.after_publish(row)
 
-    async def send(self, row: OutboxRecord) -> None:
+    async def send(self, row) -> None:
         """The row's event on its topic, keyed by its aggregate, with its type and id as headers."""
         await self.broker.publish(
             row.envelope,
@@ -142,12 +165,3 @@ class OutboxRelay:
                 delete(InboxRecord).where(InboxRecord.processed_at < now - self.inbox_retention)
             )
         return out.rowcount, inbox.rowcount
-
-
-async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
-    from sqlalchemy import func
-
-    async with sessions() as session:
-        return await session.scalar(
-            select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None))
-        )

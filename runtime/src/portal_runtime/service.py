@@ -1,5 +1,13 @@
 """Wiring one service process: database, broker, outbox, consumer, relay, HTTP app, CLI.
-The one place real adapters are made; services hand in their routes and event handlers."""
+The one place real adapters are made; services hand in their routes and event handlers.
+
+A process plays one or more roles: `api` (HTTP only: it writes its database and outbox and never
+needs Kafka, so it starts no producer and its readiness checks the database alone), `worker`
+(consumers and background loops) and `relay`. No role exits because a dependency is away: the
+process starts, answers `/health/live`, reports unready on `/health/ready`, connects to Kafka in
+the background with capped backoff, and starts its consumers and relay once it can. Only a wrong
+configuration stops it (bad credentials, a database that does not exist, a subscribed topic that
+is still missing after `KAFKA_TOPIC_WAIT_SECONDS`), with a message saying what is wrong."""
 
 from __future__ import annotations
 
@@ -16,9 +24,12 @@ from litestar import Litestar
 from opentelemetry.trace import TracerProvider
 from sqlalchemy import text
 
+from portal_contracts.registry import dead_letter_topic
+
 from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.consumer import EventConsumer
 from portal_runtime.db import make_engine, make_sessionmaker
+from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
 from portal_runtime.kafka import make_broker
 from portal_runtime.outbox import Outbox
 from portal_runtime.relay import OutboxRelay
@@ -76,6 +87,10 @@ class ServiceRuntime:
         if definition.register_consumers is not None:
             definition.register_consumers(self.consumer, self)
         self._tasks: list[asyncio.Task] = []
+        self.kafka = Waiting(settings.service_name, "kafka")  # the connection made at start
+        self.kafka_connected = False
+        self.fatal: str | None = None  # set when a wrong configuration stops the process
+        self.on_fatal: Callable[[str], None] | None = None
 
     # -- readiness -------------------------------------------------------------------------
     async def check_database(self) -> None:
@@ -83,19 +98,92 @@ class ServiceRuntime:
             await conn.execute(text("SELECT 1"))
 
     async def check_kafka(self) -> None:
+        if not self.kafka_connected:
+            reason = f": {self.kafka.reason}" if self.kafka.reason else ""
+            raise ConnectionError(f"not connected to Kafka at {self.settings.kafka_bootstrap_servers} yet{reason}")
         if not await self.broker.ping(timeout=3.0):
             raise ConnectionError(f"Kafka at {self.settings.kafka_bootstrap_servers} does not answer")
 
+    async def check_consumer(self) -> None:
+        if self.consumer.outage.waiting:
+            raise ConnectionError(f"the consumer waits for a dependency: {self.consumer.outage.reason}")
+
+    def readiness(self, *, consume: bool, relay: bool) -> dict[str, Callable[[], Awaitable[None]]]:
+        """What this process's roles need: every role its database; worker and relay Kafka."""
+        checks: dict[str, Callable[[], Awaitable[None]]] = {"database": self.check_database}
+        if consume or relay:
+            checks["kafka"] = self.check_kafka
+        if consume and self.consumer.handlers:
+            checks["consumer"] = self.check_consumer
+        return checks
+
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self, *, consume: bool = True, relay: bool = True) -> None:
+        """Returns at once; what needs a dependency starts in the background when it answers."""
         if consume:
             self.consumer.subscribe()
-        await self.broker.start()
+        self._spawn(self._check_database_config(), "database-check")
+        if consume or relay:
+            self._spawn(self._connect_kafka_then_run(consume=consume, relay=relay), "kafka-connect")
+
+    def _spawn(self, coro: Awaitable[None], what: str) -> None:
+        self._tasks.append(asyncio.create_task(coro, name=f"{self.definition.name}-{what}"))
+
+    def _fail(self, message: str) -> None:
+        """A wrong configuration: say what is wrong and stop the process (`on_fatal`)."""
+        self.fatal = message
+        log.critical("%s cannot run: %s", self.definition.name, message)
+        if self.on_fatal is not None:
+            self.on_fatal(message)
+
+    async def _check_database_config(self) -> None:
+        """Until the database first answers: an outage is waited out (readiness says so); bad
+        credentials or a missing database stop the process."""
+        backoff = Backoff(initial=0.5, cap=10.0)
+        while True:
+            try:
+                await self.check_database()
+                return
+            except Exception as exc:  # classified below
+                if classify(exc) is Fault.CONFIG:
+                    self._fail(f"the database refuses this configuration: {describe(exc)}")
+                    return
+                await asyncio.sleep(backoff.next())
+
+    async def _connect_kafka_then_run(self, *, consume: bool, relay: bool) -> None:
+        loop = asyncio.get_running_loop()
+        backoff = Backoff(initial=0.5, cap=10.0)
+        missing_since: float | None = None
+        wanted = self.consumer.topics() + [dead_letter_topic(self.definition.name)] if consume else []
+        while True:
+            try:
+                missing = await missing_topics(self.settings.kafka_bootstrap_servers, wanted)
+                if missing:
+                    missing_since = missing_since if missing_since is not None else loop.time()
+                    if loop.time() - missing_since >= self.settings.kafka_topic_wait_seconds:
+                        self._fail(f"Kafka at {self.settings.kafka_bootstrap_servers} has no topic "
+                                   f"{', '.join(missing)}; create the topics first (see deploy/README.md)")
+                        return
+                    raise LookupError(f"topic {', '.join(missing)} does not exist yet")
+                await self.broker.start()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # classified: a wrong configuration stops, the rest waits
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                if classify(exc) is Fault.CONFIG:
+                    self._fail(f"Kafka refuses this configuration: {describe(exc)}")
+                    return
+                self.kafka.start(describe(exc), loop.time())
+                await asyncio.sleep(backoff.next())
+        self.kafka.end(loop.time())
+        self.kafka_connected = True
         if consume:
-            for loop in self.definition.background:
-                self._tasks.append(asyncio.create_task(loop(self), name=f"{self.definition.name}-{loop.__name__}"))
+            for background in self.definition.background:
+                self._spawn(background(self), background.__name__)
         if relay:
-            self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.definition.name}-relay"))
+            self._spawn(self.relay.run(), "relay")
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -104,7 +192,9 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        await self.broker.stop()
+        if self.kafka_connected:
+            await self.broker.stop()
+        self.kafka_connected = False
         await self.engine.dispose()
 
     def app(self, *, http: bool = True, consume: bool = True, relay: bool = True) -> Litestar:
@@ -116,9 +206,29 @@ class ServiceRuntime:
             description=self.definition.description,
             route_handlers=list(self.definition.routes) if http else [],
             jwt_secret=self.settings.jwt_secret.get_secret_value(),
-            readiness={"database": self.check_database, "kafka": self.check_kafka},
+            readiness=self.readiness(consume=consume, relay=relay),
             tracer_provider=self.tracer_provider,
             dependencies=self.definition.dependencies(self),
             on_startup=[startup],
             on_shutdown=[self.stop],
         )
+
+
+async def missing_topics(bootstrap: str, topics: list[str]) -> list[str]:
+    """Which of `topics` Kafka does not have (raises a Kafka error when it cannot be reached)."""
+    if not topics:
+        from portal_runtime.kafka import reachable
+
+        await reachable(bootstrap)
+        return []
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    try:
+        await admin.start()
+        described = await admin.describe_topics(topics)
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()
+    found = {d["topic"] for d in described if d.get("error_code") == 0 and d.get("partitions")}
+    return sorted(set(topics) - found)

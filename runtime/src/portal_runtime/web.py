@@ -13,6 +13,7 @@ from litestar.exceptions import ClientException, SerializationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from opentelemetry.trace import TracerProvider
 
@@ -89,6 +90,11 @@ def asyncapi_routes() -> list:
     return [page, document]
 
 
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
 def create_app(
     *,
     service: str,
@@ -103,8 +109,13 @@ def create_app(
     debug: bool = False,
 ) -> Litestar:
     auth = jwt_auth(jwt_secret)
+    # HTTP rate, errors and latency per route template, beside the runtime's own metrics
+    # (portal_runtime.metrics), at /metrics.
+    prometheus = PrometheusConfig(app_name=service, prefix="portal", group_path=True,
+                                  exclude=["/health", "/metrics"], labels={"service": service})
     config = AppConfig(
-        route_handlers=[*route_handlers, *health_routes(readiness), *asyncapi_routes()],
+        route_handlers=[*route_handlers, *health_routes(readiness), *asyncapi_routes(), MetricsController],
+        middleware=[prometheus.middleware],
         dependencies=dependencies or {},
         exception_handlers={DomainError: domain_error_handler, ClientException: client_error_handler},
         openapi_config=OpenAPIConfig(

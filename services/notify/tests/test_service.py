@@ -126,7 +126,7 @@ async def test_a_payment_in_two_parts_sends_two_emails_and_payment_confirmed_non
     first, rest, confirmed = wrap(first_part_paid()), wrap(rest_paid()), wrap(payment_confirmed())
     for envelope in (wrap(profile("acme", "ops@acme.test", "de")), first, rest, confirmed):
         await consumer.handle(envelope.model_dump_json().encode(), None)
-    assert consumer.stats == {"applied": 3, "duplicates": 0, "dead_lettered": 0, "ignored": 1}
+    assert consumer.stats == {"applied": 3, "duplicates": 0, "dead_lettered": 0, "ignored": 1, "retried": 0}
 
     deliveries = {r.cause_event_id: r for r in await rows(sessions, DeliveryRow)}
     assert set(deliveries) == {first.event_id, rest.event_id}, "no delivery for PaymentConfirmed"
