@@ -35,13 +35,18 @@ class SeenItem(Base):
 
 
 def definition(group: str, *, refuse_poison: bool = True) -> ServiceDefinition:
-    """refuse_poison=False is the probe after its bug was fixed: poison pills apply too."""
+    """refuse_poison=False is the probe after its bug was fixed: poison pills apply too. An item
+    named "flaky ..." fails its first try (in this process) and applies on the next."""
+    failed_once: set[uuid.UUID] = set()
 
     def register(consumer: EventConsumer, rt: ServiceRuntime) -> None:
         @consumer.on(CatalogItemPublished)
         async def apply(d: Delivery) -> None:
             if refuse_poison and d.event.name.startswith("poison"):
                 raise RuntimeError(f"cannot apply {d.event.name}")
+            if d.event.name.startswith("flaky") and d.event.item_id not in failed_once:
+                failed_once.add(d.event.item_id)
+                raise RuntimeError(f"{d.event.name} fails once")
             await d.session.execute(
                 insert(SeenItem).values(item_id=d.event.item_id, name=d.event.name, applied=1)
                 .on_conflict_do_update(index_elements=["item_id"], set_={"applied": SeenItem.applied + 1})
@@ -61,18 +66,22 @@ async def create_tables(database_url: str) -> None:
 
 async def prepare(new_database, kafka: str) -> tuple[str, str]:
     """A fresh group name, its database with tables, and its dead-letter topic."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
     group = f"probe_{uuid.uuid4().hex[:8]}"
     url = await new_database(group)
     await create_tables(url)
+    await create_dlq(kafka, group)
+    return group, url
+
+
+async def create_dlq(kafka: str, group: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(f"{group}.dlq", num_partitions=1, replication_factor=1)])
     finally:
         await admin.close()
-    return group, url
 
 
 async def applied(rt: ServiceRuntime, item_id: uuid.UUID) -> int:
@@ -90,6 +99,10 @@ async def _main(mode: str, database_url: str, kafka: str, group: str, die_on: st
 
     async def die(envelope=None):
         if not die_on or (envelope is not None and envelope.key == die_on):
+            if mode == "consume":
+                # Past the auto-commit interval (5 s): a consumer that committed its offset
+                # before or beside the transaction (ACK_FIRST) would have done so by now.
+                await asyncio.sleep(6)
             _die()
 
     if mode == "consume":

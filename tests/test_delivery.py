@@ -20,7 +20,7 @@ from catalog.bootstrap import definition as catalog_definition
 from portal_contracts import Envelope, Money
 from portal_contracts.events.catalog import CatalogItemPublished
 from portal_runtime.db import OutboxRecord
-from portal_runtime.testing import bearer, eventually, read_topic, running_service
+from portal_runtime.testing import Seen, bearer, eventually, read_topic, running_service
 
 PROBE = Path(probe_service.__file__)
 ADMIN = bearer("ops", "admin")
@@ -45,17 +45,28 @@ async def test_event_committed_in_one_service_is_applied_in_another(new_database
         assert await eventually(lambda: probe_service.applied(rt, item_id), what="the probe to apply the item") == 1
 
 
+async def outbox_event_id(rt, key: uuid.UUID) -> uuid.UUID:
+    async with rt.sessions() as s:
+        return await s.scalar(select(OutboxRecord.event_id).where(OutboxRecord.key == str(key)))
+
+
 async def test_consumer_dying_before_offset_commit_rereads_and_changes_nothing(new_database, kafka):
-    group, url, probe_ctx = await probe(new_database, kafka)
-    async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (_, http):
+    """The probe process applies the event, commits its transaction, waits past the auto-commit
+    interval and dies before its handler returns: with the offset committed only after the handler
+    (NACK_ON_ERROR) the event is read again; with ACK_FIRST (auto-commit) it would not be."""
+    seen = Seen()
+    group, url, _ = await probe(new_database, kafka)
+    async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (cat, http):
         item_id = uuid.UUID((await http.post("/v1/items", json=item_body("Backup"), headers=ADMIN)).json()["id"])
-        # A consumer process applies the event, commits its transaction, and dies before the offset commit.
+        event_id = await eventually(lambda: outbox_event_id(cat, item_id), what="the item's event")
         proc = await asyncio.create_subprocess_exec(sys.executable, str(PROBE), "consume", url, kafka, group, str(item_id))
         assert await asyncio.wait_for(proc.wait(), 90) == 17, "the probe consumer should have died on cue"
-        async with probe_ctx as (rt, _):
+        async with running_service(probe_service.definition(group), database_url=url, kafka=kafka,
+                                   before_start=seen.watch) as (rt, _):
             assert await probe_service.applied(rt, item_id) == 1, "the dead consumer's transaction committed"
-            await eventually(lambda: rt.consumer.stats["duplicates"] >= 1, what="the event to be re-read")
+            await seen.wait(event_id, "duplicate")
             assert await probe_service.applied(rt, item_id) == 1
+            assert seen.count(event_id, "applied") == 0
 
 
 async def test_relay_dying_before_marking_publishes_again_and_consumer_ignores_duplicate(new_database, kafka):
@@ -70,11 +81,13 @@ async def test_relay_dying_before_marking_publishes_again_and_consumer_ignores_d
         await cat.relay.relay_once()  # a healthy relay publishes it again
     copies = await read_topic(kafka, "catalog.items", lambda r: dict(r.headers).get("event-id") == str(row.event_id).encode(), want=2)
     assert len(copies) == 2, "the event should be on the topic twice"
-    group, _, probe_ctx = await probe(new_database, kafka)
+    seen = Seen()
+    group, _, probe_ctx = await probe(new_database, kafka, before_start=seen.watch)
     async with probe_ctx as (rt, _):
-        await eventually(lambda: probe_service.applied(rt, item_id), what="the item to be applied")
-        await eventually(lambda: rt.consumer.stats["duplicates"] >= 1, what="the duplicate to be seen")
+        await seen.wait(row.event_id, "applied")
+        await seen.wait(row.event_id, "duplicate")  # this event's second copy, not any duplicate
         assert await probe_service.applied(rt, item_id) == 1
+        assert seen.count(row.event_id, "applied") == 1
 
 
 def envelope(name: str, item_id: uuid.UUID) -> bytes:

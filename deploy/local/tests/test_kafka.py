@@ -76,3 +76,14 @@ async def test_restart_keeps_topics(tmp_path):
     finally:
         await server.stop()
     assert server.proc is None
+
+
+def test_a_cluster_id_starting_with_a_dash_formats(tmp_path, monkeypatch):
+    """One generated id in 64 starts with `-`; the storage tool must not read it as an option."""
+    monkeypatch.setattr(kafka_mod, "_cluster_id", lambda: "-" + "Q" * 21)  # a valid base64 UUID
+    server = KafkaServer(tmp_path / "kafka", free_port(), free_port())
+    libs = kafka_mod.ensure_jars(server.cache_dir)
+    server.data_dir.mkdir(parents=True)
+    server._format(libs, server._write_config())
+    assert (tmp_path / "kafka" / "logs" / "meta.properties").is_file()
+    assert "cluster.id=-" in (tmp_path / "kafka" / "logs" / "meta.properties").read_text()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -35,10 +35,12 @@ async def running_service(
     http: bool = True,
     consume: bool = True,
     relay: bool = True,
+    before_start: Callable[[ServiceRuntime], None] | None = None,
     **settings: Any,
 ) -> AsyncIterator[tuple[ServiceRuntime, httpx.AsyncClient]]:
     """Migrate the database, start the service (HTTP app, consumers, relay) and yield it with an
-    HTTP client. Fast retry settings unless overridden."""
+    HTTP client. Fast retry settings unless overridden. `before_start` sees the runtime before
+    anything runs (to watch its consumer from the first event on)."""
     if definition.migrations is not None:
         await asyncio.to_thread(upgrade, definition.migrations, database_url)
     options = {"consumer_backoff_seconds": 0.05, "relay_poll_seconds": 0.05, **settings}
@@ -48,6 +50,8 @@ async def running_service(
                         kafka_bootstrap_servers=kafka, jwt_secret=TEST_SECRET, **options),
         tracer_provider=tracer_provider, clock=clock,
     )
+    if before_start is not None:
+        before_start(rt)
     app = rt.app(http=http, consume=consume, relay=relay)
     # A real HTTP server in this event loop (Litestar's test client runs the app in another
     # loop, where the service's engine and the test's would not mix).
@@ -103,3 +107,26 @@ async def read_topic(kafka: str, topic: str, predicate, *, want: int, timeout: f
     finally:
         await consumer.stop()
     return found
+
+
+class Seen:
+    """What a consumer did with each event, by event id: `before_start=seen.watch`, then
+    `await seen.wait(event_id, "duplicate")` waits for that event's own outcome."""
+
+    def __init__(self) -> None:
+        import collections
+
+        self.outcomes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+
+    def watch(self, rt: ServiceRuntime) -> None:
+        rt.consumer.observers.append(self._record)
+
+    def _record(self, outcome: str, envelope: Any) -> None:
+        self.outcomes[str(envelope.event_id)][outcome] += 1
+
+    def count(self, event_id: Any, outcome: str) -> int:
+        return self.outcomes[str(event_id)][outcome]
+
+    async def wait(self, event_id: Any, outcome: str, *, times: int = 1, timeout: float = 30.0) -> None:
+        await eventually(lambda: self.count(event_id, outcome) >= times, timeout=timeout,
+                         what=f"event {event_id} to be seen {outcome} {times}x")

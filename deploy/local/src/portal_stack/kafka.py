@@ -15,7 +15,7 @@ from pathlib import Path
 from portal_stack._proc import port_is_free, port_open, spawn, stop_process, tail
 from portal_stack.errors import InfraError
 
-KAFKA_VERSION = "4.2.0"
+KAFKA_VERSION = "4.4.0"
 INSTALL_HINT = "install them with `apt-get install maven openjdk-17-jre-headless`"
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ def _fetch(libs: Path, version: str) -> None:
 
 
 def _cluster_id() -> str:
+    """Kafka's own form (URL-safe base64 of a UUID): one id in 64 starts with `-`, which is why
+    `_format` passes it as `--cluster-id=<id>` and never as a separate argument."""
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
@@ -142,7 +144,7 @@ class KafkaServer:
         if not id_file.is_file():
             id_file.write_text(_cluster_id() + "\n")
         cmd = self._java(libs, "kafka.tools.StorageTool", "format", "--standalone",
-                         "-t", id_file.read_text().strip(), "-c", str(props))
+                         f"--cluster-id={id_file.read_text().strip()}", "-c", str(props))
         result = subprocess.run(cmd, capture_output=True, text=True, cwd=self.data_dir)
         if result.returncode != 0:
             raise InfraError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")

@@ -1,0 +1,189 @@
+"""Outages are waited out, on the real broker and database: no valid event is dead-lettered
+while PostgreSQL restarts, no role exits while Kafka is away, and the API keeps taking writes
+while Kafka is away; what was written is delivered once, in order per aggregate, afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import select, update
+
+import probe_service
+from outage import PrivateKafka, PrivatePostgres, Role, private
+from portal_contracts import Envelope, Money
+from portal_contracts.events.catalog import CatalogItemPublished
+from portal_contracts.registry import all_topics
+from portal_runtime.db import OutboxRecord
+from portal_runtime.migrations import upgrade
+from portal_runtime.testing import TEST_SECRET, Seen, bearer, eventually, read_topic, running_service
+
+ADMIN = bearer("ops", "admin")
+
+
+def item_event(name: str, item_id: uuid.UUID) -> bytes:
+    payload = CatalogItemPublished(item_id=item_id, sku=f"SKU-{item_id.hex[:6]}", name=name,
+                                   price=Money(amount=Decimal("1.00"), currency="EUR"), billing="one_time",
+                                   revision=1, published_at=datetime.now(UTC))
+    return Envelope.wrap(payload, producer="test", occurred_at=datetime.now(UTC)).model_dump_json().encode()
+
+
+async def publish(kafka: str, events: list[tuple[uuid.UUID, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        await asyncio.gather(*[await producer.send("catalog.items", body, key=str(key).encode())
+                               for key, body in events])
+    finally:
+        await producer.stop()
+
+
+def valid_dead_letters(records) -> list:
+    """Dead letters of events (not of unparseable bytes that earlier tests left on the topic)."""
+    return [r for r in records if dict(r.headers).get("x-attempts") != b"0"]
+
+
+async def test_postgres_killed_under_a_backlog_dead_letters_nothing_and_applies_each_event_once(kafka):
+    """kill -9 of the postmaster and its backends for about 10 s while the consumer works through
+    300 events; the consumer would dead-letter after 3 tries (0.35 s) if it counted the outage."""
+    async with private(PrivatePostgres) as pg:
+        await pg.start()
+        group = f"probe_{uuid.uuid4().hex[:8]}"
+        url = await pg.database(group)
+        await probe_service.create_tables(url)
+        await probe_service.create_dlq(kafka, group)
+        mine = [uuid.uuid4() for _ in range(300)]
+        await publish(kafka, [(i, item_event(f"backlog {n}", i)) for n, i in enumerate(mine)])
+
+        applied: set[uuid.UUID] = set()
+        enough = asyncio.Event()
+
+        def watch(rt) -> None:
+            def observe(outcome: str, envelope) -> None:
+                item = uuid.UUID(envelope.data["item_id"])
+                if outcome == "applied" and item in set(mine):
+                    applied.add(item)
+                    if len(applied) >= 40:
+                        enough.set()
+
+            rt.consumer.observers.append(observe)
+
+        async with running_service(probe_service.definition(group, refuse_poison=False), database_url=url,
+                                   kafka=kafka, consumer_max_attempts=3, before_start=watch) as (rt, http):
+            await asyncio.wait_for(enough.wait(), 60)
+            pg.kill()
+            at_kill = len(applied)
+            assert at_kill < len(mine), "the backlog was gone before the kill: nothing was tested"
+            statuses = collections.Counter()
+            loop = asyncio.get_running_loop()
+            down_until = loop.time() + 10
+            while loop.time() < down_until:
+                statuses[(await http.get("/health/ready")).status_code] += 1
+                await asyncio.sleep(0.25)
+            assert statuses[503] > 0 and statuses[200] == 0, statuses
+            body = (await http.get("/health/ready")).json()
+            assert body["checks"]["database"].startswith("failed"), body
+            await pg.start()  # same data: crash recovery
+            await eventually(lambda: len(applied) == len(mine), timeout=90,
+                             what=f"all {len(mine)} events to be applied after the restart")
+            await eventually(lambda: _ready(http), what="readiness to answer 200 again")
+            assert rt.consumer.outage.waits > 0, "the consumer never met the outage"
+            async with rt.sessions() as s:
+                counts = dict((await s.execute(select(probe_service.SeenItem.item_id, probe_service.SeenItem.applied)
+                                               .where(probe_service.SeenItem.item_id.in_(mine)))).all())
+            assert len(counts) == len(mine) and set(counts.values()) == {1}, "each event applied exactly once"
+        dead = valid_dead_letters(await read_topic(kafka, f"{group}.dlq", lambda r: True, want=1, timeout=3))
+        assert dead == [], f"valid events were dead-lettered: {[dict(r.headers).get('x-error') for r in dead]}"
+
+
+async def _ready(http) -> bool:
+    return (await http.get("/health/ready")).status_code == 200
+
+
+async def test_api_worker_and_relay_started_while_kafka_is_down_stay_up_and_become_ready(new_database, tmp_path):
+    from catalog.bootstrap import definition as catalog
+    from orders.bootstrap import definition as orders
+
+    async with private(PrivateKafka) as broker:
+        urls = {}
+        for name, d in (("catalog", catalog()), ("orders", orders())):
+            urls[name] = await new_database(name)
+            await asyncio.to_thread(upgrade, d.migrations, urls[name])
+
+        def env(name: str) -> dict[str, str]:
+            return {"DATABASE_URL": urls[name], "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "JWT_SECRET": TEST_SECRET}
+
+        roles = [Role("catalog", "api", env("catalog"), tmp_path), Role("catalog", "relay", env("catalog"), tmp_path),
+                 Role("orders", "worker", env("orders"), tmp_path)]
+        api, relay, worker = roles
+        try:
+            for role in roles:
+                await eventually(lambda r=role: not r.alive() or r.status("/health/live") == 200, timeout=60,
+                                 what=f"{role.name} to answer /health/live")
+                assert role.alive(), role.why()
+            # The api needs no Kafka: it is ready and takes writes into its outbox.
+            assert api.status("/health/ready") == 200, api.why()
+            assert relay.status("/health/ready") == 503 and worker.status("/health/ready") == 503
+            created = await asyncio.to_thread(_post_item, api.url)
+            assert created.status_code == 201, created.text
+
+            await broker.start(all_topics())  # some seconds: every role must stay up meanwhile
+            started = asyncio.get_running_loop().time()
+            for role in (relay, worker):
+                await eventually(lambda r=role: not r.alive() or r.status("/health/ready") == 200, timeout=60,
+                                 what=f"{role.name} to become ready")
+                assert role.alive(), role.why()
+            became_ready = asyncio.get_running_loop().time() - started
+            assert became_ready < 30, f"ready {became_ready:.1f}s after Kafka started"
+
+            # And the write made while Kafka was away reaches orders' copy of the catalog.
+            from orders.adapters.tables import OfferedItemRow
+
+            async def copied():
+                from sqlalchemy.ext.asyncio import create_async_engine
+
+                engine = create_async_engine(urls["orders"])
+                try:
+                    async with engine.connect() as conn:
+                        return await conn.scalar(select(OfferedItemRow.name)
+                                                 .where(OfferedItemRow.item_id == uuid.UUID(created.json()["id"])))
+                finally:
+                    await engine.dispose()
+
+            assert await eventually(copied, timeout=60, what="orders to copy the item") == "Outage-proof listing"
+            assert all(role.alive() for role in roles), [r.why() for r in roles if not r.alive()]
+        finally:
+            codes = {role.name: role.stop() for role in roles}
+        # uvicorn shuts down cleanly on SIGTERM, then re-raises it: -15 is a clean stop
+        assert set(codes.values()) <= {0, -15}, codes
+
+
+def _post_item(base: str):
+    import httpx
+
+    return httpx.post(base + "/v1/items", headers=ADMIN, timeout=10, json={
+        "sku": f"OUT-{uuid.uuid4().hex[:6]}", "name": "Outage-proof listing", "price": "9.90",
+        "currency": "EUR", "billing": "one_time"})
+
+
+async def test_a_wrong_configuration_stops_the_process_saying_what_is_wrong(new_database, kafka, tmp_path):
+    missing_db = (await new_database("catalog")).rsplit("/", 1)[0] + "/no_such_database"
+    role = Role("catalog", "worker", {"DATABASE_URL": missing_db, "KAFKA_BOOTSTRAP_SERVERS": kafka,
+                                      "JWT_SECRET": TEST_SECRET}, tmp_path)
+    try:
+        code = await asyncio.to_thread(role.proc.wait, 60)
+    finally:
+        role.stop()
+    assert code == 2, role.why()
+    assert 'database "no_such_database" does not exist' in role.log.read_text(), role.why()
+
+    # A worker whose topic does not exist stops too, once its wait for the topic is over.
+    group = f"probe_{uuid.uuid4().hex[:8]}"  # no {group}.dlq topic made
+    async with running_service(probe_service.definition(group), database_url=await new_database(group),
+                               kafka=kafka, kafka_topic_wait_seconds=0.5) as (rt, _):
+        await eventually(lambda: rt.fatal, what="the missing topic to stop the worker")
+        assert f"{group}.dlq" in rt.fatal and "create the topics" in rt.fatal
