@@ -4,6 +4,7 @@ poison goes to the dead-letter topic and the partition moves on."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import subprocess
 import sys
@@ -13,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import probe_service
 from catalog.bootstrap import definition as catalog_definition
@@ -176,3 +178,117 @@ async def test_dead_letters_are_listed_and_replayed_once_the_cause_is_fixed(new_
         assert code == 0, out
         await eventually(lambda: rt.consumer.stats["duplicates"] > seen_twice, what="the second replay to arrive")
         assert await probe_service.applied(rt, poison) == 1
+
+
+async def test_a_message_that_fails_once_is_applied_once_and_never_dead_lettered(new_database, kafka):
+    key, flaky = uuid.uuid4(), uuid.uuid4()
+    body = envelope("flaky one", flaky)
+    event_id = json.loads(body)["event_id"]
+    seen = Seen()
+    group, _, probe_ctx = await probe(new_database, kafka, consumer_max_attempts=2, before_start=seen.watch)
+    async with probe_ctx as (rt, _):
+        await send(kafka, [(key, body)])
+        await seen.wait(event_id, "applied")
+        assert await probe_service.applied(rt, flaky) == 1
+        assert seen.count(event_id, "dead_lettered") == 0
+    assert await read_topic(kafka, f"{group}.dlq", lambda r: r.key == str(key).encode(), want=1, timeout=3) == []
+
+
+async def test_a_dead_letter_publish_that_fails_leaves_the_message_to_be_redelivered(new_database, kafka):
+    """The poison pill fails its attempts; publishing it to the DLQ fails too (the broker refuses
+    that one publish): the offset is not committed, the pill comes again, fails again and is
+    dead-lettered then; the message after it on the partition is applied."""
+    from aiokafka.errors import KafkaTimeoutError
+
+    key, poison, good = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    pill, after = envelope("poison pill", poison), envelope("good one", good)
+    pill_id = json.loads(pill)["event_id"]
+    handed = collections.Counter()
+
+    def break_first_dead_letter(rt) -> None:
+        publish, handle = rt.broker.publish, rt.consumer.handle
+        failures = [KafkaTimeoutError("the DLQ publish timed out (injected)")]
+
+        async def flaky_publish(message, topic="", **kw):
+            if topic.endswith(".dlq") and message == pill and failures:  # this pill's first dead letter
+                raise failures.pop()
+            return await publish(message, topic=topic, **kw)
+
+        async def counting(body, record):
+            handed[json.loads(body).get("event_id")] += 1
+            await handle(body, record)
+
+        rt.broker.publish, rt.consumer.handle = flaky_publish, counting
+
+    group, _, probe_ctx = await probe(new_database, kafka, consumer_max_attempts=2,
+                                      before_start=break_first_dead_letter)
+    async with probe_ctx as (rt, _):
+        await send(kafka, [(key, pill), (key, after)])
+        assert await eventually(lambda: probe_service.applied(rt, good), what="the message after the pill") == 1
+    dead = await read_topic(kafka, f"{group}.dlq", lambda r: r.key == str(key).encode(), want=1)
+    assert len(dead) == 1 and dict(dead[0].headers)["x-attempts"] == b"2"
+    assert handed[pill_id] >= 2, "the pill should have been delivered again after the failed DLQ publish"
+    assert await probe_service.applied(rt, poison) == 0
+
+
+async def send(kafka: str, messages: list[tuple[uuid.UUID, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+    await producer.start()
+    try:
+        for key, body in messages:
+            await producer.send_and_wait("catalog.items", body, key=str(key).encode())
+    finally:
+        await producer.stop()
+
+
+async def test_two_relays_of_one_service_publish_each_row_once_in_order(new_database, kafka, tmp_path):
+    """Two relay processes on one outbox of 600 rows (20 aggregates × 30 changes): the advisory
+    lock lets one publish at a time, so each row is on the topic once, in order per key."""
+    from catalog.bootstrap import definition as catalog
+
+    from outage import Role
+    from portal_runtime.migrations import upgrade
+    from portal_runtime.outbox import Outbox
+    from portal_runtime.testing import TEST_SECRET
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    url = await new_database("catalog")
+    await asyncio.to_thread(upgrade, catalog().migrations, url)
+    engine = create_async_engine(url)
+    outbox, keys = Outbox("catalog"), [uuid.uuid4() for _ in range(20)]
+    written: dict[str, list[str]] = collections.defaultdict(list)
+    async with AsyncSession(engine) as s, s.begin():
+        for revision in range(1, 31):
+            for key in keys:
+                payload = CatalogItemPublished(item_id=key, sku="R", name=f"rev {revision}", billing="one_time",
+                                               price=Money(amount=Decimal(1), currency="EUR"), revision=revision,
+                                               published_at=datetime.now(UTC))
+                written[str(key)].append(str(outbox.stage(s, payload).event_id))
+    env = {"DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": kafka, "JWT_SECRET": TEST_SECRET}
+    relays = [Role("catalog", "relay", env, tmp_path / str(n)) for n in range(2)]
+    try:
+        async def pending():
+            async with engine.connect() as conn:
+                return await conn.scalar(select(func.count()).select_from(OutboxRecord)
+                                         .where(OutboxRecord.published_at.is_(None)))
+
+        await eventually(lambda: _all_done(pending, relays), timeout=120, what="every row to be published")
+    finally:
+        for relay in relays:
+            relay.stop()
+        await engine.dispose()
+    ids = {i for chain in written.values() for i in chain}
+    records = await read_topic(kafka, "catalog.items", lambda r: dict(r.headers).get("event-id", b"").decode() in ids,
+                               want=len(ids) + 1, timeout=5)  # one more than expected: wait for doubles too
+    on_topic = collections.Counter(dict(r.headers)["event-id"].decode() for r in records)
+    doubled = [i for i, n in on_topic.items() if n > 1]
+    assert not doubled and len(on_topic) == len(ids), f"{len(doubled)} rows published twice, {len(ids) - len(on_topic)} missing"
+    for key, chain in written.items():
+        got = [dict(r.headers)["event-id"].decode() for r in sorted(records, key=lambda r: r.offset)
+               if r.key == key.encode()]
+        assert got == chain, f"key {key} out of order"
+
+
+async def _all_done(pending, relays) -> bool:
+    assert all(r.alive() for r in relays), [r.why() for r in relays if not r.alive()]
+    return await pending() == 0

@@ -187,3 +187,92 @@ async def test_a_wrong_configuration_stops_the_process_saying_what_is_wrong(new_
                                kafka=kafka, kafka_topic_wait_seconds=0.5) as (rt, _):
         await eventually(lambda: rt.fatal, what="the missing topic to stop the worker")
         assert f"{group}.dlq" in rt.fatal and "create the topics" in rt.fatal
+
+
+async def test_kafka_away_while_clients_write_through_every_api_then_each_event_delivered_once_in_order(
+        infra, new_database):
+    """Kafka killed (SIGKILL) while a client writes through catalog, orders, billing, returns and
+    notify: every write answers 2xx. Kafka started again on its data: every event reaches every
+    consumer once, and each aggregate's events are on the topic in the order they were written."""
+    from flow import ADMIN as FLOW_ADMIN
+    from flow import draft_with, offer, ok, record_transfer, running_portal, seller, the_invoice
+    from notify.adapters.tables import DeliveryRow
+    from orders.adapters.tables import OfferedItemRow
+    from returns.bootstrap import definition as returns_definition
+
+    async with private(PrivateKafka) as broker:
+        await broker.start(all_topics())
+        async with running_portal(infra, new_database, broker.bootstrap) as portal, running_service(
+                returns_definition(), database_url=await new_database("returns"), kafka=broker.bootstrap) as returns:
+            portal.runtimes["returns"], portal.http["returns"] = returns
+            # Before the outage: an offer, a seller, an approved request with its invoice.
+            listing = await offer(portal, "Premium listing", "49.90")
+            account, email, headers = await seller(portal, "en")
+            first = await draft_with(portal, headers, [{"item_id": listing["id"], "quantity": 2}])
+            ok(await portal.http["orders"].post(f"/v1/requests/{first['id']}/submit", headers=headers))
+            ok(await portal.http["orders"].post(f"/v1/admin/requests/{first['id']}/approve", headers=FLOW_ADMIN))
+            invoice = await the_invoice(portal, headers)
+            await eventually(portal.settled, timeout=60, what="the system to settle before the outage")
+            async with portal.runtimes["notify"].sessions() as s, s.begin():
+                failed = await s.scalar(select(DeliveryRow.id).where(DeliveryRow.account_id == account).limit(1))
+                await s.execute(update(DeliveryRow).where(DeliveryRow.id == failed).values(status="failed"))
+
+            broker.kill()
+            catalog, orders, billing = portal.http["catalog"], portal.http["orders"], portal.http["billing"]
+            answers = {}
+            answers["catalog: create item"] = created = await catalog.post("/v1/items", headers=ADMIN, json={
+                "sku": f"BANNER-{uuid.uuid4().hex[:6]}", "name": "Banner", "price": "12.00", "currency": "EUR",
+                "billing": "one_time"})
+            answers["catalog: change item"] = await catalog.patch(f"/v1/items/{created.json()['id']}",
+                                                                 headers=ADMIN, json={"price": "12.50"})
+            answers["orders: profile"] = await orders.put("/v1/account/profile", headers=headers,
+                                                          json={"email": email, "language": "de"})
+            answers["orders: draft"] = second = await orders.post("/v1/requests", headers=headers, json={
+                "lines": [{"item_id": listing["id"], "quantity": 1}]})
+            answers["orders: submit"] = await orders.post(f"/v1/requests/{second.json()['id']}/submit",
+                                                          headers=headers)
+            answers["orders: approve"] = await orders.post(f"/v1/admin/requests/{second.json()['id']}/approve",
+                                                           headers=FLOW_ADMIN)
+            answers["billing: payment"] = await record_transfer(portal, invoice, "10.00", "part 1", key="k-1")
+            answers["returns: request"] = await portal.http["returns"].post("/v1/returns", headers=headers, json={
+                "invoice_number": invoice["number"],
+                "lines": [{"sku": "Premium listing", "quantity": 1, "reason": "not needed"}]})
+            answers["notify: retry"] = await portal.http["notify"].post(f"/v1/deliveries/{failed}/retry",
+                                                                        headers=FLOW_ADMIN)
+            refused = {what: f"{r.status_code} {r.text}" for what, r in answers.items() if not 200 <= r.status_code < 300}
+            assert not refused, f"writes refused while Kafka was away: {refused}"
+
+            await broker.start()  # same data
+            await eventually(portal.settled, timeout=120, interval=0.5,
+                             what="every event published and applied by every consumer after Kafka came back")
+            invoices = ok(await billing.get("/v1/invoices", headers=headers))["items"]
+            assert len(invoices) == 2, invoices  # the second request's invoice, once
+            async with portal.runtimes["orders"].sessions() as s:
+                copy = await s.get(OfferedItemRow, uuid.UUID(created.json()["id"]))
+            assert (copy.revision, str(copy.price)) == (2, "12.50"), "orders has the changed item"
+            async with portal.runtimes["notify"].sessions() as s:
+                causes = (await s.scalars(select(DeliveryRow.cause_event_id)
+                                          .where(DeliveryRow.account_id == account))).all()
+            assert len(causes) == len(set(causes)) >= 5, causes
+            await assert_in_order_per_aggregate(portal, broker.bootstrap)
+
+
+async def assert_in_order_per_aggregate(portal, kafka: str) -> None:
+    """On every topic, each key's events come (first copies) in the order of its outbox rows."""
+    written: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
+    for rt in portal.runtimes.values():
+        async with rt.sessions() as s:
+            for topic, key, event_id in (await s.execute(select(OutboxRecord.topic, OutboxRecord.key,
+                                                                OutboxRecord.event_id).order_by(OutboxRecord.id))).all():
+                written[(topic, key)].append(str(event_id))
+    for topic in {t for t, _ in written}:
+        expected = sum(len(ids) for (t, _), ids in written.items() if t == topic)
+        records = await read_topic(kafka, topic, lambda r: True, want=expected, timeout=30)
+        seen: dict[str, list[str]] = collections.defaultdict(list)
+        for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+            event_id = dict(r.headers)["event-id"].decode()
+            if event_id not in seen[r.key.decode()]:
+                seen[r.key.decode()].append(event_id)
+        for (t, key), ids in written.items():
+            if t == topic:
+                assert seen[key] == ids, f"{topic} key {key}: on the topic {seen[key]}, written {ids}"

@@ -102,7 +102,8 @@ def _classify_one(exc: BaseException) -> Fault | None:
         ):
             return Fault.OUTAGE
     if module.startswith("aiokafka"):
-        if name in {"SaslAuthenticationFailedError", "TopicAuthorizationFailedError",
+        if name in {"SaslAuthenticationFailed", "AuthenticationFailedError", "AuthenticationMethodNotSupported",
+                    "TopicAuthorizationFailedError", "TransactionalIdAuthorizationFailed",
                     "GroupAuthorizationFailedError", "ClusterAuthorizationFailedError",
                     "UnsupportedSaslMechanismError", "IllegalSaslStateError"}:
             return Fault.CONFIG
