@@ -91,9 +91,10 @@ async def private(kind: type[Private]) -> AsyncIterator:
 class Role:
     """`python -m <service> <role>` as its own process, with its log kept for the failure message."""
 
-    def __init__(self, module: str, role: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name = f"{module}-{role}"
-        self.port = free_port()
+    def __init__(self, module: str, role: str, env: dict[str, str], log_dir: Path, *,
+                 port: int | None = None, name: str | None = None) -> None:
+        self.name = name or f"{module}-{role}"
+        self.port = port or free_port()
         self.log = log_dir / f"{self.name}.log"
         self.proc = spawn([sys.executable, "-m", module, role], log_path=self.log,
                           env={**os.environ, **env, "HTTP_PORT": str(self.port), "HTTP_HOST": "127.0.0.1"})

@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal_runtime.clock import Clock
+from portal_runtime.faults import Backoff, Waiting, describe
 from portal_runtime.outbox import Outbox
 
 from notify.adapters.events import to_contract
@@ -73,15 +74,21 @@ class Sender:
     async def run(self, *, poll_seconds: float, concurrency: int = 1) -> None:
         """Forever: drain what is due, then wait a poll interval. Survives a database or SMTP outage."""
 
+        loop = asyncio.get_running_loop()
+        waiting = Waiting("notify", "sender")  # logged once per outage, not per try
+        backoff = Backoff(initial=max(poll_seconds, 0.5), cap=10.0)
+
         async def worker() -> None:
             while True:
                 try:
                     await self.drain()
+                    waiting.end(loop.time())
+                    backoff.reset()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    log.warning("notify: sender waits: %s", redact(f"{type(exc).__name__}: {exc}"))
-                    await asyncio.sleep(max(poll_seconds, 1.0))
+                    waiting.start(redact(describe(exc)), loop.time())
+                    await asyncio.sleep(backoff.next())
                 await asyncio.sleep(poll_seconds)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))

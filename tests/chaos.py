@@ -1,0 +1,312 @@
+"""A chaos run: many seller flows while processes die, and Kafka and PostgreSQL restart.
+
+    uv run python tests/chaos.py --flows 200 --clients 8 --kill-every 2.0
+
+Starts its own Kafka, PostgreSQL and mail sink (free loopback ports, a temporary directory), then
+every service as separate processes: one api and one relay per service and two workers per
+consuming service. Clients drive seller flows (profile, draft, submit, approve, wait for the
+invoice, pay by card, wait for activation) and retry as real clients do: on a lost connection or
+a 5xx they send the same request again, a payment with the same Idempotency-Key. Meanwhile a
+chaos loop SIGKILLs a random api, worker or relay every `--kill-every` seconds and starts it again
+(as a supervisor would), and kills Kafka and PostgreSQL once each (the whole process group,
+started again on the same data). When the flows are done and the system is quiet, it counts:
+lost effects (a flow without its activation or one of its four emails), doubled effects (two
+invoices for a request, two payments for an invoice, a service activated twice, a delivery made
+twice for one event, an email received twice), dead letters, and outbox rows left unpublished.
+Exit code 1 when anything was lost, doubled or dead-lettered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from outage import Role  # beside this script, which Python puts first on sys.path
+
+from portal_contracts.registry import all_topics
+from portal_runtime.migrations import upgrade
+from portal_runtime.testing import TEST_SECRET, bearer
+from portal_stack.config import TEST_PORTS, StackConfig
+from portal_stack.infra import Infra
+
+SERVICES = ("catalog", "orders", "billing", "notify")
+CONSUMING = ("orders", "billing", "notify")
+ADMIN = bearer("ops", "admin")
+CARD = {"number": "4242 4242 4242 4242", "expiry_month": 12, "expiry_year": 2035, "cvc": "123"}
+
+
+class Cluster:
+    def __init__(self, infra: Infra, urls: dict[str, str], log_dir: Path) -> None:
+        self.infra, self.urls, self.log_dir = infra, urls, log_dir
+        self.roles: dict[str, Role] = {}
+        self.kills = collections.Counter()
+        self.exits: list[str] = []  # processes that ended without being killed
+
+    def env(self, service: str) -> dict[str, str]:
+        return {"SERVICE_NAME": service, "DATABASE_URL": self.urls[service], "JWT_SECRET": TEST_SECRET,
+                "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap, "SMTP_HOST": self.infra.smtp_host,
+                "SMTP_PORT": str(self.infra.smtp_port), "SEND_POLL_SECONDS": "0.2", "SEND_BACKOFF_SECONDS": "0.5",
+                "CONSUMER_BACKOFF_SECONDS": "0.1", "RELAY_POLL_SECONDS": "0.05", "LOG_LEVEL": "WARNING"}
+
+    def start(self, name: str) -> None:
+        service, role, *_ = name.split("-")
+        old = self.roles.get(name)
+        port = old.port if old else None
+        self.roles[name] = Role(service, role, self.env(service), self.log_dir, port=port, name=name)
+
+    def start_all(self) -> None:
+        for service in SERVICES:
+            self.start(f"{service}-api")
+            self.start(f"{service}-relay")
+        for service in CONSUMING:
+            for n in (1, 2):
+                self.start(f"{service}-worker-{n}")
+
+    def api(self, service: str) -> str:
+        return self.roles[f"{service}-api"].url
+
+    def kill_one(self, rng: random.Random) -> str:
+        name = rng.choice(sorted(self.roles))
+        os.killpg(self.roles[name].proc.pid, signal.SIGKILL)
+        self.roles[name].proc.wait()
+        self.kills[name.split("-")[1]] += 1
+        self.start(name)
+        return name
+
+    def restart_exited(self) -> None:
+        """A supervisor's job: start again what ended by itself (and count it: none should)."""
+        for name, role in list(self.roles.items()):
+            if not role.alive():
+                self.exits.append(f"{name} exit {role.proc.returncode}")
+                self.start(name)
+
+    def stop(self) -> None:
+        for r in self.roles.values():
+            r.stop()
+
+
+async def call(client: httpx.AsyncClient, method: str, url: str, *, ok=(200, 201), deadline: float, **kw):
+    """Send until answered with one of `ok` (retrying lost connections and 5xx, same body)."""
+    while True:
+        try:
+            r = await client.request(method, url, **kw)
+            if r.status_code in ok:
+                return r
+            if r.status_code < 500 and r.status_code not in (404, 409, 422):
+                raise AssertionError(f"{method} {url}: {r.status_code} {r.text}")
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{method} {url} not answered in time")
+        await asyncio.sleep(0.3)
+
+
+async def flow(cluster: Cluster, client: httpx.AsyncClient, item_id: str, n: int, deadline: float) -> dict:
+    account = f"chaos-{n}-{uuid.uuid4().hex[:6]}"
+    me, email = bearer(account), f"{account}@example.test"
+    await call(client, "PUT", cluster.api("orders") + "/v1/account/profile", headers=me,
+               json={"email": email, "language": "en"}, deadline=deadline)
+    draft = (await call(client, "POST", cluster.api("orders") + "/v1/requests", headers=me, ok=(201,),
+                        json={"lines": [{"item_id": item_id, "quantity": 1}]}, deadline=deadline)).json()
+    rid = draft["id"]
+    # a lost answer to submit or approve is retried: 409 with the status already reached is success
+    for path, headers, done in ((f"/v1/requests/{rid}/submit", me, "submitted"),
+                                (f"/v1/admin/requests/{rid}/approve", ADMIN, "approved")):
+        r = await call(client, "POST", cluster.api("orders") + path, headers=headers, ok=(200, 409), deadline=deadline)
+        assert r.status_code == 200 or r.json().get("current_status") in (done, "approved", "active"), r.text
+    while True:
+        r = await call(client, "GET", cluster.api("billing") + "/v1/invoices", headers=me, deadline=deadline)
+        if r.json()["items"]:
+            invoice = r.json()["items"][0]
+            break
+        await asyncio.sleep(0.3)
+    await call(client, "POST", cluster.api("billing") + f"/v1/invoices/{invoice['id']}/payments", ok=(201,),
+               headers={**me, "Idempotency-Key": f"pay-{rid}"}, deadline=deadline,
+               json={"method": "card", "amount": invoice["total"], "currency": invoice["currency"],
+                     "payer_reference": account, "card": CARD})
+    while True:
+        r = await call(client, "GET", cluster.api("orders") + "/v1/subscriptions", headers=me, deadline=deadline)
+        subs = r.json()["items"] if isinstance(r.json(), dict) else r.json()
+        if subs and all(s["status"] == "active" for s in subs):
+            break
+        await asyncio.sleep(0.3)
+    return {"account": account, "email": email, "request": rid}
+
+
+async def chaos(cluster: Cluster, rng: random.Random, every: float, stop: asyncio.Event, log) -> dict:
+    restarted = {"kafka": 0, "postgres": 0}
+    started = time.monotonic()
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+            break
+        except TimeoutError:
+            pass
+        cluster.restart_exited()
+        elapsed = time.monotonic() - started
+        for server, at in (("kafka", 8), ("postgres", 20)):
+            if not restarted[server] and elapsed > at:
+                target = getattr(cluster.infra, server)
+                os.killpg(target.proc.pid, signal.SIGKILL)
+                target.proc.wait()
+                target.proc = None
+                log(f"  killed {server}, down for 5 s")
+                await asyncio.sleep(5)
+                await target.start()
+                restarted[server] += 1
+                break
+        else:
+            log(f"  killed {cluster.kill_one(rng)}")
+    return restarted
+
+
+async def quiet(cluster: Cluster, timeout: float) -> None:
+    import asyncpg
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = 0
+        for service in SERVICES:
+            conn = await asyncpg.connect(cluster.urls[service].replace("+asyncpg", ""))
+            try:
+                busy += await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                if service == "notify":
+                    busy += await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'pending'")
+            finally:
+                await conn.close()
+        if busy == 0:
+            await asyncio.sleep(3)  # and nothing arrives after the last publish is consumed
+            return
+        await asyncio.sleep(1)
+    raise TimeoutError("the system did not become quiet")
+
+
+async def count(cluster: Cluster, flows: list[dict]) -> dict:
+    import asyncpg
+
+    from portal_runtime.dlq import read_dead_letters
+
+    async def q(service: str, sql: str):
+        conn = await asyncpg.connect(cluster.urls[service].replace("+asyncpg", ""))
+        try:
+            return await conn.fetch(sql)
+        finally:
+            await conn.close()
+
+    accounts = {f["account"] for f in flows}
+    invoices = collections.Counter(r["request_id"] for r in await q("billing", "SELECT request_id FROM invoices"))
+    payments = collections.Counter(r["invoice_id"] for r in await q("billing", "SELECT invoice_id FROM payments"))
+    subs = collections.Counter((r["request_id"], r["item_id"])
+                               for r in await q("orders", "SELECT request_id, item_id FROM subscriptions"))
+    active = {str(r["id"]) for r in await q("orders", "SELECT id FROM service_requests WHERE status = 'active'")}
+    deliveries = collections.Counter(r["cause_event_id"] for r in await q("notify", "SELECT cause_event_id FROM deliveries"))
+    unpublished = sum([(await q(s, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"))[0]["n"]
+                       for s in SERVICES])
+    mails = json.loads(httpx.get(cluster.infra.mailsink_url.rstrip("/") + "/api/messages", timeout=30).text)
+    by_to = collections.Counter(to for m in mails for to in m["rcpt_to"])
+    message_ids = collections.Counter(m["headers"].get("Message-ID") for m in mails)
+    dead = sum([len(await read_dead_letters(cluster.infra.kafka_bootstrap, s)) for s in SERVICES])
+    return {
+        "flows": len(flows),
+        "lost activations": sum(1 for f in flows if f["request"] not in active),
+        "lost emails": sum(max(0, 4 - by_to[f["email"]]) for f in flows),
+        "doubled invoices": sum(n - 1 for n in invoices.values() if n > 1),
+        "doubled payments": sum(n - 1 for n in payments.values() if n > 1),
+        "doubled activations": sum(n - 1 for n in subs.values() if n > 1),
+        "doubled deliveries": sum(n - 1 for n in deliveries.values() if n > 1),
+        "emails resent (same Message-ID)": sum(n - 1 for k, n in message_ids.items() if k and n > 1),
+        "emails beyond 4 per flow": sum(max(0, by_to[f["email"]] - 4) for f in flows),
+        "dead letters": dead,
+        "outbox rows unpublished": unpublished,
+        "accounts": len(accounts),
+    }
+
+
+async def main(args) -> int:
+    rng = random.Random(args.seed)
+    data = Path(tempfile.mkdtemp(prefix="portal-chaos-"))
+    data.chmod(0o755)
+    infra = Infra(StackConfig.from_env({}, ports=TEST_PORTS, data_dir=data), database_prefix="chaos_",
+                  recreate_databases=True, pick_free_ports=True)
+    t0 = time.monotonic()
+
+    def log(text: str) -> None:
+        print(f"[{time.monotonic() - t0:6.1f}s] {text}", flush=True)
+
+    await infra.start(topics=all_topics(), services=SERVICES)
+    log(f"servers up in {data}")
+    urls = {s: await infra.database_url(s) for s in SERVICES}
+    for s in SERVICES:
+        module = __import__(f"{s}.bootstrap", fromlist=["definition"])
+        await asyncio.to_thread(upgrade, module.definition().migrations, urls[s])
+    cluster = Cluster(infra, urls, data / "logs")
+    cluster.start_all()
+    flows: list[dict] = []
+    failures: list[str] = []
+    try:
+        async with httpx.AsyncClient(timeout=15) as client:
+            deadline = time.monotonic() + args.timeout
+            item = (await call(client, "POST", cluster.api("catalog") + "/v1/items", headers=ADMIN, ok=(201,),
+                               deadline=deadline, json={"sku": "CHAOS-1", "name": "Premium listing", "price": "49.90",
+                                                        "currency": "EUR", "billing": "recurring",
+                                                        "billing_period_months": 1})).json()
+            # orders learns the item from its event: wait for it before the flows start
+            probe = bearer("probe")
+            await call(client, "POST", cluster.api("orders") + "/v1/requests", headers=probe, ok=(201,),
+                       json={"lines": [{"item_id": item["id"], "quantity": 1}]}, deadline=deadline)
+            log(f"system ready; {args.flows} flows on {args.clients} clients")
+            stop = asyncio.Event()
+            chaos_task = asyncio.create_task(chaos(cluster, rng, args.kill_every, stop, log))
+            todo = iter(range(args.flows))
+
+            async def client_loop() -> None:
+                for n in todo:
+                    try:
+                        flows.append(await flow(cluster, client, item["id"], n, deadline))
+                    except Exception as exc:  # noqa: BLE001 - counted and reported
+                        failures.append(f"flow {n}: {type(exc).__name__}: {exc}")
+
+            await asyncio.gather(*(client_loop() for _ in range(args.clients)))
+            stop.set()
+            restarts = await chaos_task
+            log(f"flows done: {len(flows)} completed, {len(failures)} failed; waiting for quiet")
+            await quiet(cluster, 180)
+            cluster.restart_exited()
+            figures = await count(cluster, flows)
+            exited = cluster.exits
+    finally:
+        cluster.stop()
+        await infra.stop()
+    figures.update({"flows failed": len(failures), "kills": dict(cluster.kills),
+                    "kafka restarts": restarts["kafka"], "postgres restarts": restarts["postgres"],
+                    "processes exited by themselves": len(exited), "seconds": round(time.monotonic() - t0)})
+    print(json.dumps(figures, indent=2))
+    for f in failures[:10]:
+        print(f, file=sys.stderr)
+    bad = [k for k in ("lost activations", "lost emails", "doubled invoices", "doubled payments",
+                       "doubled activations", "doubled deliveries", "dead letters", "outbox rows unpublished",
+                       "flows failed", "processes exited by themselves") if figures[k]]
+    print("FAILED: " + ", ".join(bad) if bad else "OK: nothing lost, nothing doubled, nothing dead-lettered")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--flows", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--kill-every", type=float, default=2.0, help="seconds between process kills")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds for all flows")
+    parser.add_argument("--seed", type=int, default=1)
+    sys.exit(asyncio.run(main(parser.parse_args())))
