@@ -214,7 +214,8 @@ async def count(cluster: Cluster, flows: list[dict]) -> dict:
     deliveries = collections.Counter(r["cause_event_id"] for r in await q("notify", "SELECT cause_event_id FROM deliveries"))
     unpublished = sum([(await q(s, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"))[0]["n"]
                        for s in SERVICES])
-    mails = json.loads(httpx.get(cluster.infra.mailsink_url.rstrip("/") + "/api/messages", timeout=30).text)
+    async with httpx.AsyncClient(timeout=30) as client:  # the sink runs in this event loop
+        mails = (await client.get(cluster.infra.mailsink_url.rstrip("/") + "/api/messages")).json()
     by_to = collections.Counter(to for m in mails for to in m["rcpt_to"])
     message_ids = collections.Counter(m["headers"].get("Message-ID") for m in mails)
     dead = sum([len(await read_dead_letters(cluster.infra.kafka_bootstrap, s)) for s in SERVICES])
