@@ -32,7 +32,6 @@ import uuid
 from pathlib import Path
 
 import httpx
-
 from outage import Role  # beside this script, which Python puts first on sys.path
 
 from portal_contracts.registry import all_topics
@@ -55,10 +54,19 @@ class Cluster:
         self.exits: list[str] = []  # processes that ended without being killed
 
     def env(self, service: str) -> dict[str, str]:
-        return {"SERVICE_NAME": service, "DATABASE_URL": self.urls[service], "JWT_SECRET": TEST_SECRET,
-                "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap, "SMTP_HOST": self.infra.smtp_host,
-                "SMTP_PORT": str(self.infra.smtp_port), "SEND_POLL_SECONDS": "0.2", "SEND_BACKOFF_SECONDS": "0.5",
-                "CONSUMER_BACKOFF_SECONDS": "0.1", "RELAY_POLL_SECONDS": "0.05", "LOG_LEVEL": "WARNING"}
+        return {
+            "SERVICE_NAME": service,
+            "DATABASE_URL": self.urls[service],
+            "JWT_SECRET": TEST_SECRET,
+            "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap,
+            "SMTP_HOST": self.infra.smtp_host,
+            "SMTP_PORT": str(self.infra.smtp_port),
+            "SEND_POLL_SECONDS": "0.2",
+            "SEND_BACKOFF_SECONDS": "0.5",
+            "CONSUMER_BACKOFF_SECONDS": "0.1",
+            "RELAY_POLL_SECONDS": "0.05",
+            "LOG_LEVEL": "WARNING",
+        }
 
     def start(self, name: str) -> None:
         service, role, *_ = name.split("-")
@@ -116,14 +124,31 @@ async def call(client: httpx.AsyncClient, method: str, url: str, *, ok=(200, 201
 async def flow(cluster: Cluster, client: httpx.AsyncClient, item_id: str, n: int, deadline: float) -> dict:
     account = f"chaos-{n}-{uuid.uuid4().hex[:6]}"
     me, email = bearer(account), f"{account}@example.test"
-    await call(client, "PUT", cluster.api("orders") + "/v1/account/profile", headers=me,
-               json={"email": email, "language": "en"}, deadline=deadline)
-    draft = (await call(client, "POST", cluster.api("orders") + "/v1/requests", headers=me, ok=(201,),
-                        json={"lines": [{"item_id": item_id, "quantity": 1}]}, deadline=deadline)).json()
+    await call(
+        client,
+        "PUT",
+        cluster.api("orders") + "/v1/account/profile",
+        headers=me,
+        json={"email": email, "language": "en"},
+        deadline=deadline,
+    )
+    draft = (
+        await call(
+            client,
+            "POST",
+            cluster.api("orders") + "/v1/requests",
+            headers=me,
+            ok=(201,),
+            json={"lines": [{"item_id": item_id, "quantity": 1}]},
+            deadline=deadline,
+        )
+    ).json()
     rid = draft["id"]
     # a lost answer to submit or approve is retried: 409 with the status already reached is success
-    for path, headers, done in ((f"/v1/requests/{rid}/submit", me, "submitted"),
-                                (f"/v1/admin/requests/{rid}/approve", ADMIN, "approved")):
+    for path, headers, done in (
+        (f"/v1/requests/{rid}/submit", me, "submitted"),
+        (f"/v1/admin/requests/{rid}/approve", ADMIN, "approved"),
+    ):
         r = await call(client, "POST", cluster.api("orders") + path, headers=headers, ok=(200, 409), deadline=deadline)
         assert r.status_code == 200 or r.json().get("current_status") in (done, "approved", "active"), r.text
     while True:
@@ -132,10 +157,21 @@ async def flow(cluster: Cluster, client: httpx.AsyncClient, item_id: str, n: int
             invoice = r.json()["items"][0]
             break
         await asyncio.sleep(0.3)
-    await call(client, "POST", cluster.api("billing") + f"/v1/invoices/{invoice['id']}/payments", ok=(201,),
-               headers={**me, "Idempotency-Key": f"pay-{rid}"}, deadline=deadline,
-               json={"method": "card", "amount": invoice["total"], "currency": invoice["currency"],
-                     "payer_reference": account, "card": CARD})
+    await call(
+        client,
+        "POST",
+        cluster.api("billing") + f"/v1/invoices/{invoice['id']}/payments",
+        ok=(201,),
+        headers={**me, "Idempotency-Key": f"pay-{rid}"},
+        deadline=deadline,
+        json={
+            "method": "card",
+            "amount": invoice["total"],
+            "currency": invoice["currency"],
+            "payer_reference": account,
+            "card": CARD,
+        },
+    )
     while True:
         r = await call(client, "GET", cluster.api("orders") + "/v1/subscriptions", headers=me, deadline=deadline)
         subs = r.json()["items"] if isinstance(r.json(), dict) else r.json()
@@ -208,12 +244,16 @@ async def count(cluster: Cluster, flows: list[dict]) -> dict:
     accounts = {f["account"] for f in flows}
     invoices = collections.Counter(r["request_id"] for r in await q("billing", "SELECT request_id FROM invoices"))
     payments = collections.Counter(r["invoice_id"] for r in await q("billing", "SELECT invoice_id FROM payments"))
-    subs = collections.Counter((r["request_id"], r["item_id"])
-                               for r in await q("orders", "SELECT request_id, item_id FROM subscriptions"))
+    subs = collections.Counter(
+        (r["request_id"], r["item_id"]) for r in await q("orders", "SELECT request_id, item_id FROM subscriptions")
+    )
     active = {str(r["id"]) for r in await q("orders", "SELECT id FROM service_requests WHERE status = 'active'")}
-    deliveries = collections.Counter(r["cause_event_id"] for r in await q("notify", "SELECT cause_event_id FROM deliveries"))
-    unpublished = sum([(await q(s, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"))[0]["n"]
-                       for s in SERVICES])
+    deliveries = collections.Counter(
+        r["cause_event_id"] for r in await q("notify", "SELECT cause_event_id FROM deliveries")
+    )
+    unpublished = sum(
+        [(await q(s, "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL"))[0]["n"] for s in SERVICES]
+    )
     async with httpx.AsyncClient(timeout=30) as client:  # the sink runs in this event loop
         mails = (await client.get(cluster.infra.mailsink_url.rstrip("/") + "/api/messages")).json()
     by_to = collections.Counter(to for m in mails for to in m["rcpt_to"])
@@ -239,8 +279,12 @@ async def main(args) -> int:
     rng = random.Random(args.seed)
     data = Path(tempfile.mkdtemp(prefix="portal-chaos-"))
     data.chmod(0o755)
-    infra = Infra(StackConfig.from_env({}, ports=TEST_PORTS, data_dir=data), database_prefix="chaos_",
-                  recreate_databases=True, pick_free_ports=True)
+    infra = Infra(
+        StackConfig.from_env({}, ports=TEST_PORTS, data_dir=data),
+        database_prefix="chaos_",
+        recreate_databases=True,
+        pick_free_ports=True,
+    )
     t0 = time.monotonic()
 
     def log(text: str) -> None:
@@ -259,14 +303,35 @@ async def main(args) -> int:
     try:
         async with httpx.AsyncClient(timeout=15) as client:
             deadline = time.monotonic() + args.timeout
-            item = (await call(client, "POST", cluster.api("catalog") + "/v1/items", headers=ADMIN, ok=(201,),
-                               deadline=deadline, json={"sku": "CHAOS-1", "name": "Premium listing", "price": "49.90",
-                                                        "currency": "EUR", "billing": "recurring",
-                                                        "billing_period_months": 1})).json()
+            item = (
+                await call(
+                    client,
+                    "POST",
+                    cluster.api("catalog") + "/v1/items",
+                    headers=ADMIN,
+                    ok=(201,),
+                    deadline=deadline,
+                    json={
+                        "sku": "CHAOS-1",
+                        "name": "Premium listing",
+                        "price": "49.90",
+                        "currency": "EUR",
+                        "billing": "recurring",
+                        "billing_period_months": 1,
+                    },
+                )
+            ).json()
             # orders learns the item from its event: wait for it before the flows start
             probe = bearer("probe")
-            await call(client, "POST", cluster.api("orders") + "/v1/requests", headers=probe, ok=(201,),
-                       json={"lines": [{"item_id": item["id"], "quantity": 1}]}, deadline=deadline)
+            await call(
+                client,
+                "POST",
+                cluster.api("orders") + "/v1/requests",
+                headers=probe,
+                ok=(201,),
+                json={"lines": [{"item_id": item["id"], "quantity": 1}]},
+                deadline=deadline,
+            )
             log(f"system ready; {args.flows} flows on {args.clients} clients")
             stop = asyncio.Event()
             chaos_task = asyncio.create_task(chaos(cluster, rng, args.kill_every, stop, log))
@@ -276,7 +341,7 @@ async def main(args) -> int:
                 for n in todo:
                     try:
                         flows.append(await flow(cluster, client, item["id"], n, deadline))
-                    except Exception as exc:  # noqa: BLE001 - counted and reported
+                    except Exception as exc:
                         failures.append(f"flow {n}: {type(exc).__name__}: {exc}")
 
             await asyncio.gather(*(client_loop() for _ in range(args.clients)))
@@ -290,15 +355,35 @@ async def main(args) -> int:
     finally:
         cluster.stop()
         await infra.stop()
-    figures.update({"flows failed": len(failures), "kills": dict(cluster.kills),
-                    "kafka restarts": restarts["kafka"], "postgres restarts": restarts["postgres"],
-                    "processes exited by themselves": len(exited), "seconds": round(time.monotonic() - t0)})
+    figures.update(
+        {
+            "flows failed": len(failures),
+            "kills": dict(cluster.kills),
+            "kafka restarts": restarts["kafka"],
+            "postgres restarts": restarts["postgres"],
+            "processes exited by themselves": len(exited),
+            "seconds": round(time.monotonic() - t0),
+        }
+    )
     print(json.dumps(figures, indent=2))
     for f in failures[:10]:
         print(f, file=sys.stderr)
-    bad = [k for k in ("lost activations", "lost emails", "doubled invoices", "doubled payments",
-                       "doubled activations", "doubled deliveries", "dead letters", "outbox rows unpublished",
-                       "flows failed", "processes exited by themselves") if figures[k]]
+    bad = [
+        k
+        for k in (
+            "lost activations",
+            "lost emails",
+            "doubled invoices",
+            "doubled payments",
+            "doubled activations",
+            "doubled deliveries",
+            "dead letters",
+            "outbox rows unpublished",
+            "flows failed",
+            "processes exited by themselves",
+        )
+        if figures[k]
+    ]
     print("FAILED: " + ", ".join(bad) if bad else "OK: nothing lost, nothing doubled, nothing dead-lettered")
     return 1 if bad else 0
 

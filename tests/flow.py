@@ -14,14 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from billing.bootstrap import definition as billing_definition
-from catalog.bootstrap import definition as catalog_definition
-from notify.bootstrap import definition as notify_definition
-from notify.adapters.tables import DeliveryRow
-from notify.settings import NotifySettings
-from orders.bootstrap import definition as orders_definition
 from sqlalchemy import func, select
 
+from billing.bootstrap import definition as billing_definition
+from catalog.bootstrap import definition as catalog_definition
+from notify.adapters.tables import DeliveryRow
+from notify.bootstrap import definition as notify_definition
+from notify.settings import NotifySettings
+from orders.bootstrap import definition as orders_definition
 from portal_runtime.db import InboxRecord, OutboxRecord
 from portal_runtime.service import ServiceRuntime
 from portal_runtime.testing import bearer, eventually, running_service
@@ -42,6 +42,7 @@ class Portal:
 
     async def emails(self, to: str, n: int) -> list[dict[str, Any]]:
         """Wait until `to` has at least n emails at the SMTP sink; oldest first."""
+
         async def enough():
             found = await self.infra.messages(to=to)
             return found if len(found) >= n else None
@@ -75,13 +76,17 @@ class Portal:
                     if any(str(row.event_id) not in inboxes[c] for c in self.consumers_of(row.envelope)):
                         return False
         async with self.runtimes["notify"].sessions() as session:
-            pending = await session.scalar(select(func.count()).select_from(DeliveryRow)
-                                           .where(DeliveryRow.status == "pending"))
+            pending = await session.scalar(
+                select(func.count()).select_from(DeliveryRow).where(DeliveryRow.status == "pending")
+            )
         return pending == 0
 
     def consumers_of(self, envelope: dict[str, Any]) -> list[str]:
-        return [name for name, rt in self.runtimes.items()
-                if (envelope["type"], envelope["version"]) in rt.consumer.handlers]
+        return [
+            name
+            for name, rt in self.runtimes.items()
+            if (envelope["type"], envelope["version"]) in rt.consumer.handlers
+        ]
 
 
 @contextlib.asynccontextmanager
@@ -91,11 +96,13 @@ async def running_portal(infra, new_database, kafka, *, deliver_twice: bool = Fa
     that crashed before marking its batch)."""
     portal = Portal(infra)
     async with contextlib.AsyncExitStack() as stack:
-        smtp = NotifySettings(smtp_host=infra.smtp_host, smtp_port=infra.smtp_port, send_poll_seconds=0.1,
-                              send_backoff_seconds=0.2)
+        smtp = NotifySettings(
+            smtp_host=infra.smtp_host, smtp_port=infra.smtp_port, send_poll_seconds=0.1, send_backoff_seconds=0.2
+        )
         for d in (catalog_definition(), orders_definition(), billing_definition(), notify_definition(smtp)):
             rt, portal.http[d.name] = await stack.enter_async_context(
-                running_service(d, database_url=await new_database(d.name), kafka=kafka))
+                running_service(d, database_url=await new_database(d.name), kafka=kafka)
+            )
             portal.runtimes[d.name] = rt
             _count_handed(portal, rt)
             if deliver_twice:
@@ -122,8 +129,9 @@ def _publish_again(rt: ServiceRuntime):
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: " \
-                                           f"{response.status_code} {response.text}"
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    )
     return response.json()
 
 
@@ -133,9 +141,14 @@ def money(value: Any) -> Decimal:
 
 async def offer(portal: Portal, name: str, price: str, **billing: Any) -> dict[str, Any]:
     """An admin offers an additional service; orders learns it from CatalogItemPublished."""
-    body = {"sku": f"{name[:8].upper().replace(' ', '-')}-{uuid.uuid4().hex[:8]}", "name": name,
-            "description": f"{name}, for sellers", "price": price, "currency": "EUR",
-            **(billing or {"billing": "one_time"})}
+    body = {
+        "sku": f"{name[:8].upper().replace(' ', '-')}-{uuid.uuid4().hex[:8]}",
+        "name": name,
+        "description": f"{name}, for sellers",
+        "price": price,
+        "currency": "EUR",
+        **(billing or {"billing": "one_time"}),
+    }
     return ok(await portal.http["catalog"].post("/v1/items", headers=ADMIN, json=body), 201)
 
 
@@ -143,13 +156,17 @@ async def seller(portal: Portal, language: str) -> tuple[str, str, dict[str, str
     account = f"seller-{uuid.uuid4().hex[:8]}"
     email = f"{account}@example.test"
     headers = bearer(account)
-    ok(await portal.http["orders"].put("/v1/account/profile", headers=headers,
-                                       json={"email": email, "language": language}))
+    ok(
+        await portal.http["orders"].put(
+            "/v1/account/profile", headers=headers, json={"email": email, "language": language}
+        )
+    )
     return account, email, headers
 
 
 async def draft_with(portal: Portal, headers: dict[str, str], lines: list[dict[str, Any]]) -> dict[str, Any]:
     """A draft with these lines, once orders knows every item named."""
+
     async def created():
         r = await portal.http["orders"].post("/v1/requests", headers=headers, json={"lines": lines})
         if r.status_code == 201:
@@ -168,13 +185,20 @@ async def the_invoice(portal: Portal, headers: dict[str, str]) -> dict[str, Any]
     return ok(await portal.http["billing"].get(f"/v1/invoices/{summary['id']}", headers=headers))
 
 
-async def record_transfer(portal: Portal, invoice: dict[str, Any], amount: str, reference: str,
-                          key: str) -> httpx.Response:
+async def record_transfer(
+    portal: Portal, invoice: dict[str, Any], amount: str, reference: str, key: str
+) -> httpx.Response:
     """The business records a bank transfer that arrived (bank transfers are admin-recorded)."""
     return await portal.http["billing"].post(
-        f"/v1/invoices/{invoice['id']}/payments", headers={**ADMIN, "Idempotency-Key": key},
-        json={"method": "bank_transfer", "amount": amount, "currency": invoice["currency"],
-              "payer_reference": reference})
+        f"/v1/invoices/{invoice['id']}/payments",
+        headers={**ADMIN, "Idempotency-Key": key},
+        json={
+            "method": "bank_transfer",
+            "amount": amount,
+            "currency": invoice["currency"],
+            "payer_reference": reference,
+        },
+    )
 
 
 @dataclass
@@ -197,9 +221,15 @@ async def approved_and_paid_in_two_parts(portal: Portal, language: str) -> Appro
     orders = portal.http["orders"]
 
     # Pick several services, see the summary with totals, edit it.
-    draft = await draft_with(portal, headers, [{"item_id": listing["id"], "quantity": 1},
-                                               {"item_id": setup["id"], "quantity": 2},
-                                               {"item_id": banner["id"], "quantity": 1}])
+    draft = await draft_with(
+        portal,
+        headers,
+        [
+            {"item_id": listing["id"], "quantity": 1},
+            {"item_id": setup["id"], "quantity": 2},
+            {"item_id": banner["id"], "quantity": 1},
+        ],
+    )
     assert draft["status"] == "draft" and money(draft["total"]) == Decimal("369.89"), draft
     rid = draft["id"]
     edited = ok(await orders.delete(f"/v1/requests/{rid}/lines/{banner['id']}", headers=headers))
@@ -209,7 +239,9 @@ async def approved_and_paid_in_two_parts(portal: Portal, language: str) -> Appro
     edited = ok(await orders.put(f"/v1/requests/{rid}/lines/{setup['id']}", headers=headers, json={"quantity": 1}))
     edited = ok(await orders.delete(f"/v1/requests/{rid}/lines/{banner['id']}", headers=headers))
     assert [(line["name"], line["quantity"], money(line["line_total"])) for line in edited["lines"]] == [
-        ("Premium listing", 1, Decimal("49.90")), ("Store setup", 1, Decimal("150.00"))]
+        ("Premium listing", 1, Decimal("49.90")),
+        ("Store setup", 1, Decimal("150.00")),
+    ]
     assert money(edited["total"]) == Decimal("199.90") and edited["currency"] == "EUR"
 
     # Submit: the answer confirms it; it is listed with its status and dates.
@@ -223,8 +255,9 @@ async def approved_and_paid_in_two_parts(portal: Portal, language: str) -> Appro
     await portal.emails(email, 1)
 
     # The admin finds it waiting for review and asks a question.
-    waiting = ok(await orders.get("/v1/admin/requests", headers=ADMIN,
-                                  params={"status": "submitted", "account_id": account}))
+    waiting = ok(
+        await orders.get("/v1/admin/requests", headers=ADMIN, params={"status": "submitted", "account_id": account})
+    )
     assert [r["id"] for r in waiting["items"]] == [rid] and waiting["total"] == 1
     question = "Which shop domain should the premium listing point to?"
     asked = ok(await orders.post(f"/v1/admin/requests/{rid}/ask", headers=ADMIN, json={"question": question}))
@@ -233,8 +266,9 @@ async def approved_and_paid_in_two_parts(portal: Portal, language: str) -> Appro
     assert question in mails[1]["text"] and question in mails[1]["html"]
 
     # The seller answers; the request goes back to review; the admin approves.
-    answered = ok(await orders.post(f"/v1/requests/{rid}/answer", headers=headers,
-                                    json={"answer": "shop.example.test, please"}))
+    answered = ok(
+        await orders.post(f"/v1/requests/{rid}/answer", headers=headers, json={"answer": "shop.example.test, please"})
+    )
     assert answered["status"] == "submitted"
     approved = ok(await orders.post(f"/v1/admin/requests/{rid}/approve", headers=ADMIN))
     assert approved["status"] == "approved"
@@ -272,5 +306,4 @@ async def approved_and_paid_in_two_parts(portal: Portal, language: str) -> Appro
     assert by_name["Store setup"]["billing"] == "one_time" and by_name["Store setup"]["next_due_on"] is None
     assert ok(await orders.get(f"/v1/requests/{rid}", headers=headers))["status"] == "active"
     await portal.emails(email, 6)
-    return Approved(account, email, headers, approved, invoice,
-                    {"listing": listing, "setup": setup, "banner": banner})
+    return Approved(account, email, headers, approved, invoice, {"listing": listing, "setup": setup, "banner": banner})

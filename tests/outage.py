@@ -91,13 +91,24 @@ async def private(kind: type[Private]) -> AsyncIterator:
 class Role:
     """`python -m <service> <role>` as its own process, with its log kept for the failure message."""
 
-    def __init__(self, module: str, role: str, env: dict[str, str], log_dir: Path, *,
-                 port: int | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        module: str,
+        role: str,
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        port: int | None = None,
+        name: str | None = None,
+    ) -> None:
         self.name = name or f"{module}-{role}"
         self.port = port or free_port()
         self.log = log_dir / f"{self.name}.log"
-        self.proc = spawn([sys.executable, "-m", module, role], log_path=self.log,
-                          env={**os.environ, **env, "HTTP_PORT": str(self.port), "HTTP_HOST": "127.0.0.1"})
+        self.proc = spawn(
+            [sys.executable, "-m", module, role],
+            log_path=self.log,
+            env={**os.environ, **env, "HTTP_PORT": str(self.port), "HTTP_HOST": "127.0.0.1"},
+        )
 
     @property
     def url(self) -> str:
@@ -120,6 +131,6 @@ class Role:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(20)
-            except Exception:  # noqa: BLE001 - stuck: kill it
+            except Exception:
                 _kill(self.proc)
         return self.proc.returncode

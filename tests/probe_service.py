@@ -48,12 +48,12 @@ def definition(group: str, *, refuse_poison: bool = True) -> ServiceDefinition:
                 failed_once.add(d.event.item_id)
                 raise RuntimeError(f"{d.event.name} fails once")
             await d.session.execute(
-                insert(SeenItem).values(item_id=d.event.item_id, name=d.event.name, applied=1)
+                insert(SeenItem)
+                .values(item_id=d.event.item_id, name=d.event.name, applied=1)
                 .on_conflict_do_update(index_elements=["item_id"], set_={"applied": SeenItem.applied + 1})
             )
 
-    return ServiceDefinition(name=group, description="delivery probe", migrations=None,
-                             register_consumers=register)
+    return ServiceDefinition(name=group, description="delivery probe", migrations=None, register_consumers=register)
 
 
 async def create_tables(database_url: str) -> None:
@@ -106,16 +106,18 @@ async def _main(mode: str, database_url: str, kafka: str, group: str, die_on: st
             _die()
 
     if mode == "consume":
-        settings = ServiceSettings(service_name=group, database_url=database_url,
-                                   kafka_bootstrap_servers=kafka, jwt_secret="x")
+        settings = ServiceSettings(
+            service_name=group, database_url=database_url, kafka_bootstrap_servers=kafka, jwt_secret="x"
+        )
         rt = ServiceRuntime(definition(group), settings)
         rt.consumer.after_commit = die
         await rt.start(consume=True, relay=False)
     else:  # relay the catalog outbox, dying right after the first publish
         from catalog.bootstrap import definition as catalog
 
-        settings = ServiceSettings(service_name="catalog", database_url=database_url,
-                                   kafka_bootstrap_servers=kafka, jwt_secret="x")
+        settings = ServiceSettings(
+            service_name="catalog", database_url=database_url, kafka_bootstrap_servers=kafka, jwt_secret="x"
+        )
         rt = ServiceRuntime(catalog(), settings)
         rt.relay.after_publish = die
         await rt.start(consume=False, relay=True)

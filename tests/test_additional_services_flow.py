@@ -8,10 +8,17 @@ from __future__ import annotations
 import asyncio
 
 from flow import ADMIN, approved_and_paid_in_two_parts, draft_with, offer, ok, running_portal, seller
+
 from portal_runtime.testing import eventually
 
-HAPPY_TEMPLATES = ["request_received", "information_requested", "invoice_issued", "payment_received",
-                   "payment_received", "services_active"]
+HAPPY_TEMPLATES = [
+    "request_received",
+    "information_requested",
+    "invoice_issued",
+    "payment_received",
+    "payment_received",
+    "services_active",
+]
 
 
 def templates(mails):
@@ -50,8 +57,13 @@ async def test_request_asked_answered_approved_paid_in_two_transfers_and_activat
         rid = done.request["id"]
         history = ok(await portal.http["orders"].get(f"/v1/requests/{rid}/history", headers=done.headers))
         assert [(h["from_status"], h["to_status"]) for h in history] == [
-            (None, "draft"), ("draft", "submitted"), ("submitted", "information_requested"),
-            ("information_requested", "submitted"), ("submitted", "approved"), ("approved", "active")]
+            (None, "draft"),
+            ("draft", "submitted"),
+            ("submitted", "information_requested"),
+            ("information_requested", "submitted"),
+            ("submitted", "approved"),
+            ("approved", "active"),
+        ]
         assert [h["by"] for h in history] == [done.account, done.account, "ops", done.account, "ops", "billing"]
         assert ok(await portal.http["orders"].get(f"/v1/requests/{rid}/history", headers=ADMIN)) == history
 
@@ -111,17 +123,31 @@ async def test_every_event_of_the_flow_delivered_twice_has_its_effect_once(infra
         # Wait until every consumer has been handed every event of the flow twice.
         async def all_handed_twice():
             events = await portal.flow_events(done.account, {i["id"] for i in done.items.values()})
-            short = [(service, e["type"], portal.handed[(service, e["event_id"])])
-                     for e in events for service in portal.consumers_of(e)
-                     if portal.handed[(service, e["event_id"])] < 2]
+            short = [
+                (service, e["type"], portal.handed[(service, e["event_id"])])
+                for e in events
+                for service in portal.consumers_of(e)
+                if portal.handed[(service, e["event_id"])] < 2
+            ]
             return (events, short) if not short else None
 
-        events, _ = await eventually(all_handed_twice, what="every event to be handed to its consumers twice",
-                                     timeout=60)
+        events, _ = await eventually(
+            all_handed_twice, what="every event to be handed to its consumers twice", timeout=60
+        )
         types = [e["type"] for e in events]
-        for expected in ("CatalogItemPublished", "AccountProfileChanged", "RequestSubmitted", "InformationRequested",
-                         "InformationProvided", "RequestApproved", "InvoiceIssued", "PaymentReceived",
-                         "PaymentConfirmed", "ServicesActivated", "EmailSent"):
+        for expected in (
+            "CatalogItemPublished",
+            "AccountProfileChanged",
+            "RequestSubmitted",
+            "InformationRequested",
+            "InformationProvided",
+            "RequestApproved",
+            "InvoiceIssued",
+            "PaymentReceived",
+            "PaymentConfirmed",
+            "ServicesActivated",
+            "EmailSent",
+        ):
             assert expected in types, f"{expected} not published in the flow: {types}"
         stats = {name: rt.consumer.stats for name, rt in portal.runtimes.items()}
         # the second copies were recognised as such (inbox), and none was refused to the DLQ
@@ -137,13 +163,16 @@ async def test_every_event_of_the_flow_delivered_twice_has_its_effect_once(infra
         subs = ok(await portal.http["orders"].get("/v1/subscriptions", headers=done.headers))
         assert sorted(s["name"] for s in subs) == ["Premium listing", "Store setup"]
         assert types.count("ServicesActivated") == 1
-        history = ok(await portal.http["orders"].get(f"/v1/requests/{done.request['id']}/history",
-                                                     headers=done.headers))
+        history = ok(
+            await portal.http["orders"].get(f"/v1/requests/{done.request['id']}/history", headers=done.headers)
+        )
         assert [h["to_status"] for h in history].count("active") == 1
+
         # One email per event: six deliveries, six sent, six at the SMTP sink.
         async def all_sent():
-            page = ok(await portal.http["notify"].get("/v1/deliveries", headers=ADMIN,
-                                                      params={"account_id": done.account}))
+            page = ok(
+                await portal.http["notify"].get("/v1/deliveries", headers=ADMIN, params={"account_id": done.account})
+            )
             return page if all(d["status"] == "sent" for d in page["items"]) else None
 
         deliveries = (await eventually(all_sent, what="every delivery to be sent"))["items"]

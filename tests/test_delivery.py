@@ -6,18 +6,17 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import probe_service
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import probe_service
 from catalog.bootstrap import definition as catalog_definition
 from portal_contracts import Envelope, Money
 from portal_contracts.events.catalog import CatalogItemPublished
@@ -29,8 +28,14 @@ ADMIN = bearer("ops", "admin")
 
 
 def item_body(name: str) -> dict:
-    return {"sku": f"SKU-{uuid.uuid4().hex[:8]}", "name": name, "price": "19.90", "currency": "EUR",
-            "billing": "recurring", "billing_period_months": 1}
+    return {
+        "sku": f"SKU-{uuid.uuid4().hex[:8]}",
+        "name": name,
+        "price": "19.90",
+        "currency": "EUR",
+        "billing": "recurring",
+        "billing_period_months": 1,
+    }
 
 
 async def probe(new_database, kafka, **kw):
@@ -40,7 +45,10 @@ async def probe(new_database, kafka, **kw):
 
 async def test_event_committed_in_one_service_is_applied_in_another(new_database, kafka):
     group, _, probe_ctx = await probe(new_database, kafka)
-    async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (_, http), probe_ctx as (rt, _):
+    async with (
+        running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (_, http),
+        probe_ctx as (rt, _),
+    ):
         created = await http.post("/v1/items", json=item_body("SEO boost"), headers=ADMIN)
         assert created.status_code == 201, created.text
         item_id = uuid.UUID(created.json()["id"])
@@ -58,13 +66,19 @@ async def test_consumer_dying_before_offset_commit_rereads_and_changes_nothing(n
     (NACK_ON_ERROR) the event is read again; with ACK_FIRST (auto-commit) it would not be."""
     seen = Seen()
     group, url, _ = await probe(new_database, kafka)
-    async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (cat, http):
+    async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (
+        cat,
+        http,
+    ):
         item_id = uuid.UUID((await http.post("/v1/items", json=item_body("Backup"), headers=ADMIN)).json()["id"])
         event_id = await eventually(lambda: outbox_event_id(cat, item_id), what="the item's event")
-        proc = await asyncio.create_subprocess_exec(sys.executable, str(PROBE), "consume", url, kafka, group, str(item_id))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(PROBE), "consume", url, kafka, group, str(item_id)
+        )
         assert await asyncio.wait_for(proc.wait(), 90) == 17, "the probe consumer should have died on cue"
-        async with running_service(probe_service.definition(group), database_url=url, kafka=kafka,
-                                   before_start=seen.watch) as (rt, _):
+        async with running_service(
+            probe_service.definition(group), database_url=url, kafka=kafka, before_start=seen.watch
+        ) as (rt, _):
             assert await probe_service.applied(rt, item_id) == 1, "the dead consumer's transaction committed"
             await seen.wait(event_id, "duplicate")
             assert await probe_service.applied(rt, item_id) == 1
@@ -75,13 +89,17 @@ async def test_relay_dying_before_marking_publishes_again_and_consumer_ignores_d
     catalog_url = await new_database("catalog")
     async with running_service(catalog_definition(), database_url=catalog_url, kafka=kafka, relay=False) as (cat, http):
         item_id = uuid.UUID((await http.post("/v1/items", json=item_body("Mail"), headers=ADMIN)).json()["id"])
-        proc = await asyncio.create_subprocess_exec(sys.executable, str(PROBE), "relay-catalog", catalog_url, kafka, "catalog")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(PROBE), "relay-catalog", catalog_url, kafka, "catalog"
+        )
         assert await asyncio.wait_for(proc.wait(), 90) == 17, "the relay should have died on cue"
         async with cat.sessions() as s:
             row = await s.scalar(select(OutboxRecord))
         assert row.published_at is None, "the row must still be pending after the crash"
         await cat.relay.relay_once()  # a healthy relay publishes it again
-    copies = await read_topic(kafka, "catalog.items", lambda r: dict(r.headers).get("event-id") == str(row.event_id).encode(), want=2)
+    copies = await read_topic(
+        kafka, "catalog.items", lambda r: dict(r.headers).get("event-id") == str(row.event_id).encode(), want=2
+    )
     assert len(copies) == 2, "the event should be on the topic twice"
     seen = Seen()
     group, _, probe_ctx = await probe(new_database, kafka, before_start=seen.watch)
@@ -93,8 +111,15 @@ async def test_relay_dying_before_marking_publishes_again_and_consumer_ignores_d
 
 
 def envelope(name: str, item_id: uuid.UUID) -> bytes:
-    payload = CatalogItemPublished(item_id=item_id, sku="X", name=name, price=Money(amount=Decimal(1), currency="EUR"),
-                                   billing="one_time", revision=1, published_at=datetime.now(UTC))
+    payload = CatalogItemPublished(
+        item_id=item_id,
+        sku="X",
+        name=name,
+        price=Money(amount=Decimal(1), currency="EUR"),
+        billing="one_time",
+        revision=1,
+        published_at=datetime.now(UTC),
+    )
     return Envelope.wrap(payload, producer="test", occurred_at=datetime.now(UTC)).model_dump_json().encode()
 
 
@@ -146,8 +171,9 @@ async def test_dead_letters_are_listed_and_replayed_once_the_cause_is_fixed(new_
     cli = make_cli(lambda: probe_service.definition(group))
 
     async def sre(*args: str):
-        result = await asyncio.to_thread(CliRunner().invoke, cli, ["dlq", *args],
-                                         env={"KAFKA_BOOTSTRAP_SERVERS": kafka})
+        result = await asyncio.to_thread(
+            CliRunner().invoke, cli, ["dlq", *args], env={"KAFKA_BOOTSTRAP_SERVERS": kafka}
+        )
         if result.exit_code == 1 and result.exception is not None:
             raise result.exception
         return result.exit_code, result.output
@@ -166,8 +192,10 @@ async def test_dead_letters_are_listed_and_replayed_once_the_cause_is_fixed(new_
 
     # The bug is fixed: the probe now applies poison pills. Replaying puts the pill back on its
     # topic (the unparseable message is left out of --all); it is applied once.
-    async with running_service(probe_service.definition(group, refuse_poison=False), database_url=url,
-                               kafka=kafka) as (rt, _):
+    async with running_service(probe_service.definition(group, refuse_poison=False), database_url=url, kafka=kafka) as (
+        rt,
+        _,
+    ):
         code, out = await sre("replay", "--all")
         assert code == 0 and f"CatalogItemPublished {pill_id}" in out, out
         assert not any(f"replayed {position} " in out for position in garbage), "unparseable ones replayed"
@@ -221,8 +249,9 @@ async def test_a_dead_letter_publish_that_fails_leaves_the_message_to_be_redeliv
 
         rt.broker.publish, rt.consumer.handle = flaky_publish, counting
 
-    group, _, probe_ctx = await probe(new_database, kafka, consumer_max_attempts=2,
-                                      before_start=break_first_dead_letter)
+    group, _, probe_ctx = await probe(
+        new_database, kafka, consumer_max_attempts=2, before_start=break_first_dead_letter
+    )
     async with probe_ctx as (rt, _):
         await send(kafka, [(key, pill), (key, after)])
         assert await eventually(lambda: probe_service.applied(rt, good), what="the message after the pill") == 1
@@ -245,14 +274,14 @@ async def send(kafka: str, messages: list[tuple[uuid.UUID, bytes]]) -> None:
 async def test_two_relays_of_one_service_publish_each_row_once_in_order(new_database, kafka, tmp_path):
     """Two relay processes on one outbox of 600 rows (20 aggregates × 30 changes): the advisory
     lock lets one publish at a time, so each row is on the topic once, in order per key."""
-    from catalog.bootstrap import definition as catalog
-
     from outage import Role
-    from portal_stack.kafka import create_topics
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from catalog.bootstrap import definition as catalog
     from portal_runtime.migrations import upgrade
     from portal_runtime.outbox import Outbox
     from portal_runtime.testing import TEST_SECRET
-    from sqlalchemy.ext.asyncio import create_async_engine
+    from portal_stack.kafka import create_topics
 
     url = await new_database("catalog")
     await asyncio.to_thread(upgrade, catalog().migrations, url)
@@ -262,9 +291,15 @@ async def test_two_relays_of_one_service_publish_each_row_once_in_order(new_data
     async with AsyncSession(engine) as s, s.begin():
         for revision in range(1, 31):
             for key in keys:
-                payload = CatalogItemPublished(item_id=key, sku="R", name=f"rev {revision}", billing="one_time",
-                                               price=Money(amount=Decimal(1), currency="EUR"), revision=revision,
-                                               published_at=datetime.now(UTC))
+                payload = CatalogItemPublished(
+                    item_id=key,
+                    sku="R",
+                    name=f"rev {revision}",
+                    billing="one_time",
+                    price=Money(amount=Decimal(1), currency="EUR"),
+                    revision=revision,
+                    published_at=datetime.now(UTC),
+                )
                 written[str(key)].append(str(outbox.stage(s, payload).event_id))
     # on a topic of this test's own, so that other tests' consumers are not handed 600 events
     topic = f"relaytest.{uuid.uuid4().hex[:8]}"
@@ -274,10 +309,12 @@ async def test_two_relays_of_one_service_publish_each_row_once_in_order(new_data
     env = {"DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": kafka, "JWT_SECRET": TEST_SECRET}
     relays = [Role("catalog", "relay", env, tmp_path / str(n)) for n in range(2)]
     try:
+
         async def pending():
             async with engine.connect() as conn:
-                return await conn.scalar(select(func.count()).select_from(OutboxRecord)
-                                         .where(OutboxRecord.published_at.is_(None)))
+                return await conn.scalar(
+                    select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None))
+                )
 
         await eventually(lambda: _all_done(pending, relays), timeout=120, what="every row to be published")
     finally:
@@ -285,14 +322,20 @@ async def test_two_relays_of_one_service_publish_each_row_once_in_order(new_data
             relay.stop()
         await engine.dispose()
     ids = {i for chain in written.values() for i in chain}
-    records = await read_topic(kafka, topic, lambda r: dict(r.headers).get("event-id", b"").decode() in ids,
-                               want=len(ids) + 1, timeout=5)  # one more than expected: wait for doubles too
+    records = await read_topic(
+        kafka, topic, lambda r: dict(r.headers).get("event-id", b"").decode() in ids, want=len(ids) + 1, timeout=5
+    )  # one more than expected: wait for doubles too
     on_topic = collections.Counter(dict(r.headers)["event-id"].decode() for r in records)
     doubled = [i for i, n in on_topic.items() if n > 1]
-    assert not doubled and len(on_topic) == len(ids), f"{len(doubled)} rows published twice, {len(ids) - len(on_topic)} missing"
+    assert not doubled and len(on_topic) == len(ids), (
+        f"{len(doubled)} rows published twice, {len(ids) - len(on_topic)} missing"
+    )
     for key, chain in written.items():
-        got = [dict(r.headers)["event-id"].decode() for r in sorted(records, key=lambda r: r.offset)
-               if r.key == key.encode()]
+        got = [
+            dict(r.headers)["event-id"].decode()
+            for r in sorted(records, key=lambda r: r.offset)
+            if r.key == key.encode()
+        ]
         assert got == chain, f"key {key} out of order"
 
 

@@ -18,7 +18,10 @@ GOOD = {"sku": "SEO-1", "name": "SEO", "price": "10.00", "currency": "EUR", "bil
 
 @pytest.fixture
 async def catalog(new_database, kafka):
-    async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (rt, http):
+    async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (
+        rt,
+        http,
+    ):
         yield http
 
 
@@ -30,15 +33,37 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.mark.parametrize("headers, why", [
-    ({}, "no token"),
-    (auth("not-a-jwt"), "garbage token"),
-    (auth(issue_token("another-key-entirely-0123456789abcdef", "ops", "admin")), "forged"),
-    (auth(jwt.encode({"sub": "ops", "role": "admin", "iat": datetime.now(UTC) - timedelta(days=2),
-                      "exp": datetime.now(UTC) - timedelta(days=1)}, TEST_SECRET, "HS256")), "expired"),
-    (auth(jwt.encode({"sub": "ops", "role": "root", "exp": datetime.now(UTC) + timedelta(hours=1)},
-                     TEST_SECRET, "HS256")), "unknown role"),
-])
+@pytest.mark.parametrize(
+    "headers, why",
+    [
+        ({}, "no token"),
+        (auth("not-a-jwt"), "garbage token"),
+        (auth(issue_token("another-key-entirely-0123456789abcdef", "ops", "admin")), "forged"),
+        (
+            auth(
+                jwt.encode(
+                    {
+                        "sub": "ops",
+                        "role": "admin",
+                        "iat": datetime.now(UTC) - timedelta(days=2),
+                        "exp": datetime.now(UTC) - timedelta(days=1),
+                    },
+                    TEST_SECRET,
+                    "HS256",
+                )
+            ),
+            "expired",
+        ),
+        (
+            auth(
+                jwt.encode(
+                    {"sub": "ops", "role": "root", "exp": datetime.now(UTC) + timedelta(hours=1)}, TEST_SECRET, "HS256"
+                )
+            ),
+            "unknown role",
+        ),
+    ],
+)
 async def test_missing_forged_or_expired_token_answers_401(catalog, headers, why):
     before = await item_count(catalog)
     response = await catalog.post("/v1/items", json=GOOD, headers=headers)
@@ -53,13 +78,28 @@ async def test_customer_gets_403_on_admin_operation(catalog):
     assert "admin" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("body, content_type, names", [
-    (b'{"sku": "A", "name": ', "application/json", None),
-    (b'{"sku": "A", "name": "n", "price": "ten", "currency": "EUR", "billing": "one_time"}', "application/json", "price"),
-    (b'{"sku": "A", "name": "n", "price": "1", "currency": "EUR", "billing": "one_time", "colour": "red"}', "application/json", "colour"),
-    (b'{"sku": "A", "name": "n", "price": "1", "currency": "EUR", "billing": "weekly"}', "application/json", "billing"),
-    (b'{"name": "n", "price": "1", "currency": "EUR", "billing": "one_time"}', "application/json", "sku"),
-])
+@pytest.mark.parametrize(
+    "body, content_type, names",
+    [
+        (b'{"sku": "A", "name": ', "application/json", None),
+        (
+            b'{"sku": "A", "name": "n", "price": "ten", "currency": "EUR", "billing": "one_time"}',
+            "application/json",
+            "price",
+        ),
+        (
+            b'{"sku": "A", "name": "n", "price": "1", "currency": "EUR", "billing": "one_time", "colour": "red"}',
+            "application/json",
+            "colour",
+        ),
+        (
+            b'{"sku": "A", "name": "n", "price": "1", "currency": "EUR", "billing": "weekly"}',
+            "application/json",
+            "billing",
+        ),
+        (b'{"name": "n", "price": "1", "currency": "EUR", "billing": "one_time"}', "application/json", "sku"),
+    ],
+)
 async def test_bad_input_answers_4xx_naming_the_problem_and_changes_nothing(catalog, body, content_type, names):
     before = await item_count(catalog)
     response = await catalog.post("/v1/items", content=body, headers={**ADMIN, "content-type": content_type})
@@ -96,7 +136,10 @@ async def test_health_openapi_and_asyncapi_answer_without_token(catalog):
     assert (await catalog.get("/schema/swagger")).status_code == 200
     doc = (await catalog.get("/asyncapi.json")).json()
     assert any(ch["address"] == "orders.requests" for ch in doc["channels"].values())
-    assert "AsyncApiStandalone" in (await catalog.get("/asyncapi")).text or "asyncapi" in (await catalog.get("/asyncapi")).text.lower()
+    assert (
+        "AsyncApiStandalone" in (await catalog.get("/asyncapi")).text
+        or "asyncapi" in (await catalog.get("/asyncapi")).text.lower()
+    )
 
 
 async def test_readiness_fails_when_the_database_is_unreachable(kafka):
@@ -104,8 +147,12 @@ async def test_readiness_fails_when_the_database_is_unreachable(kafka):
     from portal_runtime.service import ServiceRuntime
     from portal_runtime.settings import ServiceSettings
 
-    rt = ServiceRuntime(catalog_definition(), ServiceSettings(
-        service_name="catalog", database_url=url, kafka_bootstrap_servers=kafka, jwt_secret=TEST_SECRET))
+    rt = ServiceRuntime(
+        catalog_definition(),
+        ServiceSettings(
+            service_name="catalog", database_url=url, kafka_bootstrap_servers=kafka, jwt_secret=TEST_SECRET
+        ),
+    )
     with pytest.raises(OSError):
         await rt.check_database()
     await rt.engine.dispose()

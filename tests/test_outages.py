@@ -10,25 +10,31 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import probe_service
 from aiokafka import AIOKafkaProducer
+from outage import PrivateKafka, PrivatePostgres, Role, private
 from sqlalchemy import select, update
 
-import probe_service
-from outage import PrivateKafka, PrivatePostgres, Role, private
 from portal_contracts import Envelope, Money
 from portal_contracts.events.catalog import CatalogItemPublished
 from portal_contracts.registry import all_topics
 from portal_runtime.db import OutboxRecord
 from portal_runtime.migrations import upgrade
-from portal_runtime.testing import TEST_SECRET, Seen, bearer, eventually, read_topic, running_service
+from portal_runtime.testing import TEST_SECRET, bearer, eventually, read_topic, running_service
 
 ADMIN = bearer("ops", "admin")
 
 
 def item_event(name: str, item_id: uuid.UUID) -> bytes:
-    payload = CatalogItemPublished(item_id=item_id, sku=f"SKU-{item_id.hex[:6]}", name=name,
-                                   price=Money(amount=Decimal("1.00"), currency="EUR"), billing="one_time",
-                                   revision=1, published_at=datetime.now(UTC))
+    payload = CatalogItemPublished(
+        item_id=item_id,
+        sku=f"SKU-{item_id.hex[:6]}",
+        name=name,
+        price=Money(amount=Decimal("1.00"), currency="EUR"),
+        billing="one_time",
+        revision=1,
+        published_at=datetime.now(UTC),
+    )
     return Envelope.wrap(payload, producer="test", occurred_at=datetime.now(UTC)).model_dump_json().encode()
 
 
@@ -36,8 +42,9 @@ async def publish(kafka: str, events: list[tuple[uuid.UUID, bytes]]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True, acks="all")
     await producer.start()
     try:
-        await asyncio.gather(*[await producer.send("catalog.items", body, key=str(key).encode())
-                               for key, body in events])
+        await asyncio.gather(
+            *[await producer.send("catalog.items", body, key=str(key).encode()) for key, body in events]
+        )
     finally:
         await producer.stop()
 
@@ -72,8 +79,13 @@ async def test_postgres_killed_under_a_backlog_dead_letters_nothing_and_applies_
 
             rt.consumer.observers.append(observe)
 
-        async with running_service(probe_service.definition(group, refuse_poison=False), database_url=url,
-                                   kafka=kafka, consumer_max_attempts=3, before_start=watch) as (rt, http):
+        async with running_service(
+            probe_service.definition(group, refuse_poison=False),
+            database_url=url,
+            kafka=kafka,
+            consumer_max_attempts=3,
+            before_start=watch,
+        ) as (rt, http):
             await asyncio.wait_for(enough.wait(), 60)
             pg.kill()
             at_kill = len(applied)
@@ -88,13 +100,23 @@ async def test_postgres_killed_under_a_backlog_dead_letters_nothing_and_applies_
             body = (await http.get("/health/ready")).json()
             assert body["checks"]["database"].startswith("failed"), body
             await pg.start()  # same data: crash recovery
-            await eventually(lambda: len(applied) == len(mine), timeout=90,
-                             what=f"all {len(mine)} events to be applied after the restart")
+            await eventually(
+                lambda: len(applied) == len(mine),
+                timeout=90,
+                what=f"all {len(mine)} events to be applied after the restart",
+            )
             await eventually(lambda: _ready(http), what="readiness to answer 200 again")
             assert rt.consumer.outage.waits > 0, "the consumer never met the outage"
             async with rt.sessions() as s:
-                counts = dict((await s.execute(select(probe_service.SeenItem.item_id, probe_service.SeenItem.applied)
-                                               .where(probe_service.SeenItem.item_id.in_(mine)))).all())
+                counts = dict(
+                    (
+                        await s.execute(
+                            select(probe_service.SeenItem.item_id, probe_service.SeenItem.applied).where(
+                                probe_service.SeenItem.item_id.in_(mine)
+                            )
+                        )
+                    ).all()
+                )
             assert len(counts) == len(mine) and set(counts.values()) == {1}, "each event applied exactly once"
         dead = valid_dead_letters(await read_topic(kafka, f"{group}.dlq", lambda r: True, want=1, timeout=3))
         assert dead == [], f"valid events were dead-lettered: {[dict(r.headers).get('x-error') for r in dead]}"
@@ -117,13 +139,19 @@ async def test_api_worker_and_relay_started_while_kafka_is_down_stay_up_and_beco
         def env(name: str) -> dict[str, str]:
             return {"DATABASE_URL": urls[name], "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "JWT_SECRET": TEST_SECRET}
 
-        roles = [Role("catalog", "api", env("catalog"), tmp_path), Role("catalog", "relay", env("catalog"), tmp_path),
-                 Role("orders", "worker", env("orders"), tmp_path)]
+        roles = [
+            Role("catalog", "api", env("catalog"), tmp_path),
+            Role("catalog", "relay", env("catalog"), tmp_path),
+            Role("orders", "worker", env("orders"), tmp_path),
+        ]
         api, relay, worker = roles
         try:
             for role in roles:
-                await eventually(lambda r=role: not r.alive() or r.status("/health/live") == 200, timeout=60,
-                                 what=f"{role.name} to answer /health/live")
+                await eventually(
+                    lambda r=role: not r.alive() or r.status("/health/live") == 200,
+                    timeout=60,
+                    what=f"{role.name} to answer /health/live",
+                )
                 assert role.alive(), role.why()
             # The api needs no Kafka: it is ready and takes writes into its outbox.
             assert api.status("/health/ready") == 200, api.why()
@@ -134,8 +162,11 @@ async def test_api_worker_and_relay_started_while_kafka_is_down_stay_up_and_beco
             await broker.start(all_topics())  # some seconds: every role must stay up meanwhile
             started = asyncio.get_running_loop().time()
             for role in (relay, worker):
-                await eventually(lambda r=role: not r.alive() or r.status("/health/ready") == 200, timeout=60,
-                                 what=f"{role.name} to become ready")
+                await eventually(
+                    lambda r=role: not r.alive() or r.status("/health/ready") == 200,
+                    timeout=60,
+                    what=f"{role.name} to become ready",
+                )
                 assert role.alive(), role.why()
             became_ready = asyncio.get_running_loop().time() - started
             assert became_ready < 30, f"ready {became_ready:.1f}s after Kafka started"
@@ -149,8 +180,9 @@ async def test_api_worker_and_relay_started_while_kafka_is_down_stay_up_and_beco
                 engine = create_async_engine(urls["orders"])
                 try:
                     async with engine.connect() as conn:
-                        return await conn.scalar(select(OfferedItemRow.name)
-                                                 .where(OfferedItemRow.item_id == uuid.UUID(created.json()["id"])))
+                        return await conn.scalar(
+                            select(OfferedItemRow.name).where(OfferedItemRow.item_id == uuid.UUID(created.json()["id"]))
+                        )
                 finally:
                     await engine.dispose()
 
@@ -165,15 +197,28 @@ async def test_api_worker_and_relay_started_while_kafka_is_down_stay_up_and_beco
 def _post_item(base: str):
     import httpx
 
-    return httpx.post(base + "/v1/items", headers=ADMIN, timeout=10, json={
-        "sku": f"OUT-{uuid.uuid4().hex[:6]}", "name": "Outage-proof listing", "price": "9.90",
-        "currency": "EUR", "billing": "one_time"})
+    return httpx.post(
+        base + "/v1/items",
+        headers=ADMIN,
+        timeout=10,
+        json={
+            "sku": f"OUT-{uuid.uuid4().hex[:6]}",
+            "name": "Outage-proof listing",
+            "price": "9.90",
+            "currency": "EUR",
+            "billing": "one_time",
+        },
+    )
 
 
 async def test_a_wrong_configuration_stops_the_process_saying_what_is_wrong(new_database, kafka, tmp_path):
     missing_db = (await new_database("catalog")).rsplit("/", 1)[0] + "/no_such_database"
-    role = Role("catalog", "worker", {"DATABASE_URL": missing_db, "KAFKA_BOOTSTRAP_SERVERS": kafka,
-                                      "JWT_SECRET": TEST_SECRET}, tmp_path)
+    role = Role(
+        "catalog",
+        "worker",
+        {"DATABASE_URL": missing_db, "KAFKA_BOOTSTRAP_SERVERS": kafka, "JWT_SECRET": TEST_SECRET},
+        tmp_path,
+    )
     try:
         code = await asyncio.to_thread(role.proc.wait, 60)
     finally:
@@ -183,27 +228,37 @@ async def test_a_wrong_configuration_stops_the_process_saying_what_is_wrong(new_
 
     # A worker whose topic does not exist stops too, once its wait for the topic is over.
     group = f"probe_{uuid.uuid4().hex[:8]}"  # no {group}.dlq topic made
-    async with running_service(probe_service.definition(group), database_url=await new_database(group),
-                               kafka=kafka, kafka_topic_wait_seconds=0.5) as (rt, _):
+    async with running_service(
+        probe_service.definition(group),
+        database_url=await new_database(group),
+        kafka=kafka,
+        kafka_topic_wait_seconds=0.5,
+    ) as (rt, _):
         await eventually(lambda: rt.fatal, what="the missing topic to stop the worker")
         assert f"{group}.dlq" in rt.fatal and "create the topics" in rt.fatal
 
 
 async def test_kafka_away_while_clients_write_through_every_api_then_each_event_delivered_once_in_order(
-        infra, new_database):
+    infra, new_database
+):
     """Kafka killed (SIGKILL) while a client writes through catalog, orders, billing, returns and
     notify: every write answers 2xx. Kafka started again on its data: every event reaches every
     consumer once, and each aggregate's events are on the topic in the order they were written."""
     from flow import ADMIN as FLOW_ADMIN
     from flow import draft_with, offer, ok, record_transfer, running_portal, seller, the_invoice
+
     from notify.adapters.tables import DeliveryRow
     from orders.adapters.tables import OfferedItemRow
     from returns.bootstrap import definition as returns_definition
 
     async with private(PrivateKafka) as broker:
         await broker.start(all_topics())
-        async with running_portal(infra, new_database, broker.bootstrap) as portal, running_service(
-                returns_definition(), database_url=await new_database("returns"), kafka=broker.bootstrap) as returns:
+        async with (
+            running_portal(infra, new_database, broker.bootstrap) as portal,
+            running_service(
+                returns_definition(), database_url=await new_database("returns"), kafka=broker.bootstrap
+            ) as returns,
+        ):
             portal.runtimes["returns"], portal.http["returns"] = returns
             # Before the outage: an offer, a seller, an approved request with its invoice.
             listing = await offer(portal, "Premium listing", "49.90")
@@ -220,39 +275,63 @@ async def test_kafka_away_while_clients_write_through_every_api_then_each_event_
             broker.kill()
             catalog, orders, billing = portal.http["catalog"], portal.http["orders"], portal.http["billing"]
             answers = {}
-            answers["catalog: create item"] = created = await catalog.post("/v1/items", headers=ADMIN, json={
-                "sku": f"BANNER-{uuid.uuid4().hex[:6]}", "name": "Banner", "price": "12.00", "currency": "EUR",
-                "billing": "one_time"})
-            answers["catalog: change item"] = await catalog.patch(f"/v1/items/{created.json()['id']}",
-                                                                 headers=ADMIN, json={"price": "12.50"})
-            answers["orders: profile"] = await orders.put("/v1/account/profile", headers=headers,
-                                                          json={"email": email, "language": "de"})
-            answers["orders: draft"] = second = await orders.post("/v1/requests", headers=headers, json={
-                "lines": [{"item_id": listing["id"], "quantity": 1}]})
-            answers["orders: submit"] = await orders.post(f"/v1/requests/{second.json()['id']}/submit",
-                                                          headers=headers)
-            answers["orders: approve"] = await orders.post(f"/v1/admin/requests/{second.json()['id']}/approve",
-                                                           headers=FLOW_ADMIN)
+            answers["catalog: create item"] = created = await catalog.post(
+                "/v1/items",
+                headers=ADMIN,
+                json={
+                    "sku": f"BANNER-{uuid.uuid4().hex[:6]}",
+                    "name": "Banner",
+                    "price": "12.00",
+                    "currency": "EUR",
+                    "billing": "one_time",
+                },
+            )
+            answers["catalog: change item"] = await catalog.patch(
+                f"/v1/items/{created.json()['id']}", headers=ADMIN, json={"price": "12.50"}
+            )
+            answers["orders: profile"] = await orders.put(
+                "/v1/account/profile", headers=headers, json={"email": email, "language": "de"}
+            )
+            answers["orders: draft"] = second = await orders.post(
+                "/v1/requests", headers=headers, json={"lines": [{"item_id": listing["id"], "quantity": 1}]}
+            )
+            answers["orders: submit"] = await orders.post(f"/v1/requests/{second.json()['id']}/submit", headers=headers)
+            answers["orders: approve"] = await orders.post(
+                f"/v1/admin/requests/{second.json()['id']}/approve", headers=FLOW_ADMIN
+            )
             answers["billing: payment"] = await record_transfer(portal, invoice, "10.00", "part 1", key="k-1")
-            answers["returns: request"] = await portal.http["returns"].post("/v1/returns", headers=headers, json={
-                "invoice_number": invoice["number"],
-                "lines": [{"sku": "Premium listing", "quantity": 1, "reason": "not needed"}]})
-            answers["notify: retry"] = await portal.http["notify"].post(f"/v1/deliveries/{failed}/retry",
-                                                                        headers=FLOW_ADMIN)
-            refused = {what: f"{r.status_code} {r.text}" for what, r in answers.items() if not 200 <= r.status_code < 300}
+            answers["returns: request"] = await portal.http["returns"].post(
+                "/v1/returns",
+                headers=headers,
+                json={
+                    "invoice_number": invoice["number"],
+                    "lines": [{"sku": "Premium listing", "quantity": 1, "reason": "not needed"}],
+                },
+            )
+            answers["notify: retry"] = await portal.http["notify"].post(
+                f"/v1/deliveries/{failed}/retry", headers=FLOW_ADMIN
+            )
+            refused = {
+                what: f"{r.status_code} {r.text}" for what, r in answers.items() if not 200 <= r.status_code < 300
+            }
             assert not refused, f"writes refused while Kafka was away: {refused}"
 
             await broker.start()  # same data
-            await eventually(portal.settled, timeout=120, interval=0.5,
-                             what="every event published and applied by every consumer after Kafka came back")
+            await eventually(
+                portal.settled,
+                timeout=120,
+                interval=0.5,
+                what="every event published and applied by every consumer after Kafka came back",
+            )
             invoices = ok(await billing.get("/v1/invoices", headers=headers))["items"]
             assert len(invoices) == 2, invoices  # the second request's invoice, once
             async with portal.runtimes["orders"].sessions() as s:
                 copy = await s.get(OfferedItemRow, uuid.UUID(created.json()["id"]))
             assert (copy.revision, str(copy.price)) == (2, "12.50"), "orders has the changed item"
             async with portal.runtimes["notify"].sessions() as s:
-                causes = (await s.scalars(select(DeliveryRow.cause_event_id)
-                                          .where(DeliveryRow.account_id == account))).all()
+                causes = (
+                    await s.scalars(select(DeliveryRow.cause_event_id).where(DeliveryRow.account_id == account))
+                ).all()
             assert len(causes) == len(set(causes)) >= 5, causes
             await assert_in_order_per_aggregate(portal, broker.bootstrap)
 
@@ -262,8 +341,11 @@ async def assert_in_order_per_aggregate(portal, kafka: str) -> None:
     written: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
     for rt in portal.runtimes.values():
         async with rt.sessions() as s:
-            for topic, key, event_id in (await s.execute(select(OutboxRecord.topic, OutboxRecord.key,
-                                                                OutboxRecord.event_id).order_by(OutboxRecord.id))).all():
+            for topic, key, event_id in (
+                await s.execute(
+                    select(OutboxRecord.topic, OutboxRecord.key, OutboxRecord.event_id).order_by(OutboxRecord.id)
+                )
+            ).all():
                 written[(topic, key)].append(str(event_id))
     for topic in {t for t, _ in written}:
         expected = sum(len(ids) for (t, _), ids in written.items() if t == topic)

@@ -68,13 +68,24 @@ async def test_the_readme_walkthrough_runs_as_written(infra, new_database, kafka
     async with running_portal(infra, new_database, kafka) as portal:
         ports = {name: client.base_url.port for name, client in portal.http.items()}
         sink = infra.mailsink_url.rstrip("/").removeprefix("http://")
-        swaps = {"localhost:8001": f"127.0.0.1:{ports['catalog']}", "localhost:8002": f"127.0.0.1:{ports['orders']}",
-                 "localhost:8004": f"127.0.0.1:{ports['billing']}", "localhost:8005": f"127.0.0.1:{ports['notify']}",
-                 "localhost:8025": sink, "acme@example.test": email}
+        swaps = {
+            "localhost:8001": f"127.0.0.1:{ports['catalog']}",
+            "localhost:8002": f"127.0.0.1:{ports['orders']}",
+            "localhost:8004": f"127.0.0.1:{ports['billing']}",
+            "localhost:8005": f"127.0.0.1:{ports['notify']}",
+            "localhost:8025": sink,
+            "acme@example.test": email,
+        }
         shell = await asyncio.create_subprocess_exec(
-            "bash", "--noprofile", "--norc", cwd=ROOT, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            env={**os.environ, "PORTAL_DATA_DIR": str(tmp_path)})
+            "bash",
+            "--noprofile",
+            "--norc",
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env={**os.environ, "PORTAL_DATA_DIR": str(tmp_path)},
+        )
         try:
             for number, commands in walkthrough():
                 for old, new in swaps.items():

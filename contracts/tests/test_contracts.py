@@ -22,9 +22,7 @@ EVENTS = all_events()
 @pytest.mark.parametrize("cls", EVENTS, ids=lambda c: f"{c.event_type}.v{c.version}")
 def test_event_matches_its_recorded_schema(cls):
     path = compat.snapshot_path(cls.event_type, cls.version)
-    assert path.exists(), (
-        f"{path.name} is missing: record it with `uv run python -m portal_contracts snapshot`"
-    )
+    assert path.exists(), f"{path.name} is missing: record it with `uv run python -m portal_contracts snapshot`"
     problems = compat.breaking_changes(compat.load_snapshot(path), compat.schema_of(cls))
     assert not problems, (
         f"{cls.event_type} v{cls.version} changed in a way that breaks its readers: {problems}; "
@@ -73,8 +71,13 @@ def test_every_event_has_a_known_topic_and_key_field():
 def test_envelope_round_trip_keeps_money_exact_and_key_is_aggregate_id():
     item_id = uuid.uuid4()
     payload = CatalogItemPublished(
-        item_id=item_id, sku="SEO-1", name="SEO", price=Money(amount=Decimal("0.10"), currency="EUR"),
-        billing="one_time", revision=1, published_at=datetime.now(UTC),
+        item_id=item_id,
+        sku="SEO-1",
+        name="SEO",
+        price=Money(amount=Decimal("0.10"), currency="EUR"),
+        billing="one_time",
+        revision=1,
+        published_at=datetime.now(UTC),
     )
     env = Envelope.wrap(payload, producer="catalog", occurred_at=datetime.now(UTC))
     wire = env.model_dump_json()
@@ -89,7 +92,8 @@ def test_envelope_round_trip_keeps_money_exact_and_key_is_aggregate_id():
 def test_envelope_rejects_unknown_fields_and_unknown_events():
     env = Envelope.wrap(
         lookup("CatalogItemRetired", 1)(item_id=uuid.uuid4(), revision=2, retired_at=datetime.now(UTC)),
-        producer="catalog", occurred_at=datetime.now(UTC),
+        producer="catalog",
+        occurred_at=datetime.now(UTC),
     ).model_dump(mode="json")
     with pytest.raises(ValidationError, match="surprise"):
         Envelope.model_validate({**env, "surprise": 1})

@@ -23,23 +23,27 @@ async def test_a_database_that_is_not_listening_is_an_outage():
     assert classify(refused.value) is Fault.OUTAGE, repr(refused.value)
 
 
-@pytest.mark.parametrize("exc", [
-    asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
-    asyncpg.exceptions.CannotConnectNowError("the database system is not yet accepting connections"),
-    asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"),
-    asyncpg.exceptions.CrashShutdownError("terminating connection because of crash of another server process"),
-    asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
-    asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
-    asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
-    asyncpg.InterfaceError("connection is closed"),
-    ConnectionResetError(104, "Connection reset by peer"),
-    TimeoutError(),
-    sqlalchemy.exc.TimeoutError("QueuePool limit of size 10 overflow 10 reached"),
-    kafka_errors.KafkaConnectionError("Unable to bootstrap from [('127.0.0.1', 9092)]"),
-    kafka_errors.KafkaTimeoutError(),
-    kafka_errors.NotLeaderForPartitionError(),
-    kafka_errors.RequestTimedOutError(),
-], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "exc",
+    [
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is not yet accepting connections"),
+        asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.exceptions.CrashShutdownError("terminating connection because of crash of another server process"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+        asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
+        asyncpg.InterfaceError("connection is closed"),
+        ConnectionResetError(104, "Connection reset by peer"),
+        TimeoutError(),
+        sqlalchemy.exc.TimeoutError("QueuePool limit of size 10 overflow 10 reached"),
+        kafka_errors.KafkaConnectionError("Unable to bootstrap from [('127.0.0.1', 9092)]"),
+        kafka_errors.KafkaTimeoutError(),
+        kafka_errors.NotLeaderForPartitionError(),
+        kafka_errors.RequestTimedOutError(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
 def test_dependency_errors_are_outages(exc):
     assert classify(exc) is Fault.OUTAGE
 
@@ -56,27 +60,35 @@ def test_an_outage_is_recognised_behind_the_errors_that_wrap_it():
     assert classify(group) is Fault.OUTAGE
 
 
-@pytest.mark.parametrize("exc", [
-    asyncpg.exceptions.InvalidPasswordError("password authentication failed for user \"portal\""),
-    asyncpg.exceptions.InvalidCatalogNameError("database \"shop\" does not exist"),
-    asyncpg.exceptions.UndefinedTableError("relation \"inbox\" does not exist"),
-    kafka_errors.SaslAuthenticationFailed(),
-    kafka_errors.AuthenticationFailedError(),
-    kafka_errors.TopicAuthorizationFailedError(),
-], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "exc",
+    [
+        asyncpg.exceptions.InvalidPasswordError('password authentication failed for user "portal"'),
+        asyncpg.exceptions.InvalidCatalogNameError('database "shop" does not exist'),
+        asyncpg.exceptions.UndefinedTableError('relation "inbox" does not exist'),
+        kafka_errors.SaslAuthenticationFailed(),
+        kafka_errors.AuthenticationFailedError(),
+        kafka_errors.TopicAuthorizationFailedError(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
 def test_wrong_configuration_is_config(exc):
     assert classify(exc) is Fault.CONFIG
 
 
-@pytest.mark.parametrize("exc", [
-    ValueError("total does not match the lines"),
-    DomainError("request is already approved", status_code=409),
-    asyncpg.exceptions.UniqueViolationError("duplicate key value violates unique constraint"),
-    asyncpg.exceptions.DataError("invalid input for query argument $1"),
-    asyncpg.exceptions.QueryCanceledError("canceling statement due to statement timeout"),
-    kafka_errors.MessageSizeTooLargeError(),
-    KeyError("item_id"),
-], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ValueError("total does not match the lines"),
+        DomainError("request is already approved", status_code=409),
+        asyncpg.exceptions.UniqueViolationError("duplicate key value violates unique constraint"),
+        asyncpg.exceptions.DataError("invalid input for query argument $1"),
+        asyncpg.exceptions.QueryCanceledError("canceling statement due to statement timeout"),
+        kafka_errors.MessageSizeTooLargeError(),
+        KeyError("item_id"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
 def test_the_messages_own_faults_are_message(exc):
     assert classify(exc) is Fault.MESSAGE
 

@@ -17,8 +17,15 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 def outbox(name: str, created_hours_ago: float, published_hours_ago: float | None) -> OutboxRecord:
     published = None if published_hours_ago is None else NOW - timedelta(hours=published_hours_ago)
-    return OutboxRecord(event_id=uuid.uuid4(), topic="t", key=name, event_type=name, envelope={},
-                        created_at=NOW - timedelta(hours=created_hours_ago), published_at=published)
+    return OutboxRecord(
+        event_id=uuid.uuid4(),
+        topic="t",
+        key=name,
+        event_type=name,
+        envelope={},
+        created_at=NOW - timedelta(hours=created_hours_ago),
+        published_at=published,
+    )
 
 
 def inbox(name: str, hours_ago: float) -> InboxRecord:
@@ -32,18 +39,26 @@ async def test_purge_drops_only_what_is_past_its_retention(new_database):
             await conn.run_sync(RuntimeBase.metadata.create_all)
         sessions = make_sessionmaker(engine)
         async with sessions() as s, s.begin():
-            s.add_all([
-                outbox("published-long-ago", 100, 99), outbox("published-recently", 80, 71),
-                outbox("never-published", 500, None),
-                inbox("applied-long-ago", 400), inbox("applied-recently", 300),
-            ])
-        relay = OutboxRelay(service="runtime", engine=engine, broker=None,  # purge needs no broker
-                            outbox_retention=timedelta(hours=72), inbox_retention=timedelta(hours=336),
-                            clock=FrozenClock(NOW))
+            s.add_all(
+                [
+                    outbox("published-long-ago", 100, 99),
+                    outbox("published-recently", 80, 71),
+                    outbox("never-published", 500, None),
+                    inbox("applied-long-ago", 400),
+                    inbox("applied-recently", 300),
+                ]
+            )
+        relay = OutboxRelay(
+            service="runtime",
+            engine=engine,
+            broker=None,  # purge needs no broker
+            outbox_retention=timedelta(hours=72),
+            inbox_retention=timedelta(hours=336),
+            clock=FrozenClock(NOW),
+        )
         assert await relay.purge() == (1, 1)
         async with sessions() as s:
-            assert sorted(await s.scalars(select(OutboxRecord.event_type))) == ["never-published",
-                                                                                "published-recently"]
+            assert sorted(await s.scalars(select(OutboxRecord.event_type))) == ["never-published", "published-recently"]
             assert list(await s.scalars(select(InboxRecord.event_type))) == ["applied-recently"]
         assert await relay.purge() == (0, 0)  # nothing more to do
     finally:

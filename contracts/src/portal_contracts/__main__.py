@@ -21,8 +21,10 @@ def snapshot() -> int:
             problems = compat.breaking_changes(compat.load_snapshot(path), schema)
             if problems:
                 failed += 1
-                print(f"{cls.event_type} v{cls.version} breaks its readers; add version "
-                      f"{cls.version + 1} instead:\n  " + "\n  ".join(problems))
+                print(
+                    f"{cls.event_type} v{cls.version} breaks its readers; add version "
+                    f"{cls.version + 1} instead:\n  " + "\n  ".join(problems)
+                )
                 continue
         compat.write_snapshot(path, schema)
     return 1 if failed else 0

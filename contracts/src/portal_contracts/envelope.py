@@ -24,9 +24,7 @@ class Envelope(BaseModel):
     key: str
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
-    trace: dict[str, str] = Field(
-        default_factory=dict, description="W3C trace context (traceparent, tracestate)"
-    )
+    trace: dict[str, str] = Field(default_factory=dict, description="W3C trace context (traceparent, tracestate)")
     data: dict[str, Any]
 
     @classmethod

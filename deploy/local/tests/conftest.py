@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 FAKE_SERVICE = textwrap.dedent('''
     """A stand-in service: `migrate` creates a table, `run` serves /health/ready."""

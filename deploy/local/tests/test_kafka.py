@@ -40,8 +40,9 @@ async def test_produce_and_consume(infra):
         await producer.send_and_wait(topic, b"hello", key=b"k1")
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=infra.kafka_bootstrap,
-                                group_id="test-group", auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=infra.kafka_bootstrap, group_id="test-group", auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         msg = await asyncio.wait_for(consumer.getone(), 30)

@@ -38,16 +38,20 @@ def test_configured_servers_are_used_and_nothing_starts(infra, configured):
         assert other.started == []
         assert other.kafka_bootstrap == infra.kafka_bootstrap
         assert (other.smtp_host, other.smtp_port) == (infra.smtp_host, infra.smtp_port)
-        assert other.database_url("returns").endswith(infra.postgres_admin_url.rsplit(":", 1)[1]
-                                                      .split("/")[0] + "/test_returns")
+        assert other.database_url("returns").endswith(
+            infra.postgres_admin_url.rsplit(":", 1)[1].split("/")[0] + "/test_returns"
+        )
     finally:
         other.close()
 
 
 def test_unreachable_configured_server_fails_with_explanation():
-    env = {"PORTAL_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
-           "PORTAL_POSTGRES_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/postgres",
-           "PORTAL_SMTP_HOST": "127.0.0.1", "PORTAL_SMTP_PORT": str(free_port())}
+    env = {
+        "PORTAL_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+        "PORTAL_POSTGRES_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/postgres",
+        "PORTAL_SMTP_HOST": "127.0.0.1",
+        "PORTAL_SMTP_PORT": str(free_port()),
+    }
     with pytest.raises(InfraError, match="PORTAL_KAFKA_BOOTSTRAP_SERVERS"):
         TestInfra(env=env)
 
@@ -85,10 +89,8 @@ async def test_stack_migrates_starts_and_stops_services(infra, configured, fake_
 
 
 async def test_failing_service_reports_its_log(infra, configured, fake_services, tmp_path):
-    base = {**os.environ, "PYTHONPATH": str(fake_services(NAMES)), "FAKE_OUT": str(tmp_path),
-            "FAKE_FAIL": "orders"}
-    stack = Stack(StackConfig.from_env(configured, data_dir=tmp_path / "data"), specs=specs(),
-                  topics={}, base_env=base)
+    base = {**os.environ, "PYTHONPATH": str(fake_services(NAMES)), "FAKE_OUT": str(tmp_path), "FAKE_FAIL": "orders"}
+    stack = Stack(StackConfig.from_env(configured, data_dir=tmp_path / "data"), specs=specs(), topics={}, base_env=base)
     with pytest.raises(InfraError, match="(?s)orders exited with code 3.*fake failure on purpose"):
         await stack.start()
     assert stack.runner.procs == {}
@@ -97,13 +99,22 @@ async def test_failing_service_reports_its_log(infra, configured, fake_services,
 async def test_cli_up_runs_until_sigint(infra, configured, fake_services, tmp_path):
     root = fake_services(["catalog"])
     port = free_port()
-    env = {**os.environ, **configured, "PYTHONPATH": str(root), "FAKE_OUT": str(tmp_path),
-           "PORTAL_DATA_DIR": str(tmp_path / "data"), "PORTAL_CATALOG_HTTP_PORT": str(port),
-           "COLUMNS": "200"}
-    code = ("import sys; from portal_stack import stack; stack.contract_topics = lambda *a: {}; "
-            "from portal_stack.cli import app; sys.argv = ['portal', 'up', '-s', 'catalog']; app()")
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        **configured,
+        "PYTHONPATH": str(root),
+        "FAKE_OUT": str(tmp_path),
+        "PORTAL_DATA_DIR": str(tmp_path / "data"),
+        "PORTAL_CATALOG_HTTP_PORT": str(port),
+        "COLUMNS": "200",
+    }
+    code = (
+        "import sys; from portal_stack import stack; stack.contract_topics = lambda *a: {}; "
+        "from portal_stack.cli import app; sys.argv = ['portal', 'up', '-s', 'catalog']; app()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     lines: list[str] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -126,17 +137,37 @@ async def test_cli_up_runs_until_sigint(infra, configured, fake_services, tmp_pa
 
 def test_plugin_fails_instead_of_skipping(tmp_path):
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    (tmp_path / "test_x.py").write_text(textwrap.dedent("""
+    (tmp_path / "test_x.py").write_text(
+        textwrap.dedent("""
         def test_needs_infra(infra):
             pass
-    """))
-    env = {**os.environ,
-           "PORTAL_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
-           "PORTAL_POSTGRES_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/postgres",
-           "PORTAL_SMTP_HOST": "127.0.0.1", "PORTAL_SMTP_PORT": str(free_port())}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "portal_stack.pytest_plugin",
-                             "-p", "no:cacheprovider", "-rA", str(tmp_path)], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120)
+    """)
+    )
+    env = {
+        **os.environ,
+        "PORTAL_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+        "PORTAL_POSTGRES_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/postgres",
+        "PORTAL_SMTP_HOST": "127.0.0.1",
+        "PORTAL_SMTP_PORT": str(free_port()),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "portal_stack.pytest_plugin",
+            "-p",
+            "no:cacheprovider",
+            "-rA",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 error" in result.stdout and "skipped" not in result.stdout
     assert "test infrastructure is missing" in result.stdout

@@ -43,8 +43,15 @@ def jwt_auth(secret: str, algorithm: str = "HS256") -> JWTAuth[Principal, Token]
     )
 
 
-def issue_token(secret: str, account_id: str, role: Role, *, ttl: timedelta = timedelta(hours=8),
-                algorithm: str = "HS256", now: datetime | None = None) -> str:
+def issue_token(
+    secret: str,
+    account_id: str,
+    role: Role,
+    *,
+    ttl: timedelta = timedelta(hours=8),
+    algorithm: str = "HS256",
+    now: datetime | None = None,
+) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
     if not account_id:

@@ -31,9 +31,14 @@ def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
         """Serve until stopped. A dependency that is away never ends this; a wrong configuration
         does, with exit code 2 and the reason on stderr."""
         rt = runtime()
-        server = uvicorn.Server(uvicorn.Config(
-            rt.app(http=http, consume=consume, relay=relay), host=rt.settings.http_host,
-            port=rt.settings.http_port, log_level=rt.settings.log_level.lower()))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                rt.app(http=http, consume=consume, relay=relay),
+                host=rt.settings.http_host,
+                port=rt.settings.http_port,
+                log_level=rt.settings.log_level.lower(),
+            )
+        )
 
         def stop(_: str) -> None:
             server.should_exit = True
@@ -88,9 +93,11 @@ def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
         for d in letters:
             event_type, event_id = d.event
             error = d.headers.get("x-error", "").splitlines()[0] if d.headers.get("x-error") else ""
-            typer.echo(f"{d.position}  {d.original_topic}/{d.headers.get('x-original-partition', '?')}"
-                       f"@{d.headers.get('x-original-offset', '?')}  {event_type} {event_id}  "
-                       f"attempts={d.headers.get('x-attempts', '?')}  at={d.headers.get('x-failed-at', '?')}  {error}")
+            typer.echo(
+                f"{d.position}  {d.original_topic}/{d.headers.get('x-original-partition', '?')}"
+                f"@{d.headers.get('x-original-offset', '?')}  {event_type} {event_id}  "
+                f"attempts={d.headers.get('x-attempts', '?')}  at={d.headers.get('x-failed-at', '?')}  {error}"
+            )
 
     @dlq.command(name="replay")
     def dlq_replay(

@@ -57,8 +57,10 @@ class Delivery:
 
     def publish(self, payload: Event) -> Envelope:
         return self.outbox.stage(
-            self.session, payload,
-            correlation_id=self.envelope.correlation_id, causation_id=self.envelope.event_id,
+            self.session,
+            payload,
+            correlation_id=self.envelope.correlation_id,
+            causation_id=self.envelope.event_id,
         )
 
 
@@ -154,8 +156,15 @@ class EventConsumer:
                     await self._dead_letter(body, record, exc, attempts=attempt, envelope=envelope)
                     return
                 self._count("retried")
-                log.warning("%s: %s %s failed (attempt %d of %d): %s", self.service, envelope.type,
-                            envelope.event_id, attempt, self.max_attempts, describe(exc))
+                log.warning(
+                    "%s: %s %s failed (attempt %d of %d): %s",
+                    self.service,
+                    envelope.type,
+                    envelope.event_id,
+                    attempt,
+                    self.max_attempts,
+                    describe(exc),
+                )
                 await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
                 continue
             self.outage.end(loop.time())
@@ -197,8 +206,9 @@ class EventConsumer:
             await handler(Delivery(envelope, event, session, self.outbox))
         return "applied"
 
-    async def _dead_letter(self, body: bytes, record: Any, exc: BaseException, *, attempts: int,
-                           envelope: Envelope | None = None) -> None:
+    async def _dead_letter(
+        self, body: bytes, record: Any, exc: BaseException, *, attempts: int, envelope: Envelope | None = None
+    ) -> None:
         """Publish the message to `<service>.dlq` with headers naming the failure. If that publish
         fails, the exception propagates: the offset is not committed and the message comes again."""
         headers = {
@@ -212,8 +222,14 @@ class EventConsumer:
             "x-failed-at": self.clock.now().isoformat(),
             "x-dead-letter-id": str(uuid.uuid4()),
         }
-        log.error("%s: dead-lettering %s/%s@%s: %s", self.service, headers["x-original-topic"],
-                  headers["x-original-partition"], headers["x-original-offset"], headers["x-error"])
+        log.error(
+            "%s: dead-lettering %s/%s@%s: %s",
+            self.service,
+            headers["x-original-topic"],
+            headers["x-original-partition"],
+            headers["x-original-offset"],
+            headers["x-error"],
+        )
         await self.broker.publish(
             body, topic=dead_letter_topic(self.service), key=getattr(record, "key", None), headers=headers
         )

@@ -85,8 +85,16 @@ async def read_dead_letters(bootstrap: str, service: str) -> list[DeadLetter]:
             for tp, records in batch.items():
                 for r in records:
                     if r.offset < ends[tp]:
-                        letters.append(DeadLetter(topic, r.partition, r.offset, r.key, r.value,
-                                                  {k: v.decode(errors="replace") for k, v in r.headers}))
+                        letters.append(
+                            DeadLetter(
+                                topic,
+                                r.partition,
+                                r.offset,
+                                r.key,
+                                r.value,
+                                {k: v.decode(errors="replace") for k, v in r.headers},
+                            )
+                        )
         return sorted(letters, key=lambda d: (d.partition, d.offset))
     finally:
         await consumer.stop()
@@ -101,8 +109,9 @@ async def replay(bootstrap: str, letters: list[DeadLetter]) -> list[DeadLetter]:
     await producer.start()
     try:
         for d in letters:
-            await producer.send_and_wait(d.original_topic, d.value, key=d.key,
-                                         headers=[("x-replayed-from", f"{d.topic}/{d.position}".encode())])
+            await producer.send_and_wait(
+                d.original_topic, d.value, key=d.key, headers=[("x-replayed-from", f"{d.topic}/{d.position}".encode())]
+            )
     finally:
         await producer.stop()
     return letters

@@ -43,8 +43,16 @@ class Fault(StrEnum):
 
 
 _NETWORK_ERRNOS = {
-    errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT,
-    errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTUNREACH, errno.EHOSTDOWN, errno.ENOTCONN,
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.EPIPE,
+    errno.ETIMEDOUT,
+    errno.ENETUNREACH,
+    errno.ENETDOWN,
+    errno.EHOSTUNREACH,
+    errno.EHOSTDOWN,
+    errno.ENOTCONN,
 }
 # PostgreSQL SQLSTATE classes and codes (https://www.postgresql.org/docs/current/errcodes-appendix.html)
 _OUTAGE_SQLSTATE_CLASSES = {"08", "53", "58"}
@@ -52,7 +60,10 @@ _OUTAGE_SQLSTATES = {"57P01", "57P02", "57P03", "57P05"}
 _CONFIG_SQLSTATE_CLASSES = {"28"}
 _CONFIG_SQLSTATES = {"3D000", "3F000", "42P01", "42703"}
 _DRIVER_STATE_PHRASES = (
-    "connection is closed", "connection was closed", "cannot switch to state", "underlying connection is closed",
+    "connection is closed",
+    "connection was closed",
+    "cannot switch to state",
+    "underlying connection is closed",
     "another operation is in progress",
 )
 
@@ -66,8 +77,11 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        todo.extend(e for e in (current.__cause__, current.__context__, getattr(current, "orig", None))
-                    if isinstance(e, BaseException))
+        todo.extend(
+            e
+            for e in (current.__cause__, current.__context__, getattr(current, "orig", None))
+            if isinstance(e, BaseException)
+        )
         if isinstance(current, BaseExceptionGroup):
             todo.extend(current.exceptions)
 
@@ -95,21 +109,34 @@ def _classify_one(exc: BaseException) -> Fault | None:
             return Fault.OUTAGE
         if name in {"DisconnectionError", "TimeoutError"}:  # pool timeout: every connection is stuck
             return Fault.OUTAGE
-    if module.startswith("asyncpg"):
-        if name in {"InternalClientError", "ProtocolError"} or (
+    if module.startswith("asyncpg") and (
+        name in {"InternalClientError", "ProtocolError"}
+        or (
             name in {"InterfaceError", "ConnectionDoesNotExistError"}
             and any(p in str(exc) for p in _DRIVER_STATE_PHRASES)
-        ):
-            return Fault.OUTAGE
+        )
+    ):
+        return Fault.OUTAGE
     if module.startswith("aiokafka"):
-        if name in {"SaslAuthenticationFailed", "AuthenticationFailedError", "AuthenticationMethodNotSupported",
-                    "TopicAuthorizationFailedError", "TransactionalIdAuthorizationFailed",
-                    "GroupAuthorizationFailedError", "ClusterAuthorizationFailedError",
-                    "UnsupportedSaslMechanismError", "IllegalSaslStateError"}:
+        if name in {
+            "SaslAuthenticationFailed",
+            "AuthenticationFailedError",
+            "AuthenticationMethodNotSupported",
+            "TopicAuthorizationFailedError",
+            "TransactionalIdAuthorizationFailed",
+            "GroupAuthorizationFailedError",
+            "ClusterAuthorizationFailedError",
+            "UnsupportedSaslMechanismError",
+            "IllegalSaslStateError",
+        }:
             return Fault.CONFIG
         if getattr(exc, "retriable", False) or name in {
-            "KafkaConnectionError", "KafkaTimeoutError", "NodeNotReadyError", "NoBrokersAvailable",
-            "RequestTimedOutError", "ProducerClosed",
+            "KafkaConnectionError",
+            "KafkaTimeoutError",
+            "NodeNotReadyError",
+            "NoBrokersAvailable",
+            "RequestTimedOutError",
+            "ProducerClosed",
         }:
             return Fault.OUTAGE
     if isinstance(exc, RuntimeError) and "is not connected" in str(exc):  # a broker that never started

@@ -9,8 +9,7 @@ from prometheus_client import Counter, Gauge
 
 CONSUMER_EVENTS = Counter(
     "portal_consumer_events",
-    "Events handled by this service's consumer, by outcome "
-    "(applied, duplicate, retried, dead_lettered, ignored)",
+    "Events handled by this service's consumer, by outcome (applied, duplicate, retried, dead_lettered, ignored)",
     ["service", "outcome"],
 )
 WAITING = Gauge(

@@ -37,7 +37,8 @@ def run_env(metadata: MetaData) -> None:
     async def run_async() -> None:
         engine = async_engine_from_config(
             context.config.get_section(context.config.config_ini_section, {}),
-            prefix="sqlalchemy.", poolclass=pool.NullPool,
+            prefix="sqlalchemy.",
+            poolclass=pool.NullPool,
         )
         async with engine.connect() as connection:
             await connection.run_sync(do_run)

@@ -137,7 +137,9 @@ class OutboxRelay:
     async def _publish(self, row) -> None:
         parent = propagate.extract(row.envelope.get("trace") or {})
         with self.tracer.start_as_current_span(
-            f"{row.topic} relay", context=parent, kind=trace.SpanKind.INTERNAL,
+            f"{row.topic} relay",
+            context=parent,
+            kind=trace.SpanKind.INTERNAL,
             attributes={"messaging.message.id": str(row.event_id), "portal.event_type": row.event_type},
         ):
             await self.send(row)

@@ -25,7 +25,6 @@ from opentelemetry.trace import TracerProvider
 from sqlalchemy import text
 
 from portal_contracts.registry import dead_letter_topic
-
 from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.consumer import EventConsumer
 from portal_runtime.db import make_engine, make_sessionmaker
@@ -72,16 +71,24 @@ class ServiceRuntime:
         self.broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name, tracer_provider)
         self.outbox = Outbox(settings.service_name, self.clock)
         self.consumer = EventConsumer(
-            service=settings.service_name, sessions=self.sessions, broker=self.broker, outbox=self.outbox,
-            max_attempts=settings.consumer_max_attempts, backoff_seconds=settings.consumer_backoff_seconds,
+            service=settings.service_name,
+            sessions=self.sessions,
+            broker=self.broker,
+            outbox=self.outbox,
+            max_attempts=settings.consumer_max_attempts,
+            backoff_seconds=settings.consumer_backoff_seconds,
             clock=self.clock,
         )
         self.relay = OutboxRelay(
-            service=settings.service_name, engine=self.engine, broker=self.broker,
-            batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+            service=settings.service_name,
+            engine=self.engine,
+            broker=self.broker,
+            batch_size=settings.relay_batch_size,
+            poll_seconds=settings.relay_poll_seconds,
             outbox_retention=timedelta(hours=settings.outbox_retention_hours),
             inbox_retention=timedelta(hours=settings.inbox_retention_hours),
-            purge_every_seconds=settings.purge_every_seconds, clock=self.clock,
+            purge_every_seconds=settings.purge_every_seconds,
+            clock=self.clock,
             tracer_provider=tracer_provider,
         )
         if definition.register_consumers is not None:
@@ -161,8 +168,10 @@ class ServiceRuntime:
                 if missing:
                     missing_since = missing_since if missing_since is not None else loop.time()
                     if loop.time() - missing_since >= self.settings.kafka_topic_wait_seconds:
-                        self._fail(f"Kafka at {self.settings.kafka_bootstrap_servers} has no topic "
-                                   f"{', '.join(missing)}; create the topics first (see deploy/README.md)")
+                        self._fail(
+                            f"Kafka at {self.settings.kafka_bootstrap_servers} has no topic "
+                            f"{', '.join(missing)}; create the topics first (see deploy/README.md)"
+                        )
                         return
                     raise LookupError(f"topic {', '.join(missing)} does not exist yet")
                 await self.broker.start()

@@ -25,7 +25,8 @@ class ServiceSettings(BaseSettings):
     inbox_retention_hours: float = Field(default=24 * 14, gt=0)
     purge_every_seconds: float = Field(default=600, gt=0)
     kafka_topic_wait_seconds: float = Field(
-        default=60, ge=0, description="how long a worker waits for its topics to be created before it stops")
+        default=60, ge=0, description="how long a worker waits for its topics to be created before it stops"
+    )
     # Telemetry: OTLP export is on when OTEL_EXPORTER_OTLP_ENDPOINT is set (read by the exporter).
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"

@@ -46,9 +46,15 @@ async def running_service(
     options = {"consumer_backoff_seconds": 0.05, "relay_poll_seconds": 0.05, **settings}
     rt = ServiceRuntime(
         definition,
-        ServiceSettings(service_name=definition.name, database_url=database_url,
-                        kafka_bootstrap_servers=kafka, jwt_secret=TEST_SECRET, **options),
-        tracer_provider=tracer_provider, clock=clock,
+        ServiceSettings(
+            service_name=definition.name,
+            database_url=database_url,
+            kafka_bootstrap_servers=kafka,
+            jwt_secret=TEST_SECRET,
+            **options,
+        ),
+        tracer_provider=tracer_provider,
+        clock=clock,
     )
     if before_start is not None:
         before_start(rt)
@@ -128,5 +134,8 @@ class Seen:
         return self.outcomes[str(event_id)][outcome]
 
     async def wait(self, event_id: Any, outcome: str, *, times: int = 1, timeout: float = 30.0) -> None:
-        await eventually(lambda: self.count(event_id, outcome) >= times, timeout=timeout,
-                         what=f"event {event_id} to be seen {outcome} {times}x")
+        await eventually(
+            lambda: self.count(event_id, outcome) >= times,
+            timeout=timeout,
+            what=f"event {event_id} to be seen {outcome} {times}x",
+        )

@@ -18,8 +18,12 @@ def main(
     account: str = typer.Option(..., help="account id the token names (JWT `sub`)"),
     role: str = typer.Option("customer", help="customer or admin"),
     hours: float = typer.Option(8.0, help="lifetime in hours"),
-    secret: str = typer.Option(None, envvar=["JWT_SECRET", "PORTAL_JWT_SECRET"], show_envvar=True,
-                               help="signing key (defaults to the one `portal up` keeps)"),
+    secret: str = typer.Option(
+        None,
+        envvar=["JWT_SECRET", "PORTAL_JWT_SECRET"],
+        show_envvar=True,
+        help="signing key (defaults to the one `portal up` keeps)",
+    ),
 ) -> None:
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")

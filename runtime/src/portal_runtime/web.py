@@ -111,15 +111,18 @@ def create_app(
     auth = jwt_auth(jwt_secret)
     # HTTP rate, errors and latency per route template, beside the runtime's own metrics
     # (portal_runtime.metrics), at /metrics.
-    prometheus = PrometheusConfig(app_name=service, prefix="portal", group_path=True,
-                                  exclude=["/health", "/metrics"], labels={"service": service})
+    prometheus = PrometheusConfig(
+        app_name=service, prefix="portal", group_path=True, exclude=["/health", "/metrics"], labels={"service": service}
+    )
     config = AppConfig(
         route_handlers=[*route_handlers, *health_routes(readiness), *asyncapi_routes(), MetricsController],
         middleware=[prometheus.middleware],
         dependencies=dependencies or {},
         exception_handlers={DomainError: domain_error_handler, ClientException: client_error_handler},
         openapi_config=OpenAPIConfig(
-            title=f"{service} API", version="1.0.0", description=description,
+            title=f"{service} API",
+            version="1.0.0",
+            description=description,
             render_plugins=[SwaggerRenderPlugin()],
         ),
         plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=tracer_provider))],

@@ -17,18 +17,37 @@ CARD_OK = {"number": "4242424242424242", "expiry_month": 12, "expiry_year": 2030
 CARD_DECLINED = {**CARD_OK, "number": "4000000000000002"}
 
 
-def approved(account: str, *, request_id: uuid.UUID | None = None, total: str = "129.70",
-             currency: str = "EUR") -> RequestApproved:
+def approved(
+    account: str, *, request_id: uuid.UUID | None = None, total: str = "129.70", currency: str = "EUR"
+) -> RequestApproved:
     def money(amount: str) -> Money:
         return Money(amount=Decimal(amount), currency=currency)
 
     return RequestApproved(
-        request_id=request_id or uuid.uuid4(), account_id=account,
-        lines=[RequestLine(item_id=uuid.uuid4(), name="SEO boost", quantity=2, unit_price=money("49.90"),
-                           line_total=money("99.80"), billing="recurring", billing_period_months=1),
-               RequestLine(item_id=uuid.uuid4(), name="Setup", quantity=1, unit_price=money("29.90"),
-                           line_total=money("29.90"), billing="one_time")],
-        total=money(total), approved_by="ops", approved_at=datetime.now(UTC),
+        request_id=request_id or uuid.uuid4(),
+        account_id=account,
+        lines=[
+            RequestLine(
+                item_id=uuid.uuid4(),
+                name="SEO boost",
+                quantity=2,
+                unit_price=money("49.90"),
+                line_total=money("99.80"),
+                billing="recurring",
+                billing_period_months=1,
+            ),
+            RequestLine(
+                item_id=uuid.uuid4(),
+                name="Setup",
+                quantity=1,
+                unit_price=money("29.90"),
+                line_total=money("29.90"),
+                billing="one_time",
+            ),
+        ],
+        total=money(total),
+        approved_by="ops",
+        approved_at=datetime.now(UTC),
     )
 
 
@@ -48,8 +67,9 @@ async def produce(kafka: str, *envelopes: Envelope) -> None:
 
 async def read_topic(kafka: str, topic: str, predicate, *, want: int, timeout: float = 30) -> list[dict]:
     """Envelopes (as dicts) on `topic`, from the start, that match, once `want` of them arrived."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
     await consumer.start()
     found: list = []
     try:

@@ -6,11 +6,11 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-from portal_runtime.clock import FrozenClock
-from portal_runtime.testing import bearer, eventually, running_service
+from billing_testkit import CARD_DECLINED, CARD_OK, approved, envelope, produce, read_topic
 
 from billing.bootstrap import definition
-from billing_testkit import CARD_DECLINED, CARD_OK, approved, envelope, produce, read_topic
+from portal_runtime.clock import FrozenClock
+from portal_runtime.testing import bearer, eventually, running_service
 
 ADMIN = bearer("ops", "admin")
 CLOCK_AT = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
@@ -53,12 +53,15 @@ async def test_request_approved_issues_an_invoice_and_publishes_it(new_database,
     assert invoice["total"] == "129.70" and invoice["balance_due"] == "129.70" and invoice["amount_paid"] == "0.00"
     assert invoice["status"] == "issued" and invoice["due_on"] == "2026-04-03" and invoice["currency"] == "EUR"
     assert [(line["description"], line["quantity"], line["line_total"]) for line in invoice["lines"]] == [
-        ("SEO boost", 2, "99.80"), ("Setup", 1, "29.90")]
+        ("SEO boost", 2, "99.80"),
+        ("Setup", 1, "29.90"),
+    ]
     methods = {i["method"]: i["details"] for i in invoice["payment_instructions"]}
     assert set(methods) == {"card", "bank_transfer", "paypal"}
     assert methods["bank_transfer"]["reference"] == invoice["number"] and methods["bank_transfer"]["iban"]
-    published = await read_topic(kafka, "billing.invoices",
-                                 lambda e, _: e["type"] == "InvoiceIssued" and e["key"] == invoice["id"], want=1)
+    published = await read_topic(
+        kafka, "billing.invoices", lambda e, _: e["type"] == "InvoiceIssued" and e["key"] == invoice["id"], want=1
+    )
     assert published[0]["data"]["total"] == {"amount": "129.70", "currency": "EUR"}
     assert published[0]["data"]["number"] == invoice["number"]
 
@@ -70,8 +73,10 @@ async def test_the_same_approval_twice_makes_one_invoice(new_database, kafka):
     redelivered_differently = envelope(event)  # e.g. republished by orders under a new event id
     async with await billing(new_database, kafka) as (rt, http):
         await produce(kafka, first, first, redelivered_differently)
-        await eventually(lambda: rt.consumer.stats["applied"] + rt.consumer.stats["duplicates"] >= 3,
-                         what="all three deliveries to be handled")
+        await eventually(
+            lambda: rt.consumer.stats["applied"] + rt.consumer.stats["duplicates"] >= 3,
+            what="all three deliveries to be handled",
+        )
         page = (await http.get("/v1/invoices", params={"account_id": customer}, headers=ADMIN)).json()
     assert page["total"] == 1 and rt.consumer.stats["duplicates"] >= 1
 
@@ -99,8 +104,11 @@ async def test_paying_in_two_parts_pays_the_invoice_and_confirms_it(new_database
         assert part.json()["invoice"]["status"] == "partially_paid"
         assert part.json()["invoice"]["balance_due"] == "29.70"
         assert part.json()["payment"]["card_brand"] == "visa" and part.json()["payment"]["card_last4"] == "4242"
-        rest = await http.post(url, json=pay_body("29.70", "paypal", payer_reference="ap@acme.example"),
-                               headers={**bearer(customer), "Idempotency-Key": "p2"})
+        rest = await http.post(
+            url,
+            json=pay_body("29.70", "paypal", payer_reference="ap@acme.example"),
+            headers={**bearer(customer), "Idempotency-Key": "p2"},
+        )
         assert rest.status_code == 201, rest.text
         paid = (await http.get(f"/v1/invoices/{invoice['id']}", headers=bearer(customer))).json()
         more = await http.post(url, json=pay_body("1.00"), headers={**bearer(customer), "Idempotency-Key": "p3"})
@@ -108,8 +116,9 @@ async def test_paying_in_two_parts_pays_the_invoice_and_confirms_it(new_database
     assert [p["method"] for p in paid["payments"]] == ["card", "paypal"]
     assert "4242424242424242" not in str(paid)
     assert more.status_code == 409 and more.json()["current_status"] == "paid"
-    confirmed = await read_topic(kafka, "billing.invoices",
-                                 lambda e, _: e["type"] == "PaymentConfirmed" and e["key"] == invoice["id"], want=1)
+    confirmed = await read_topic(
+        kafka, "billing.invoices", lambda e, _: e["type"] == "PaymentConfirmed" and e["key"] == invoice["id"], want=1
+    )
     assert len(confirmed) == 1
     assert confirmed[0]["data"]["request_id"] == str(event.request_id)
     assert confirmed[0]["data"]["amount_paid"] == {"amount": "129.70", "currency": "EUR"}
@@ -139,14 +148,17 @@ async def test_a_declined_card_answers_402_and_publishes_payment_failed(new_data
     async with await billing(new_database, kafka) as (_, http):
         await produce(kafka, envelope(approved(customer)))
         invoice = await invoice_of(http, customer)
-        declined = await http.post(f"/v1/invoices/{invoice['id']}/payments",
-                                   json=pay_body("10.00", card=CARD_DECLINED),
-                                   headers={**bearer(customer), "Idempotency-Key": "d1"})
+        declined = await http.post(
+            f"/v1/invoices/{invoice['id']}/payments",
+            json=pay_body("10.00", card=CARD_DECLINED),
+            headers={**bearer(customer), "Idempotency-Key": "d1"},
+        )
         after = (await http.get(f"/v1/invoices/{invoice['id']}", headers=bearer(customer))).json()
     assert declined.status_code == 402 and declined.json()["reason"] == "card_declined"
     assert after["status"] == "issued" and after["payments"] == []
-    failed = await read_topic(kafka, "billing.invoices",
-                              lambda e, _: e["type"] == "PaymentFailed" and e["key"] == invoice["id"], want=1)
+    failed = await read_topic(
+        kafka, "billing.invoices", lambda e, _: e["type"] == "PaymentFailed" and e["key"] == invoice["id"], want=1
+    )
     assert failed[0]["data"]["reason"] == "card_declined" and "4000000000000002" not in str(failed)
 
 
@@ -157,8 +169,9 @@ async def test_another_accounts_invoice_is_not_found_and_no_token_is_401(new_dat
         invoice = await invoice_of(http, owner)
         url = f"/v1/invoices/{invoice['id']}"
         read = await http.get(url, headers=bearer(stranger))
-        pay = await http.post(f"{url}/payments", json=pay_body("10.00"),
-                              headers={**bearer(stranger), "Idempotency-Key": "s1"})
+        pay = await http.post(
+            f"{url}/payments", json=pay_body("10.00"), headers={**bearer(stranger), "Idempotency-Key": "s1"}
+        )
         listed = (await http.get("/v1/invoices", params={"account_id": owner}, headers=bearer(stranger))).json()
         anonymous = await http.get("/v1/invoices")
         anonymous_one = await http.get(url)
@@ -200,8 +213,10 @@ async def test_bad_input_is_refused_naming_the_field(new_database, kafka):
             "method": pay_body("10.00", method="cash"),
             "unexpected": pay_body("10.00", unexpected=1),
         }
-        answers = {field: await http.post(url, json=body, headers={**headers, "Idempotency-Key": f"bad-{field}"})
-                   for field, body in cases.items()}
+        answers = {
+            field: await http.post(url, json=body, headers={**headers, "Idempotency-Key": f"bad-{field}"})
+            for field, body in cases.items()
+        }
         after = (await http.get(f"/v1/invoices/{invoice['id']}", headers=headers)).json()
     for field in ("amount", "currency", "card", "card.number"):
         assert answers[field].status_code == 422 and answers[field].json()["field"] == field, answers[field].text

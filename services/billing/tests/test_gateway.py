@@ -10,8 +10,9 @@ def card(number):
 
 
 async def charge(gw, number, key="k1"):
-    return await gw.charge_card(card=card(number), amount=Decimal("10.00"), currency="EUR", description="INV",
-                                idempotency_key=key)
+    return await gw.charge_card(
+        card=card(number), amount=Decimal("10.00"), currency="EUR", description="INV", idempotency_key=key
+    )
 
 
 async def test_test_card_approves_with_a_reference():
@@ -36,15 +37,18 @@ async def test_same_key_returns_the_first_result_and_charges_once():
 async def test_sandbox_keeps_brand_and_last4_only():
     gw = SandboxGateway()
     await charge(gw, "5555555555554444")
-    assert gw.charges == [{"method": "card", "brand": "mastercard", "last4": "4444", "amount": "10.00",
-                           "currency": "EUR"}]
+    assert gw.charges == [
+        {"method": "card", "brand": "mastercard", "last4": "4444", "amount": "10.00", "currency": "EUR"}
+    ]
     assert "5555555555554444" not in repr(gw.charges)
 
 
 async def test_paypal_approves_except_the_declining_payer():
     gw = SandboxGateway()
-    ok = await gw.charge_paypal(payer="buyer@example.com", amount=Decimal(5), currency="EUR", description="x",
-                                idempotency_key="p1")
-    no = await gw.charge_paypal(payer="declined@paypal.example", amount=Decimal(5), currency="EUR", description="x",
-                                idempotency_key="p2")
+    ok = await gw.charge_paypal(
+        payer="buyer@example.com", amount=Decimal(5), currency="EUR", description="x", idempotency_key="p1"
+    )
+    no = await gw.charge_paypal(
+        payer="declined@paypal.example", amount=Decimal(5), currency="EUR", description="x", idempotency_key="p2"
+    )
     assert ok.approved and not no.approved and no.reason == "payer_action_required"

@@ -4,29 +4,53 @@ from decimal import Decimal
 
 import pytest
 
+from billing.domain.invoices import (
+    Invoice,
+    Issued,
+    Line,
+    Paid,
+    Payment,
+    PaymentRecorded,
+    PaymentRejected,
+    invoice_number,
+)
 from portal_runtime.errors import Conflict, InvalidInput
-
-from billing.domain.invoices import (Invoice, Issued, Line, Paid, Payment, PaymentRecorded, PaymentRejected,
-                                     invoice_number)
 
 NOW = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
 
 
 def make(lines=None, expected_total=Decimal("129.70"), currency="EUR"):
     lines = lines or [Line("SEO boost", 2, Decimal("49.90")), Line("Setup", 1, Decimal("29.90"))]
-    return Invoice.issue(number="INV-2026-000001", account_id="acme", request_id=uuid.uuid4(), currency=currency,
-                         lines=lines, expected_total=expected_total, instructions=[], now=NOW)
+    return Invoice.issue(
+        number="INV-2026-000001",
+        account_id="acme",
+        request_id=uuid.uuid4(),
+        currency=currency,
+        lines=lines,
+        expected_total=expected_total,
+        instructions=[],
+        now=NOW,
+    )
 
 
 def pay(invoice, amount, currency="EUR"):
-    payment = Payment(id=uuid.uuid4(), method="card", amount=Decimal(amount), currency=currency,
-                      payer_reference="acme", paid_at=NOW, recorded_by="acme")
+    payment = Payment(
+        id=uuid.uuid4(),
+        method="card",
+        amount=Decimal(amount),
+        currency=currency,
+        payer_reference="acme",
+        paid_at=NOW,
+        recorded_by="acme",
+    )
     invoice.record_payment(payment)
     return payment
 
 
-@pytest.mark.parametrize("year, seq, number", [(2026, 1, "INV-2026-000001"), (2027, 42, "INV-2027-000042"),
-                                               (2026, 999999, "INV-2026-999999")])
+@pytest.mark.parametrize(
+    "year, seq, number",
+    [(2026, 1, "INV-2026-000001"), (2027, 42, "INV-2027-000042"), (2026, 999999, "INV-2026-999999")],
+)
 def test_number_is_year_and_zero_padded_sequence(year, seq, number):
     assert invoice_number(year, seq) == number
 
@@ -56,16 +80,27 @@ def test_total_that_does_not_add_up_is_refused_naming_total():
     assert err.value.field == "total"
 
 
-@pytest.mark.parametrize("lines, field", [
-    ([], "lines"),
-    ([Line("x", 0, Decimal(1))], "lines[0].quantity"),
-    ([Line("x", 1, Decimal(-1))], "lines[0].unit_price"),
-    ([Line("x", 1, Decimal(1), currency="USD")], "lines[0].unit_price.currency"),
-])
+@pytest.mark.parametrize(
+    "lines, field",
+    [
+        ([], "lines"),
+        ([Line("x", 0, Decimal(1))], "lines[0].quantity"),
+        ([Line("x", 1, Decimal(-1))], "lines[0].unit_price"),
+        ([Line("x", 1, Decimal(1), currency="USD")], "lines[0].unit_price.currency"),
+    ],
+)
 def test_bad_lines_name_the_field(lines, field):
     with pytest.raises(InvalidInput) as err:
-        Invoice.issue(number="INV-2026-000001", account_id="acme", request_id=None, currency="EUR", lines=lines,
-                      expected_total=None, instructions=[], now=NOW)
+        Invoice.issue(
+            number="INV-2026-000001",
+            account_id="acme",
+            request_id=None,
+            currency="EUR",
+            lines=lines,
+            expected_total=None,
+            instructions=[],
+            now=NOW,
+        )
     assert err.value.field == field
 
 
@@ -91,10 +126,18 @@ def test_each_payment_event_shows_the_invoice_as_it_stood_after_that_payment():
     events = [to_contract(invoice, change, NOW) for change in invoice.changes]
     assert [type(e).__name__ for e in events] == ["PaymentReceived", "PaymentReceived", "PaymentConfirmed"]
     first, second, confirmed = events
-    assert (str(first.amount.amount), str(first.amount_paid.amount), str(first.balance_due.amount),
-            first.invoice_status) == ("100.00", "100.00", "29.70", "partially_paid")
-    assert (str(second.amount.amount), str(second.amount_paid.amount), str(second.balance_due.amount),
-            second.invoice_status) == ("29.70", "129.70", "0.00", "paid")
+    assert (
+        str(first.amount.amount),
+        str(first.amount_paid.amount),
+        str(first.balance_due.amount),
+        first.invoice_status,
+    ) == ("100.00", "100.00", "29.70", "partially_paid")
+    assert (
+        str(second.amount.amount),
+        str(second.amount_paid.amount),
+        str(second.balance_due.amount),
+        second.invoice_status,
+    ) == ("29.70", "129.70", "0.00", "paid")
     assert first.payment_id != second.payment_id and first.method == "card"
     assert str(confirmed.amount_paid.amount) == "129.70"
 
@@ -108,9 +151,15 @@ def test_paying_more_than_owed_names_amount_and_changes_nothing():
     assert invoice.amount_paid == Decimal("100.00") and len(invoice.payments) == 1
 
 
-@pytest.mark.parametrize("amount, currency, field", [
-    ("10.00", "USD", "currency"), ("0", "EUR", "amount"), ("-5", "EUR", "amount"), ("1.001", "EUR", "amount"),
-])
+@pytest.mark.parametrize(
+    "amount, currency, field",
+    [
+        ("10.00", "USD", "currency"),
+        ("0", "EUR", "amount"),
+        ("-5", "EUR", "amount"),
+        ("1.001", "EUR", "amount"),
+    ],
+)
 def test_payment_rules_name_the_field(amount, currency, field):
     with pytest.raises(InvalidInput) as err:
         make().check_payment(amount=Decimal(amount), currency=currency)

@@ -8,14 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from billing_testkit import approved
 from sqlalchemy import func, select
-
-from portal_runtime.auth import Principal
-from portal_runtime.clock import FrozenClock
-from portal_runtime.db import OutboxRecord, make_engine, make_sessionmaker
-from portal_runtime.errors import InvalidInput
-from portal_runtime.migrations import upgrade
-from portal_runtime.outbox import Outbox
 
 from billing.adapters.gateway import SandboxGateway
 from billing.adapters.tables import InvoiceRow, PaymentRow
@@ -24,9 +18,14 @@ from billing.consumers.orders import issue_command
 from billing.domain.cards import Card
 from billing.domain.payments import PaymentRequest
 from billing.http.invoices import render
-from billing.settings import BillingSettings
 from billing.service.invoices import BillingService
-from billing_testkit import approved
+from billing.settings import BillingSettings
+from portal_runtime.auth import Principal
+from portal_runtime.clock import FrozenClock
+from portal_runtime.db import OutboxRecord, make_engine, make_sessionmaker
+from portal_runtime.errors import InvalidInput
+from portal_runtime.migrations import upgrade
+from portal_runtime.outbox import Outbox
 
 
 class CountingGateway(SandboxGateway):
@@ -47,8 +46,7 @@ async def env(new_database):
     engine = make_engine(url)
     clock = FrozenClock(datetime(2026, 3, 20, 9, 0, tzinfo=UTC))
     gateway = CountingGateway()
-    svc = BillingService(make_sessionmaker(engine), Outbox("billing", clock), clock, gateway,
-                         BillingSettings().payee())
+    svc = BillingService(make_sessionmaker(engine), Outbox("billing", clock), clock, gateway, BillingSettings().payee())
     yield svc, clock, gateway
     await engine.dispose()
 
@@ -65,8 +63,9 @@ async def outbox_types(svc: BillingService) -> list[str]:
 
 def card_payment(invoice_id, amount="50.00", number="4242424242424242"):
     card = Card.parse(number=number, expiry_month=12, expiry_year=2030, cvc="123", today=datetime(2026, 3, 20).date())
-    return PaymentRequest(invoice_id=invoice_id, method="card", amount=Decimal(amount), currency="EUR",
-                          payer_reference="acme", card=card)
+    return PaymentRequest(
+        invoice_id=invoice_id, method="card", amount=Decimal(amount), currency="EUR", payer_reference="acme", card=card
+    )
 
 
 async def test_numbers_have_no_gaps_even_when_an_issue_rolls_back(env):
@@ -108,8 +107,9 @@ async def test_concurrent_requests_with_one_key_charge_once_and_answer_alike(env
     svc, _, gateway = env
     invoice = await issue(svc, approved("acme"))
     caller = Principal("acme", "customer")
-    answers = await asyncio.gather(*(svc.pay(card_payment(invoice.id), caller=caller, idempotency_key="k-1",
-                                             render=render) for _ in range(3)))
+    answers = await asyncio.gather(
+        *(svc.pay(card_payment(invoice.id), caller=caller, idempotency_key="k-1", render=render) for _ in range(3))
+    )
     assert {(a.status_code, a.body) for a in answers} == {(answers[0].status_code, answers[0].body)}
     assert answers[0].status_code == 201 and gateway.calls == 1
     async with svc.sessions() as s:
@@ -132,10 +132,12 @@ async def test_replay_after_more_payments_still_gives_the_first_answer(env):
 async def test_keys_belong_to_their_caller(env):
     svc, _, _ = env
     mine, theirs = await issue(svc, approved("acme")), await issue(svc, approved("globex"))
-    a = await svc.pay(card_payment(mine.id), caller=Principal("acme", "customer"), idempotency_key="same",
-                      render=render)
-    b = await svc.pay(card_payment(theirs.id), caller=Principal("globex", "customer"), idempotency_key="same",
-                      render=render)
+    a = await svc.pay(
+        card_payment(mine.id), caller=Principal("acme", "customer"), idempotency_key="same", render=render
+    )
+    b = await svc.pay(
+        card_payment(theirs.id), caller=Principal("globex", "customer"), idempotency_key="same", render=render
+    )
     assert a.status_code == b.status_code == 201 and a.body != b.body
 
 
@@ -143,11 +145,13 @@ async def test_a_declined_card_is_stored_told_and_changes_nothing(env):
     svc, _, gateway = env
     invoice = await issue(svc, approved("acme"))
     caller = Principal("acme", "customer")
-    answer = await svc.pay(card_payment(invoice.id, number="4000000000000002"), caller=caller,
-                           idempotency_key="d", render=render)
+    answer = await svc.pay(
+        card_payment(invoice.id, number="4000000000000002"), caller=caller, idempotency_key="d", render=render
+    )
     assert answer.status_code == 402 and json.loads(answer.body)["reason"] == "card_declined"
-    again = await svc.pay(card_payment(invoice.id, number="4000000000000002"), caller=caller,
-                          idempotency_key="d", render=render)
+    again = await svc.pay(
+        card_payment(invoice.id, number="4000000000000002"), caller=caller, idempotency_key="d", render=render
+    )
     assert again == answer and gateway.calls == 1
     after = await svc.get_invoice(invoice.id, caller)
     assert after.status == "issued" and after.payments == []
@@ -163,6 +167,7 @@ async def test_no_card_number_is_stored_anywhere(env):
         raw = await conn.exec_driver_sql(
             "SELECT string_agg(t::text, '|') FROM (SELECT * FROM payments) t "
             "UNION ALL SELECT string_agg(t::text, '|') FROM (SELECT * FROM idempotency_keys) t "
-            "UNION ALL SELECT string_agg(t::text, '|') FROM (SELECT * FROM outbox) t")
+            "UNION ALL SELECT string_agg(t::text, '|') FROM (SELECT * FROM outbox) t"
+        )
         dump = " ".join(r[0] or "" for r in raw)
     assert "4242424242424242" not in dump and "4242" in dump

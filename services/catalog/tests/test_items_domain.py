@@ -3,16 +3,23 @@ from decimal import Decimal
 
 import pytest
 
-from portal_runtime.errors import Conflict, InvalidInput
-
 from catalog.domain.items import Item
+from portal_runtime.errors import Conflict, InvalidInput
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def make(**over):
-    base = dict(sku="SEO", name="SEO boost", description="", price=Decimal("49.90"), currency="EUR",
-                billing="recurring", billing_period_months=1, now=NOW)
+    base = dict(
+        sku="SEO",
+        name="SEO boost",
+        description="",
+        price=Decimal("49.90"),
+        currency="EUR",
+        billing="recurring",
+        billing_period_months=1,
+        now=NOW,
+    )
     return Item.create(**{**base, **over})
 
 
@@ -21,14 +28,17 @@ def test_create_records_a_publication():
     assert item.status == "active" and item.revision == 1 and item.changes == ["published"]
 
 
-@pytest.mark.parametrize("over, field", [
-    ({"price": Decimal("-1")}, "price"),
-    ({"price": Decimal("1.001")}, "price"),
-    ({"currency": "XXX"}, "currency"),
-    ({"billing_period_months": None}, "billing_period_months"),
-    ({"billing": "one_time", "billing_period_months": 3}, "billing_period_months"),
-    ({"sku": "  "}, "sku"),
-])
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"price": Decimal("-1")}, "price"),
+        ({"price": Decimal("1.001")}, "price"),
+        ({"currency": "XXX"}, "currency"),
+        ({"billing_period_months": None}, "billing_period_months"),
+        ({"billing": "one_time", "billing_period_months": 3}, "billing_period_months"),
+        ({"sku": "  "}, "sku"),
+    ],
+)
 def test_invalid_items_name_the_field(over, field):
     with pytest.raises(InvalidInput) as err:
         make(**over)

@@ -38,34 +38,66 @@ def profile(account: str, email: str, language: str = "en", at: datetime = AT) -
 
 def submitted(account: str = "acme", request_id: uuid.UUID = REQUEST) -> RequestSubmitted:
     return RequestSubmitted(
-        request_id=request_id, account_id=account, submitted_at=AT, total=eur("1333.80"),
+        request_id=request_id,
+        account_id=account,
+        submitted_at=AT,
+        total=eur("1333.80"),
         lines=[
-            RequestLine(item_id=uuid.uuid4(), name="SEO <boost>", quantity=2, unit_price=eur("617.40"),
-                        line_total=eur("1234.80"), billing="recurring", billing_period_months=1),
-            RequestLine(item_id=uuid.uuid4(), name="Setup", quantity=1, unit_price=eur("99"),
-                        line_total=eur("99.00"), billing="one_time"),
+            RequestLine(
+                item_id=uuid.uuid4(),
+                name="SEO <boost>",
+                quantity=2,
+                unit_price=eur("617.40"),
+                line_total=eur("1234.80"),
+                billing="recurring",
+                billing_period_months=1,
+            ),
+            RequestLine(
+                item_id=uuid.uuid4(),
+                name="Setup",
+                quantity=1,
+                unit_price=eur("99"),
+                line_total=eur("99.00"),
+                billing="one_time",
+            ),
         ],
     )
 
 
 def information_requested(account: str = "acme") -> InformationRequested:
-    return InformationRequested(request_id=REQUEST, account_id=account, asked_by="ops", asked_at=AT,
-                                question="Which domain should we optimise? <b>example.com</b>?")
+    return InformationRequested(
+        request_id=REQUEST,
+        account_id=account,
+        asked_by="ops",
+        asked_at=AT,
+        question="Which domain should we optimise? <b>example.com</b>?",
+    )
 
 
 def rejected(account: str = "acme") -> RequestRejected:
-    return RequestRejected(request_id=REQUEST, account_id=account, rejected_by="ops", rejected_at=AT,
-                           reason="The add-on is not available in your region & plan.")
+    return RequestRejected(
+        request_id=REQUEST,
+        account_id=account,
+        rejected_by="ops",
+        rejected_at=AT,
+        reason="The add-on is not available in your region & plan.",
+    )
 
 
 def invoice_issued(account: str = "acme", invoice_id: uuid.UUID | None = None) -> InvoiceIssued:
     return InvoiceIssued(
-        invoice_id=invoice_id or uuid.uuid4(), number="INV-2026-0042", account_id=account, request_id=REQUEST,
+        invoice_id=invoice_id or uuid.uuid4(),
+        number="INV-2026-0042",
+        account_id=account,
+        request_id=REQUEST,
         lines=[InvoiceLine(description="SEO boost", quantity=2, unit_price=eur("617.40"), line_total=eur("1234.80"))],
-        total=eur("1234.80"), due_on=date(2026, 2, 15), issued_at=AT,
+        total=eur("1234.80"),
+        due_on=date(2026, 2, 15),
+        issued_at=AT,
         payment_instructions=[
-            PaymentInstruction(method="bank_transfer",
-                               details={"iban": "DE89370400440532013000", "reference": "INV-2026-0042"}),
+            PaymentInstruction(
+                method="bank_transfer", details={"iban": "DE89370400440532013000", "reference": "INV-2026-0042"}
+            ),
             PaymentInstruction(method="card", details={"payment_url": "https://pay.example/inv/42"}),
         ],
     )
@@ -74,13 +106,28 @@ def invoice_issued(account: str = "acme", invoice_id: uuid.UUID | None = None) -
 INVOICE = uuid.UUID("66666666-7777-8888-9999-000000000000")
 
 
-def payment_received(account: str = "acme", *, amount: str = "1234.8", paid: str = "1234.8", due: str = "0",
-                     method: str = "bank_transfer", invoice_id: uuid.UUID = INVOICE) -> PaymentReceived:
+def payment_received(
+    account: str = "acme",
+    *,
+    amount: str = "1234.8",
+    paid: str = "1234.8",
+    due: str = "0",
+    method: str = "bank_transfer",
+    invoice_id: uuid.UUID = INVOICE,
+) -> PaymentReceived:
     """A payment of `amount` against the 1,234.80 EUR invoice, `paid` so far, `due` still owed."""
     return PaymentReceived(
-        invoice_id=invoice_id, number="INV-2026-0042", account_id=account, request_id=REQUEST,
-        payment_id=uuid.uuid4(), method=method, amount=eur(amount), amount_paid=eur(paid), balance_due=eur(due),
-        invoice_status="paid" if Decimal(due) == 0 else "partially_paid", received_at=AT,
+        invoice_id=invoice_id,
+        number="INV-2026-0042",
+        account_id=account,
+        request_id=REQUEST,
+        payment_id=uuid.uuid4(),
+        method=method,
+        amount=eur(amount),
+        amount_paid=eur(paid),
+        balance_due=eur(due),
+        invoice_status="paid" if Decimal(due) == 0 else "partially_paid",
+        received_at=AT,
     )
 
 
@@ -96,15 +143,31 @@ def rest_paid(account: str = "acme", invoice_id: uuid.UUID = INVOICE) -> Payment
 
 def payment_confirmed(account: str = "acme", invoice_id: uuid.UUID = INVOICE) -> PaymentConfirmed:
     """What billing publishes after the settling payment (orders' cause; no email of its own)."""
-    return PaymentConfirmed(invoice_id=invoice_id, number="INV-2026-0042", account_id=account, request_id=REQUEST,
-                            amount_paid=eur("1234.8"), confirmed_at=AT)
+    return PaymentConfirmed(
+        invoice_id=invoice_id,
+        number="INV-2026-0042",
+        account_id=account,
+        request_id=REQUEST,
+        amount_paid=eur("1234.8"),
+        confirmed_at=AT,
+    )
 
 
 def services_activated(account: str = "acme") -> ServicesActivated:
     return ServicesActivated(
-        request_id=REQUEST, account_id=account, activated_at=AT,
-        services=[ActivatedService(subscription_id=uuid.uuid4(), item_id=uuid.uuid4(), name="SEO boost",
-                                   quantity=2, activated_on=date(2026, 1, 10), next_due_on=date(2026, 2, 10))],
+        request_id=REQUEST,
+        account_id=account,
+        activated_at=AT,
+        services=[
+            ActivatedService(
+                subscription_id=uuid.uuid4(),
+                item_id=uuid.uuid4(),
+                name="SEO boost",
+                quantity=2,
+                activated_on=date(2026, 1, 10),
+                next_due_on=date(2026, 2, 10),
+            )
+        ],
     )
 
 

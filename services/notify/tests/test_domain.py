@@ -7,27 +7,35 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal_runtime.errors import Conflict, InvalidInput
-
 from notify.domain.deliveries import FAILED, PENDING, SENT, WAITING, Content, Delivery, RetryPolicy
 from notify.domain.recipients import Recipient
 from notify.settings import NotifySettings
+from portal_runtime.errors import Conflict, InvalidInput
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CONTENT = Content(subject="s", text="t", html="<p>h</p>")
 
 
 def recipient(**over) -> Recipient:
-    return Recipient.create(**{"account_id": "acme", "email": "ops@acme.test", "language": "de",
-                               "changed_at": NOW, **over})
+    return Recipient.create(
+        **{"account_id": "acme", "email": "ops@acme.test", "language": "de", "changed_at": NOW, **over}
+    )
 
 
 def delivery(address=("ops@acme.test", "de"), content=CONTENT) -> Delivery:
-    return Delivery.record(account_id="acme", template="request_received", cause_event_id=uuid.uuid4(),
-                           correlation_id=uuid.uuid4(), now=NOW, address=address, content=content)
+    return Delivery.record(
+        account_id="acme",
+        template="request_received",
+        cause_event_id=uuid.uuid4(),
+        correlation_id=uuid.uuid4(),
+        now=NOW,
+        address=address,
+        content=content,
+    )
 
 
 # -- recipients --------------------------------------------------------------------------
+
 
 def test_newer_profile_wins_older_and_equal_are_ignored():
     r = recipient()
@@ -38,13 +46,16 @@ def test_newer_profile_wins_older_and_equal_are_ignored():
     assert (r.email, r.language, r.changed_at) == ("new@acme.test", "pl", NOW + timedelta(seconds=1))
 
 
-@pytest.mark.parametrize("over, field", [
-    ({"email": "not-an-address"}, "email"),
-    ({"email": "a@b.test\r\nBcc: x@y.test"}, "email"),
-    ({"email": "two@a.test, three@b.test"}, "email"),
-    ({"language": "fr"}, "language"),
-    ({"account_id": ""}, "account_id"),
-])
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"email": "not-an-address"}, "email"),
+        ({"email": "a@b.test\r\nBcc: x@y.test"}, "email"),
+        ({"email": "two@a.test, three@b.test"}, "email"),
+        ({"language": "fr"}, "language"),
+        ({"account_id": ""}, "account_id"),
+    ],
+)
 def test_invalid_profiles_name_the_field_and_never_repeat_the_address(over, field):
     with pytest.raises(InvalidInput) as err:
         recipient(**over)
@@ -60,6 +71,7 @@ def test_a_newer_but_invalid_profile_changes_nothing():
 
 
 # -- deliveries --------------------------------------------------------------------------
+
 
 def test_known_recipient_makes_a_pending_delivery_due_now():
     d = delivery()
@@ -112,10 +124,13 @@ def test_retry_makes_a_failed_delivery_pending_with_fresh_attempts():
     assert d.failed_at is None and d.last_error == "x"
 
 
-@pytest.mark.parametrize("make", [
-    lambda: delivery(),
-    lambda: delivery(address=None, content=None),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: delivery(),
+        lambda: delivery(address=None, content=None),
+    ],
+)
 def test_only_failed_deliveries_can_be_retried(make):
     d = make()
     with pytest.raises(Conflict) as err:
@@ -130,6 +145,7 @@ def test_waiting_delivery_cannot_be_attempted():
 
 
 # -- backoff -----------------------------------------------------------------------------
+
 
 def test_backoff_doubles_up_to_the_cap():
     policy = RetryPolicy(max_attempts=8, base=timedelta(seconds=30), cap=timedelta(minutes=10))

@@ -8,21 +8,26 @@ import uuid
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
-
-from portal_contracts import Envelope, lookup
-from portal_runtime.testing import bearer, eventually, read_topic, running_service
+from notify_samples import first_part_paid, invoice_issued, payment_confirmed, profile, rejected, rest_paid, submitted
 
 from notify.bootstrap import definition
 from notify.settings import NotifySettings
-from notify_samples import first_part_paid, invoice_issued, payment_confirmed, profile, rejected, rest_paid, submitted
+from portal_contracts import Envelope, lookup
+from portal_runtime.testing import bearer, eventually, read_topic, running_service
 
 ADMIN = bearer("ops", "admin")
 
 
 def settings(port: int) -> NotifySettings:
-    return NotifySettings(smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=5,
-                          send_max_attempts=3, send_backoff_seconds=0.05, send_backoff_max_seconds=0.2,
-                          send_poll_seconds=0.05)
+    return NotifySettings(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_timeout_seconds=5,
+        send_max_attempts=3,
+        send_backoff_seconds=0.05,
+        send_backoff_max_seconds=0.2,
+        send_poll_seconds=0.05,
+    )
 
 
 def envelope(event) -> Envelope:
@@ -44,6 +49,7 @@ def about(delivery_id: str, event_type: str):
     def match(record) -> bool:
         body = json.loads(record.value)
         return body["type"] == event_type and body["data"]["delivery_id"] == delivery_id
+
     return match
 
 
@@ -58,8 +64,9 @@ async def status_of(http, delivery_id: str, headers=ADMIN) -> str:
 
 async def test_email_arrives_in_the_recipients_language_with_text_and_html(new_database, kafka, smtp):
     acct, address = account()
-    async with running_service(definition(settings(smtp.port)), database_url=await new_database("notify"),
-                               kafka=kafka) as (_, http):
+    async with running_service(
+        definition(settings(smtp.port)), database_url=await new_database("notify"), kafka=kafka
+    ) as (_, http):
         await produce(kafka, envelope(profile(acct, address, "de")), envelope(submitted(acct)))
         [message] = await eventually(lambda: smtp.mail.to(address), what="the email to arrive")
         assert message["Subject"] == "Wir haben Ihre Anfrage erhalten"
@@ -74,7 +81,10 @@ async def test_email_arrives_in_the_recipients_language_with_text_and_html(new_d
         assert page["total"] == 1
         delivery = page["items"][0]
         assert (delivery["template"], delivery["language"], delivery["recipient"]) == (
-            "request_received", "de", address)
+            "request_received",
+            "de",
+            address,
+        )
         assert message["Message-ID"] == f"<{delivery['id']}@portal.invalid>"
         await eventually(lambda: _is(http, delivery["id"], "sent", mine), what="the delivery to be marked sent")
         detail = (await http.get(f"/v1/deliveries/{delivery['id']}", headers=mine)).json()
@@ -100,11 +110,14 @@ async def test_the_same_event_twice_sends_one_email(new_database, kafka, smtp):
     acct, address = account()
     twice = envelope(submitted(acct))
     marker = envelope(rejected(acct))  # same request key: same partition, after the duplicate
-    async with running_service(definition(settings(smtp.port)), database_url=await new_database("notify"),
-                               kafka=kafka) as (rt, http):
+    async with running_service(
+        definition(settings(smtp.port)), database_url=await new_database("notify"), kafka=kafka
+    ) as (rt, http):
         await produce(kafka, envelope(profile(acct, address, "tr")), twice, twice, marker)
-        await eventually(lambda: [m for m in smtp.mail.to(address) if m["Subject"] == "Talebiniz reddedildi"],
-                         what="the email after the duplicate")
+        await eventually(
+            lambda: [m for m in smtp.mail.to(address) if m["Subject"] == "Talebiniz reddedildi"],
+            what="the email after the duplicate",
+        )
         assert rt.consumer.stats["duplicates"] >= 1
         subjects = sorted(m["Subject"] for m in smtp.mail.to(address))
         assert subjects == ["Talebiniz reddedildi", "Talebinizi aldık"]
@@ -115,8 +128,9 @@ async def test_the_same_event_twice_sends_one_email(new_database, kafka, smtp):
 
 async def test_smtp_down_fails_with_email_failed_and_an_admin_retry_sends_it(new_database, kafka, smtp_down):
     acct, address = account()
-    async with running_service(definition(settings(smtp_down.port)), database_url=await new_database("notify"),
-                               kafka=kafka) as (_, http):
+    async with running_service(
+        definition(settings(smtp_down.port)), database_url=await new_database("notify"), kafka=kafka
+    ) as (_, http):
         await produce(kafka, envelope(profile(acct, address, "pl")), envelope(submitted(acct)))
 
         async def failed():
@@ -144,21 +158,28 @@ async def test_smtp_down_fails_with_email_failed_and_an_admin_retry_sends_it(new
 
 
 async def test_a_payment_in_two_parts_sends_two_payment_emails_and_none_for_payment_confirmed(
-        new_database, kafka, smtp):
+    new_database, kafka, smtp
+):
     acct, address = account()
     invoice = uuid.uuid4()
     first, rest = envelope(first_part_paid(acct, invoice)), envelope(rest_paid(acct, invoice))
     confirmed = envelope(payment_confirmed(acct, invoice))
     marker = envelope(invoice_issued(acct, invoice))  # same invoice key: same partition, after PaymentConfirmed
-    async with running_service(definition(settings(smtp.port)), database_url=await new_database("notify"),
-                               kafka=kafka) as (_, http):
+    async with running_service(
+        definition(settings(smtp.port)), database_url=await new_database("notify"), kafka=kafka
+    ) as (_, http):
         await produce(kafka, envelope(profile(acct, address, "de")), first, rest, confirmed, marker)
-        await eventually(lambda: [m for m in smtp.mail.to(address) if m["Subject"].startswith("Ihre Anfrage")],
-                         what="the email after PaymentConfirmed")
+        await eventually(
+            lambda: [m for m in smtp.mail.to(address) if m["Subject"].startswith("Ihre Anfrage")],
+            what="the email after PaymentConfirmed",
+        )
         page = (await http.get(f"/v1/deliveries?account_id={acct}", headers=ADMIN)).json()
         assert page["total"] == 3
         assert {d["cause_event_id"] for d in page["items"]} == {
-            str(first.event_id), str(rest.event_id), str(marker.event_id)}
+            str(first.event_id),
+            str(rest.event_id),
+            str(marker.event_id),
+        }
         payments = [m for m in smtp.mail.to(address) if m["Subject"] == "Zahlung für Rechnung INV-2026-0042 erhalten"]
         assert len(payments) == 2
         texts = [m.get_body(("plain",)).get_content() for m in payments]

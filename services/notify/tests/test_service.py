@@ -8,25 +8,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-
-from portal_contracts import Envelope
-from portal_contracts.events.notify import EmailFailed, EmailSent
-from portal_runtime.clock import FrozenClock
-from portal_runtime.consumer import EventConsumer
-from portal_runtime.db import OutboxRecord
-from portal_runtime.errors import Conflict, NotFound
-from portal_runtime.outbox import Outbox
-
-from notify import consumers
-from notify.adapters.repository import Cause, DeliveryRepository
-from notify.adapters.smtp import SendError
-from notify.adapters.tables import DeliveryRow, RecipientRow
-from notify.adapters.templates import TemplateRenderer
-from notify.domain.deliveries import Delivery, RetryPolicy
-from notify.service.deliveries import DeliveryService
-from notify.service.inbound import Inbound
-from notify.service.sending import Sender
 from notify_samples import (
     AT,
     first_part_paid,
@@ -38,6 +19,24 @@ from notify_samples import (
     rest_paid,
     submitted,
 )
+from sqlalchemy import func, select
+
+from notify import consumers
+from notify.adapters.repository import Cause, DeliveryRepository
+from notify.adapters.smtp import SendError
+from notify.adapters.tables import DeliveryRow, RecipientRow
+from notify.adapters.templates import TemplateRenderer
+from notify.domain.deliveries import Delivery, RetryPolicy
+from notify.service.deliveries import DeliveryService
+from notify.service.inbound import Inbound
+from notify.service.sending import Sender
+from portal_contracts import Envelope
+from portal_contracts.events.notify import EmailFailed, EmailSent
+from portal_runtime.clock import FrozenClock
+from portal_runtime.consumer import EventConsumer
+from portal_runtime.db import OutboxRecord
+from portal_runtime.errors import Conflict, NotFound
+from portal_runtime.outbox import Outbox
 
 POLICY = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=5))
 
@@ -92,7 +91,12 @@ async def test_known_recipient_gets_a_rendered_pending_delivery(sessions, inboun
     delivery = await apply(sessions, inbound, submitted())
     [row] = await rows(sessions, DeliveryRow)
     assert (row.id, row.status, row.attempts, row.recipient, row.language) == (
-        delivery.id, "pending", 0, "ops@acme.test", "de")
+        delivery.id,
+        "pending",
+        0,
+        "ops@acme.test",
+        "de",
+    )
     assert row.subject == "Wir haben Ihre Anfrage erhalten" and "Gesamtbetrag" in row.text_body
     assert row.html_body.startswith("<!DOCTYPE html>") and row.next_attempt_at == AT
     assert row.template == "request_received" and row.cause_type == "RequestSubmitted"
@@ -113,8 +117,9 @@ async def test_unknown_recipient_waits_and_the_profile_renders_it_in_its_languag
 
 def notify_consumer(sessions, inbound, clock) -> EventConsumer:
     """notify's handlers, registered as the service does; fed envelopes as they come off the topic."""
-    consumer = EventConsumer(service="notify", sessions=sessions, broker=None, outbox=Outbox("notify", clock),
-                             clock=clock)
+    consumer = EventConsumer(
+        service="notify", sessions=sessions, broker=None, outbox=Outbox("notify", clock), clock=clock
+    )
     consumers.register(consumer, inbound)
     return consumer
 
@@ -132,7 +137,8 @@ async def test_a_payment_in_two_parts_sends_two_emails_and_payment_confirmed_non
     assert set(deliveries) == {first.event_id, rest.event_id}, "no delivery for PaymentConfirmed"
     partial, settled = deliveries[first.event_id], deliveries[rest.event_id]
     assert {(r.template, r.cause_type, r.status) for r in (partial, settled)} == {
-        ("payment_received", "PaymentReceived", "pending")}
+        ("payment_received", "PaymentReceived", "pending")
+    }
     assert "Erhaltener Betrag: 500,00 EUR" in partial.text_body
     assert "Noch offener Betrag: 734,80 EUR" in partial.text_body and "vollständig" not in partial.text_body
     assert "Erhaltener Betrag: 734,80 EUR" in settled.text_body
@@ -142,8 +148,11 @@ async def test_a_payment_in_two_parts_sends_two_emails_and_payment_confirmed_non
 async def test_a_payment_waiting_for_its_recipient_renders_when_the_profile_comes(sessions, inbound):
     await apply(sessions, inbound, first_part_paid())
     [row] = await rows(sessions, DeliveryRow)
-    assert (row.status, row.template, row.cause_type) == ("waiting_for_recipient", "payment_received",
-                                                          "PaymentReceived")
+    assert (row.status, row.template, row.cause_type) == (
+        "waiting_for_recipient",
+        "payment_received",
+        "PaymentReceived",
+    )
     await apply(sessions, inbound, profile("acme", "ops@acme.test", "pl"))
     [row] = await rows(sessions, DeliveryRow)
     assert row.status == "pending" and row.subject == "Otrzymaliśmy płatność za fakturę INV-2026-0042"
@@ -154,8 +163,15 @@ async def test_a_delivery_that_payment_confirmed_caused_before_still_renders_pai
     """Recorded while notify still took PaymentConfirmed, waiting for its recipient since."""
     envelope = wrap(payment_confirmed())
     async with sessions() as s, s.begin():
-        delivery = Delivery.record(account_id="acme", template="payment_received", cause_event_id=envelope.event_id,
-                                   correlation_id=envelope.correlation_id, now=AT, address=None, content=None)
+        delivery = Delivery.record(
+            account_id="acme",
+            template="payment_received",
+            cause_event_id=envelope.event_id,
+            correlation_id=envelope.correlation_id,
+            now=AT,
+            address=None,
+            content=None,
+        )
         await DeliveryRepository(s).add(delivery, Cause(envelope.type, envelope.version, envelope.data), AT)
     await apply(sessions, inbound, profile("acme", "ops@acme.test", "en"))
     [row] = await rows(sessions, DeliveryRow)
@@ -277,8 +293,9 @@ async def test_one_accounts_emails_go_out_in_the_order_of_their_events(sessions,
     assert [d.id for d in transport.sent] == [elsewhere.id]
     clock.advance(seconds=10)
     # parallel senders keep the order too
-    await asyncio.gather(*(Sender(sessions, Outbox("notify", clock), clock, transport, POLICY).drain()
-                           for _ in range(3)))
+    await asyncio.gather(
+        *(Sender(sessions, Outbox("notify", clock), clock, transport, POLICY).drain() for _ in range(3))
+    )
     assert [d.id for d in transport.sent] == [elsewhere.id, received.id, asked.id]
 
 
@@ -299,8 +316,7 @@ async def test_retry_only_from_failed_and_reads_are_scoped(sessions, inbound, cl
     with pytest.raises(Conflict) as err:
         await service.retry(delivery.id)
     assert err.value.extra["current_status"] == "pending"
-    sender = Sender(sessions, Outbox("notify", clock), clock,
-                    FakeTransport([SendError("x", permanent=True)]), POLICY)
+    sender = Sender(sessions, Outbox("notify", clock), clock, FakeTransport([SendError("x", permanent=True)]), POLICY)
     await sender.drain()
     clock.advance(minutes=1)
     retried = await service.retry(delivery.id)

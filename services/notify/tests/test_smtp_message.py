@@ -7,19 +7,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from portal_runtime.clock import FrozenClock
-
 from notify.adapters.smtp import SendError, build_message, redact
 from notify.domain.deliveries import Content, Delivery
+from portal_runtime.clock import FrozenClock
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def rendered() -> Delivery:
-    return Delivery.record(account_id="acme", template="payment_received", cause_event_id=uuid.uuid4(),
-                           correlation_id=uuid.uuid4(), now=NOW, address=("ops@acme.test", "tr"),
-                           content=Content(subject="Ödemeniz alındı", text="Merhaba,\nÖdeme alındı.",
-                                           html="<p>Merhaba,</p>"))
+    return Delivery.record(
+        account_id="acme",
+        template="payment_received",
+        cause_event_id=uuid.uuid4(),
+        correlation_id=uuid.uuid4(),
+        now=NOW,
+        address=("ops@acme.test", "tr"),
+        content=Content(subject="Ödemeniz alındı", text="Merhaba,\nÖdeme alındı.", html="<p>Merhaba,</p>"),
+    )
 
 
 def test_message_is_multipart_alternative_with_text_and_html():
@@ -36,8 +40,15 @@ def test_message_is_multipart_alternative_with_text_and_html():
 
 
 def test_an_unrendered_delivery_cannot_become_a_message():
-    d = Delivery.record(account_id="acme", template="payment_received", cause_event_id=uuid.uuid4(),
-                        correlation_id=uuid.uuid4(), now=NOW, address=None, content=None)
+    d = Delivery.record(
+        account_id="acme",
+        template="payment_received",
+        cause_event_id=uuid.uuid4(),
+        correlation_id=uuid.uuid4(),
+        now=NOW,
+        address=None,
+        content=None,
+    )
     with pytest.raises(ValueError):
         build_message(d, "no-reply@portal.test", FrozenClock(NOW))
 

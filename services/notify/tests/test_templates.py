@@ -8,56 +8,90 @@ from pathlib import Path
 
 import pytest
 from jinja2 import UndefinedError
+from notify_samples import ALL, REQUEST, first_part_paid, invoice_issued, payment_confirmed, payment_received, rest_paid
 
 import notify
-from portal_contracts.events.billing import PaymentConfirmed, PaymentReceived
-
 from notify.adapters.causes import TEMPLATES, context_of, event_of, template_for
 from notify.adapters.templates import TemplateRenderer, format_date, format_money
-from notify_samples import ALL, REQUEST, first_part_paid, invoice_issued, payment_confirmed, payment_received, rest_paid
+from portal_contracts.events.billing import PaymentConfirmed, PaymentReceived
 
 LANGS = ("en", "tr", "de", "pl")
 RENDER = TemplateRenderer()
 
 SUBJECTS = {
-    "request_received": {"en": "We received your request", "tr": "Talebinizi aldık",
-                         "de": "Wir haben Ihre Anfrage erhalten", "pl": "Otrzymaliśmy Twoje zgłoszenie"},
-    "information_requested": {"en": "We need more information about your request",
-                              "tr": "Talebiniz için ek bilgiye ihtiyacımız var",
-                              "de": "Wir benötigen weitere Informationen zu Ihrer Anfrage",
-                              "pl": "Potrzebujemy więcej informacji o Twoim zgłoszeniu"},
-    "request_rejected": {"en": "Your request was declined", "tr": "Talebiniz reddedildi",
-                         "de": "Ihre Anfrage wurde abgelehnt", "pl": "Twoje zgłoszenie zostało odrzucone"},
-    "invoice_issued": {"en": "Your request is approved – invoice INV-2026-0042",
-                       "tr": "Talebiniz onaylandı – INV-2026-0042 numaralı fatura",
-                       "de": "Ihre Anfrage wurde genehmigt – Rechnung INV-2026-0042",
-                       "pl": "Twoje zgłoszenie zostało zatwierdzone – faktura INV-2026-0042"},
-    "payment_received": {"en": "Payment received for invoice INV-2026-0042",
-                         "tr": "INV-2026-0042 numaralı fatura için ödemeniz alındı",
-                         "de": "Zahlung für Rechnung INV-2026-0042 erhalten",
-                         "pl": "Otrzymaliśmy płatność za fakturę INV-2026-0042"},
-    "services_active": {"en": "Your services are active", "tr": "Hizmetleriniz aktif",
-                        "de": "Ihre Dienste sind aktiv", "pl": "Twoje usługi są aktywne"},
+    "request_received": {
+        "en": "We received your request",
+        "tr": "Talebinizi aldık",
+        "de": "Wir haben Ihre Anfrage erhalten",
+        "pl": "Otrzymaliśmy Twoje zgłoszenie",
+    },
+    "information_requested": {
+        "en": "We need more information about your request",
+        "tr": "Talebiniz için ek bilgiye ihtiyacımız var",
+        "de": "Wir benötigen weitere Informationen zu Ihrer Anfrage",
+        "pl": "Potrzebujemy więcej informacji o Twoim zgłoszeniu",
+    },
+    "request_rejected": {
+        "en": "Your request was declined",
+        "tr": "Talebiniz reddedildi",
+        "de": "Ihre Anfrage wurde abgelehnt",
+        "pl": "Twoje zgłoszenie zostało odrzucone",
+    },
+    "invoice_issued": {
+        "en": "Your request is approved – invoice INV-2026-0042",
+        "tr": "Talebiniz onaylandı – INV-2026-0042 numaralı fatura",
+        "de": "Ihre Anfrage wurde genehmigt – Rechnung INV-2026-0042",
+        "pl": "Twoje zgłoszenie zostało zatwierdzone – faktura INV-2026-0042",
+    },
+    "payment_received": {
+        "en": "Payment received for invoice INV-2026-0042",
+        "tr": "INV-2026-0042 numaralı fatura için ödemeniz alındı",
+        "de": "Zahlung für Rechnung INV-2026-0042 erhalten",
+        "pl": "Otrzymaliśmy płatność za fakturę INV-2026-0042",
+    },
+    "services_active": {
+        "en": "Your services are active",
+        "tr": "Hizmetleriniz aktif",
+        "de": "Ihre Dienste sind aktiv",
+        "pl": "Twoje usługi są aktywne",
+    },
 }
 GREETING = {"en": "Hello,", "tr": "Merhaba,", "de": "Guten Tag,", "pl": "Dzień dobry,"}
 TOTAL_1234_80 = {"en": "1,234.80 EUR", "tr": "1.234,80 EUR", "de": "1.234,80 EUR", "pl": "1 234,80 EUR"}
 DUE = {"en": "2026-02-15", "tr": "15.02.2026", "de": "15.02.2026", "pl": "15.02.2026"}
 # A phrase of each body, per language: the body is translated, not only the subject.
 BODY = {
-    "request_received": {"en": "Total: 1,333.80 EUR", "tr": "Toplam: 1.333,80 EUR", "de": "Gesamtbetrag: 1.333,80 EUR",
-                         "pl": "Razem: 1 333,80 EUR"},
-    "information_requested": {"en": "Please answer in the customer portal.",
-                              "tr": "Lütfen yanıtınızı müşteri portalı üzerinden iletin.",
-                              "de": "Bitte antworten Sie uns im Kundenportal.",
-                              "pl": "Prosimy o odpowiedź w portalu klienta."},
+    "request_received": {
+        "en": "Total: 1,333.80 EUR",
+        "tr": "Toplam: 1.333,80 EUR",
+        "de": "Gesamtbetrag: 1.333,80 EUR",
+        "pl": "Razem: 1 333,80 EUR",
+    },
+    "information_requested": {
+        "en": "Please answer in the customer portal.",
+        "tr": "Lütfen yanıtınızı müşteri portalı üzerinden iletin.",
+        "de": "Bitte antworten Sie uns im Kundenportal.",
+        "pl": "Prosimy o odpowiedź w portalu klienta.",
+    },
     "request_rejected": {"en": "Reason: ", "tr": "Gerekçe: ", "de": "Begründung: ", "pl": "Powód: "},
-    "invoice_issued": {"en": "Due date: 2026-02-15", "tr": "Son ödeme tarihi: 15.02.2026",
-                       "de": "Fällig am: 15.02.2026", "pl": "Termin płatności: 15.02.2026"},
-    "payment_received": {"en": "The invoice is now paid in full.", "tr": "Faturanın tamamı artık ödenmiştir.",
-                         "de": "Die Rechnung ist damit vollständig bezahlt.",
-                         "pl": "Faktura została tym samym opłacona w całości."},
-    "services_active": {"en": "next payment due on 2026-02-10", "tr": "sonraki ödeme tarihi 10.02.2026",
-                        "de": "nächste Zahlung fällig am 10.02.2026", "pl": "następna płatność do 10.02.2026"},
+    "invoice_issued": {
+        "en": "Due date: 2026-02-15",
+        "tr": "Son ödeme tarihi: 15.02.2026",
+        "de": "Fällig am: 15.02.2026",
+        "pl": "Termin płatności: 15.02.2026",
+    },
+    "payment_received": {
+        "en": "The invoice is now paid in full.",
+        "tr": "Faturanın tamamı artık ödenmiştir.",
+        "de": "Die Rechnung ist damit vollständig bezahlt.",
+        "pl": "Faktura została tym samym opłacona w całości.",
+    },
+    "services_active": {
+        "en": "next payment due on 2026-02-10",
+        "tr": "sonraki ödeme tarihi 10.02.2026",
+        "de": "nächste Zahlung fällig am 10.02.2026",
+        "pl": "następna płatność do 10.02.2026",
+    },
 }
 
 
@@ -131,8 +165,12 @@ PAID_IN_FULL = BODY["payment_received"]
 BANK_TRANSFER = {"en": "Bank transfer", "tr": "Banka havalesi", "de": "Banküberweisung", "pl": "Przelew bankowy"}
 RECEIVED = {"en": "Amount received: ", "tr": "Alınan tutar: ", "de": "Erhaltener Betrag: ", "pl": "Otrzymana kwota: "}
 METHOD = {"en": "Payment method: ", "tr": "Ödeme yöntemi: ", "de": "Zahlungsart: ", "pl": "Sposób płatności: "}
-STILL_DUE = {"en": "Balance still due: ", "tr": "Kalan tutar: ", "de": "Noch offener Betrag: ",
-             "pl": "Pozostało do zapłaty: "}
+STILL_DUE = {
+    "en": "Balance still due: ",
+    "tr": "Kalan tutar: ",
+    "de": "Noch offener Betrag: ",
+    "pl": "Pozostało do zapłaty: ",
+}
 EUR_500 = {"en": "500.00 EUR", "tr": "500,00 EUR", "de": "500,00 EUR", "pl": "500,00 EUR"}
 EUR_734_80 = {"en": "734.80 EUR", "tr": "734,80 EUR", "de": "734,80 EUR", "pl": "734,80 EUR"}
 
@@ -203,10 +241,15 @@ def test_the_two_english_and_german_payment_emails_read_as_written():
     )
 
 
-@pytest.mark.parametrize("method, lang, label", [
-    ("card", "en", "Card payment"), ("paypal", "de", "PayPal"), ("card", "tr", "Kartla ödeme"),
-    ("card", "pl", "Płatność kartą"),
-])
+@pytest.mark.parametrize(
+    "method, lang, label",
+    [
+        ("card", "en", "Card payment"),
+        ("paypal", "de", "PayPal"),
+        ("card", "tr", "Kartla ödeme"),
+        ("card", "pl", "Płatność kartą"),
+    ],
+)
 def test_the_payment_method_is_named_in_the_language(method, lang, label):
     content = render_payment(payment_received(method=method), lang)
     assert METHOD[lang] + label in content.text and html_line(METHOD[lang], label) in content.html
@@ -224,8 +267,11 @@ def test_payment_fields_are_escaped_in_html_only():
 def test_invoice_instruction_names_are_escaped_in_html_only(lang):
     from portal_contracts.events.billing import PaymentInstruction
 
-    event = invoice_issued().model_copy(update={"payment_instructions": [
-        PaymentInstruction(method="cash<on>delivery", details={"<b>desk</b>": "room 1"})]})
+    event = invoice_issued().model_copy(
+        update={
+            "payment_instructions": [PaymentInstruction(method="cash<on>delivery", details={"<b>desk</b>": "room 1"})]
+        }
+    )
     content = RENDER.render("invoice_issued", lang, context_of(event))
     assert "cash<on>delivery" in content.text and "<b>desk</b>" in content.text
     assert "cash&lt;on&gt;delivery" in content.html and "&lt;b&gt;desk&lt;/b&gt;" in content.html
@@ -257,15 +303,18 @@ def test_subject_cannot_carry_a_header_break():
     assert "\n" not in RENDER.render("invoice_issued", "en", context_of(event)).subject
 
 
-@pytest.mark.parametrize("amount, lang, expected", [
-    (Decimal("0"), "en", "0.00 EUR"),
-    (Decimal("5"), "de", "5,00 EUR"),
-    (Decimal("1234567.891"), "en", "1,234,567.89 EUR"),
-    (Decimal("1234567.885"), "de", "1.234.567,89 EUR"),
-    (Decimal("999.995"), "pl", "1 000,00 EUR"),
-    (Decimal("-12.5"), "tr", "-12,50 EUR"),
-    ("19.9", "xx", "19.90 EUR"),
-])
+@pytest.mark.parametrize(
+    "amount, lang, expected",
+    [
+        (Decimal("0"), "en", "0.00 EUR"),
+        (Decimal("5"), "de", "5,00 EUR"),
+        (Decimal("1234567.891"), "en", "1,234,567.89 EUR"),
+        (Decimal("1234567.885"), "de", "1.234.567,89 EUR"),
+        (Decimal("999.995"), "pl", "1 000,00 EUR"),
+        (Decimal("-12.5"), "tr", "-12,50 EUR"),
+        ("19.9", "xx", "19.90 EUR"),
+    ],
+)
 def test_money_has_two_decimals_separators_and_currency(amount, lang, expected):
     assert format_money(amount, "EUR", lang) == expected
 

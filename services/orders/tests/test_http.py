@@ -9,14 +9,13 @@ from aiokafka import AIOKafkaProducer
 from orders_testkit import NOW, payment, published, retired
 from sqlalchemy import func, select
 
+from orders.adapters.repository import OfferRepository
+from orders.bootstrap import definition
+from orders.service.catalog_copy import CatalogCopy
 from portal_contracts import Envelope, Event
 from portal_runtime.clock import FrozenClock
 from portal_runtime.db import InboxRecord, OutboxRecord
 from portal_runtime.testing import bearer, eventually, running_service
-
-from orders.adapters.repository import OfferRepository
-from orders.bootstrap import definition
-from orders.service.catalog_copy import CatalogCopy
 
 ACME, OTHER, OPS = bearer("acme"), bearer("other"), bearer("ops", "admin")
 
@@ -59,10 +58,14 @@ async def test_from_catalog_events_to_active_subscriptions(new_database, kafka):
     seo, setup, old = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     url = await new_database("orders")
     async with running_service(definition(), database_url=url, kafka=kafka, clock=FrozenClock(NOW)) as (rt, http):
-        await produce(kafka, published(seo, revision=2, price="49.90", name="SEO", months=1),
-                      published(seo, revision=1, price="1.00", name="stale"),  # late and older: ignored
-                      published(setup, price="100.00", name="Setup", billing="one_time"),
-                      published(old, name="Old"), retired(old, revision=2))
+        await produce(
+            kafka,
+            published(seo, revision=2, price="49.90", name="SEO", months=1),
+            published(seo, revision=1, price="1.00", name="stale"),  # late and older: ignored
+            published(setup, price="100.00", name="Setup", billing="one_time"),
+            published(old, name="Old"),
+            retired(old, revision=2),
+        )
         await eventually(lambda: offered(rt, seo, 2), what="SEO rev 2 in the copy")
         await eventually(lambda: offered(rt, setup, 1), what="Setup in the copy")
         await eventually(lambda: offered(rt, old, 2, "retired"), what="Old retired in the copy")
@@ -77,16 +80,18 @@ async def test_from_catalog_events_to_active_subscriptions(new_database, kafka):
         assert r.status_code == 422 and r.json()["field"] == "item_id" and r.json()["item_id"] == str(old)
         body = (await http.get(f"/v1/requests/{rid}", headers=ACME)).json()
         assert body["status"] == "draft" and body["total"] == "199.80" and body["currency"] == "EUR"
-        assert [(line["name"], line["quantity"], line["unit_price"], line["line_total"], line["billing"])
-                for line in body["lines"]] == [("SEO", 2, "49.90", "99.80", "recurring"),
-                                               ("Setup", 1, "100.00", "100.00", "one_time")]
+        assert [
+            (line["name"], line["quantity"], line["unit_price"], line["line_total"], line["billing"])
+            for line in body["lines"]
+        ] == [("SEO", 2, "49.90", "99.80", "recurring"), ("Setup", 1, "100.00", "100.00", "one_time")]
         listed = (await http.get("/v1/requests", headers=ACME)).json()
         assert [(i["id"], i["status"]) for i in listed["items"]] == [(rid, "draft")] and listed["total"] == 1
 
         r = await http.post(f"/v1/requests/{rid}/submit", headers=ACME)
         assert r.status_code == 200 and r.json()["status"] == "submitted", r.text
-        page = (await http.get("/v1/admin/requests", params={"status": "submitted", "account_id": "acme"},
-                               headers=OPS)).json()
+        page = (
+            await http.get("/v1/admin/requests", params={"status": "submitted", "account_id": "acme"}, headers=OPS)
+        ).json()
         assert [i["id"] for i in page["items"]] == [rid] and page["items"][0]["total"] == "199.80"
         r = await http.post(f"/v1/admin/requests/{rid}/ask", json={"question": "Which domain?"}, headers=OPS)
         assert r.json()["status"] == "information_requested", r.text
@@ -99,9 +104,12 @@ async def test_from_catalog_events_to_active_subscriptions(new_database, kafka):
         await produce(kafka, paid)  # the same event delivered again
         [again] = await produce(kafka, payment(uuid.UUID(rid), "acme", "199.80"))  # another one, same request
         subs = await eventually(lambda: _json(http.get("/v1/subscriptions", headers=ACME)), what="subscriptions")
-        assert [(s["name"], s["quantity"], s["unit_price"], s["billing"], s["status"], s["next_due_on"])
-                for s in subs] == [("SEO", 2, "49.90", "recurring", "active", "2026-02-28"),
-                                   ("Setup", 1, "100.00", "one_time", "active", None)]
+        assert [
+            (s["name"], s["quantity"], s["unit_price"], s["billing"], s["status"], s["next_due_on"]) for s in subs
+        ] == [
+            ("SEO", 2, "49.90", "recurring", "active", "2026-02-28"),
+            ("Setup", 1, "100.00", "one_time", "active", None),
+        ]
         assert {s["activated_on"] for s in subs} == {"2026-01-31"}
         assert (await http.get(f"/v1/requests/{rid}", headers=ACME)).json()["status"] == "active"
         await eventually(lambda: rt.consumer.stats["duplicates"] >= 1, what="the redelivery to be seen")
@@ -110,8 +118,14 @@ async def test_from_catalog_events_to_active_subscriptions(new_database, kafka):
         assert await outbox_count(rt, "ServicesActivated") == 1
         assert (await http.get("/v1/subscriptions", headers=OTHER)).json() == []
         history = (await http.get(f"/v1/requests/{rid}/history", headers=OPS)).json()
-        assert [h["to_status"] for h in history] == ["draft", "submitted", "information_requested", "submitted",
-                                                     "approved", "active"]
+        assert [h["to_status"] for h in history] == [
+            "draft",
+            "submitted",
+            "information_requested",
+            "submitted",
+            "approved",
+            "active",
+        ]
         for kind in ("RequestSubmitted", "InformationRequested", "InformationProvided", "RequestApproved"):
             assert await outbox_count(rt, kind) == 1, kind
 
@@ -133,8 +147,9 @@ async def test_who_may_do_what_and_errors_name_the_field(new_database, kafka):
         async with rt.sessions() as s, s.begin():
             await copy.on_published(s, published(eur, price="10.00"))
             await copy.on_published(s, published(usd, currency="USD"))
-        rid = (await http.post("/v1/requests", json={"lines": [{"item_id": str(eur), "quantity": 1}]},
-                               headers=ACME)).json()["id"]
+        rid = (
+            await http.post("/v1/requests", json={"lines": [{"item_id": str(eur), "quantity": 1}]}, headers=ACME)
+        ).json()["id"]
         base = f"/v1/requests/{rid}"
 
         # 401 without a (valid) token
@@ -145,11 +160,15 @@ async def test_who_may_do_what_and_errors_name_the_field(new_database, kafka):
         for action, body in (("approve", None), ("reject", {"reason": "x"}), ("ask", {"question": "x"})):
             assert (await http.post(f"/v1/admin/requests/{rid}/{action}", json=body, headers=ACME)).status_code == 403
         # 404 for another account's request, on every endpoint
-        for method, path, body in (("GET", base, None), ("GET", f"{base}/history", None),
-                                   ("PUT", f"{base}/lines/{eur}", {"quantity": 2}),
-                                   ("DELETE", f"{base}/lines/{eur}", None),
-                                   ("DELETE", base, None), ("POST", f"{base}/submit", None),
-                                   ("POST", f"{base}/answer", {"answer": "x"})):
+        for method, path, body in (
+            ("GET", base, None),
+            ("GET", f"{base}/history", None),
+            ("PUT", f"{base}/lines/{eur}", {"quantity": 2}),
+            ("DELETE", f"{base}/lines/{eur}", None),
+            ("DELETE", base, None),
+            ("POST", f"{base}/submit", None),
+            ("POST", f"{base}/answer", {"answer": "x"}),
+        ):
             r = await http.request(method, path, json=body, headers=OTHER)
             assert r.status_code == 404, (method, path, r.text)
         assert (await http.post(f"/v1/admin/requests/{uuid.uuid4()}/approve", headers=OPS)).status_code == 404
@@ -175,8 +194,11 @@ async def test_who_may_do_what_and_errors_name_the_field(new_database, kafka):
         # 422 naming the field: rules the domain refuses
         r = await http.put(f"{base}/lines/{usd}", json={"quantity": 1}, headers=ACME)
         assert r.status_code == 422 and r.json()["field"] == "item_id", r.text
-        r = await http.post("/v1/requests", json={"lines": [{"item_id": str(eur), "quantity": 1},
-                                                            {"item_id": str(usd), "quantity": 1}]}, headers=ACME)
+        r = await http.post(
+            "/v1/requests",
+            json={"lines": [{"item_id": str(eur), "quantity": 1}, {"item_id": str(usd), "quantity": 1}]},
+            headers=ACME,
+        )
         assert r.status_code == 422 and r.json()["field"] == "lines[1].item_id", r.text
         empty = (await http.post("/v1/requests", headers=ACME)).json()["id"]
         r = await http.post(f"/v1/requests/{empty}/submit", headers=ACME)
@@ -191,14 +213,18 @@ async def test_who_may_do_what_and_errors_name_the_field(new_database, kafka):
         r = await http.put(f"{base}/lines/{eur}", json={"quantity": 9}, headers=ACME)
         assert r.status_code == 409 and r.json()["current_status"] == "submitted", r.text
         assert (await http.delete(base, headers=ACME)).status_code == 409
-        assert (await http.post(f"/v1/admin/requests/{rid}/reject", json={"reason": "No capacity"},
-                                headers=OPS)).json()["status"] == "rejected"
+        assert (
+            await http.post(f"/v1/admin/requests/{rid}/reject", json={"reason": "No capacity"}, headers=OPS)
+        ).json()["status"] == "rejected"
         r = await http.post(f"/v1/admin/requests/{rid}/approve", headers=OPS)
         assert r.status_code == 409 and r.json()["current_status"] == "rejected", r.text
         after = (await http.get(base, headers=ACME)).json()
         assert after["status"] == "rejected" and [line["quantity"] for line in after["lines"]] == [1]
         assert [h["to_status"] for h in (await http.get(f"{base}/history", headers=ACME)).json()] == [
-            "draft", "submitted", "rejected"]
+            "draft",
+            "submitted",
+            "rejected",
+        ]
 
         # the caller's own profile
         assert (await http.get("/v1/account/profile", headers=ACME)).status_code == 404
@@ -209,8 +235,9 @@ async def test_who_may_do_what_and_errors_name_the_field(new_database, kafka):
         assert await outbox_count(rt, "AccountProfileChanged") == 1
 
         # discarding a draft; lines removed one by one
-        other_draft = (await http.post("/v1/requests", json={"lines": [{"item_id": str(eur), "quantity": 3}]},
-                                       headers=ACME)).json()["id"]
+        other_draft = (
+            await http.post("/v1/requests", json={"lines": [{"item_id": str(eur), "quantity": 3}]}, headers=ACME)
+        ).json()["id"]
         r = await http.delete(f"/v1/requests/{other_draft}/lines/{eur}", headers=ACME)
         assert r.status_code == 200 and r.json()["lines"] == [] and r.json()["total"] is None, r.text
         r = await http.delete(f"/v1/requests/{other_draft}", headers=ACME)
@@ -228,14 +255,23 @@ HTTP_ACTIONS = {
     "answer": (ACME, "POST", "/v1/requests/{rid}/answer", {"answer": "shop.example"}, {"information_requested"}),
     "ask": (OPS, "POST", "/v1/admin/requests/{rid}/ask", {"question": "Which shop?"}, {"submitted"}),
     "approve": (OPS, "POST", "/v1/admin/requests/{rid}/approve", None, {"submitted"}),
-    "reject": (OPS, "POST", "/v1/admin/requests/{rid}/reject", {"reason": "No."},
-               {"submitted", "information_requested"}),
+    "reject": (
+        OPS,
+        "POST",
+        "/v1/admin/requests/{rid}/reject",
+        {"reason": "No."},
+        {"submitted", "information_requested"},
+    ),
 }
 # How to bring a fresh draft into each status over HTTP (and billing's event for "active").
 ROUTES = {
-    "draft": [], "submitted": ["submit"], "discarded": ["discard"],
-    "information_requested": ["submit", "ask"], "approved": ["submit", "approve"],
-    "rejected": ["submit", "reject"], "active": ["submit", "approve"],
+    "draft": [],
+    "submitted": ["submit"],
+    "discarded": ["discard"],
+    "information_requested": ["submit", "ask"],
+    "approved": ["submit", "approve"],
+    "rejected": ["submit", "reject"],
+    "active": ["submit", "approve"],
 }
 
 
@@ -262,8 +298,9 @@ async def test_every_forbidden_transition_answers_409_and_changes_nothing(new_da
             for action, (_, _, _, _, allowed_from) in HTTP_ACTIONS.items():
                 if status in allowed_from:
                     continue
-                r = await http.post("/v1/requests", headers=ACME, json={"lines": [{"item_id": str(item),
-                                                                                   "quantity": 1}]})
+                r = await http.post(
+                    "/v1/requests", headers=ACME, json={"lines": [{"item_id": str(item), "quantity": 1}]}
+                )
                 rid = r.json()["id"]
                 for step in route:
                     assert (await act(step, rid)).status_code == 200, (status, step)

@@ -4,12 +4,11 @@ from decimal import Decimal
 import pytest
 from orders_testkit import NOW, offer
 
-from portal_runtime.errors import InvalidInput
-
 from orders.domain.offers import Offer, merge, supersedes
 from orders.domain.profiles import Profile
 from orders.domain.requests import ServiceRequest
 from orders.domain.subscriptions import add_months, subscriptions_for
+from portal_runtime.errors import InvalidInput
 
 
 def test_only_a_higher_revision_supersedes():
@@ -48,11 +47,16 @@ def test_unknown_language_names_the_field():
     assert err.value.field == "language"
 
 
-@pytest.mark.parametrize("day, months, expected", [
-    (date(2026, 1, 31), 1, date(2026, 2, 28)), (date(2028, 1, 31), 1, date(2028, 2, 29)),
-    (date(2026, 11, 15), 3, date(2027, 2, 15)), (date(2026, 3, 1), 12, date(2027, 3, 1)),
-    (date(2026, 5, 31), 24, date(2028, 5, 31)),
-])
+@pytest.mark.parametrize(
+    "day, months, expected",
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2028, 1, 31), 1, date(2028, 2, 29)),
+        (date(2026, 11, 15), 3, date(2027, 2, 15)),
+        (date(2026, 3, 1), 12, date(2027, 3, 1)),
+        (date(2026, 5, 31), 24, date(2028, 5, 31)),
+    ],
+)
 def test_add_months(day, months, expected):
     assert add_months(day, months) == expected
 

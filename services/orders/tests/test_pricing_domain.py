@@ -4,9 +4,8 @@ from decimal import Decimal
 import pytest
 from orders_testkit import offer
 
-from portal_runtime.errors import InvalidInput
-
 from orders.domain.pricing import cents, price
+from portal_runtime.errors import InvalidInput
 
 
 def test_line_totals_and_total_are_decimal_and_rounded_half_up():
@@ -20,8 +19,9 @@ def test_line_totals_and_total_are_decimal_and_rounded_half_up():
 def test_unknown_retired_and_foreign_currency_lines_are_problems_and_leave_no_total():
     a, gone, usd = offer(), offer(status="retired"), offer(currency="USD")
     unknown = uuid.uuid4()
-    s = price([(a.item_id, 1), (gone.item_id, 1), (unknown, 1), (usd.item_id, 1)],
-              {o.item_id: o for o in (a, gone, usd)})
+    s = price(
+        [(a.item_id, 1), (gone.item_id, 1), (unknown, 1), (usd.item_id, 1)], {o.item_id: o for o in (a, gone, usd)}
+    )
     assert s.total is None
     assert [p.item_id for p in s.problems] == [gone.item_id, unknown, usd.item_id]
     assert [line.available for line in s.lines] == [True, False, False, True]

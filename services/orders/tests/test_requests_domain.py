@@ -4,10 +4,19 @@ from decimal import Decimal
 import pytest
 from orders_testkit import NOW, offer
 
+from orders.domain.requests import (
+    ACTIVE,
+    APPROVED,
+    DISCARDED,
+    DRAFT,
+    INFORMATION_REQUESTED,
+    REJECTED,
+    STATUSES,
+    SUBMITTED,
+    TRANSITIONS,
+    ServiceRequest,
+)
 from portal_runtime.errors import Conflict, InvalidInput, NotFound
-
-from orders.domain.requests import (ACTIVE, APPROVED, DISCARDED, DRAFT, INFORMATION_REQUESTED, REJECTED, STATUSES,
-                                    SUBMITTED, TRANSITIONS, ServiceRequest)
 
 A = offer("49.90", name="SEO")
 B = offer("12.00", billing="one_time", name="Setup")
@@ -24,8 +33,13 @@ def draft(*lines) -> ServiceRequest:
 def in_status(status: str) -> ServiceRequest:
     r = draft()
     path = {
-        DRAFT: [], DISCARDED: ["discard"], SUBMITTED: ["submit"], INFORMATION_REQUESTED: ["submit", "ask"],
-        APPROVED: ["submit", "approve"], REJECTED: ["submit", "reject"], ACTIVE: ["submit", "approve", "activate"],
+        DRAFT: [],
+        DISCARDED: ["discard"],
+        SUBMITTED: ["submit"],
+        INFORMATION_REQUESTED: ["submit", "ask"],
+        APPROVED: ["submit", "approve"],
+        REJECTED: ["submit", "reject"],
+        ACTIVE: ["submit", "approve", "activate"],
     }[status]
     for step in path:
         ACTIONS[step](r)
@@ -44,20 +58,34 @@ ACTIONS = {
     "reject": lambda r: r.reject("Not in your region", by="ops", now=NOW),
     "activate": lambda r: r.activate(by="billing", now=NOW),
 }
-TARGET = {"submit": SUBMITTED, "discard": DISCARDED, "ask": INFORMATION_REQUESTED, "answer": SUBMITTED,
-          "approve": APPROVED, "reject": REJECTED, "activate": ACTIVE}
-ALLOWED = {(DRAFT, "submit"), (DRAFT, "discard"), (SUBMITTED, "ask"), (SUBMITTED, "approve"),
-           (SUBMITTED, "reject"), (INFORMATION_REQUESTED, "answer"), (INFORMATION_REQUESTED, "reject"),
-           (APPROVED, "activate")}
+TARGET = {
+    "submit": SUBMITTED,
+    "discard": DISCARDED,
+    "ask": INFORMATION_REQUESTED,
+    "answer": SUBMITTED,
+    "approve": APPROVED,
+    "reject": REJECTED,
+    "activate": ACTIVE,
+}
+ALLOWED = {
+    (DRAFT, "submit"),
+    (DRAFT, "discard"),
+    (SUBMITTED, "ask"),
+    (SUBMITTED, "approve"),
+    (SUBMITTED, "reject"),
+    (INFORMATION_REQUESTED, "answer"),
+    (INFORMATION_REQUESTED, "reject"),
+    (APPROVED, "activate"),
+}
 
 
 def test_the_transition_table_is_the_documented_one():
-    assert TRANSITIONS == {
+    assert {
         DRAFT: {SUBMITTED, DISCARDED},
         SUBMITTED: {APPROVED, REJECTED, INFORMATION_REQUESTED},
         INFORMATION_REQUESTED: {SUBMITTED, REJECTED},
         APPROVED: {ACTIVE},
-    }
+    } == TRANSITIONS
 
 
 @pytest.mark.parametrize("status", STATUSES)

@@ -15,13 +15,6 @@ from alembic.migration import MigrationContext
 from orders_testkit import NOW, payment, published, retired
 from sqlalchemy import select
 
-from portal_runtime.auth import Principal
-from portal_runtime.clock import FrozenClock
-from portal_runtime.db import OutboxRecord, RuntimeBase, make_engine, make_sessionmaker
-from portal_runtime.errors import Conflict, InvalidInput, NotFound
-from portal_runtime.migrations import upgrade
-from portal_runtime.outbox import Outbox
-
 import orders.bootstrap
 from orders.adapters.repository import OfferRepository
 from orders.adapters.tables import Base
@@ -29,6 +22,12 @@ from orders.service.catalog_copy import CatalogCopy
 from orders.service.profiles import ProfileService
 from orders.service.requests import RequestFilter, RequestService
 from orders.service.subscriptions import SubscriptionService
+from portal_runtime.auth import Principal
+from portal_runtime.clock import FrozenClock
+from portal_runtime.db import OutboxRecord, RuntimeBase, make_engine, make_sessionmaker
+from portal_runtime.errors import Conflict, InvalidInput, NotFound
+from portal_runtime.migrations import upgrade
+from portal_runtime.outbox import Outbox
 
 MIGRATIONS = Path(orders.bootstrap.__file__).parent / "migrations"
 ACME, OTHER, OPS = Principal("acme", "customer"), Principal("other", "customer"), Principal("ops", "admin")
@@ -80,10 +79,12 @@ async def env(new_database):
 
 async def test_migration_matches_the_tables(env):
     async with env.engine.connect() as conn:
-        diff = await conn.run_sync(lambda c: compare_metadata(
-            MigrationContext.configure(c, opts={"compare_type": True}), [Base.metadata, RuntimeBase.metadata]))
-    ours = [d for d in diff if not (isinstance(d, tuple) and d[0] == "remove_table"
-                                    and d[1].name == "alembic_version")]
+        diff = await conn.run_sync(
+            lambda c: compare_metadata(
+                MigrationContext.configure(c, opts={"compare_type": True}), [Base.metadata, RuntimeBase.metadata]
+            )
+        )
+    ours = [d for d in diff if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")]
     assert ours == []
 
 
@@ -112,8 +113,10 @@ async def test_a_retirement_before_its_publication_wins(env):
 
 
 async def test_draft_to_submitted_prices_from_the_copy_and_publishes(env):
-    seo, setup = await env.offer(price="49.90", name="SEO"), await env.offer(price="12.50", name="Setup",
-                                                                               billing="one_time")
+    seo, setup = (
+        await env.offer(price="49.90", name="SEO"),
+        await env.offer(price="12.50", name="Setup", billing="one_time"),
+    )
     view = await env.requests.create(ACME, [(seo, 2)])
     rid = view.request.id
     await env.requests.set_line(ACME, rid, setup, 1)
@@ -126,7 +129,9 @@ async def test_draft_to_submitted_prices_from_the_copy_and_publishes(env):
     data = (await env.outbox_last())["data"]
     assert data["total"] == {"amount": "162.20", "currency": "EUR"} and data["account_id"] == "acme"
     assert [(line["name"], line["quantity"], line["line_total"]["amount"]) for line in data["lines"]] == [
-        ("SEO", 3, "149.70"), ("Setup", 1, "12.50")]
+        ("SEO", 3, "149.70"),
+        ("Setup", 1, "12.50"),
+    ]
     # a later price change in the catalog does not move a submitted request
     await env.apply(env.copy.on_published, published(seo, revision=2, price="99.00", name="SEO"))
     assert (await env.requests.get(ACME, rid)).summary.total == Decimal("162.20")
@@ -161,9 +166,12 @@ async def test_forbidden_transitions_conflict_and_change_nothing(env):
         await env.requests.approve(OPS, rid)  # a draft cannot be reviewed
     assert err.value.extra["current_status"] == "draft"
     await env.requests.submit(ACME, rid)
-    for attempt in (lambda: env.requests.set_line(ACME, rid, item, 5),  # a submitted request cannot be edited
-                    lambda: env.requests.submit(ACME, rid), lambda: env.requests.discard(ACME, rid),
-                    lambda: env.requests.answer(ACME, rid, "x")):
+    for attempt in (
+        lambda: env.requests.set_line(ACME, rid, item, 5),  # a submitted request cannot be edited
+        lambda: env.requests.submit(ACME, rid),
+        lambda: env.requests.discard(ACME, rid),
+        lambda: env.requests.answer(ACME, rid, "x"),
+    ):
         with pytest.raises(Conflict) as err:
             await attempt()
         assert err.value.extra["current_status"] == "submitted"
@@ -178,10 +186,14 @@ async def test_forbidden_transitions_conflict_and_change_nothing(env):
 
 async def test_another_accounts_request_is_not_found(env):
     rid = (await env.requests.create(ACME, [(await env.offer(), 1)])).request.id
-    for attempt in (lambda: env.requests.get(OTHER, rid), lambda: env.requests.history(OTHER, rid),
-                    lambda: env.requests.submit(OTHER, rid), lambda: env.requests.discard(OTHER, rid),
-                    lambda: env.requests.remove_line(OTHER, rid, uuid.uuid4()),
-                    lambda: env.requests.submit(OPS, rid)):  # an admin reviews, it does not submit for others
+    for attempt in (
+        lambda: env.requests.get(OTHER, rid),
+        lambda: env.requests.history(OTHER, rid),
+        lambda: env.requests.submit(OTHER, rid),
+        lambda: env.requests.discard(OTHER, rid),
+        lambda: env.requests.remove_line(OTHER, rid, uuid.uuid4()),
+        lambda: env.requests.submit(OPS, rid),
+    ):  # an admin reviews, it does not submit for others
         with pytest.raises(NotFound):
             await attempt()
     assert (await env.requests.get(OPS, rid)).request.account_id == "acme"  # admins read any
@@ -198,15 +210,23 @@ async def test_review_with_a_question_history_and_admin_listing(env):
     await env.requests.answer(ACME, rid, "example.com")
     view = await env.requests.approve(OPS, rid)
     assert view.request.status == "approved"
-    assert await env.outbox_types() == ["RequestSubmitted", "RequestSubmitted", "InformationRequested",
-                                        "InformationProvided", "RequestApproved"]
+    assert await env.outbox_types() == [
+        "RequestSubmitted",
+        "RequestSubmitted",
+        "InformationRequested",
+        "InformationProvided",
+        "RequestApproved",
+    ]
     approved = (await env.outbox_last())["data"]
     assert approved["total"] == {"amount": "30.00", "currency": "EUR"} and approved["approved_by"] == "ops"
     steps = [(t.from_status, t.to_status, t.by, t.note) for t in await env.requests.history(ACME, rid)]
-    assert steps == [(None, "draft", "acme", None), ("draft", "submitted", "acme", None),
-                     ("submitted", "information_requested", "ops", "Which domain?"),
-                     ("information_requested", "submitted", "acme", "example.com"),
-                     ("submitted", "approved", "ops", None)]
+    assert steps == [
+        (None, "draft", "acme", None),
+        ("draft", "submitted", "acme", None),
+        ("submitted", "information_requested", "ops", "Which domain?"),
+        ("information_requested", "submitted", "acme", "example.com"),
+        ("submitted", "approved", "ops", None),
+    ]
     everything, total = await env.requests.list_all(RequestFilter(), limit=1, offset=0)
     assert total == 2 and len(everything) == 1
     subs, _ = await env.requests.list_all(RequestFilter(status="submitted"), limit=10, offset=0)
@@ -218,8 +238,9 @@ async def test_review_with_a_question_history_and_admin_listing(env):
     early, _ = await env.requests.list_all(RequestFilter(submitted_to=NOW + timedelta(hours=1)), limit=10, offset=0)
     assert [h.id for h in early] == [rid]
     with pytest.raises(InvalidInput) as err:
-        await env.requests.list_all(RequestFilter(submitted_from=NOW, submitted_to=NOW - timedelta(days=1)),
-                                    limit=10, offset=0)
+        await env.requests.list_all(
+            RequestFilter(submitted_from=NOW, submitted_to=NOW - timedelta(days=1)), limit=10, offset=0
+        )
     assert err.value.field == "submitted_from"
 
 
@@ -239,7 +260,9 @@ async def test_payment_activates_once(env):
     [activated] = events
     assert type(activated).__name__ == "ServicesActivated" and activated.request_id == rid
     assert [(s.name, s.activated_on, s.next_due_on) for s in activated.services] == [
-        ("Backup", date(2026, 1, 31), date(2026, 4, 30)), ("Setup", date(2026, 1, 31), None)]
+        ("Backup", date(2026, 1, 31), date(2026, 4, 30)),
+        ("Setup", date(2026, 1, 31), None),
+    ]
     assert (await env.requests.get(ACME, rid)).request.status == "active"
     assert (await env.requests.history(ACME, rid))[-1].to_status == "active"
     again, events = await env.pay(rid)  # another confirmation of the same request: nothing more
@@ -248,7 +271,8 @@ async def test_payment_activates_once(env):
     mine = await env.subs.for_account("acme")
     assert [(s.name, s.quantity, s.unit_price, s.billing, s.status, s.next_due_on) for s in mine] == [
         ("Backup", 2, Decimal("9.90"), "recurring", "active", date(2026, 4, 30)),
-        ("Setup", 1, Decimal("50.00"), "one_time", "active", None)]
+        ("Setup", 1, Decimal("50.00"), "one_time", "active", None),
+    ]
     assert await env.subs.for_account("other") == []
 
 

@@ -4,7 +4,6 @@ the answers the API gives to the wrong caller, the wrong state and the wrong inp
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,7 +13,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from portal_contracts import Envelope, Money
 from portal_contracts.events.billing import InvoiceIssued, InvoiceLine
 from portal_runtime.testing import bearer, eventually, running_service
-
 from returns.adapters.repository import InvoiceRepository
 from returns.bootstrap import definition
 
@@ -26,10 +24,17 @@ BETA = bearer("BETA")
 def invoice_issued(number: str, account: str, lines: dict[str, int]) -> InvoiceIssued:
     eur = lambda amount: Money(amount=Decimal(amount), currency="EUR")  # noqa: E731
     return InvoiceIssued(
-        invoice_id=uuid.uuid4(), number=number, account_id=account, total=eur("100.00"),
-        lines=[InvoiceLine(description=d, quantity=q, unit_price=eur("10.00"), line_total=eur(10 * q))
-               for d, q in lines.items()],
-        due_on=date(2026, 2, 1), payment_instructions=[], issued_at=datetime.now(UTC),
+        invoice_id=uuid.uuid4(),
+        number=number,
+        account_id=account,
+        total=eur("100.00"),
+        lines=[
+            InvoiceLine(description=d, quantity=q, unit_price=eur("10.00"), line_total=eur(10 * q))
+            for d, q in lines.items()
+        ],
+        due_on=date(2026, 2, 1),
+        payment_instructions=[],
+        issued_at=datetime.now(UTC),
     )
 
 
@@ -53,13 +58,15 @@ async def issue(kafka: str, rt, account: str, lines: dict[str, int]) -> str:
 
 
 async def read_topic(kafka: str, topic: str, predicate, *, timeout: float = 30) -> list:
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
     await consumer.start()
     found: list = []
     try:
-        parts = [TopicPartition(topic, p)
-                 for p in (await consumer._client.fetch_all_metadata()).partitions_for_topic(topic)]
+        parts = [
+            TopicPartition(topic, p) for p in (await consumer._client.fetch_all_metadata()).partitions_for_topic(topic)
+        ]
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         deadline = asyncio.get_running_loop().time() + timeout
@@ -94,7 +101,10 @@ async def test_invoice_issued_then_return_requested_published_and_decided(new_da
         assert (envelope.type, envelope.version, envelope.producer) == ("ReturnRequested", 1, "returns")
         event = envelope.payload()
         assert str(event.rma_id) == rma["id"] and event.account_id == "ACME" and event.invoice_number == number
-        assert [(l.sku, l.quantity, l.reason) for l in event.lines] == [("Router X1", 2, "damaged"), ("Cable", 2, "damaged")]
+        assert [(line.sku, line.quantity, line.reason) for line in event.lines] == [
+            ("Router X1", 2, "damaged"),
+            ("Cable", 2, "damaged"),
+        ]
 
         base = f"/v1/admin/returns/{rma['id']}"
         assert (await http.post(f"{base}/approve", headers=ADMIN)).json()["status"] == "approved"
@@ -102,7 +112,10 @@ async def test_invoice_issued_then_return_requested_published_and_decided(new_da
         detail = (await http.get(f"/v1/returns/{rma['id']}", headers=ACME)).json()
         assert detail["status"] == "received"
         assert [(h["from_status"], h["to_status"], h["by"]) for h in detail["history"]] == [
-            (None, "requested", "ACME"), ("requested", "approved", "ops"), ("approved", "received", "ops")]
+            (None, "requested", "ACME"),
+            ("requested", "approved", "ops"),
+            ("approved", "received", "ops"),
+        ]
 
 
 async def test_rules_and_bad_input_answer_4xx_naming_the_field(new_database, kafka):
@@ -170,6 +183,9 @@ async def test_who_may_see_and_decide_and_which_transitions_conflict(new_databas
         assert late.status_code == 409 and late.json()["current_status"] == "rejected", late.text
 
         detail = (await http.get(f"/v1/returns/{rma['id']}", headers=ACME)).json()
-        assert detail["status"] == "rejected" and [h["to_status"] for h in detail["history"]] == ["requested", "rejected"]
+        assert detail["status"] == "rejected" and [h["to_status"] for h in detail["history"]] == [
+            "requested",
+            "rejected",
+        ]
         by_status = (await http.get("/v1/returns", params={"status": "rejected"}, headers=ADMIN)).json()
         assert [r["id"] for r in by_status["items"]] == [rma["id"]]

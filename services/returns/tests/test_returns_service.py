@@ -13,7 +13,6 @@ from portal_runtime.db import OutboxRecord, make_engine, make_sessionmaker
 from portal_runtime.errors import Conflict, InvalidInput, NotFound
 from portal_runtime.migrations import upgrade
 from portal_runtime.outbox import Outbox
-
 from returns.adapters.tables import RmaHistoryRow
 from returns.bootstrap import definition
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
@@ -35,16 +34,23 @@ async def svc(new_database):
 
 
 async def invoice(svc, number="INV-1", account="ACME", lines=(("Router X1", 5), ("Cable", 3))):
-    inv = ReturnableInvoice(invoice_id=uuid.uuid4(), number=number, account_id=account, issued_at=NOW,
-                            lines=tuple(InvoicedLine(d, q) for d, q in lines))
+    inv = ReturnableInvoice(
+        invoice_id=uuid.uuid4(),
+        number=number,
+        account_id=account,
+        issued_at=NOW,
+        lines=tuple(InvoicedLine(d, q) for d, q in lines),
+    )
     async with svc.sessions() as s, s.begin():
         await record_invoice(s, inv, NOW)
     return inv
 
 
 def ask(number="INV-1", *lines):
-    return RequestReturn(invoice_number=number,
-                         lines=[ReturnLine(sku, qty, "broken") for sku, qty in lines] or [ReturnLine("Router X1", 1, "x")])
+    return RequestReturn(
+        invoice_number=number,
+        lines=[ReturnLine(sku, qty, "broken") for sku, qty in lines] or [ReturnLine("Router X1", 1, "x")],
+    )
 
 
 async def outbox(svc) -> list[Envelope]:
@@ -60,16 +66,23 @@ async def history_count(svc) -> int:
 
 async def test_request_stores_the_rma_and_stages_return_requested(svc):
     await invoice(svc)
-    rma = await svc.request_return("ACME", ask("INV-1", ("Router X1", 2), ("Cable", 3)),
-                                   correlation_id=(cid := uuid.uuid4()))
+    rma = await svc.request_return(
+        "ACME", ask("INV-1", ("Router X1", 2), ("Cable", 3)), correlation_id=(cid := uuid.uuid4())
+    )
     stored, history = await svc.get_return(rma.id, account_id="ACME")
-    assert stored.status == "requested" and [(l.sku, l.quantity) for l in stored.lines] == [("Router X1", 2), ("Cable", 3)]
+    assert stored.status == "requested" and [(line.sku, line.quantity) for line in stored.lines] == [
+        ("Router X1", 2),
+        ("Cable", 3),
+    ]
     assert [(t.from_status, t.to_status, t.by) for t in history] == [(None, "requested", "ACME")]
     [env] = await outbox(svc)
     assert (env.type, env.key, env.correlation_id) == ("ReturnRequested", str(rma.id), cid)
     event = env.payload()
     assert event.invoice_number == "INV-1" and event.account_id == "ACME" and event.requested_at == NOW
-    assert [(l.sku, l.quantity, l.reason) for l in event.lines] == [("Router X1", 2, "broken"), ("Cable", 3, "broken")]
+    assert [(line.sku, line.quantity, line.reason) for line in event.lines] == [
+        ("Router X1", 2, "broken"),
+        ("Cable", 3, "broken"),
+    ]
 
 
 async def test_open_and_approved_and_received_returns_claim_but_rejected_ones_free_the_quantity(svc):
@@ -105,8 +118,9 @@ async def test_another_accounts_invoice_reads_like_an_unknown_one(svc):
 
 async def test_concurrent_requests_cannot_both_take_the_last_items(svc):
     await invoice(svc, lines=(("Router X1", 3),))
-    results = await asyncio.gather(*(svc.request_return("ACME", ask("INV-1", ("Router X1", 2))) for _ in range(4)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(svc.request_return("ACME", ask("INV-1", ("Router X1", 2))) for _ in range(4)), return_exceptions=True
+    )
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(isinstance(r, InvalidInput) for r in results if isinstance(r, Exception))
 
@@ -120,7 +134,10 @@ async def test_transitions_are_recorded_in_history_and_publish_nothing_else(svc)
     stored, history = await svc.get_return(rma.id, account_id=None)
     assert stored.status == "received" and stored.updated_at == svc.clock.now()
     assert [(t.from_status, t.to_status, t.by) for t in history] == [
-        (None, "requested", "ACME"), ("requested", "approved", "ops"), ("approved", "received", "clerk")]
+        (None, "requested", "ACME"),
+        ("requested", "approved", "ops"),
+        ("approved", "received", "clerk"),
+    ]
     assert [e.type for e in await outbox(svc)] == ["ReturnRequested"]
 
 
@@ -163,6 +180,7 @@ async def test_list_filters_by_account_and_status(svc):
 async def test_a_reissued_invoice_replaces_the_earlier_copy(svc):
     inv = await invoice(svc, lines=(("Router X1", 1),))
     async with svc.sessions() as s, s.begin():
-        await record_invoice(s, ReturnableInvoice(inv.invoice_id, "INV-1", "ACME", (InvoicedLine("Router X1", 4),),
-                                                  NOW), NOW)
+        await record_invoice(
+            s, ReturnableInvoice(inv.invoice_id, "INV-1", "ACME", (InvoicedLine("Router X1", 4),), NOW), NOW
+        )
     assert (await svc.request_return("ACME", ask("INV-1", ("Router X1", 4)))).lines[0].quantity == 4

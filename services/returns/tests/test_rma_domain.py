@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal_runtime.errors import Conflict, InvalidInput
-
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
 from returns.domain.rma import ReturnLine, Rma, Transition
 
@@ -12,9 +11,16 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
 
 INVOICE = ReturnableInvoice(
-    invoice_id=uuid.uuid4(), number="INV-1", account_id="ACME", issued_at=NOW,
-    lines=(InvoicedLine("Router X1", 5), InvoicedLine("Cable", 2), InvoicedLine("Cable", 3),
-           InvoicedLine("Setup fee", 1)),
+    invoice_id=uuid.uuid4(),
+    number="INV-1",
+    account_id="ACME",
+    issued_at=NOW,
+    lines=(
+        InvoicedLine("Router X1", 5),
+        InvoicedLine("Cable", 2),
+        InvoicedLine("Cable", 3),
+        InvoicedLine("Setup fee", 1),
+    ),
 )
 
 
@@ -23,8 +29,14 @@ def line(sku="Router X1", quantity=1, reason="broken"):
 
 
 def request(*lines, invoice=INVOICE, account="ACME", number="INV-1", claimed=None):
-    return Rma.request(invoice=invoice, account_id=account, invoice_number=number,
-                       lines=list(lines) or [line()], claimed=claimed or {}, now=NOW)
+    return Rma.request(
+        invoice=invoice,
+        account_id=account,
+        invoice_number=number,
+        lines=list(lines) or [line()],
+        claimed=claimed or {},
+        now=NOW,
+    )
 
 
 def field_of(err) -> str:
@@ -50,15 +62,18 @@ def test_unknown_or_another_accounts_invoice_names_invoice_number_alike(invoice,
     assert err.value.message == "no invoice 'INV-1' of yours to return goods against"
 
 
-@pytest.mark.parametrize("lines, field", [
-    ([line("Modem")], "lines[0].sku"),
-    ([line(), line("  ")], "lines[1].sku"),
-    ([line(), line("Router X1")], "lines[1].sku"),
-    ([line(quantity=0)], "lines[0].quantity"),
-    ([line(quantity=6)], "lines[0].quantity"),
-    ([line(), line("Cable", 6)], "lines[1].quantity"),
-    ([line(reason="  ")], "lines[0].reason"),
-])
+@pytest.mark.parametrize(
+    "lines, field",
+    [
+        ([line("Modem")], "lines[0].sku"),
+        ([line(), line("  ")], "lines[1].sku"),
+        ([line(), line("Router X1")], "lines[1].sku"),
+        ([line(quantity=0)], "lines[0].quantity"),
+        ([line(quantity=6)], "lines[0].quantity"),
+        ([line(), line("Cable", 6)], "lines[1].quantity"),
+        ([line(reason="  ")], "lines[0].reason"),
+    ],
+)
 def test_invalid_lines_name_the_field(lines, field):
     with pytest.raises(InvalidInput) as err:
         request(*lines)
@@ -105,15 +120,16 @@ def test_approve_then_receive():
     rma.receive(by="ops", now=LATER)
     assert rma.status == "received" and rma.updated_at == LATER
     assert [(t.from_status, t.to_status, t.by) for t in rma.changes] == [
-        ("requested", "approved", "ops"), ("approved", "received", "ops")]
+        ("requested", "approved", "ops"),
+        ("approved", "received", "ops"),
+    ]
 
 
 def test_reject_keeps_the_reason():
     rma = requested()
     rma.reject("  outside the return window ", by="ops", now=LATER)
     assert rma.status == "rejected" and rma.reject_reason == "outside the return window"
-    assert rma.changes == [Transition("requested", "rejected", by="ops", at=LATER,
-                                      reason="outside the return window")]
+    assert rma.changes == [Transition("requested", "rejected", by="ops", at=LATER, reason="outside the return window")]
 
 
 def test_reject_needs_a_reason():
@@ -141,17 +157,20 @@ def received() -> Rma:
     return rma
 
 
-@pytest.mark.parametrize("make, act", [
-    (requested, lambda r: r.receive(by="ops", now=LATER)),
-    (approved, lambda r: r.approve(by="ops", now=LATER)),
-    (approved, lambda r: r.reject("late", by="ops", now=LATER)),
-    (rejected, lambda r: r.approve(by="ops", now=LATER)),
-    (rejected, lambda r: r.reject("again", by="ops", now=LATER)),
-    (rejected, lambda r: r.receive(by="ops", now=LATER)),
-    (received, lambda r: r.approve(by="ops", now=LATER)),
-    (received, lambda r: r.reject("late", by="ops", now=LATER)),
-    (received, lambda r: r.receive(by="ops", now=LATER)),
-])
+@pytest.mark.parametrize(
+    "make, act",
+    [
+        (requested, lambda r: r.receive(by="ops", now=LATER)),
+        (approved, lambda r: r.approve(by="ops", now=LATER)),
+        (approved, lambda r: r.reject("late", by="ops", now=LATER)),
+        (rejected, lambda r: r.approve(by="ops", now=LATER)),
+        (rejected, lambda r: r.reject("again", by="ops", now=LATER)),
+        (rejected, lambda r: r.receive(by="ops", now=LATER)),
+        (received, lambda r: r.approve(by="ops", now=LATER)),
+        (received, lambda r: r.reject("late", by="ops", now=LATER)),
+        (received, lambda r: r.receive(by="ops", now=LATER)),
+    ],
+)
 def test_forbidden_transitions_conflict_and_change_nothing(make, act):
     rma = make()
     before = (rma.status, rma.updated_at, rma.reject_reason, list(rma.changes))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import signal
@@ -107,17 +108,13 @@ def spawn(
         )
 
 
-async def stop_process(
-    proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 30.0
-) -> int | None:
+async def stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
     """Send `sig`, wait up to `timeout` seconds, then SIGKILL. Returns the exit code."""
     if proc is None:
         return None
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             proc.send_signal(sig)
-        except ProcessLookupError:
-            pass
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while proc.poll() is None and loop.time() < deadline:

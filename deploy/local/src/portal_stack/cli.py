@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,12 +20,10 @@ from portal_stack.errors import InfraError
 from portal_stack.services import default_specs
 from portal_stack.stack import Stack
 
-app = typer.Typer(help="Run the portal locally with real Kafka, PostgreSQL and a mail sink.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Run the portal locally with real Kafka, PostgreSQL and a mail sink.", no_args_is_help=True)
 console = Console()
 
-DataDir = Annotated[Optional[Path], typer.Option(help="Data directory (default: $PORTAL_DATA_DIR "
-                                                 "or <repo>/.portal).")]
+DataDir = Annotated[Path | None, typer.Option(help="Data directory (default: $PORTAL_DATA_DIR or <repo>/.portal).")]
 
 
 def _print_summary(stack: Stack) -> None:
@@ -83,7 +81,7 @@ def _main(stack: Stack) -> None:
         raise typer.Exit(1) from None
 
 
-def _config(data_dir: Optional[Path]) -> StackConfig:
+def _config(data_dir: Path | None) -> StackConfig:
     try:
         return StackConfig.from_env(data_dir=data_dir.resolve() if data_dir else None)
     except InfraError as exc:
@@ -94,8 +92,10 @@ def _config(data_dir: Optional[Path]) -> StackConfig:
 @app.command()
 def up(
     data_dir: DataDir = None,
-    service: Annotated[Optional[list[str]], typer.Option(
-        "--service", "-s", help=f"Only these services (default all: {', '.join(SERVICES)}).")] = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", "-s", help=f"Only these services (default all: {', '.join(SERVICES)})."),
+    ] = None,
 ) -> None:
     """Start Kafka, PostgreSQL, the mail sink and all services; Ctrl-C stops everything."""
     unknown = sorted(set(service or []) - set(SERVICES))

@@ -80,24 +80,29 @@ class StackConfig:
     jwt_secret: str | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, ports: Ports = DEV_PORTS,
-                 data_dir: Path | None = None) -> StackConfig:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, ports: Ports = DEV_PORTS, data_dir: Path | None = None
+    ) -> StackConfig:
         env = os.environ if env is None else env
         smtp_host = env.get("PORTAL_SMTP_HOST") or None
         smtp_port = env.get("PORTAL_SMTP_PORT") or None
         if bool(smtp_host) != bool(smtp_port):
             from portal_stack.errors import InfraError
 
-            raise InfraError("set both PORTAL_SMTP_HOST and PORTAL_SMTP_PORT (or neither, to start "
-                             "the local mail sink)")
+            raise InfraError(
+                "set both PORTAL_SMTP_HOST and PORTAL_SMTP_PORT (or neither, to start the local mail sink)"
+            )
         return cls(
             data_dir=data_dir or default_data_dir(env),
             cache_dir=default_cache_dir(env),
             ports=ports,
             kafka_bootstrap=env.get("PORTAL_KAFKA_BOOTSTRAP_SERVERS") or None,
             postgres_url=env.get("PORTAL_POSTGRES_URL") or None,
-            database_urls={s: env[f"PORTAL_{s.upper()}_DATABASE_URL"] for s in SERVICES
-                           if env.get(f"PORTAL_{s.upper()}_DATABASE_URL")},
+            database_urls={
+                s: env[f"PORTAL_{s.upper()}_DATABASE_URL"]
+                for s in SERVICES
+                if env.get(f"PORTAL_{s.upper()}_DATABASE_URL")
+            },
             smtp_host=smtp_host,
             smtp_port=int(smtp_port) if smtp_port else None,
             mailsink_url=env.get("PORTAL_MAILSINK_URL") or None,

@@ -21,8 +21,14 @@ class Infra:
     `recreate_databases` drops them first; `pick_free_ports` replaces busy default ports.
     """
 
-    def __init__(self, config: StackConfig, *, database_prefix: str = "",
-                 recreate_databases: bool = False, pick_free_ports: bool = False) -> None:
+    def __init__(
+        self,
+        config: StackConfig,
+        *,
+        database_prefix: str = "",
+        recreate_databases: bool = False,
+        pick_free_ports: bool = False,
+    ) -> None:
         self.config = config
         self.database_prefix = database_prefix
         self.recreate_databases = recreate_databases
@@ -74,13 +80,19 @@ class Infra:
             taken.add(chosen)
             return chosen
 
-        return replace(ports, kafka=pick(ports.kafka), kafka_controller=pick(ports.kafka_controller),
-                       postgres=pick(ports.postgres), smtp=pick(ports.smtp),
-                       mail_http=pick(ports.mail_http))
+        return replace(
+            ports,
+            kafka=pick(ports.kafka),
+            kafka_controller=pick(ports.kafka_controller),
+            postgres=pick(ports.postgres),
+            smtp=pick(ports.smtp),
+            mail_http=pick(ports.mail_http),
+        )
 
     # -- lifecycle ----------------------------------------------------------------------
-    async def start(self, topics: dict[str, int] | None = None,
-                    services: tuple[str, ...] | list[str] = SERVICES) -> None:
+    async def start(
+        self, topics: dict[str, int] | None = None, services: tuple[str, ...] | list[str] = SERVICES
+    ) -> None:
         """Start (or check) the servers, create `topics` and each service's database."""
         ports = self._ports()
         data = self.config.data_dir
@@ -110,10 +122,12 @@ class Infra:
             if not await fetch_metadata(self.config.kafka_bootstrap, timeout=10):
                 raise InfraError(
                     f"Kafka at {self.config.kafka_bootstrap} (PORTAL_KAFKA_BOOTSTRAP_SERVERS) is "
-                    "unreachable; start it or unset the variable to start a local broker")
+                    "unreachable; start it or unset the variable to start a local broker"
+                )
             return
-        self.kafka = KafkaServer(self.config.data_dir / "kafka", ports.kafka,
-                                 ports.kafka_controller, cache_dir=self.config.cache_dir)
+        self.kafka = KafkaServer(
+            self.config.data_dir / "kafka", ports.kafka, ports.kafka_controller, cache_dir=self.config.cache_dir
+        )
         await self.kafka.start()
 
     async def _start_postgres(self, ports) -> None:
@@ -126,13 +140,14 @@ class Infra:
         if self.config.smtp_host:
             host, port = self.config.smtp_host, self.config.smtp_port or 25
             if not await asyncio.to_thread(port_open, host, port, 5.0):
-                raise InfraError(f"SMTP server {host}:{port} (PORTAL_SMTP_HOST/PORTAL_SMTP_PORT) is "
-                                 "unreachable; start it or unset both variables to use the sink")
+                raise InfraError(
+                    f"SMTP server {host}:{port} (PORTAL_SMTP_HOST/PORTAL_SMTP_PORT) is "
+                    "unreachable; start it or unset both variables to use the sink"
+                )
             return
         from portal_stack.mailsink import MailSink
 
-        self.mailsink = MailSink(self.config.data_dir / "mail", smtp_port=ports.smtp,
-                                 http_port=ports.mail_http)
+        self.mailsink = MailSink(self.config.data_dir / "mail", smtp_port=ports.smtp, http_port=ports.mail_http)
         await self.mailsink.start()
 
     async def database_url(self, service: str) -> str:
@@ -143,15 +158,16 @@ class Infra:
             return self._databases[service]
         admin = self.postgres_admin_url
         if admin is None:
-            raise InfraError(f"no PostgreSQL for {service}: set PORTAL_POSTGRES_URL or "
-                             f"PORTAL_{service.upper()}_DATABASE_URL")
+            raise InfraError(
+                f"no PostgreSQL for {service}: set PORTAL_POSTGRES_URL or PORTAL_{service.upper()}_DATABASE_URL"
+            )
         from portal_stack.postgres import ensure_database, with_database
 
         name = f"{self.database_prefix}{service}"
         await ensure_database(admin, name, recreate=self.recreate_databases)
         url = with_database(admin, name)
         if url.startswith("postgresql://"):
-            url = "postgresql+asyncpg://" + url[len("postgresql://"):]
+            url = "postgresql+asyncpg://" + url[len("postgresql://") :]
         self._databases[service] = url
         return url
 
@@ -163,6 +179,6 @@ class Infra:
                 continue
             try:
                 await server.stop()
-            except Exception:  # noqa: BLE001 - keep stopping the others
+            except Exception:
                 log.exception("stopping %s failed", attr)
             setattr(self, attr, None)

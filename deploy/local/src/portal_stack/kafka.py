@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import fcntl
 import logging
 import shutil
@@ -55,8 +56,16 @@ def ensure_jars(cache_dir: Path, version: str = KAFKA_VERSION) -> Path:
 
 
 def _fetch(libs: Path, version: str) -> None:
-    cmd = ["mvn", "-q", "-B", "-f", str(pom_path()), "dependency:copy-dependencies",
-           f"-DoutputDirectory={libs}", f"-Dkafka.version={version}"]
+    cmd = [
+        "mvn",
+        "-q",
+        "-B",
+        "-f",
+        str(pom_path()),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={libs}",
+        f"-Dkafka.version={version}",
+    ]
     log.info("fetching Kafka %s jars: %s", version, " ".join(cmd))
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
@@ -77,8 +86,14 @@ def _cluster_id() -> str:
 class KafkaServer:
     """One KRaft node that is both broker and controller, listening on 127.0.0.1."""
 
-    def __init__(self, data_dir: Path, port: int = 19092, controller_port: int = 19093,
-                 cache_dir: Path | None = None, start_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int = 19092,
+        controller_port: int = 19093,
+        cache_dir: Path | None = None,
+        start_timeout: float = 60.0,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
         self.controller_port = controller_port
@@ -94,48 +109,65 @@ class KafkaServer:
     def _write_config(self) -> Path:
         logs = self.data_dir / "logs"
         props = self.data_dir / "server.properties"
-        props.write_text("\n".join([
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port},"
-            f"CONTROLLER://127.0.0.1:{self.controller_port}",
-            "inter.broker.listener.name=PLAINTEXT",
-            "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
-            f"log.dirs={logs}",
-            "offsets.topic.replication.factor=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "share.coordinator.state.topic.min.isr=1",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "group.initial.rebalance.delay.ms=0",
-            "auto.create.topics.enable=false",
-            "num.partitions=3",
-            "",
-        ]))
+        props.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port},"
+                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
+                    f"log.dirs={logs}",
+                    "offsets.topic.replication.factor=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=false",
+                    "num.partitions=3",
+                    "",
+                ]
+            )
+        )
         log4j = self.data_dir / "log4j2.properties"
-        log4j.write_text("\n".join([
-            "status = warn",
-            "appender.file.type = File",
-            "appender.file.name = FILE",
-            f"appender.file.fileName = {self.data_dir / 'server.log'}",
-            "appender.file.layout.type = PatternLayout",
-            "appender.file.layout.pattern = [%d] %p %m (%c)%n",
-            "rootLogger.level = INFO",
-            "rootLogger.appenderRef.file.ref = FILE",
-            "logger.kafka.name = kafka", "logger.kafka.level = INFO",
-            "logger.apache.name = org.apache.kafka", "logger.apache.level = INFO",
-            "",
-        ]))
+        log4j.write_text(
+            "\n".join(
+                [
+                    "status = warn",
+                    "appender.file.type = File",
+                    "appender.file.name = FILE",
+                    f"appender.file.fileName = {self.data_dir / 'server.log'}",
+                    "appender.file.layout.type = PatternLayout",
+                    "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+                    "rootLogger.level = INFO",
+                    "rootLogger.appenderRef.file.ref = FILE",
+                    "logger.kafka.name = kafka",
+                    "logger.kafka.level = INFO",
+                    "logger.apache.name = org.apache.kafka",
+                    "logger.apache.level = INFO",
+                    "",
+                ]
+            )
+        )
         return props
 
     def _java(self, libs: Path, main: str, *args: str, heap: bool = False) -> list[str]:
         opts = ["-Xms256m", "-Xmx512m"] if heap else []
-        return ["java", *opts, "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
-                "-cp", str(libs / "*"), main, *args]
+        return [
+            "java",
+            *opts,
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
+            "-cp",
+            str(libs / "*"),
+            main,
+            *args,
+        ]
 
     def _format(self, libs: Path, props: Path) -> None:
         if (self.data_dir / "logs" / "meta.properties").is_file():
@@ -143,8 +175,15 @@ class KafkaServer:
         id_file = self.data_dir / "cluster.id"
         if not id_file.is_file():
             id_file.write_text(_cluster_id() + "\n")
-        cmd = self._java(libs, "kafka.tools.StorageTool", "format", "--standalone",
-                         f"--cluster-id={id_file.read_text().strip()}", "-c", str(props))
+        cmd = self._java(
+            libs,
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            f"--cluster-id={id_file.read_text().strip()}",
+            "-c",
+            str(props),
+        )
         result = subprocess.run(cmd, capture_output=True, text=True, cwd=self.data_dir)
         if result.returncode != 0:
             raise InfraError(f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}")
@@ -152,15 +191,18 @@ class KafkaServer:
     async def start(self) -> None:
         for port in (self.port, self.controller_port):
             if not port_is_free(port):
-                raise InfraError(f"cannot start Kafka: port {port} on 127.0.0.1 is in use "
-                                 "(stop what uses it or set PORTAL_KAFKA_BOOTSTRAP_SERVERS)")
+                raise InfraError(
+                    f"cannot start Kafka: port {port} on 127.0.0.1 is in use "
+                    "(stop what uses it or set PORTAL_KAFKA_BOOTSTRAP_SERVERS)"
+                )
         require_tools("java")
         libs = await asyncio.to_thread(ensure_jars, self.cache_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         props = self._write_config()
         await asyncio.to_thread(self._format, libs, props)
-        self.proc = spawn(self._java(libs, "kafka.Kafka", str(props), heap=True),
-                          log_path=self.log_path, cwd=self.data_dir)
+        self.proc = spawn(
+            self._java(libs, "kafka.Kafka", str(props), heap=True), log_path=self.log_path, cwd=self.data_dir
+        )
         try:
             await self._wait_ready()
         except BaseException:
@@ -196,13 +238,11 @@ async def fetch_metadata(bootstrap: str, timeout: float = 5.0) -> bool:
         await asyncio.wait_for(admin.start(), timeout)
         await asyncio.wait_for(admin.describe_cluster(), timeout)
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+    except Exception:
         return False
     finally:
-        try:
+        with contextlib.suppress(Exception):
             await admin.close()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 async def create_topics(bootstrap: str, topics: dict[str, int]) -> None:
@@ -215,13 +255,20 @@ async def create_topics(bootstrap: str, topics: dict[str, int]) -> None:
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        new = [NewTopic(name=name, num_partitions=int(parts), replication_factor=1)
-               for name, parts in topics.items() if name not in existing]
+        new = [
+            NewTopic(name=name, num_partitions=int(parts), replication_factor=1)
+            for name, parts in topics.items()
+            if name not in existing
+        ]
         if not new:
             return
         response = await admin.create_topics(new)
-        errors = [(name, code, msg) for name, code, *rest in response.topic_errors
-                  for msg in [rest[0] if rest else ""] if code not in (0, 36)]  # 36: already exists
+        errors = [
+            (name, code, msg)
+            for name, code, *rest in response.topic_errors
+            for msg in [rest[0] if rest else ""]
+            if code not in (0, 36)
+        ]  # 36: already exists
         if errors:
             raise InfraError(f"creating Kafka topics failed: {errors}")
         # The controller answers before every broker's metadata has the topic: wait until it

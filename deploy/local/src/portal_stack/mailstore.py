@@ -7,7 +7,7 @@ import email.policy
 import os
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,7 @@ class MailStore:
     def save(self, mail_from: str, rcpt_to: list[str], content: bytes) -> str:
         """Store one message with its envelope; returns its id (sortable by receive time)."""
         msg_id = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
-        envelope = (f"{FROM_HEADER}: {mail_from}\r\n"
-                    f"{RCPT_HEADER}: {', '.join(rcpt_to)}\r\n").encode()
+        envelope = (f"{FROM_HEADER}: {mail_from}\r\n{RCPT_HEADER}: {', '.join(rcpt_to)}\r\n").encode()
         tmp = self.directory / f".{msg_id}.tmp"
         tmp.write_bytes(envelope + content)
         os.replace(tmp, self.directory / f"{msg_id}.eml")
@@ -74,7 +73,7 @@ def parse(msg_id: str, raw: bytes) -> dict[str, Any]:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
     ns = int(msg_id.split("-", 1)[0])
-    received = datetime.fromtimestamp(ns / 1e9, tz=timezone.utc)
+    received = datetime.fromtimestamp(ns / 1e9, tz=UTC)
     rcpt = [r.strip() for r in str(msg.get(RCPT_HEADER, "")).split(",") if r.strip()]
     headers: dict[str, str] = {}
     for key, value in msg.items():

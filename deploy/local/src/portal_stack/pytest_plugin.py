@@ -21,15 +21,17 @@ def infra() -> Iterator[object]:
         from portal_stack.stack import contract_topics
         from portal_stack.testing import TestInfra
     except ImportError as exc:
-        pytest.fail(f"portal_stack cannot be imported ({exc}); run `uv sync` at the repository "
-                    "root to install its dependencies", pytrace=False)
+        pytest.fail(
+            f"portal_stack cannot be imported ({exc}); run `uv sync` at the repository "
+            "root to install its dependencies",
+            pytrace=False,
+        )
     try:
         handle = TestInfra(topics=contract_topics(required=False))
     except InfraError as exc:
         pytest.fail(f"test infrastructure is missing: {exc}", pytrace=False)
-    except Exception as exc:  # noqa: BLE001 - report, never skip
-        pytest.fail(f"test infrastructure failed to start: {type(exc).__name__}: {exc}",
-                    pytrace=False)
+    except Exception as exc:
+        pytest.fail(f"test infrastructure failed to start: {type(exc).__name__}: {exc}", pytrace=False)
     try:
         yield handle
     finally:

@@ -31,38 +31,51 @@ class ServiceSpec:
         return f"http://{self.host}:{self.http_port}"
 
 
-def default_specs(names: list[str] | tuple[str, ...] = SERVICES,
-                  env: Mapping[str, str] | None = None) -> list[ServiceSpec]:
+def default_specs(
+    names: list[str] | tuple[str, ...] = SERVICES, env: Mapping[str, str] | None = None
+) -> list[ServiceSpec]:
     """Specs with the standard ports; PORTAL_<SERVICE>_HTTP_PORT overrides one."""
     env = os.environ if env is None else env
-    return [ServiceSpec(name, name, int(env.get(f"PORTAL_{name.upper()}_HTTP_PORT")
-                                        or HTTP_PORTS[name])) for name in names]
+    return [
+        ServiceSpec(name, name, int(env.get(f"PORTAL_{name.upper()}_HTTP_PORT") or HTTP_PORTS[name])) for name in names
+    ]
 
 
-def service_env(spec: ServiceSpec, *, database_url: str, kafka_bootstrap: str, smtp_host: str,
-                smtp_port: int, jwt_secret: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
+def service_env(
+    spec: ServiceSpec,
+    *,
+    database_url: str,
+    kafka_bootstrap: str,
+    smtp_host: str,
+    smtp_port: int,
+    jwt_secret: str,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The environment of one service: the parent's (so OTEL_* pass through) plus its settings."""
     env = dict(os.environ if base is None else base)
     env.setdefault("OTEL_SERVICE_NAME", spec.name)
-    env.update({
-        "SERVICE_NAME": spec.name,
-        "DATABASE_URL": database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "HTTP_HOST": spec.host,
-        "HTTP_PORT": str(spec.http_port),
-        "SMTP_HOST": smtp_host,
-        "SMTP_PORT": str(smtp_port),
-        "JWT_SECRET": jwt_secret,
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "SERVICE_NAME": spec.name,
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "HTTP_HOST": spec.host,
+            "HTTP_PORT": str(spec.http_port),
+            "SMTP_HOST": smtp_host,
+            "SMTP_PORT": str(smtp_port),
+            "JWT_SECRET": jwt_secret,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
 class ServiceRunner:
     """Runs migrations, starts the services, waits for readiness, stops them."""
 
-    def __init__(self, specs: list[ServiceSpec], log_dir: Path, *, python: str = sys.executable,
-                 ready_timeout: float = 90.0) -> None:
+    def __init__(
+        self, specs: list[ServiceSpec], log_dir: Path, *, python: str = sys.executable, ready_timeout: float = 90.0
+    ) -> None:
         self.specs = specs
         self.log_dir = Path(log_dir)
         self.python = python
@@ -79,24 +92,26 @@ class ServiceRunner:
 
     async def migrate(self, spec: ServiceSpec, env: Mapping[str, str]) -> None:
         self._mark(spec.name, f"python -m {spec.module} migrate")
-        proc = spawn([self.python, "-m", spec.module, "migrate"], log_path=self.log_path(spec.name),
-                     env=dict(env))
+        proc = spawn([self.python, "-m", spec.module, "migrate"], log_path=self.log_path(spec.name), env=dict(env))
         try:
             while proc.poll() is None:
                 await asyncio.sleep(0.1)
         finally:
             await stop_process(proc, signal.SIGTERM, timeout=10)
         if proc.returncode != 0:
-            raise InfraError(f"migrations of {spec.name} failed (exit {proc.returncode}); log "
-                             f"{self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}")
+            raise InfraError(
+                f"migrations of {spec.name} failed (exit {proc.returncode}); log "
+                f"{self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}"
+            )
 
     async def migrate_all(self, envs: Mapping[str, Mapping[str, str]]) -> None:
         await asyncio.gather(*(self.migrate(s, envs[s.name]) for s in self.specs))
 
     def start(self, spec: ServiceSpec, env: Mapping[str, str]) -> None:
         self._mark(spec.name, f"python -m {spec.module} run")
-        self.procs[spec.name] = spawn([self.python, "-m", spec.module, "run"],
-                                      log_path=self.log_path(spec.name), env=dict(env))
+        self.procs[spec.name] = spawn(
+            [self.python, "-m", spec.module, "run"], log_path=self.log_path(spec.name), env=dict(env)
+        )
 
     async def start_all(self, envs: Mapping[str, Mapping[str, str]]) -> None:
         for spec in self.specs:
@@ -111,13 +126,17 @@ class ServiceRunner:
         proc = self.procs[spec.name]
         while loop.time() < deadline:
             if proc.poll() is not None:
-                raise InfraError(f"{spec.name} exited with code {proc.returncode} before it was "
-                                 f"ready; log {self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}")
+                raise InfraError(
+                    f"{spec.name} exited with code {proc.returncode} before it was "
+                    f"ready; log {self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}"
+                )
             if await asyncio.to_thread(_http_status, url) == 200:
                 return
             await asyncio.sleep(0.3)
-        raise InfraError(f"{spec.name} was not ready ({url} != 200) within {self.ready_timeout:.0f}s; "
-                         f"log {self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}")
+        raise InfraError(
+            f"{spec.name} was not ready ({url} != 200) within {self.ready_timeout:.0f}s; "
+            f"log {self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}"
+        )
 
     async def stop_all(self, timeout: float = 30.0) -> None:
         procs, self.procs = self.procs, {}

@@ -32,9 +32,15 @@ class Stack:
     """`await start()` brings up infra, topics, databases, migrations and services; `stop()`
     stops services first, then the mail sink, Kafka and PostgreSQL."""
 
-    def __init__(self, config: StackConfig, *, specs: list[ServiceSpec] | None = None,
-                 topics: dict[str, int] | None = None, run_services: bool = True,
-                 base_env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: StackConfig,
+        *,
+        specs: list[ServiceSpec] | None = None,
+        topics: dict[str, int] | None = None,
+        run_services: bool = True,
+        base_env: Mapping[str, str] | None = None,
+    ) -> None:
         self.config = config
         self.specs = specs if specs is not None else default_specs()
         self.topics = topics
@@ -60,9 +66,14 @@ class Stack:
         secret = self.config.ensure_jwt_secret()
         return {
             spec.name: service_env(
-                spec, database_url=await self.infra.database_url(spec.name),
-                kafka_bootstrap=self.infra.kafka_bootstrap, smtp_host=self.infra.smtp_host,
-                smtp_port=self.infra.smtp_port, jwt_secret=secret, base=self.base_env)
+                spec,
+                database_url=await self.infra.database_url(spec.name),
+                kafka_bootstrap=self.infra.kafka_bootstrap,
+                smtp_host=self.infra.smtp_host,
+                smtp_port=self.infra.smtp_port,
+                jwt_secret=secret,
+                base=self.base_env,
+            )
             for spec in self.specs
         }
 
@@ -74,8 +85,11 @@ class Stack:
 
     def summary(self) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
         """(service rows: name, API, OpenAPI, AsyncAPI) and (infrastructure rows: what, where)."""
-        services = [(s.name, s.base_url, f"{s.base_url}/schema/swagger", f"{s.base_url}/asyncapi")
-                    for s in self.specs] if self.run_services else []
+        services = (
+            [(s.name, s.base_url, f"{s.base_url}/schema/swagger", f"{s.base_url}/asyncapi") for s in self.specs]
+            if self.run_services
+            else []
+        )
         infra = self.infra
         mail = infra.mailsink_url or "(external SMTP, no viewer configured)"
         rows = [

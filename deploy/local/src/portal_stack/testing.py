@@ -49,8 +49,7 @@ class TestInfra:
         self._tmp = Path(tempfile.mkdtemp(prefix="portal-test-"))
         self._tmp.chmod(0o755)  # PostgreSQL runs as another user when we are root
         config = StackConfig.from_env(env, ports=TEST_PORTS, data_dir=self._tmp)
-        self._infra = Infra(config, database_prefix="test_", recreate_databases=True,
-                            pick_free_ports=True)
+        self._infra = Infra(config, database_prefix="test_", recreate_databases=True, pick_free_ports=True)
         self._loop = _LoopThread()
         try:
             self._loop.run(self._infra.start(topics=topics, services=()), timeout=300)

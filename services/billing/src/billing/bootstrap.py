@@ -6,14 +6,13 @@ from pathlib import Path
 
 from litestar.di import Provide
 
-from portal_runtime.consumer import EventConsumer
-from portal_runtime.service import ServiceDefinition, ServiceRuntime
-
 from billing.adapters.gateway import PaymentGateway, SandboxGateway
 from billing.consumers import orders
 from billing.http.invoices import InvoiceController
 from billing.service.invoices import BillingService
 from billing.settings import BillingSettings
+from portal_runtime.consumer import EventConsumer
+from portal_runtime.service import ServiceDefinition, ServiceRuntime
 
 
 def definition(*, gateway: PaymentGateway | None = None, settings: BillingSettings | None = None) -> ServiceDefinition:

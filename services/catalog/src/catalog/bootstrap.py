@@ -6,10 +6,9 @@ from pathlib import Path
 
 from litestar.di import Provide
 
-from portal_runtime.service import ServiceDefinition, ServiceRuntime
-
 from catalog.http.items import ItemController
 from catalog.service.items import CatalogService
+from portal_runtime.service import ServiceDefinition, ServiceRuntime
 
 
 def _dependencies(rt: ServiceRuntime) -> dict:

@@ -6,9 +6,6 @@ from pathlib import Path
 
 from litestar.di import Provide
 
-from portal_runtime.consumer import EventConsumer
-from portal_runtime.service import ServiceDefinition, ServiceRuntime
-
 from notify import consumers
 from notify.adapters.smtp import SmtpTransport
 from notify.adapters.templates import TemplateRenderer
@@ -17,6 +14,8 @@ from notify.service.deliveries import DeliveryService
 from notify.service.inbound import Inbound
 from notify.service.sending import Sender
 from notify.settings import NotifySettings
+from portal_runtime.consumer import EventConsumer
+from portal_runtime.service import ServiceDefinition, ServiceRuntime
 
 
 def definition(settings: NotifySettings | None = None) -> ServiceDefinition:

@@ -29,5 +29,8 @@ class NotifySettings(BaseSettings):
     send_concurrency: int = Field(default=2, ge=1, description="deliveries sent in parallel per process")
 
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_attempts=self.send_max_attempts, base=timedelta(seconds=self.send_backoff_seconds),
-                           cap=timedelta(seconds=self.send_backoff_max_seconds))
+        return RetryPolicy(
+            max_attempts=self.send_max_attempts,
+            base=timedelta(seconds=self.send_backoff_seconds),
+            cap=timedelta(seconds=self.send_backoff_max_seconds),
+        )

@@ -1,5 +1,4 @@
-from portal_runtime.cli import make_cli
-
 from orders.bootstrap import definition
+from portal_runtime.cli import make_cli
 
 make_cli(definition)()

@@ -7,11 +7,6 @@ from pathlib import Path
 
 from litestar.di import Provide
 
-from portal_contracts.events.billing import PaymentConfirmed
-from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
-from portal_runtime.consumer import Delivery, EventConsumer
-from portal_runtime.service import ServiceDefinition, ServiceRuntime
-
 from orders.http.admin import AdminRequestController
 from orders.http.profile import ProfileController
 from orders.http.requests import RequestController
@@ -20,6 +15,10 @@ from orders.service.catalog_copy import CatalogCopy
 from orders.service.profiles import ProfileService
 from orders.service.requests import RequestService
 from orders.service.subscriptions import SubscriptionService
+from portal_contracts.events.billing import PaymentConfirmed
+from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
+from portal_runtime.consumer import Delivery, EventConsumer
+from portal_runtime.service import ServiceDefinition, ServiceRuntime
 
 
 def _provide(value: object) -> Provide:

@@ -1,5 +1,4 @@
 from portal_runtime.cli import make_cli
-
 from returns.bootstrap import definition
 
 make_cli(definition)()

@@ -7,7 +7,6 @@ from pathlib import Path
 from litestar.di import Provide
 
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
-
 from returns.consumers import register_consumers
 from returns.http.returns import AdminReturnController, ReturnController
 from returns.service.returns import ReturnsService

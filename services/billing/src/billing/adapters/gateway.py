@@ -22,11 +22,13 @@ class GatewayResult:
 
 
 class PaymentGateway(Protocol):
-    async def charge_card(self, *, card: Card, amount: Decimal, currency: str, description: str,
-                          idempotency_key: str) -> GatewayResult: ...
+    async def charge_card(
+        self, *, card: Card, amount: Decimal, currency: str, description: str, idempotency_key: str
+    ) -> GatewayResult: ...
 
-    async def charge_paypal(self, *, payer: str, amount: Decimal, currency: str, description: str,
-                            idempotency_key: str) -> GatewayResult: ...
+    async def charge_paypal(
+        self, *, payer: str, amount: Decimal, currency: str, description: str, idempotency_key: str
+    ) -> GatewayResult: ...
 
 
 # Test numbers in the style of the big providers' test modes.
@@ -48,17 +50,23 @@ class SandboxGateway:
         self._results: dict[str, GatewayResult] = {}
         self.charges: list[dict[str, str]] = []  # what a provider's dashboard would show
 
-    async def charge_card(self, *, card: Card, amount: Decimal, currency: str, description: str,
-                          idempotency_key: str) -> GatewayResult:
+    async def charge_card(
+        self, *, card: Card, amount: Decimal, currency: str, description: str, idempotency_key: str
+    ) -> GatewayResult:
         reason = DECLINING_CARDS.get(card.number)
-        return self._charge(idempotency_key, reason, {"method": "card", "brand": card.brand, "last4": card.last4,
-                                                      "amount": str(amount), "currency": currency})
+        return self._charge(
+            idempotency_key,
+            reason,
+            {"method": "card", "brand": card.brand, "last4": card.last4, "amount": str(amount), "currency": currency},
+        )
 
-    async def charge_paypal(self, *, payer: str, amount: Decimal, currency: str, description: str,
-                            idempotency_key: str) -> GatewayResult:
+    async def charge_paypal(
+        self, *, payer: str, amount: Decimal, currency: str, description: str, idempotency_key: str
+    ) -> GatewayResult:
         reason = DECLINING_PAYPAL.get(payer.strip().lower())
-        return self._charge(idempotency_key, reason, {"method": "paypal", "payer": payer,
-                                                      "amount": str(amount), "currency": currency})
+        return self._charge(
+            idempotency_key, reason, {"method": "paypal", "payer": payer, "amount": str(amount), "currency": currency}
+        )
 
     def _charge(self, key: str, reason: str | None, record: dict[str, str]) -> GatewayResult:
         if key in self._results:

@@ -9,16 +9,35 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.adapters.tables import (IdempotencyKeyRow, InvoiceCounterRow, InvoiceLineRow, InvoiceRow,
-                                     PaymentRow)
+from billing.adapters.tables import IdempotencyKeyRow, InvoiceCounterRow, InvoiceLineRow, InvoiceRow, PaymentRow
 from billing.domain.invoices import Instruction, Invoice, InvoiceSummary, Line, Payment
 from billing.domain.payments import StoredAnswer
 
-_PAYMENT_FIELDS = ("id", "method", "amount", "currency", "payer_reference", "paid_at", "recorded_by",
-                   "card_brand", "card_last4", "gateway_reference")
+_PAYMENT_FIELDS = (
+    "id",
+    "method",
+    "amount",
+    "currency",
+    "payer_reference",
+    "paid_at",
+    "recorded_by",
+    "card_brand",
+    "card_last4",
+    "gateway_reference",
+)
 
-_SUMMARY_FIELDS = ("id", "number", "account_id", "request_id", "currency", "total", "amount_paid", "status",
-                   "issued_at", "due_on")
+_SUMMARY_FIELDS = (
+    "id",
+    "number",
+    "account_id",
+    "request_id",
+    "currency",
+    "total",
+    "amount_paid",
+    "status",
+    "issued_at",
+    "due_on",
+)
 
 
 class InvoiceRepository:
@@ -29,9 +48,7 @@ class InvoiceRepository:
     async def next_sequence(self, year: int) -> int:
         """The next number of `year`'s series, inside the caller's transaction: the counter row
         stays locked until it commits, and a rollback gives the number back."""
-        await self.session.execute(
-            insert(InvoiceCounterRow).values(year=year, last_number=0).on_conflict_do_nothing()
-        )
+        await self.session.execute(insert(InvoiceCounterRow).values(year=year, last_number=0).on_conflict_do_nothing())
         counter = await self.session.scalar(
             select(InvoiceCounterRow).where(InvoiceCounterRow.year == year).with_for_update()
         )
@@ -55,28 +72,51 @@ class InvoiceRepository:
             select(PaymentRow).where(PaymentRow.invoice_id == invoice_id).order_by(PaymentRow.position)
         )
         return Invoice(
-            id=row.id, number=row.number, account_id=row.account_id, request_id=row.request_id,
-            currency=row.currency, issued_at=row.issued_at, due_on=row.due_on,
-            lines=[Line(description=r.description, quantity=r.quantity, unit_price=r.unit_price, item_id=r.item_id)
-                   for r in lines],
+            id=row.id,
+            number=row.number,
+            account_id=row.account_id,
+            request_id=row.request_id,
+            currency=row.currency,
+            issued_at=row.issued_at,
+            due_on=row.due_on,
+            lines=[
+                Line(description=r.description, quantity=r.quantity, unit_price=r.unit_price, item_id=r.item_id)
+                for r in lines
+            ],
             instructions=[Instruction(i["method"], dict(i["details"])) for i in row.instructions],
             payments=[Payment(**{f: getattr(p, f) for f in _PAYMENT_FIELDS}) for p in payments],
         )
 
     async def add(self, invoice: Invoice, now: datetime) -> None:
-        self.session.add(InvoiceRow(
-            id=invoice.id, number=invoice.number, account_id=invoice.account_id, request_id=invoice.request_id,
-            currency=invoice.currency, total=invoice.total, amount_paid=invoice.amount_paid,
-            status=invoice.status, issued_at=invoice.issued_at, due_on=invoice.due_on,
-            instructions=[{"method": i.method, "details": i.details} for i in invoice.instructions],
-            updated_at=now,
-        ))
+        self.session.add(
+            InvoiceRow(
+                id=invoice.id,
+                number=invoice.number,
+                account_id=invoice.account_id,
+                request_id=invoice.request_id,
+                currency=invoice.currency,
+                total=invoice.total,
+                amount_paid=invoice.amount_paid,
+                status=invoice.status,
+                issued_at=invoice.issued_at,
+                due_on=invoice.due_on,
+                instructions=[{"method": i.method, "details": i.details} for i in invoice.instructions],
+                updated_at=now,
+            )
+        )
         await self.session.flush()  # the invoice row before its lines (and the unique request_id now)
         for position, line in enumerate(invoice.lines, start=1):
-            self.session.add(InvoiceLineRow(
-                invoice_id=invoice.id, position=position, item_id=line.item_id, description=line.description,
-                quantity=line.quantity, unit_price=line.unit_price, line_total=line.line_total,
-            ))
+            self.session.add(
+                InvoiceLineRow(
+                    invoice_id=invoice.id,
+                    position=position,
+                    item_id=line.item_id,
+                    description=line.description,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    line_total=line.line_total,
+                )
+            )
 
     async def add_payment(self, invoice: Invoice, payment: Payment, now: datetime) -> None:
         row = await self.session.get(InvoiceRow, invoice.id)
@@ -84,11 +124,13 @@ class InvoiceRepository:
         row.status = invoice.status
         row.updated_at = now
         position = next(i for i, p in enumerate(invoice.payments, start=1) if p.id == payment.id)
-        self.session.add(PaymentRow(invoice_id=invoice.id, position=position,
-                                    **{f: getattr(payment, f) for f in _PAYMENT_FIELDS}))
+        self.session.add(
+            PaymentRow(invoice_id=invoice.id, position=position, **{f: getattr(payment, f) for f in _PAYMENT_FIELDS})
+        )
 
-    async def page(self, *, account_id: str | None, status: str | None, limit: int,
-                   offset: int) -> tuple[list[InvoiceSummary], int]:
+    async def page(
+        self, *, account_id: str | None, status: str | None, limit: int, offset: int
+    ) -> tuple[list[InvoiceSummary], int]:
         stmt = select(InvoiceRow)
         if account_id is not None:
             stmt = stmt.where(InvoiceRow.account_id == account_id)
@@ -105,14 +147,22 @@ class InvoiceRepository:
         row = await self.session.get(IdempotencyKeyRow, (account_id, key))
         return StoredAnswer(row.fingerprint, row.status_code, row.body) if row else None
 
-    async def claim_key(self, account_id: str, key: str, fingerprint: str, invoice_id: uuid.UUID,
-                        now: datetime) -> bool:
+    async def claim_key(
+        self, account_id: str, key: str, fingerprint: str, invoice_id: uuid.UUID, now: datetime
+    ) -> bool:
         """Take the key for this transaction. If another transaction holds it, wait for it to end:
         False then means the key has a committed first answer to read."""
         claimed = await self.session.scalar(
             insert(IdempotencyKeyRow)
-            .values(account_id=account_id, key=key, fingerprint=fingerprint, invoice_id=invoice_id,
-                    status_code=0, body="", created_at=now)
+            .values(
+                account_id=account_id,
+                key=key,
+                fingerprint=fingerprint,
+                invoice_id=invoice_id,
+                status_code=0,
+                body="",
+                created_at=now,
+            )
             .on_conflict_do_nothing()
             .returning(IdempotencyKeyRow.key)
         )

@@ -6,7 +6,18 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, MetaData, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -62,8 +73,10 @@ class PaymentRow(Base):
     """A payment that moved money. No card number: brand and last four digits at most."""
 
     __tablename__ = "payments"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
-                      UniqueConstraint("invoice_id", "position", name="uq_payments_invoice_id_position"))
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        UniqueConstraint("invoice_id", "position", name="uq_payments_invoice_id_position"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     invoice_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("invoices.id"), index=True)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from portal_contracts.events.orders import RequestApproved
-from portal_runtime.consumer import Delivery, EventConsumer
-
 from billing.domain.invoices import Line
 from billing.service.invoices import BillingService, IssueInvoice
+from portal_contracts.events.orders import RequestApproved
+from portal_runtime.consumer import Delivery, EventConsumer
 
 
 def issue_command(event: RequestApproved) -> IssueInvoice:
     return IssueInvoice(
-        request_id=event.request_id, account_id=event.account_id, currency=event.total.currency,
-        lines=[Line(description=line.name, quantity=line.quantity, unit_price=line.unit_price.amount,
-                    item_id=line.item_id, currency=line.unit_price.currency) for line in event.lines],
+        request_id=event.request_id,
+        account_id=event.account_id,
+        currency=event.total.currency,
+        lines=[
+            Line(
+                description=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price.amount,
+                item_id=line.item_id,
+                currency=line.unit_price.currency,
+            )
+            for line in event.lines
+        ],
         expected_total=event.total.amount,
     )
 

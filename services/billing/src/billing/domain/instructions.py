@@ -33,18 +33,27 @@ class Payee:
 
 def instructions_for(*, invoice_id: str, number: str, payee: Payee) -> list[Instruction]:
     return [
-        Instruction("card", {
-            "how": f"POST /v1/invoices/{invoice_id}/payments with method card",
-            "accepted": "visa, mastercard, amex",
-        }),
-        Instruction("bank_transfer", {
-            "beneficiary": payee.name,
-            "iban": payee.iban.replace(" ", "").upper(),
-            "bic": payee.bic,
-            "reference": number,
-        }),
-        Instruction("paypal", {
-            "payee": payee.paypal,
-            "reference": number,
-        }),
+        Instruction(
+            "card",
+            {
+                "how": f"POST /v1/invoices/{invoice_id}/payments with method card",
+                "accepted": "visa, mastercard, amex",
+            },
+        ),
+        Instruction(
+            "bank_transfer",
+            {
+                "beneficiary": payee.name,
+                "iban": payee.iban.replace(" ", "").upper(),
+                "bic": payee.bic,
+                "reference": number,
+            },
+        ),
+        Instruction(
+            "paypal",
+            {
+                "payee": payee.paypal,
+                "reference": number,
+            },
+        ),
     ]

@@ -101,9 +101,19 @@ class Invoice:
     changes: list[object] = field(default_factory=list, repr=False)
 
     @classmethod
-    def issue(cls, *, number: str, account_id: str, request_id: uuid.UUID | None, currency: str,
-              lines: list[Line], expected_total: Decimal | None, instructions: list[Instruction],
-              now: datetime, invoice_id: uuid.UUID | None = None) -> Invoice:
+    def issue(
+        cls,
+        *,
+        number: str,
+        account_id: str,
+        request_id: uuid.UUID | None,
+        currency: str,
+        lines: list[Line],
+        expected_total: Decimal | None,
+        instructions: list[Instruction],
+        now: datetime,
+        invoice_id: uuid.UUID | None = None,
+    ) -> Invoice:
         if not account_id:
             raise InvalidInput("an invoice needs an account", field="account_id")
         if not lines:
@@ -114,14 +124,22 @@ class Invoice:
             if line.unit_price < 0:
                 raise InvalidInput("unit price must not be negative", field=f"lines[{i}].unit_price")
             if line.currency is not None and line.currency != currency:
-                raise InvalidInput(f"line in {line.currency} on an invoice in {currency}",
-                                   field=f"lines[{i}].unit_price.currency")
-        invoice = cls(id=invoice_id or uuid.uuid4(), number=number, account_id=account_id,
-                      request_id=request_id, currency=currency, lines=list(lines), issued_at=now,
-                      due_on=now.date() + timedelta(days=PAYMENT_TERMS_DAYS), instructions=list(instructions))
+                raise InvalidInput(
+                    f"line in {line.currency} on an invoice in {currency}", field=f"lines[{i}].unit_price.currency"
+                )
+        invoice = cls(
+            id=invoice_id or uuid.uuid4(),
+            number=number,
+            account_id=account_id,
+            request_id=request_id,
+            currency=currency,
+            lines=list(lines),
+            issued_at=now,
+            due_on=now.date() + timedelta(days=PAYMENT_TERMS_DAYS),
+            instructions=list(instructions),
+        )
         if expected_total is not None and cents(expected_total) != invoice.total:
-            raise InvalidInput(f"the lines add up to {invoice.total} {currency}, not {expected_total}",
-                               field="total")
+            raise InvalidInput(f"the lines add up to {invoice.total} {currency}, not {expected_total}", field="total")
         invoice.changes.append(Issued())
         return invoice
 
@@ -156,8 +174,11 @@ class Invoice:
         if amount != cents(amount):
             raise InvalidInput("amount has at most two decimal places", field="amount")
         if amount > self.balance_due:
-            raise InvalidInput(f"amount {amount} exceeds the balance due of {self.balance_due} {self.currency}",
-                               field="amount", balance_due=str(self.balance_due))
+            raise InvalidInput(
+                f"amount {amount} exceeds the balance due of {self.balance_due} {self.currency}",
+                field="amount",
+                balance_due=str(self.balance_due),
+            )
 
     def record_payment(self, payment: Payment) -> None:
         self.check_payment(amount=payment.amount, currency=payment.currency)

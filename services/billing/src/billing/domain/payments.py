@@ -9,10 +9,9 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from portal_runtime.errors import DomainError, InvalidInput
-
 from billing.domain.cards import Card
 from billing.domain.invoices import METHODS
+from portal_runtime.errors import DomainError, InvalidInput
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -60,8 +59,9 @@ def idempotency_key(raw: str | None) -> str:
         raise MissingHeader(f"the {IDEMPOTENCY_HEADER} header is required", field=IDEMPOTENCY_HEADER)
     key = raw.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidInput(f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters",
-                           field=IDEMPOTENCY_HEADER)
+        raise InvalidInput(
+            f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters", field=IDEMPOTENCY_HEADER
+        )
     return key
 
 
@@ -93,7 +93,7 @@ def replay(stored: StoredAnswer | None, fingerprint_now: str) -> StoredAnswer | 
     if stored is None:
         return None
     if stored.fingerprint != fingerprint_now:
-        raise InvalidInput(f"this {IDEMPOTENCY_HEADER} was used for a different request; use a new key",
-                           field=IDEMPOTENCY_HEADER)
+        raise InvalidInput(
+            f"this {IDEMPOTENCY_HEADER} was used for a different request; use a new key", field=IDEMPOTENCY_HEADER
+        )
     return stored
-

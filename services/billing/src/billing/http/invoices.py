@@ -13,13 +13,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal_runtime.auth import Principal
-from portal_runtime.web import correlation_id
-
 from billing.domain.cards import Card
 from billing.domain.invoices import Invoice, InvoiceSummary, Payment
 from billing.domain.payments import IDEMPOTENCY_HEADER, PaymentRequest, idempotency_key
 from billing.service.invoices import BillingService, PaymentApproved, PaymentDeclined
+from portal_runtime.auth import Principal
+from portal_runtime.web import correlation_id
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
@@ -100,8 +99,16 @@ class InvoiceOut(InvoiceSummaryOut):
     def of(cls, invoice: Invoice) -> InvoiceOut:
         return cls(
             **InvoiceSummaryOut.of(invoice).model_dump(),
-            lines=[LineOut(item_id=line.item_id, description=line.description, quantity=line.quantity,
-                           unit_price=line.unit_price, line_total=line.line_total) for line in invoice.lines],
+            lines=[
+                LineOut(
+                    item_id=line.item_id,
+                    description=line.description,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    line_total=line.line_total,
+                )
+                for line in invoice.lines
+            ],
             payment_instructions=[InstructionOut(method=i.method, details=i.details) for i in invoice.instructions],
             payments=[PaymentOut.of(p) for p in invoice.payments],
         )
@@ -125,9 +132,12 @@ def render(outcome: PaymentApproved | PaymentDeclined) -> tuple[int, str]:
         body = PaymentResultOut(payment=PaymentOut.of(outcome.payment), invoice=InvoiceOut.of(outcome.invoice))
         return 201, body.model_dump_json()
     declined = {
-        "status_code": 402, "detail": f"the payment was declined: {outcome.reason}",
+        "status_code": 402,
+        "detail": f"the payment was declined: {outcome.reason}",
         "field": "card" if outcome.method == "card" else "payer_reference",
-        "reason": outcome.reason, "invoice_id": str(outcome.invoice.id), "status": outcome.invoice.status,
+        "reason": outcome.reason,
+        "invoice_id": str(outcome.invoice.id),
+        "status": outcome.invoice.status,
     }
     return 402, json.dumps(declined)
 
@@ -138,7 +148,9 @@ class InvoiceController(Controller):
 
     @get("/", summary="List invoices: a customer its own; an admin all, or one account's")
     async def list_invoices(
-        self, request: Request[Principal, object, object], billing: NamedDependency[BillingService],
+        self,
+        request: Request[Principal, object, object],
+        billing: NamedDependency[BillingService],
         account_id: FromQuery[str | None] = None,
         status: FromQuery[Literal["issued", "partially_paid", "paid"] | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
@@ -150,26 +162,54 @@ class InvoiceController(Controller):
         return InvoicePage(items=[InvoiceSummaryOut.of(i) for i in items], total=total, limit=limit, offset=offset)
 
     @get("/{invoice_id:uuid}", summary="Read one invoice with lines, instructions and payments")
-    async def read(self, invoice_id: FromPath[uuid.UUID], request: Request[Principal, object, object],
-                   billing: NamedDependency[BillingService]) -> InvoiceOut:
+    async def read(
+        self,
+        invoice_id: FromPath[uuid.UUID],
+        request: Request[Principal, object, object],
+        billing: NamedDependency[BillingService],
+    ) -> InvoiceOut:
         return InvoiceOut.of(await billing.get_invoice(invoice_id, request.user))
 
-    @post("/{invoice_id:uuid}/payments", summary="Pay an invoice (customer: card or PayPal; admin: record a "
-          f"bank transfer). Requires an {IDEMPOTENCY_HEADER} header; a replay answers as the first time.")
+    @post(
+        "/{invoice_id:uuid}/payments",
+        summary="Pay an invoice (customer: card or PayPal; admin: record a "
+        f"bank transfer). Requires an {IDEMPOTENCY_HEADER} header; a replay answers as the first time.",
+    )
     async def pay(
-        self, invoice_id: FromPath[uuid.UUID], data: JSONBody[PaymentIn], request: Request[Principal, object, object],
+        self,
+        invoice_id: FromPath[uuid.UUID],
+        data: JSONBody[PaymentIn],
+        request: Request[Principal, object, object],
         billing: NamedDependency[BillingService],
-        key: Annotated[str | None, HeaderParameter(name=IDEMPOTENCY_HEADER, description="Required: one key per "
-                                                   "payment attempt; a retry with the same key and body gets the "
-                                                   "first answer")] = None,
+        key: Annotated[
+            str | None,
+            HeaderParameter(
+                name=IDEMPOTENCY_HEADER,
+                description="Required: one key per "
+                "payment attempt; a retry with the same key and body gets the "
+                "first answer",
+            ),
+        ] = None,
     ) -> Response[bytes]:
         key = idempotency_key(key)
         card = None
         if data.card is not None:
-            card = Card.parse(number=data.card.number, expiry_month=data.card.expiry_month,
-                              expiry_year=data.card.expiry_year, cvc=data.card.cvc, today=billing.clock.now().date())
-        payment = PaymentRequest(invoice_id=invoice_id, method=data.method, amount=data.amount,
-                                 currency=data.currency, payer_reference=data.payer_reference, card=card)
-        answer = await billing.pay(payment, caller=request.user, idempotency_key=key, render=render,
-                                   correlation_id=correlation_id(request))
+            card = Card.parse(
+                number=data.card.number,
+                expiry_month=data.card.expiry_month,
+                expiry_year=data.card.expiry_year,
+                cvc=data.card.cvc,
+                today=billing.clock.now().date(),
+            )
+        payment = PaymentRequest(
+            invoice_id=invoice_id,
+            method=data.method,
+            amount=data.amount,
+            currency=data.currency,
+            payer_reference=data.payer_reference,
+            card=card,
+        )
+        answer = await billing.pay(
+            payment, caller=request.user, idempotency_key=key, render=render, correlation_id=correlation_id(request)
+        )
         return Response(content=answer.body.encode(), status_code=answer.status_code, media_type=MediaType.JSON)

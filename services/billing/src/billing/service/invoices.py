@@ -10,18 +10,17 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal_contracts import Event
-from portal_runtime.auth import Principal
-from portal_runtime.clock import Clock
-from portal_runtime.errors import NotFound
-from portal_runtime.outbox import Outbox
-
 from billing.adapters.events import to_contract
 from billing.adapters.gateway import GatewayResult, PaymentGateway
 from billing.adapters.repository import InvoiceRepository
 from billing.domain.instructions import Payee, instructions_for
 from billing.domain.invoices import Invoice, InvoiceSummary, Line, Payment, invoice_number
 from billing.domain.payments import PaymentRequest, StoredAnswer, check_method, fingerprint, replay
+from portal_contracts import Event
+from portal_runtime.auth import Principal
+from portal_runtime.clock import Clock
+from portal_runtime.errors import NotFound
+from portal_runtime.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +53,14 @@ Publish = Callable[[Event], object]
 
 
 class BillingService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: Outbox, clock: Clock,
-                 gateway: PaymentGateway, payee: Payee) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        clock: Clock,
+        gateway: PaymentGateway,
+        payee: Payee,
+    ) -> None:
         self.sessions = sessions
         self.outbox = outbox
         self.clock = clock
@@ -74,8 +79,14 @@ class BillingService:
         number = invoice_number(now.year, await repo.next_sequence(now.year))
         invoice_id = uuid.uuid4()
         invoice = Invoice.issue(
-            invoice_id=invoice_id, number=number, account_id=cmd.account_id, request_id=cmd.request_id,
-            currency=cmd.currency, lines=cmd.lines, expected_total=cmd.expected_total, now=now,
+            invoice_id=invoice_id,
+            number=number,
+            account_id=cmd.account_id,
+            request_id=cmd.request_id,
+            currency=cmd.currency,
+            lines=cmd.lines,
+            expected_total=cmd.expected_total,
+            now=now,
             instructions=instructions_for(invoice_id=str(invoice_id), number=number, payee=self.payee),
         )
         await repo.add(invoice, now)
@@ -88,15 +99,24 @@ class BillingService:
             invoice = await InvoiceRepository(session).get(invoice_id)
         return self._visible(invoice, invoice_id, caller)
 
-    async def list_invoices(self, *, account_id: str | None, status: str | None, limit: int,
-                            offset: int) -> tuple[list[InvoiceSummary], int]:
+    async def list_invoices(
+        self, *, account_id: str | None, status: str | None, limit: int, offset: int
+    ) -> tuple[list[InvoiceSummary], int]:
         async with self.sessions() as session:
-            return await InvoiceRepository(session).page(account_id=account_id, status=status,
-                                                         limit=limit, offset=offset)
+            return await InvoiceRepository(session).page(
+                account_id=account_id, status=status, limit=limit, offset=offset
+            )
 
     # -- paying ------------------------------------------------------------------------------
-    async def pay(self, request: PaymentRequest, *, caller: Principal, idempotency_key: str,
-                  render: Render, correlation_id: uuid.UUID | None = None) -> StoredAnswer:
+    async def pay(
+        self,
+        request: PaymentRequest,
+        *,
+        caller: Principal,
+        idempotency_key: str,
+        render: Render,
+        correlation_id: uuid.UUID | None = None,
+    ) -> StoredAnswer:
         """Pay (or record a bank transfer), once per Idempotency-Key: the key is claimed in the
         transaction that locks the invoice, so a retry — even a concurrent one — waits and then
         gets the first answer. Declines are answers too (stored, with PaymentFailed)."""
@@ -109,11 +129,18 @@ class BillingService:
             if not await repo.claim_key(caller.account_id, idempotency_key, fp, invoice.id, now):
                 return replay(await repo.stored_answer(caller.account_id, idempotency_key), fp)
             invoice.check_payment(amount=request.amount, currency=request.currency)
-            result = await self._charge(request, invoice, gateway_key=f"{caller.account_id}:{idempotency_key}:{fp[:16]}")
+            result = await self._charge(
+                request, invoice, gateway_key=f"{caller.account_id}:{idempotency_key}:{fp[:16]}"
+            )
             if result.approved:
                 payment = Payment(
-                    id=uuid.uuid4(), method=request.method, amount=request.amount, currency=request.currency,
-                    payer_reference=request.payer_reference, paid_at=now, recorded_by=caller.account_id,
+                    id=uuid.uuid4(),
+                    method=request.method,
+                    amount=request.amount,
+                    currency=request.currency,
+                    payer_reference=request.payer_reference,
+                    paid_at=now,
+                    recorded_by=caller.account_id,
                     card_brand=request.card.brand if request.card else None,
                     card_last4=request.card.last4 if request.card else None,
                     gateway_reference=result.reference,
@@ -133,12 +160,21 @@ class BillingService:
     async def _charge(self, request: PaymentRequest, invoice: Invoice, *, gateway_key: str) -> GatewayResult:
         description = f"Invoice {invoice.number}"
         if request.method == "card":
-            return await self.gateway.charge_card(card=request.card, amount=request.amount, currency=request.currency,
-                                                  description=description, idempotency_key=gateway_key)
+            return await self.gateway.charge_card(
+                card=request.card,
+                amount=request.amount,
+                currency=request.currency,
+                description=description,
+                idempotency_key=gateway_key,
+            )
         if request.method == "paypal":
-            return await self.gateway.charge_paypal(payer=request.payer_reference, amount=request.amount,
-                                                    currency=request.currency, description=description,
-                                                    idempotency_key=gateway_key)
+            return await self.gateway.charge_paypal(
+                payer=request.payer_reference,
+                amount=request.amount,
+                currency=request.currency,
+                description=description,
+                idempotency_key=gateway_key,
+            )
         return GatewayResult(approved=True)  # a bank transfer, recorded by an admin: the money is there
 
     # -- helpers -----------------------------------------------------------------------------

@@ -10,8 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.adapters.tables import ItemRow
 from catalog.domain.items import Item
 
-_FIELDS = ("id", "sku", "name", "description", "price", "currency", "billing",
-           "billing_period_months", "status", "revision", "created_at")
+_FIELDS = (
+    "id",
+    "sku",
+    "name",
+    "description",
+    "price",
+    "currency",
+    "billing",
+    "billing_period_months",
+    "status",
+    "revision",
+    "created_at",
+)
 
 
 def _to_domain(row: ItemRow) -> Item:

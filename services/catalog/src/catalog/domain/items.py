@@ -29,11 +29,29 @@ class Item:
     changes: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
-    def create(cls, *, sku: str, name: str, description: str, price: Decimal, currency: str,
-               billing: str, billing_period_months: int | None, now: datetime) -> Item:
-        item = cls(id=uuid.uuid4(), sku=sku.strip(), name=name.strip(), description=description,
-                   price=price, currency=currency, billing=billing,
-                   billing_period_months=billing_period_months, created_at=now)
+    def create(
+        cls,
+        *,
+        sku: str,
+        name: str,
+        description: str,
+        price: Decimal,
+        currency: str,
+        billing: str,
+        billing_period_months: int | None,
+        now: datetime,
+    ) -> Item:
+        item = cls(
+            id=uuid.uuid4(),
+            sku=sku.strip(),
+            name=name.strip(),
+            description=description,
+            price=price,
+            currency=currency,
+            billing=billing,
+            billing_period_months=billing_period_months,
+            created_at=now,
+        )
         item._check()
         item.changes.append("published")
         return item

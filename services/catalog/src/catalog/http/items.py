@@ -12,12 +12,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
+from catalog.domain.items import Item
+from catalog.service.items import CatalogService, CreateItem
 from portal_runtime.auth import Principal, admin_only
 from portal_runtime.errors import InvalidInput
 from portal_runtime.web import correlation_id
-
-from catalog.domain.items import Item
-from catalog.service.items import CatalogService, CreateItem
 
 Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
@@ -77,14 +76,20 @@ class ItemController(Controller):
     tags = ["items"]
 
     @post("/", guards=[admin_only], summary="Create an item (admin)")
-    async def create(self, data: JSONBody[ItemIn], request: Request,
-                     catalog: NamedDependency[CatalogService]) -> ItemOut:
+    async def create(
+        self, data: JSONBody[ItemIn], request: Request, catalog: NamedDependency[CatalogService]
+    ) -> ItemOut:
         item = await catalog.create_item(CreateItem(**data.model_dump()), correlation_id=correlation_id(request))
         return ItemOut.of(item)
 
     @patch("/{item_id:uuid}", guards=[admin_only], summary="Change an item (admin)")
-    async def change(self, item_id: FromPath[uuid.UUID], data: JSONBody[ItemPatch], request: Request,
-                     catalog: NamedDependency[CatalogService]) -> ItemOut:
+    async def change(
+        self,
+        item_id: FromPath[uuid.UUID],
+        data: JSONBody[ItemPatch],
+        request: Request,
+        catalog: NamedDependency[CatalogService],
+    ) -> ItemOut:
         changes = data.model_dump(exclude_unset=True)
         for name, value in changes.items():
             if value is None and name != "billing_period_months":
@@ -93,13 +98,16 @@ class ItemController(Controller):
         return ItemOut.of(item)
 
     @post("/{item_id:uuid}/retire", guards=[admin_only], status_code=200, summary="Retire an item (admin)")
-    async def retire(self, item_id: FromPath[uuid.UUID], request: Request,
-                     catalog: NamedDependency[CatalogService]) -> ItemOut:
+    async def retire(
+        self, item_id: FromPath[uuid.UUID], request: Request, catalog: NamedDependency[CatalogService]
+    ) -> ItemOut:
         return ItemOut.of(await catalog.retire_item(item_id, correlation_id=correlation_id(request)))
 
     @get("/", summary="List items: customers see active ones; admins may filter by status")
     async def list_items(
-        self, request: Request[Principal, object, object], catalog: NamedDependency[CatalogService],
+        self,
+        request: Request[Principal, object, object],
+        catalog: NamedDependency[CatalogService],
         status: FromQuery[Literal["active", "retired"] | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
@@ -110,6 +118,10 @@ class ItemController(Controller):
         return ItemPage(items=[ItemOut.of(i) for i in items], total=total, limit=limit, offset=offset)
 
     @get("/{item_id:uuid}", summary="Read one item")
-    async def read(self, item_id: FromPath[uuid.UUID], request: Request[Principal, object, object],
-                   catalog: NamedDependency[CatalogService]) -> ItemOut:
+    async def read(
+        self,
+        item_id: FromPath[uuid.UUID],
+        request: Request[Principal, object, object],
+        catalog: NamedDependency[CatalogService],
+    ) -> ItemOut:
         return ItemOut.of(await catalog.get_item(item_id, include_retired=request.user.is_admin))

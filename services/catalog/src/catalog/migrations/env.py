@@ -1,5 +1,4 @@
-from portal_runtime.migrations import run_env
-
 from catalog.adapters.tables import Base
+from portal_runtime.migrations import run_env
 
 run_env(Base.metadata)

@@ -8,13 +8,12 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal_runtime.clock import Clock
-from portal_runtime.errors import Conflict, NotFound
-from portal_runtime.outbox import Outbox
-
 from catalog.adapters.events import to_contract
 from catalog.adapters.repository import ItemRepository
 from catalog.domain.items import Item
+from portal_runtime.clock import Clock
+from portal_runtime.errors import Conflict, NotFound
+from portal_runtime.outbox import Outbox
 
 
 @dataclass
@@ -45,8 +44,7 @@ class CatalogService:
             self._stage(session, item, correlation_id)
         return item
 
-    async def change_item(self, item_id: uuid.UUID, changes: dict, *,
-                          correlation_id: uuid.UUID | None = None) -> Item:
+    async def change_item(self, item_id: uuid.UUID, changes: dict, *, correlation_id: uuid.UUID | None = None) -> Item:
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             repo = ItemRepository(session)

@@ -41,8 +41,13 @@ def _settled_payment(event: PaymentConfirmed) -> dict[str, Any]:
     PaymentReceived) may still wait for its recipient and be rendered now: it said the invoice
     was paid in full, with the amount paid and no method."""
     currency = event.amount_paid.currency
-    return {**dict(event), "amount": event.amount_paid, "method": None,
-            "balance_due": Money(amount=0, currency=currency), "invoice_status": "paid"}
+    return {
+        **dict(event),
+        "amount": event.amount_paid,
+        "method": None,
+        "balance_due": Money(amount=0, currency=currency),
+        "invoice_status": "paid",
+    }
 
 
 def event_of(event_type: str, version: int, payload: dict) -> Event:

@@ -16,8 +16,23 @@ from notify.adapters.tables import DeliveryRow, RecipientRow
 from notify.domain.deliveries import Delivery
 from notify.domain.recipients import Recipient
 
-_SAME = ("id", "account_id", "template", "cause_event_id", "correlation_id", "status", "attempts", "recipient",
-         "language", "subject", "last_error", "next_attempt_at", "created_at", "sent_at", "failed_at")
+_SAME = (
+    "id",
+    "account_id",
+    "template",
+    "cause_event_id",
+    "correlation_id",
+    "status",
+    "attempts",
+    "recipient",
+    "language",
+    "subject",
+    "last_error",
+    "next_attempt_at",
+    "created_at",
+    "sent_at",
+    "failed_at",
+)
 
 
 @dataclass(frozen=True)
@@ -70,8 +85,15 @@ class DeliveryRepository:
         values = {f: getattr(delivery, f) for f in _SAME}
         inserted = await self.session.scalar(
             insert(DeliveryRow)
-            .values(**values, text_body=delivery.text, html_body=delivery.html, cause_type=cause.event_type,
-                    cause_version=cause.version, cause_payload=cause.payload, updated_at=now)
+            .values(
+                **values,
+                text_body=delivery.text,
+                html_body=delivery.html,
+                cause_type=cause.event_type,
+                cause_version=cause.version,
+                cause_payload=cause.payload,
+                updated_at=now,
+            )
             .on_conflict_do_nothing(index_elements=["cause_event_id"])
             .returning(DeliveryRow.id)
         )
@@ -107,8 +129,13 @@ class DeliveryRepository:
         row = await self.session.scalar(
             select(DeliveryRow)
             .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
-            .where(~exists().where(older.account_id == DeliveryRow.account_id, older.status == "pending",
-                                   older.created_at < DeliveryRow.created_at))
+            .where(
+                ~exists().where(
+                    older.account_id == DeliveryRow.account_id,
+                    older.status == "pending",
+                    older.created_at < DeliveryRow.created_at,
+                )
+            )
             .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -123,8 +150,9 @@ class DeliveryRepository:
             setattr(row, f, getattr(delivery, f))
         row.text_body, row.html_body, row.updated_at = delivery.text, delivery.html, now
 
-    async def page(self, *, account_id: str | None, status: str | None, limit: int,
-                   offset: int) -> tuple[list[Delivery], int]:
+    async def page(
+        self, *, account_id: str | None, status: str | None, limit: int, offset: int
+    ) -> tuple[list[Delivery], int]:
         stmt = select(DeliveryRow)
         if account_id is not None:
             stmt = stmt.where(DeliveryRow.account_id == account_id)
@@ -132,5 +160,6 @@ class DeliveryRepository:
             stmt = stmt.where(DeliveryRow.status == status)
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = await self.session.scalars(
-            stmt.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id).limit(limit).offset(offset))
+            stmt.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id).limit(limit).offset(offset)
+        )
         return [_delivery(r) for r in rows], total or 0

@@ -8,10 +8,9 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
-from portal_runtime.clock import Clock
-
 from notify.domain.deliveries import Delivery
 from notify.settings import NotifySettings
+from portal_runtime.clock import Clock
 
 _ADDRESS = re.compile(r"[^\s<>\"'@,;:()]+@[^\s<>\"'@,;:()]+")
 
@@ -59,14 +58,20 @@ class SmtpTransport:
         message = build_message(delivery, s.smtp_from, self.clock)
         try:
             await aiosmtplib.send(
-                message, hostname=s.smtp_host, port=s.smtp_port, timeout=s.smtp_timeout_seconds,
-                use_tls=s.smtp_use_tls, start_tls=True if s.smtp_starttls else False,
-                username=s.smtp_username, password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+                message,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                timeout=s.smtp_timeout_seconds,
+                use_tls=s.smtp_use_tls,
+                start_tls=bool(s.smtp_starttls),
+                username=s.smtp_username,
+                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = sorted({r.code for r in exc.recipients})
-            raise SendError(f"recipient refused ({', '.join(map(str, codes))})",
-                            permanent=all(c >= 500 for c in codes)) from exc
+            raise SendError(
+                f"recipient refused ({', '.join(map(str, codes))})", permanent=all(c >= 500 for c in codes)
+            ) from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise SendError(f"{type(exc).__name__}: {exc.code} {exc.message}", permanent=exc.code >= 500) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:

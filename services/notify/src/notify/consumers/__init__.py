@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from portal_contracts.events.orders import AccountProfileChanged
-from portal_runtime.consumer import Delivery, EventConsumer
-
 from notify.adapters.causes import TEMPLATES
 from notify.service.inbound import Inbound
+from portal_contracts.events.orders import AccountProfileChanged
+from portal_runtime.consumer import Delivery, EventConsumer
 
 
 def register(consumer: EventConsumer, inbound: Inbound) -> None:

@@ -1,10 +1,10 @@
 """One email caused by one event: recorded, addressed, attempted, sent or failed.
 
-    waiting_for_recipient ──address──▶ pending ──sent──▶ sent
-                                        │  ▲
-                          attempt failed│  │retry (admin)
-                     (after max attempts)▼  │
-                                        failed
+waiting_for_recipient ──address──▶ pending ──sent──▶ sent
+                                    │  ▲
+                      attempt failed│  │retry (admin)
+                 (after max attempts)▼  │
+                                    failed
 """
 
 from __future__ import annotations
@@ -75,10 +75,26 @@ class Delivery:
     changes: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
-    def record(cls, *, account_id: str, template: str, cause_event_id: uuid.UUID, correlation_id: uuid.UUID,
-               now: datetime, address: tuple[str, str] | None, content: Content | None) -> Delivery:
-        delivery = cls(id=uuid.uuid4(), account_id=account_id, template=template, cause_event_id=cause_event_id,
-                       correlation_id=correlation_id, status=WAITING, created_at=now)
+    def record(
+        cls,
+        *,
+        account_id: str,
+        template: str,
+        cause_event_id: uuid.UUID,
+        correlation_id: uuid.UUID,
+        now: datetime,
+        address: tuple[str, str] | None,
+        content: Content | None,
+    ) -> Delivery:
+        delivery = cls(
+            id=uuid.uuid4(),
+            account_id=account_id,
+            template=template,
+            cause_event_id=cause_event_id,
+            correlation_id=correlation_id,
+            status=WAITING,
+            created_at=now,
+        )
         if address is not None and content is not None:
             delivery.address(*address, content, now=now)
         return delivery

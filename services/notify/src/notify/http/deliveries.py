@@ -11,10 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from pydantic import BaseModel
 
-from portal_runtime.auth import Principal, admin_only
-
 from notify.domain.deliveries import Delivery
 from notify.service.deliveries import DeliveryService
+from portal_runtime.auth import Principal, admin_only
 
 Status = Literal["waiting_for_recipient", "pending", "sent", "failed"]
 
@@ -56,10 +55,11 @@ class DeliveryController(Controller):
     path = "/v1/deliveries"
     tags = ["deliveries"]
 
-    @get("/", summary="List deliveries, newest first: admins all (filter by account_id, status); "
-                      "customers their own")
+    @get("/", summary="List deliveries, newest first: admins all (filter by account_id, status); customers their own")
     async def list_deliveries(
-        self, request: Request[Principal, object, object], deliveries: NamedDependency[DeliveryService],
+        self,
+        request: Request[Principal, object, object],
+        deliveries: NamedDependency[DeliveryService],
         account_id: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
         status: FromQuery[Status | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
@@ -70,19 +70,29 @@ class DeliveryController(Controller):
             if account_id is not None and account_id != me.account_id:
                 return DeliveryPage(items=[], total=0, limit=limit, offset=offset)
             account_id = me.account_id
-        items, total = await deliveries.list_deliveries(account_id=account_id, status=status, limit=limit,
-                                                        offset=offset)
+        items, total = await deliveries.list_deliveries(
+            account_id=account_id, status=status, limit=limit, offset=offset
+        )
         return DeliveryPage(items=[DeliveryOut.of(d) for d in items], total=total, limit=limit, offset=offset)
 
     @get("/{delivery_id:uuid}", summary="Read one delivery, with its rendered text and HTML")
-    async def read(self, delivery_id: FromPath[uuid.UUID], request: Request[Principal, object, object],
-                   deliveries: NamedDependency[DeliveryService]) -> DeliveryDetail:
+    async def read(
+        self,
+        delivery_id: FromPath[uuid.UUID],
+        request: Request[Principal, object, object],
+        deliveries: NamedDependency[DeliveryService],
+    ) -> DeliveryDetail:
         me = request.user
         delivery = await deliveries.get_delivery(delivery_id, owner=None if me.is_admin else me.account_id)
         return DeliveryDetail(**DeliveryOut.of(delivery).model_dump(), text=delivery.text, html=delivery.html)
 
-    @post("/{delivery_id:uuid}/retry", guards=[admin_only], status_code=200,
-          summary="Send a failed delivery again: failed → pending, a fresh round of attempts (admin)")
-    async def retry(self, delivery_id: FromPath[uuid.UUID],
-                    deliveries: NamedDependency[DeliveryService]) -> DeliveryOut:
+    @post(
+        "/{delivery_id:uuid}/retry",
+        guards=[admin_only],
+        status_code=200,
+        summary="Send a failed delivery again: failed → pending, a fresh round of attempts (admin)",
+    )
+    async def retry(
+        self, delivery_id: FromPath[uuid.UUID], deliveries: NamedDependency[DeliveryService]
+    ) -> DeliveryOut:
         return DeliveryOut.of(await deliveries.retry(delivery_id))

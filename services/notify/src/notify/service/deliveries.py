@@ -6,11 +6,10 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal_runtime.clock import Clock
-from portal_runtime.errors import NotFound
-
 from notify.adapters.repository import DeliveryRepository
 from notify.domain.deliveries import Delivery
+from portal_runtime.clock import Clock
+from portal_runtime.errors import NotFound
 
 
 class DeliveryService:
@@ -18,11 +17,13 @@ class DeliveryService:
         self.sessions = sessions
         self.clock = clock
 
-    async def list_deliveries(self, *, account_id: str | None, status: str | None, limit: int,
-                              offset: int) -> tuple[list[Delivery], int]:
+    async def list_deliveries(
+        self, *, account_id: str | None, status: str | None, limit: int, offset: int
+    ) -> tuple[list[Delivery], int]:
         async with self.sessions() as session:
-            return await DeliveryRepository(session).page(account_id=account_id, status=status, limit=limit,
-                                                          offset=offset)
+            return await DeliveryRepository(session).page(
+                account_id=account_id, status=status, limit=limit, offset=offset
+            )
 
     async def get_delivery(self, delivery_id: uuid.UUID, *, owner: str | None) -> Delivery:
         """`owner`: the account the caller may see, None for all (admin)."""

@@ -13,15 +13,14 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal_contracts import Envelope, Event
-from portal_contracts.events.orders import AccountProfileChanged
-from portal_runtime.clock import Clock
-
 from notify.adapters.causes import context_of, event_of, template_for
 from notify.adapters.repository import Cause, DeliveryRepository, RecipientRepository
 from notify.adapters.templates import TemplateRenderer
 from notify.domain.deliveries import Delivery
 from notify.domain.recipients import Recipient
+from portal_contracts import Envelope, Event
+from portal_contracts.events.orders import AccountProfileChanged
+from portal_runtime.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +38,20 @@ class Inbound:
         await recipients.lock_account(event.account_id)
         recipient = await recipients.get(event.account_id, for_update=True)
         if recipient is None:
-            recipient = Recipient.create(account_id=event.account_id, email=event.email,
-                                         language=event.language, changed_at=event.changed_at)
+            recipient = Recipient.create(
+                account_id=event.account_id, email=event.email, language=event.language, changed_at=event.changed_at
+            )
         elif not recipient.apply(email=event.email, language=event.language, changed_at=event.changed_at):
             log.info("notify: older profile of account %s ignored", event.account_id)
             return None
         await recipients.save(recipient, now)
         deliveries = DeliveryRepository(session)
         for delivery, cause in await deliveries.waiting_for(event.account_id):
-            content = self.renderer.render(delivery.template, recipient.language,
-                                           context_of(event_of(cause.event_type, cause.version, cause.payload)))
+            content = self.renderer.render(
+                delivery.template,
+                recipient.language,
+                context_of(event_of(cause.event_type, cause.version, cause.payload)),
+            )
             delivery.address(recipient.email, recipient.language, content, now=now)
             await deliveries.save(delivery, now)
             log.info("notify: delivery %s (%s) addressed, pending", delivery.id, delivery.template)
@@ -66,11 +69,18 @@ class Inbound:
         if recipient is not None:
             address = (recipient.email, recipient.language)
             content = self.renderer.render(template, recipient.language, context_of(event))
-        delivery = Delivery.record(account_id=account_id, template=template, cause_event_id=envelope.event_id,
-                                   correlation_id=envelope.correlation_id, now=now, address=address,
-                                   content=content)
-        added = await DeliveryRepository(session).add(delivery, Cause(envelope.type, envelope.version,
-                                                                      envelope.data), now)
+        delivery = Delivery.record(
+            account_id=account_id,
+            template=template,
+            cause_event_id=envelope.event_id,
+            correlation_id=envelope.correlation_id,
+            now=now,
+            address=address,
+            content=content,
+        )
+        added = await DeliveryRepository(session).add(
+            delivery, Cause(envelope.type, envelope.version, envelope.data), now
+        )
         if not added:
             log.info("notify: %s %s has a delivery already", envelope.type, envelope.event_id)
             return None

@@ -14,14 +14,13 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal_runtime.clock import Clock
-from portal_runtime.faults import Backoff, Waiting, describe
-from portal_runtime.outbox import Outbox
-
 from notify.adapters.events import to_contract
 from notify.adapters.repository import DeliveryRepository
 from notify.adapters.smtp import SendError, redact
 from notify.domain.deliveries import FAILED, Delivery, RetryPolicy
+from portal_runtime.clock import Clock
+from portal_runtime.faults import Backoff, Waiting, describe
+from portal_runtime.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +31,14 @@ class Transport(Protocol):
 
 
 class Sender:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: Outbox, clock: Clock,
-                 transport: Transport, policy: RetryPolicy) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        clock: Clock,
+        transport: Transport,
+        policy: RetryPolicy,
+    ) -> None:
         self.sessions = sessions
         self.outbox = outbox
         self.clock = clock
@@ -52,15 +57,25 @@ class Sender:
             except Exception as exc:  # every failure is recorded on the delivery, none is lost
                 error = exc if isinstance(exc, SendError) else SendError(redact(f"{type(exc).__name__}: {exc}"))
                 delivery.attempt_failed(error.reason, self.clock.now(), self.policy, permanent=error.permanent)
-                log.warning("notify: delivery %s (%s) attempt %d failed%s: %s", delivery.id, delivery.template,
-                            delivery.attempts, ", giving up" if delivery.status == FAILED else "", error.reason)
+                log.warning(
+                    "notify: delivery %s (%s) attempt %d failed%s: %s",
+                    delivery.id,
+                    delivery.template,
+                    delivery.attempts,
+                    ", giving up" if delivery.status == FAILED else "",
+                    error.reason,
+                )
             else:
                 delivery.succeeded(self.clock.now())
                 log.info("notify: delivery %s (%s) sent", delivery.id, delivery.template)
             await repo.save(delivery, self.clock.now())
             for change in delivery.changes:
-                self.outbox.stage(session, to_contract(delivery, change, self.clock.now()),
-                                  correlation_id=delivery.correlation_id, causation_id=delivery.cause_event_id)
+                self.outbox.stage(
+                    session,
+                    to_contract(delivery, change, self.clock.now()),
+                    correlation_id=delivery.correlation_id,
+                    causation_id=delivery.cause_event_id,
+                )
             delivery.changes.clear()
         return delivery
 

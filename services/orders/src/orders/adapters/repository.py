@@ -11,16 +11,32 @@ from decimal import Decimal
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orders.adapters.tables import (OfferedItemRow, ProfileRow, RequestHistoryRow, RequestLineRow, RequestRow,
-                                    SubscriptionRow)
+from orders.adapters.tables import (
+    OfferedItemRow,
+    ProfileRow,
+    RequestHistoryRow,
+    RequestLineRow,
+    RequestRow,
+    SubscriptionRow,
+)
 from orders.domain.offers import Offer
 from orders.domain.pricing import PricedLine
 from orders.domain.profiles import Profile
 from orders.domain.requests import Line, ServiceRequest, Transition
 from orders.domain.subscriptions import Subscription
 
-_OFFER = ("item_id", "revision", "status", "sku", "name", "description", "price", "currency", "billing",
-          "billing_period_months")
+_OFFER = (
+    "item_id",
+    "revision",
+    "status",
+    "sku",
+    "name",
+    "description",
+    "price",
+    "currency",
+    "billing",
+    "billing_period_months",
+)
 _SUB = tuple(Subscription.__dataclass_fields__)
 
 
@@ -83,15 +99,17 @@ class RequestHeader:
 
 
 def _header(row: RequestRow) -> RequestHeader:
-    return RequestHeader(row.id, row.account_id, row.status, row.created_at, row.updated_at, row.submitted_at,
-                         row.total, row.currency)
+    return RequestHeader(
+        row.id, row.account_id, row.status, row.created_at, row.updated_at, row.submitted_at, row.total, row.currency
+    )
 
 
 def _line(row: RequestLineRow) -> Line:
     frozen = None
     if row.unit_price is not None:
-        frozen = PricedLine(row.item_id, row.quantity, row.name, row.unit_price, row.currency, row.billing,
-                            row.billing_period_months)
+        frozen = PricedLine(
+            row.item_id, row.quantity, row.name, row.unit_price, row.currency, row.billing, row.billing_period_months
+        )
     return Line(row.item_id, row.quantity, frozen)
 
 
@@ -105,10 +123,17 @@ class RequestRepository:
         if row is None:
             return None
         lines = await self.session.scalars(
-            select(RequestLineRow).where(RequestLineRow.request_id == request_id).order_by(RequestLineRow.position))
-        return ServiceRequest(id=row.id, account_id=row.account_id, status=row.status, created_at=row.created_at,
-                              updated_at=row.updated_at, submitted_at=row.submitted_at,
-                              lines=[_line(r) for r in lines])
+            select(RequestLineRow).where(RequestLineRow.request_id == request_id).order_by(RequestLineRow.position)
+        )
+        return ServiceRequest(
+            id=row.id,
+            account_id=row.account_id,
+            status=row.status,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            submitted_at=row.submitted_at,
+            lines=[_line(r) for r in lines],
+        )
 
     async def save(self, request: ServiceRequest) -> None:
         row = await self.session.get(RequestRow, request.id)
@@ -122,25 +147,49 @@ class RequestRepository:
         await self.session.execute(delete(RequestLineRow).where(RequestLineRow.request_id == request.id))
         for position, line in enumerate(request.lines):
             f = line.frozen
-            self.session.add(RequestLineRow(
-                request_id=request.id, item_id=line.item_id, position=position, quantity=line.quantity,
-                name=f and f.name, unit_price=f and f.unit_price, currency=f and f.currency,
-                billing=f and f.billing, billing_period_months=f and f.billing_period_months))
+            self.session.add(
+                RequestLineRow(
+                    request_id=request.id,
+                    item_id=line.item_id,
+                    position=position,
+                    quantity=line.quantity,
+                    name=f and f.name,
+                    unit_price=f and f.unit_price,
+                    currency=f and f.currency,
+                    billing=f and f.billing,
+                    billing_period_months=f and f.billing_period_months,
+                )
+            )
         for step in request.new_history:
-            self.session.add(RequestHistoryRow(request_id=request.id, at=step.at, by=step.by,
-                                               from_status=step.from_status, to_status=step.to_status,
-                                               note=step.note))
+            self.session.add(
+                RequestHistoryRow(
+                    request_id=request.id,
+                    at=step.at,
+                    by=step.by,
+                    from_status=step.from_status,
+                    to_status=step.to_status,
+                    note=step.note,
+                )
+            )
         request.new_history.clear()
         await self.session.flush()
 
     async def history(self, request_id: uuid.UUID) -> list[Transition]:
-        rows = await self.session.scalars(select(RequestHistoryRow).where(RequestHistoryRow.request_id == request_id)
-                                          .order_by(RequestHistoryRow.id))
+        rows = await self.session.scalars(
+            select(RequestHistoryRow).where(RequestHistoryRow.request_id == request_id).order_by(RequestHistoryRow.id)
+        )
         return [Transition(r.at, r.by, r.from_status, r.to_status, r.note) for r in rows]
 
-    async def page(self, *, account_id: str | None = None, status: str | None = None,
-                   submitted_from: datetime | None = None, submitted_to: datetime | None = None,
-                   limit: int = 50, offset: int = 0) -> tuple[list[RequestHeader], int]:
+    async def page(
+        self,
+        *,
+        account_id: str | None = None,
+        status: str | None = None,
+        submitted_from: datetime | None = None,
+        submitted_to: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[RequestHeader], int]:
         stmt = select(RequestRow)
         if account_id is not None:
             stmt = stmt.where(RequestRow.account_id == account_id)
@@ -152,7 +201,8 @@ class RequestRepository:
             stmt = stmt.where(RequestRow.submitted_at <= submitted_to)
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = await self.session.scalars(
-            stmt.order_by(RequestRow.created_at.desc(), RequestRow.id).limit(limit).offset(offset))
+            stmt.order_by(RequestRow.created_at.desc(), RequestRow.id).limit(limit).offset(offset)
+        )
         return [_header(r) for r in rows], total or 0
 
 
@@ -164,9 +214,11 @@ class SubscriptionRepository:
         self.session.add_all([SubscriptionRow(**{f: getattr(s, f) for f in _SUB}) for s in subscriptions])
 
     async def for_account(self, account_id: str) -> list[Subscription]:
-        rows = await self.session.scalars(select(SubscriptionRow).where(SubscriptionRow.account_id == account_id)
-                                          .order_by(SubscriptionRow.activated_on, SubscriptionRow.name,
-                                                    SubscriptionRow.id))
+        rows = await self.session.scalars(
+            select(SubscriptionRow)
+            .where(SubscriptionRow.account_id == account_id)
+            .order_by(SubscriptionRow.activated_on, SubscriptionRow.name, SubscriptionRow.id)
+        )
         return [Subscription(**{f: getattr(r, f) for f in _SUB}) for r in rows]
 
     async def for_request(self, request_id: uuid.UUID) -> list[Subscription]:

@@ -64,7 +64,8 @@ class RequestLineRow(Base):
     __tablename__ = "request_lines"
 
     request_id: Mapped[uuid.UUID] = mapped_column(
-        UUID, ForeignKey("service_requests.id", ondelete="CASCADE"), primary_key=True)
+        UUID, ForeignKey("service_requests.id", ondelete="CASCADE"), primary_key=True
+    )
     item_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer)
@@ -80,7 +81,8 @@ class RequestHistoryRow(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     request_id: Mapped[uuid.UUID] = mapped_column(
-        UUID, ForeignKey("service_requests.id", ondelete="CASCADE"), index=True)
+        UUID, ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     by: Mapped[str] = mapped_column(String(200))
     from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)

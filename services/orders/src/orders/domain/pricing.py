@@ -9,9 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from portal_runtime.errors import InvalidInput
-
 from orders.domain.offers import Offer
+from portal_runtime.errors import InvalidInput
 
 CENT = Decimal("0.01")
 
@@ -39,8 +38,16 @@ class PricedLine:
     def of(cls, item_id: uuid.UUID, quantity: int, offer: Offer | None) -> PricedLine:
         if offer is None:
             return cls(item_id, quantity, None, None, None, None, None, available=False)
-        return cls(item_id, quantity, offer.name, offer.price, offer.currency, offer.billing,
-                   offer.billing_period_months, available=offer.is_offered)
+        return cls(
+            item_id,
+            quantity,
+            offer.name,
+            offer.price,
+            offer.currency,
+            offer.billing,
+            offer.billing_period_months,
+            available=offer.is_offered,
+        )
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,13 @@ def summarise(lines: Sequence[PricedLine]) -> Summary:
         if currency is None:
             currency = line.currency
         elif line.currency != currency:
-            problems.append(Problem(
-                line.item_id, f"a request has one currency ({currency}); item {line.item_id} is in "
-                f"{line.currency}", "item_id"))
+            problems.append(
+                Problem(
+                    line.item_id,
+                    f"a request has one currency ({currency}); item {line.item_id} is in {line.currency}",
+                    "item_id",
+                )
+            )
     total = None
     if lines and not problems:
         total = sum((line.line_total for line in lines), Decimal("0.00"))

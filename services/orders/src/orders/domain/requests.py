@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from portal_runtime.errors import Conflict, InvalidInput, NotFound
-
 from orders.domain.offers import Offer
 from orders.domain.pricing import PricedLine, Summary, price, summarise
+from portal_runtime.errors import Conflict, InvalidInput, NotFound
 
 DRAFT, SUBMITTED, DISCARDED = "draft", "submitted", "discarded"
 INFORMATION_REQUESTED, APPROVED, REJECTED, ACTIVE = "information_requested", "approved", "rejected", "active"
@@ -84,8 +83,9 @@ class ServiceRequest:
         return is_admin or self.account_id == account_id
 
     # -- lines (draft only) --------------------------------------------------------------
-    def set_line(self, item_id: uuid.UUID, quantity: int, offers: Mapping[uuid.UUID, Offer], *,
-                 field: str = "item_id") -> None:
+    def set_line(
+        self, item_id: uuid.UUID, quantity: int, offers: Mapping[uuid.UUID, Offer], *, field: str = "item_id"
+    ) -> None:
         self._editable()
         if not 1 <= quantity <= MAX_QUANTITY:
             raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", field="quantity")
@@ -95,8 +95,11 @@ class ServiceRequest:
         for other in self.lines:
             known = offers.get(other.item_id)
             if other.item_id != item_id and known and known.is_offered and known.currency != offer.currency:
-                raise InvalidInput(f"a request has one currency ({known.currency}); item {item_id} is in "
-                                   f"{offer.currency}", field=field, item_id=str(item_id))
+                raise InvalidInput(
+                    f"a request has one currency ({known.currency}); item {item_id} is in {offer.currency}",
+                    field=field,
+                    item_id=str(item_id),
+                )
         line = self._line(item_id)
         if line is not None:
             line.quantity = quantity

@@ -47,12 +47,22 @@ def subscriptions_for(request: ServiceRequest, *, activated_on: date, now: datet
         if priced is None:
             raise ValueError(f"request {request.id} has a line without a submitted price")
         recurring = priced.billing == "recurring" and priced.billing_period_months
-        subs.append(Subscription(
-            id=uuid.uuid4(), account_id=request.account_id, request_id=request.id, item_id=line.item_id,
-            name=priced.name or "", quantity=line.quantity, unit_price=priced.unit_price,
-            currency=priced.currency, billing=priced.billing,
-            billing_period_months=priced.billing_period_months, status=ACTIVE, activated_on=activated_on,
-            next_due_on=add_months(activated_on, priced.billing_period_months) if recurring else None,
-            created_at=now,
-        ))
+        subs.append(
+            Subscription(
+                id=uuid.uuid4(),
+                account_id=request.account_id,
+                request_id=request.id,
+                item_id=line.item_id,
+                name=priced.name or "",
+                quantity=line.quantity,
+                unit_price=priced.unit_price,
+                currency=priced.currency,
+                billing=priced.billing,
+                billing_period_months=priced.billing_period_months,
+                status=ACTIVE,
+                activated_on=activated_on,
+                next_due_on=add_months(activated_on, priced.billing_period_months) if recurring else None,
+                created_at=now,
+            )
+        )
     return subs

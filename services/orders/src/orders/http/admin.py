@@ -10,11 +10,10 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from portal_runtime.auth import Principal, admin_only
-from portal_runtime.web import correlation_id
-
 from orders.http.models import QuestionIn, ReasonIn, RequestHeaderOut, RequestOut, RequestPage
 from orders.service.requests import RequestFilter, RequestService
+from portal_runtime.auth import Principal, admin_only
+from portal_runtime.web import correlation_id
 
 Req = Request[Principal, object, object]
 Status = Literal["draft", "submitted", "discarded", "information_requested", "approved", "rejected", "active"]
@@ -32,31 +31,52 @@ class AdminRequestController(Controller):
 
     @get("/", summary="Requests of every account, filtered and paginated (admin)")
     async def list_all(
-        self, requests: NamedDependency[RequestService], status: FromQuery[Status | None] = None,
+        self,
+        requests: NamedDependency[RequestService],
+        status: FromQuery[Status | None] = None,
         account_id: FromQuery[str | None] = None,
-        submitted_from: FromQuery[datetime | None] = None, submitted_to: FromQuery[datetime | None] = None,
+        submitted_from: FromQuery[datetime | None] = None,
+        submitted_to: FromQuery[datetime | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> RequestPage:
-        f = RequestFilter(status=status, account_id=account_id, submitted_from=_aware(submitted_from),
-                          submitted_to=_aware(submitted_to))
+        f = RequestFilter(
+            status=status,
+            account_id=account_id,
+            submitted_from=_aware(submitted_from),
+            submitted_to=_aware(submitted_to),
+        )
         items, total = await requests.list_all(f, limit=limit, offset=offset)
         return RequestPage(items=[RequestHeaderOut.of(h) for h in items], total=total, limit=limit, offset=offset)
 
     @post("/{request_id:uuid}/approve", status_code=200, summary="Approve a submitted request (admin)")
-    async def approve(self, request_id: FromPath[uuid.UUID], request: Req,
-                      requests: NamedDependency[RequestService]) -> RequestOut:
+    async def approve(
+        self, request_id: FromPath[uuid.UUID], request: Req, requests: NamedDependency[RequestService]
+    ) -> RequestOut:
         return RequestOut.of(await requests.approve(request.user, request_id, correlation_id=correlation_id(request)))
 
-    @post("/{request_id:uuid}/reject", status_code=200,
-          summary="Reject a request in review or waiting for an answer, with a reason (admin)")
-    async def reject(self, request_id: FromPath[uuid.UUID], data: JSONBody[ReasonIn], request: Req,
-                     requests: NamedDependency[RequestService]) -> RequestOut:
+    @post(
+        "/{request_id:uuid}/reject",
+        status_code=200,
+        summary="Reject a request in review or waiting for an answer, with a reason (admin)",
+    )
+    async def reject(
+        self,
+        request_id: FromPath[uuid.UUID],
+        data: JSONBody[ReasonIn],
+        request: Req,
+        requests: NamedDependency[RequestService],
+    ) -> RequestOut:
         view = await requests.reject(request.user, request_id, data.reason, correlation_id=correlation_id(request))
         return RequestOut.of(view)
 
     @post("/{request_id:uuid}/ask", status_code=200, summary="Ask the customer for information (admin)")
-    async def ask(self, request_id: FromPath[uuid.UUID], data: JSONBody[QuestionIn], request: Req,
-                  requests: NamedDependency[RequestService]) -> RequestOut:
+    async def ask(
+        self,
+        request_id: FromPath[uuid.UUID],
+        data: JSONBody[QuestionIn],
+        request: Req,
+        requests: NamedDependency[RequestService],
+    ) -> RequestOut:
         view = await requests.ask(request.user, request_id, data.question, correlation_id=correlation_id(request))
         return RequestOut.of(view)

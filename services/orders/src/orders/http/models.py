@@ -100,12 +100,28 @@ class RequestOut(BaseModel):
     def of(cls, view: RequestView) -> RequestOut:
         r, s = view.request, view.summary
         return cls(
-            id=r.id, account_id=r.account_id, status=r.status, created_at=r.created_at, updated_at=r.updated_at,
-            submitted_at=r.submitted_at, currency=s.currency, total=s.total,
-            lines=[LineOut(item_id=p.item_id, name=p.name, quantity=p.quantity, unit_price=p.unit_price,
-                           line_total=p.line_total, currency=p.currency, billing=p.billing,
-                           billing_period_months=p.billing_period_months, available=p.available)
-                   for p in s.lines],
+            id=r.id,
+            account_id=r.account_id,
+            status=r.status,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            submitted_at=r.submitted_at,
+            currency=s.currency,
+            total=s.total,
+            lines=[
+                LineOut(
+                    item_id=p.item_id,
+                    name=p.name,
+                    quantity=p.quantity,
+                    unit_price=p.unit_price,
+                    line_total=p.line_total,
+                    currency=p.currency,
+                    billing=p.billing,
+                    billing_period_months=p.billing_period_months,
+                    available=p.available,
+                )
+                for p in s.lines
+            ],
             problems=[ProblemOut(item_id=p.item_id, field=p.field, message=p.message) for p in s.problems],
         )
 

@@ -6,11 +6,10 @@ from litestar import Controller, Request, get, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from portal_runtime.auth import Principal
-from portal_runtime.web import correlation_id
-
 from orders.http.models import ProfileIn, ProfileOut
 from orders.service.profiles import ProfileService
+from portal_runtime.auth import Principal
+from portal_runtime.web import correlation_id
 
 
 class ProfileController(Controller):
@@ -18,13 +17,19 @@ class ProfileController(Controller):
     tags = ["account"]
 
     @put("/", summary="Set the contact email and language of the caller's account")
-    async def put_profile(self, data: JSONBody[ProfileIn], request: Request[Principal, object, object],
-                          profiles: NamedDependency[ProfileService]) -> ProfileOut:
-        profile = await profiles.put(request.user.account_id, data.email, data.language,
-                                     correlation_id=correlation_id(request))
+    async def put_profile(
+        self,
+        data: JSONBody[ProfileIn],
+        request: Request[Principal, object, object],
+        profiles: NamedDependency[ProfileService],
+    ) -> ProfileOut:
+        profile = await profiles.put(
+            request.user.account_id, data.email, data.language, correlation_id=correlation_id(request)
+        )
         return ProfileOut.of(profile)
 
     @get("/", summary="Read the caller's account profile")
-    async def get_profile(self, request: Request[Principal, object, object],
-                          profiles: NamedDependency[ProfileService]) -> ProfileOut:
+    async def get_profile(
+        self, request: Request[Principal, object, object], profiles: NamedDependency[ProfileService]
+    ) -> ProfileOut:
         return ProfileOut.of(await profiles.get(request.user.account_id))

@@ -5,10 +5,9 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 
-from portal_runtime.auth import Principal
-
 from orders.http.models import SubscriptionOut
 from orders.service.subscriptions import SubscriptionService
+from portal_runtime.auth import Principal
 
 
 class SubscriptionController(Controller):
@@ -16,6 +15,7 @@ class SubscriptionController(Controller):
     tags = ["subscriptions"]
 
     @get("/", summary="The caller's account's subscriptions")
-    async def list_own(self, request: Request[Principal, object, object],
-                       subscriptions: NamedDependency[SubscriptionService]) -> list[SubscriptionOut]:
+    async def list_own(
+        self, request: Request[Principal, object, object], subscriptions: NamedDependency[SubscriptionService]
+    ) -> list[SubscriptionOut]:
         return [SubscriptionOut.of(s) for s in await subscriptions.for_account(request.user.account_id)]

@@ -6,12 +6,11 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
-from portal_runtime.clock import Clock
-
 from orders.adapters.events import offer_from_published, offer_from_retired
 from orders.adapters.repository import OfferRepository
 from orders.domain.offers import Offer, merge, supersedes
+from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
+from portal_runtime.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +29,12 @@ class CatalogCopy:
         repo = OfferRepository(session)
         current = await repo.get(incoming.item_id, for_update=True)
         if not supersedes(incoming, current):
-            log.info("item %s: revision %s ignored, have %s", incoming.item_id, incoming.revision,
-                     current.revision if current else None)
+            log.info(
+                "item %s: revision %s ignored, have %s",
+                incoming.item_id,
+                incoming.revision,
+                current.revision if current else None,
+            )
             return False
         await repo.save(merge(incoming, current), self.clock.now())
         return True

@@ -6,13 +6,12 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal_runtime.clock import Clock
-from portal_runtime.errors import NotFound
-from portal_runtime.outbox import Outbox
-
 from orders.adapters.events import profile_changed
 from orders.adapters.repository import ProfileRepository
 from orders.domain.profiles import Profile
+from portal_runtime.clock import Clock
+from portal_runtime.errors import NotFound
+from portal_runtime.outbox import Outbox
 
 
 class ProfileService:
@@ -21,8 +20,9 @@ class ProfileService:
         self.outbox = outbox
         self.clock = clock
 
-    async def put(self, account_id: str, email: str, language: str, *,
-                  correlation_id: uuid.UUID | None = None) -> Profile:
+    async def put(
+        self, account_id: str, email: str, language: str, *, correlation_id: uuid.UUID | None = None
+    ) -> Profile:
         """Set the account's profile; AccountProfileChanged is published when something changed."""
         now = self.clock.now()
         async with self.sessions() as session, session.begin():

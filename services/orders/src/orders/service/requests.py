@@ -10,15 +10,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal_runtime.auth import Principal
-from portal_runtime.clock import Clock
-from portal_runtime.errors import InvalidInput, NotFound
-from portal_runtime.outbox import Outbox
-
 from orders.adapters.events import to_contract
 from orders.adapters.repository import OfferRepository, RequestHeader, RequestRepository
 from orders.domain.pricing import Summary
 from orders.domain.requests import ServiceRequest, Transition
+from portal_runtime.auth import Principal
+from portal_runtime.clock import Clock
+from portal_runtime.errors import InvalidInput, NotFound
+from portal_runtime.outbox import Outbox
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,9 @@ class RequestService:
         self.clock = clock
 
     # -- the customer's commands ---------------------------------------------------------
-    async def create(self, actor: Principal, lines: Sequence[tuple[uuid.UUID, int]] = (), *,
-                     correlation_id: uuid.UUID | None = None) -> RequestView:
+    async def create(
+        self, actor: Principal, lines: Sequence[tuple[uuid.UUID, int]] = (), *, correlation_id: uuid.UUID | None = None
+    ) -> RequestView:
         if len({item_id for item_id, _ in lines}) != len(lines):
             raise InvalidInput("each item appears once in lines", field="lines")
         now = self.clock.now()
@@ -54,60 +54,74 @@ class RequestService:
                 request.set_line(item_id, quantity, offers, field=f"lines[{i}].item_id")
             return await self._save(session, request, correlation_id)
 
-    async def set_line(self, actor: Principal, request_id: uuid.UUID, item_id: uuid.UUID, quantity: int, *,
-                       correlation_id: uuid.UUID | None = None) -> RequestView:
+    async def set_line(
+        self,
+        actor: Principal,
+        request_id: uuid.UUID,
+        item_id: uuid.UUID,
+        quantity: int,
+        *,
+        correlation_id: uuid.UUID | None = None,
+    ) -> RequestView:
         async with self.sessions() as session, session.begin():
             request = await self._load(session, actor, request_id, own=True)
             offers = await OfferRepository(session).many([item_id, *(line.item_id for line in request.lines)])
             request.set_line(item_id, quantity, offers)
             return await self._save(session, request, correlation_id)
 
-    async def remove_line(self, actor: Principal, request_id: uuid.UUID, item_id: uuid.UUID, *,
-                          correlation_id: uuid.UUID | None = None) -> RequestView:
+    async def remove_line(
+        self, actor: Principal, request_id: uuid.UUID, item_id: uuid.UUID, *, correlation_id: uuid.UUID | None = None
+    ) -> RequestView:
         async with self.sessions() as session, session.begin():
             request = await self._load(session, actor, request_id, own=True)
             request.remove_line(item_id)
             return await self._save(session, request, correlation_id)
 
-    async def discard(self, actor: Principal, request_id: uuid.UUID, *,
-                      correlation_id: uuid.UUID | None = None) -> RequestView:
+    async def discard(
+        self, actor: Principal, request_id: uuid.UUID, *, correlation_id: uuid.UUID | None = None
+    ) -> RequestView:
         async with self.sessions() as session, session.begin():
             request = await self._load(session, actor, request_id, own=True)
             request.discard(by=actor.account_id, now=self.clock.now())
             return await self._save(session, request, correlation_id)
 
-    async def submit(self, actor: Principal, request_id: uuid.UUID, *,
-                     correlation_id: uuid.UUID | None = None) -> RequestView:
+    async def submit(
+        self, actor: Principal, request_id: uuid.UUID, *, correlation_id: uuid.UUID | None = None
+    ) -> RequestView:
         async with self.sessions() as session, session.begin():
             request = await self._load(session, actor, request_id, own=True)
             offers = await OfferRepository(session).many(line.item_id for line in request.lines)
             request.submit(offers, by=actor.account_id, now=self.clock.now())
             return await self._save(session, request, correlation_id)
 
-    async def answer(self, actor: Principal, request_id: uuid.UUID, answer: str, *,
-                     correlation_id: uuid.UUID | None = None) -> RequestView:
+    async def answer(
+        self, actor: Principal, request_id: uuid.UUID, answer: str, *, correlation_id: uuid.UUID | None = None
+    ) -> RequestView:
         async with self.sessions() as session, session.begin():
             request = await self._load(session, actor, request_id, own=True)
             request.answer(answer, by=actor.account_id, now=self.clock.now())
             return await self._save(session, request, correlation_id)
 
     # -- the admin's review ----------------------------------------------------------------
-    async def approve(self, admin: Principal, request_id: uuid.UUID, *,
-                      correlation_id: uuid.UUID | None = None) -> RequestView:
+    async def approve(
+        self, admin: Principal, request_id: uuid.UUID, *, correlation_id: uuid.UUID | None = None
+    ) -> RequestView:
         async with self.sessions() as session, session.begin():
             request = await self._load(session, admin, request_id)
             request.approve(by=admin.account_id, now=self.clock.now())
             return await self._save(session, request, correlation_id)
 
-    async def reject(self, admin: Principal, request_id: uuid.UUID, reason: str, *,
-                     correlation_id: uuid.UUID | None = None) -> RequestView:
+    async def reject(
+        self, admin: Principal, request_id: uuid.UUID, reason: str, *, correlation_id: uuid.UUID | None = None
+    ) -> RequestView:
         async with self.sessions() as session, session.begin():
             request = await self._load(session, admin, request_id)
             request.reject(reason, by=admin.account_id, now=self.clock.now())
             return await self._save(session, request, correlation_id)
 
-    async def ask(self, admin: Principal, request_id: uuid.UUID, question: str, *,
-                  correlation_id: uuid.UUID | None = None) -> RequestView:
+    async def ask(
+        self, admin: Principal, request_id: uuid.UUID, question: str, *, correlation_id: uuid.UUID | None = None
+    ) -> RequestView:
         async with self.sessions() as session, session.begin():
             request = await self._load(session, admin, request_id)
             request.ask(question, by=admin.account_id, now=self.clock.now())
@@ -133,12 +147,18 @@ class RequestService:
             raise InvalidInput("submitted_from is after submitted_to", field="submitted_from")
         async with self.sessions() as session:
             return await RequestRepository(session).page(
-                account_id=f.account_id, status=f.status, submitted_from=f.submitted_from,
-                submitted_to=f.submitted_to, limit=limit, offset=offset)
+                account_id=f.account_id,
+                status=f.status,
+                submitted_from=f.submitted_from,
+                submitted_to=f.submitted_to,
+                limit=limit,
+                offset=offset,
+            )
 
     # -- helpers ---------------------------------------------------------------------------
-    async def _load(self, session: AsyncSession, actor: Principal, request_id: uuid.UUID, *,
-                    own: bool = False, lock: bool = True) -> ServiceRequest:
+    async def _load(
+        self, session: AsyncSession, actor: Principal, request_id: uuid.UUID, *, own: bool = False, lock: bool = True
+    ) -> ServiceRequest:
         """The request, locked; another account's answers like an absent one. `own`: only its
         account may act (an admin too acts on requests of its own account only)."""
         request = await RequestRepository(session).get(request_id, for_update=lock)
@@ -146,8 +166,9 @@ class RequestService:
             raise NotFound(f"no request {request_id}")
         return request
 
-    async def _save(self, session: AsyncSession, request: ServiceRequest,
-                    correlation_id: uuid.UUID | None) -> RequestView:
+    async def _save(
+        self, session: AsyncSession, request: ServiceRequest, correlation_id: uuid.UUID | None
+    ) -> RequestView:
         await RequestRepository(session).save(request)
         for step in request.changes:
             event = to_contract(request, step)

@@ -7,14 +7,13 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from orders.adapters.events import to_contract
+from orders.adapters.repository import RequestRepository, SubscriptionRepository
+from orders.domain.subscriptions import Subscription, subscriptions_for
 from portal_contracts import Event
 from portal_contracts.events.billing import PaymentConfirmed
 from portal_runtime.clock import Clock
 from portal_runtime.errors import InvalidInput
-
-from orders.adapters.events import to_contract
-from orders.adapters.repository import RequestRepository, SubscriptionRepository
-from orders.domain.subscriptions import Subscription, subscriptions_for
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +23,9 @@ class SubscriptionService:
         self.sessions = sessions
         self.clock = clock
 
-    async def on_payment_confirmed(self, session: AsyncSession, event: PaymentConfirmed,
-                                   publish: Callable[[Event], object]) -> list[Subscription]:
+    async def on_payment_confirmed(
+        self, session: AsyncSession, event: PaymentConfirmed, publish: Callable[[Event], object]
+    ) -> list[Subscription]:
         """The paid request's services become the account's subscriptions (in the consumer's
         transaction). A payment for no request of ours is not ours to act on; one seen again for
         an active request changes nothing. A request in any other state than approved raises
@@ -38,8 +38,10 @@ class SubscriptionService:
             log.info("payment %s names request %s, which orders does not know", event.number, event.request_id)
             return []
         if request.account_id != event.account_id:
-            raise InvalidInput(f"payment {event.number} is for account {event.account_id}, request "
-                               f"{request.id} belongs to another", field="account_id")
+            raise InvalidInput(
+                f"payment {event.number} is for account {event.account_id}, request {request.id} belongs to another",
+                field="account_id",
+            )
         now = self.clock.now()
         if not request.activate(by="billing", now=now, note=f"invoice {event.number} paid"):
             return []

@@ -5,7 +5,6 @@ from __future__ import annotations
 from portal_contracts.events.billing import InvoiceIssued
 from portal_runtime.consumer import Delivery, EventConsumer
 from portal_runtime.service import ServiceRuntime
-
 from returns.adapters.events import returnable_invoice
 from returns.service.invoices import record_invoice
 

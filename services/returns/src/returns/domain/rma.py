@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from portal_runtime.errors import Conflict, InvalidInput
-
 from returns.domain.invoices import ReturnableInvoice
 
 STATUSES = ("requested", "approved", "rejected", "received")
@@ -49,16 +48,32 @@ class Rma:
     changes: list[Transition] = field(default_factory=list, repr=False)
 
     @classmethod
-    def request(cls, *, invoice: ReturnableInvoice | None, account_id: str, invoice_number: str,
-                lines: Sequence[ReturnLine], claimed: Mapping[str, int], now: datetime) -> Rma:
+    def request(
+        cls,
+        *,
+        invoice: ReturnableInvoice | None,
+        account_id: str,
+        invoice_number: str,
+        lines: Sequence[ReturnLine],
+        claimed: Mapping[str, int],
+        now: datetime,
+    ) -> Rma:
         """A return of `lines` of the caller's invoice. `claimed` is what earlier returns of the
         invoice still hold, by sku. Another account's invoice reads as an unknown one."""
         if invoice is None or not invoice.belongs_to(account_id):
-            raise InvalidInput(f"no invoice {invoice_number!r} of yours to return goods against",
-                               field="invoice_number")
+            raise InvalidInput(
+                f"no invoice {invoice_number!r} of yours to return goods against", field="invoice_number"
+            )
         checked = _check_lines(invoice, lines, claimed)
-        rma = cls(id=uuid.uuid4(), account_id=account_id, invoice_number=invoice.number, lines=checked,
-                  status="requested", requested_at=now, updated_at=now)
+        rma = cls(
+            id=uuid.uuid4(),
+            account_id=account_id,
+            invoice_number=invoice.number,
+            lines=checked,
+            status="requested",
+            requested_at=now,
+            updated_at=now,
+        )
         rma.changes.append(Transition(None, "requested", by=account_id, at=now))
         return rma
 
@@ -88,8 +103,9 @@ class Rma:
         self.updated_at = now
 
 
-def _check_lines(invoice: ReturnableInvoice, lines: Sequence[ReturnLine],
-                 claimed: Mapping[str, int]) -> tuple[ReturnLine, ...]:
+def _check_lines(
+    invoice: ReturnableInvoice, lines: Sequence[ReturnLine], claimed: Mapping[str, int]
+) -> tuple[ReturnLine, ...]:
     if not lines:
         raise InvalidInput("a return needs at least one line", field="lines")
     checked: list[ReturnLine] = []
@@ -109,8 +125,10 @@ def _check_lines(invoice: ReturnableInvoice, lines: Sequence[ReturnLine],
         available = max(invoiced - held, 0)
         if line.quantity > available:
             raise InvalidInput(
-                f"at most {available} of {sku!r} can be returned: {invoiced} invoiced, "
-                f"{held} in earlier returns", field=f"{at}.quantity", available=available)
+                f"at most {available} of {sku!r} can be returned: {invoiced} invoiced, {held} in earlier returns",
+                field=f"{at}.quantity",
+                available=available,
+            )
         if not reason:
             raise InvalidInput("reason must not be empty", field=f"{at}.reason")
         checked.append(ReturnLine(sku=sku, quantity=line.quantity, reason=reason))

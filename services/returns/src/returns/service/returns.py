@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from portal_runtime.clock import Clock
 from portal_runtime.errors import NotFound
 from portal_runtime.outbox import Outbox
-
 from returns.adapters.events import to_contract
 from returns.adapters.repository import InvoiceRepository, RmaRepository
 from returns.domain.rma import ReturnLine, Rma, Transition
@@ -31,8 +30,9 @@ class ReturnsService:
         self.outbox = outbox
         self.clock = clock
 
-    async def request_return(self, account_id: str, cmd: RequestReturn, *,
-                             correlation_id: uuid.UUID | None = None) -> Rma:
+    async def request_return(
+        self, account_id: str, cmd: RequestReturn, *, correlation_id: uuid.UUID | None = None
+    ) -> Rma:
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             # The invoice row is the lock: requests against one invoice take turns, so two of
@@ -40,16 +40,21 @@ class ReturnsService:
             invoice = await InvoiceRepository(session).by_number(cmd.invoice_number, for_update=True)
             rmas = RmaRepository(session)
             claimed = await rmas.claimed(invoice.number) if invoice else {}
-            rma = Rma.request(invoice=invoice, account_id=account_id, invoice_number=cmd.invoice_number,
-                              lines=cmd.lines, claimed=claimed, now=now)
+            rma = Rma.request(
+                invoice=invoice,
+                account_id=account_id,
+                invoice_number=cmd.invoice_number,
+                lines=cmd.lines,
+                claimed=claimed,
+                now=now,
+            )
             await self._save(session, rmas, rma, correlation_id)
         return rma
 
     async def approve(self, rma_id: uuid.UUID, *, by: str, correlation_id: uuid.UUID | None = None) -> Rma:
         return await self._transition(rma_id, lambda rma, now: rma.approve(by=by, now=now), correlation_id)
 
-    async def reject(self, rma_id: uuid.UUID, reason: str, *, by: str,
-                     correlation_id: uuid.UUID | None = None) -> Rma:
+    async def reject(self, rma_id: uuid.UUID, reason: str, *, by: str, correlation_id: uuid.UUID | None = None) -> Rma:
         return await self._transition(rma_id, lambda rma, now: rma.reject(reason, by=by, now=now), correlation_id)
 
     async def receive(self, rma_id: uuid.UUID, *, by: str, correlation_id: uuid.UUID | None = None) -> Rma:
@@ -64,14 +69,15 @@ class ReturnsService:
                 raise NotFound(f"no return {rma_id}")
             return rma, await rmas.history(rma_id)
 
-    async def list_returns(self, *, account_id: str | None, status: str | None, limit: int,
-                           offset: int) -> tuple[list[Rma], int]:
+    async def list_returns(
+        self, *, account_id: str | None, status: str | None, limit: int, offset: int
+    ) -> tuple[list[Rma], int]:
         async with self.sessions() as session:
-            return await RmaRepository(session).page(account_id=account_id, status=status, limit=limit,
-                                                     offset=offset)
+            return await RmaRepository(session).page(account_id=account_id, status=status, limit=limit, offset=offset)
 
-    async def _transition(self, rma_id: uuid.UUID, change: Callable[[Rma, datetime], None],
-                          correlation_id: uuid.UUID | None) -> Rma:
+    async def _transition(
+        self, rma_id: uuid.UUID, change: Callable[[Rma, datetime], None], correlation_id: uuid.UUID | None
+    ) -> Rma:
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             rmas = RmaRepository(session)
@@ -82,8 +88,9 @@ class ReturnsService:
             await self._save(session, rmas, rma, correlation_id)
         return rma
 
-    async def _save(self, session: AsyncSession, rmas: RmaRepository, rma: Rma,
-                    correlation_id: uuid.UUID | None) -> None:
+    async def _save(
+        self, session: AsyncSession, rmas: RmaRepository, rma: Rma, correlation_id: uuid.UUID | None
+    ) -> None:
         await rmas.save(rma)
         for change in rma.changes:
             if (payload := to_contract(rma, change)) is not None:
