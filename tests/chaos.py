@@ -24,6 +24,7 @@ import collections
 import json
 import os
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -32,7 +33,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from outage import Role  # beside this script, which Python puts first on sys.path
+from outage import Role, kill_tree  # beside this script, which Python puts first on sys.path
 
 from portal_contracts.registry import all_topics
 from portal_runtime.migrations import upgrade
@@ -195,8 +196,7 @@ async def chaos(cluster: Cluster, rng: random.Random, every: float, stop: asynci
         for server, at in (("kafka", 8), ("postgres", 20)):
             if not restarted[server] and elapsed > at:
                 target = getattr(cluster.infra, server)
-                os.killpg(target.proc.pid, signal.SIGKILL)
-                target.proc.wait()
+                kill_tree(target.proc)
                 target.proc = None
                 log(f"  killed {server}, down for 5 s")
                 await asyncio.sleep(5)
@@ -344,7 +344,12 @@ async def main(args) -> int:
                     except Exception as exc:
                         failures.append(f"flow {n}: {type(exc).__name__}: {exc}")
 
-            await asyncio.gather(*(client_loop() for _ in range(args.clients)))
+            clients = asyncio.gather(*(client_loop() for _ in range(args.clients)))
+            await asyncio.wait([clients, chaos_task], return_when=asyncio.FIRST_COMPLETED)
+            if chaos_task.done() and chaos_task.exception():  # the chaos loop broke: stop, say why
+                clients.cancel()
+                raise chaos_task.exception()
+            await clients
             stop.set()
             restarts = await chaos_task
             log(f"flows done: {len(flows)} completed, {len(failures)} failed; waiting for quiet")
@@ -355,6 +360,8 @@ async def main(args) -> int:
     finally:
         cluster.stop()
         await infra.stop()
+        if not args.keep:
+            shutil.rmtree(data, ignore_errors=True)
     figures.update(
         {
             "flows failed": len(failures),
@@ -395,4 +402,5 @@ if __name__ == "__main__":
     parser.add_argument("--kill-every", type=float, default=2.0, help="seconds between process kills")
     parser.add_argument("--timeout", type=float, default=900, help="seconds for all flows")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the data and logs directory")
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -20,9 +20,41 @@ from portal_stack.kafka import KafkaServer, create_topics
 from portal_stack.postgres import PostgresServer, asyncpg_dsn
 
 
-def _kill(proc) -> None:
-    os.killpg(proc.pid, signal.SIGKILL)
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (PostgreSQL's backends call setsid(), so a process group does
+    not hold them)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(proc) -> None:
+    """SIGKILL a server and every process it started (postmaster and backends, all at once), and
+    wait until they are gone, so that a restart finds its port and shared memory free."""
+    import time
+
+    pids = [proc.pid, *_descendants(proc.pid)]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in pids[1:]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+_kill = kill_tree
 
 
 class Private:
