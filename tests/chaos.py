@@ -38,7 +38,7 @@ from outage import Role, kill_tree  # beside this script, which Python puts firs
 from portal_contracts.registry import all_topics
 from portal_runtime.migrations import upgrade
 from portal_runtime.testing import TEST_SECRET, bearer
-from portal_stack.config import TEST_PORTS, StackConfig
+from portal_stack.config import Ports, StackConfig
 from portal_stack.infra import Infra
 
 SERVICES = ("catalog", "orders", "billing", "notify")
@@ -279,8 +279,11 @@ async def main(args) -> int:
     rng = random.Random(args.seed)
     data = Path(tempfile.mkdtemp(prefix="portal-chaos-"))
     data.chmod(0o755)
+    # Ports of its own, below the ephemeral range (not the tests' 2xxxx): while its Kafka is down,
+    # a test session started meanwhile must not take the port and have chaos workers join its groups.
+    ports = Ports(kafka=31092, kafka_controller=31093, postgres=31432, smtp=31025, mail_http=31026)
     infra = Infra(
-        StackConfig.from_env({}, ports=TEST_PORTS, data_dir=data),
+        StackConfig.from_env({}, ports=ports, data_dir=data),
         database_prefix="chaos_",
         recreate_databases=True,
         pick_free_ports=True,

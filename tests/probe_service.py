@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from portal_contracts.events.catalog import CatalogItemPublished
-from portal_runtime.consumer import Delivery, EventConsumer
+from portal_runtime.consumer import EventConsumer, Incoming
 from portal_runtime.db import RuntimeBase
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
 
@@ -41,7 +41,7 @@ def definition(group: str, *, refuse_poison: bool = True) -> ServiceDefinition:
 
     def register(consumer: EventConsumer, rt: ServiceRuntime) -> None:
         @consumer.on(CatalogItemPublished)
-        async def apply(d: Delivery) -> None:
+        async def apply(d: Incoming) -> None:
             if refuse_poison and d.event.name.startswith("poison"):
                 raise RuntimeError(f"cannot apply {d.event.name}")
             if d.event.name.startswith("flaky") and d.event.item_id not in failed_once:

@@ -36,35 +36,36 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal_contracts import Envelope, Event
 from portal_contracts.registry import dead_letter_topic
+from portal_runtime import context
 from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.db import InboxRecord
 from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
 from portal_runtime.metrics import CONSUMER_EVENTS
 from portal_runtime.outbox import Outbox
+from portal_runtime.uow import UnitOfWork, UnitsOfWork
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class Delivery:
-    """One event being applied: its envelope, typed payload, the open transaction, and a way to
-    stage follow-up events caused by it."""
+class Incoming:
+    """One event being applied: its envelope, its typed payload, and the unit of work that holds
+    the inbox row. A use case called by the handler joins that unit of work; events it stages are
+    caused by this one (`portal_runtime.context`)."""
 
     envelope: Envelope
     event: Any
-    session: AsyncSession
-    outbox: Outbox
+    uow: UnitOfWork
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.uow.session
 
     def publish(self, payload: Event) -> Envelope:
-        return self.outbox.stage(
-            self.session,
-            payload,
-            correlation_id=self.envelope.correlation_id,
-            causation_id=self.envelope.event_id,
-        )
+        return self.uow.publish(payload)
 
 
-Handler = Callable[[Delivery], Awaitable[None]]
+Handler = Callable[[Incoming], Awaitable[None]]
 # Told of every outcome of every event: ("applied" | "duplicate" | "dead_lettered", envelope).
 Observer = Callable[[str, Envelope], None]
 
@@ -81,6 +82,7 @@ class EventConsumer:
         sessions: async_sessionmaker[AsyncSession],
         broker: KafkaBroker,
         outbox: Outbox,
+        units: UnitsOfWork | None = None,
         max_attempts: int = 4,
         backoff_seconds: float = 0.2,
         clock: Clock | None = None,
@@ -91,6 +93,7 @@ class EventConsumer:
         self.sessions = sessions
         self.broker = broker
         self.outbox = outbox
+        self.units = units or UnitsOfWork(sessions, outbox, lambda _event: None)
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.clock = clock or SystemClock()
@@ -194,16 +197,19 @@ class EventConsumer:
             raise Unparseable(f"{envelope.type} v{envelope.version}: {exc}") from exc
 
     async def _apply(self, envelope: Envelope, event: Event, handler: Handler) -> str:
-        async with self.sessions() as session, session.begin():
-            first = await session.scalar(
-                insert(InboxRecord)
-                .values(event_id=envelope.event_id, event_type=envelope.type, processed_at=self.clock.now())
-                .on_conflict_do_nothing()
-                .returning(InboxRecord.event_id)
-            )
-            if first is None:
-                return "duplicate"
-            await handler(Delivery(envelope, event, session, self.outbox))
+        """The inbox row and the effect in one unit of work; events it stages are caused by this one."""
+        with context.caused_by(envelope.correlation_id, envelope.event_id):
+            async with self.units() as uow:
+                first = await uow.session.scalar(
+                    insert(InboxRecord)
+                    .values(event_id=envelope.event_id, event_type=envelope.type, processed_at=self.clock.now())
+                    .on_conflict_do_nothing()
+                    .returning(InboxRecord.event_id)
+                )
+                if first is None:
+                    return "duplicate"
+                await handler(Incoming(envelope, event, uow))
+                await uow.commit()
         return "applied"
 
     async def _dead_letter(

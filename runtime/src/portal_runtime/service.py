@@ -33,6 +33,7 @@ from portal_runtime.kafka import make_broker
 from portal_runtime.outbox import Outbox
 from portal_runtime.relay import OutboxRelay
 from portal_runtime.settings import ServiceSettings
+from portal_runtime.uow import EventMapping, UnitOfWork, UnitsOfWork
 from portal_runtime.web import create_app
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ class ServiceDefinition:
     # Long-running loops of the worker role (e.g. notify's SMTP sender): each is called with the
     # runtime and awaited as a task from start to stop.
     background: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = ()
+    # The service's one mapping of its typed domain events to contract events, and its unit of
+    # work class (naming its repositories): used by every use case and by the consumer.
+    event_mapping: EventMapping = field(default=lambda event: None)
+    unit_of_work: type[UnitOfWork] = UnitOfWork
 
 
 class ServiceRuntime:
@@ -70,11 +75,13 @@ class ServiceRuntime:
         self.sessions = make_sessionmaker(self.engine)
         self.broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name, tracer_provider)
         self.outbox = Outbox(settings.service_name, self.clock)
+        self.uow = UnitsOfWork(self.sessions, self.outbox, definition.event_mapping, definition.unit_of_work)
         self.consumer = EventConsumer(
             service=settings.service_name,
             sessions=self.sessions,
             broker=self.broker,
             outbox=self.outbox,
+            units=self.uow,
             max_attempts=settings.consumer_max_attempts,
             backoff_seconds=settings.consumer_backoff_seconds,
             clock=self.clock,

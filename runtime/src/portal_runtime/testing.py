@@ -139,3 +139,51 @@ class Seen:
             timeout=timeout,
             what=f"event {event_id} to be seen {outcome} {times}x",
         )
+
+
+class FakeUnitOfWork:
+    """A unit of work without a database, for use-case tests in milliseconds: a service's fake
+    subclass names in-memory repositories (each with `save`); commit saves what was tracked and
+    maps the aggregates' events with the service's real mapping into `published`."""
+
+    def __init__(self, mapping: Callable[[Any], Any]) -> None:
+        self.mapping = mapping
+        self.published: list[Any] = []
+        self.commits = 0
+        self._seen: list[tuple[Any, Any]] = []
+
+    def track(self, aggregate: Any, saver: Any = None) -> Any:
+        if all(seen is not aggregate for seen, _ in self._seen):
+            self._seen.append((aggregate, saver))
+        return aggregate
+
+    def publish(self, event: Any) -> None:
+        self.published.append(event)
+
+    async def commit(self) -> None:
+        for aggregate, saver in self._seen:
+            events = list(getattr(aggregate, "events", None) or [])
+            if events:
+                aggregate.events.clear()  # before saving: an in-memory copy must not keep them
+            if saver is not None:
+                await saver.save(aggregate)
+            for event in events:
+                mapped = self.mapping(event)
+                self.published.extend(mapped if isinstance(mapped, list | tuple) else [m for m in [mapped] if m])
+        self._seen.clear()
+        self.commits += 1
+
+
+class FakeUnitsOfWork:
+    """Opens the one fake unit of work (as `UnitsOfWork` opens real ones); leaving without commit
+    forgets what was tracked, as a rollback would."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Any]:
+        try:
+            yield self.uow
+        finally:
+            self.uow._seen.clear()

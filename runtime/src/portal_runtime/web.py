@@ -15,12 +15,40 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry.trace import TracerProvider
 
+from portal_runtime import context
 from portal_runtime.auth import jwt_auth
 from portal_runtime.errors import DomainError
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def correlation_middleware(app: ASGIApp) -> ASGIApp:
+    """Every request runs under a correlation id: the caller's `X-Correlation-ID` when it is a
+    UUID, a new one otherwise. The events it causes carry it (`portal_runtime.context`), and the
+    answer names it in `X-Correlation-ID`."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        raw = dict(scope["headers"]).get(b"x-correlation-id", b"").decode("latin-1")
+        try:
+            cid = uuid.UUID(raw) if raw else uuid.uuid4()
+        except ValueError:
+            cid = uuid.uuid4()
+        context.set_for_request(cid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-correlation-id", str(cid).encode())]
+            await send(message)
+
+        await app(scope, receive, send_with_id)
+
+    return middleware
 
 
 def correlation_id(request: Request) -> uuid.UUID | None:
@@ -116,7 +144,7 @@ def create_app(
     )
     config = AppConfig(
         route_handlers=[*route_handlers, *health_routes(readiness), *asyncapi_routes(), MetricsController],
-        middleware=[prometheus.middleware],
+        middleware=[correlation_middleware, prometheus.middleware],
         dependencies=dependencies or {},
         exception_handlers={DomainError: domain_error_handler, ClientException: client_error_handler},
         openapi_config=OpenAPIConfig(

@@ -3,8 +3,10 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.domain.items import Item
-from portal_runtime.errors import Conflict, InvalidInput
+from catalog.domain.events import ItemPublished, ItemRetired
+from catalog.domain.items import Item, Status
+from portal_runtime.errors import InvalidInput
+from portal_runtime.lifecycle import InvalidTransition
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -23,9 +25,10 @@ def make(**over):
     return Item.create(**{**base, **over})
 
 
-def test_create_records_a_publication():
+def test_create_raises_a_publication():
     item = make()
-    assert item.status == "active" and item.revision == 1 and item.changes == ["published"]
+    assert item.status == Status.ACTIVE and item.revision == 1
+    assert [type(e) for e in item.events] == [ItemPublished] and item.events[0].revision == 1
 
 
 @pytest.mark.parametrize(
@@ -47,15 +50,17 @@ def test_invalid_items_name_the_field(over, field):
 
 def test_change_bumps_revision_and_one_time_drops_period():
     item = make()
-    item.change(billing="one_time")
+    item.change(NOW, billing="one_time")
     assert item.billing_period_months is None and item.revision == 2
+    assert item.events[-1].billing == "one_time" and item.events[-1].revision == 2
 
 
 def test_retired_item_cannot_change_or_retire_again():
     item = make()
-    item.retire()
-    with pytest.raises(Conflict):
-        item.change(name="x")
-    with pytest.raises(Conflict):
-        item.retire()
-    assert item.changes == ["published", "retired"] and item.revision == 2
+    item.retire(NOW)
+    with pytest.raises(InvalidTransition) as changed:
+        item.change(NOW, name="x")
+    with pytest.raises(InvalidTransition) as retired:
+        item.retire(NOW)
+    assert changed.value.extra["current_status"] == retired.value.extra["current_status"] == "retired"
+    assert [type(e) for e in item.events] == [ItemPublished, ItemRetired] and item.revision == 2

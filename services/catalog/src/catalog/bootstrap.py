@@ -6,13 +6,15 @@ from pathlib import Path
 
 from litestar.di import Provide
 
+from catalog.adapters.events import to_contract
+from catalog.adapters.repository import CatalogUnitOfWork
 from catalog.http.items import ItemController
 from catalog.service.items import CatalogService
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
 
 
 def _dependencies(rt: ServiceRuntime) -> dict:
-    service = CatalogService(rt.sessions, rt.outbox, rt.clock)
+    service = CatalogService(rt.uow, rt.clock)
     return {"catalog": Provide(lambda: service, sync_to_thread=False)}
 
 
@@ -24,4 +26,6 @@ def definition() -> ServiceDefinition:
         migrations=Path(__file__).parent / "migrations",
         routes=[ItemController],
         dependencies=_dependencies,
+        event_mapping=to_contract,
+        unit_of_work=CatalogUnitOfWork,
     )

@@ -17,7 +17,7 @@ from orders.service.requests import RequestService
 from orders.service.subscriptions import SubscriptionService
 from portal_contracts.events.billing import PaymentConfirmed
 from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
-from portal_runtime.consumer import Delivery, EventConsumer
+from portal_runtime.consumer import EventConsumer, Incoming
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
 
 
@@ -38,15 +38,15 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
     subscriptions = SubscriptionService(rt.sessions, rt.clock)
 
     @consumer.on(CatalogItemPublished)
-    async def item_published(d: Delivery) -> None:
+    async def item_published(d: Incoming) -> None:
         await copy.on_published(d.session, d.event)
 
     @consumer.on(CatalogItemRetired)
-    async def item_retired(d: Delivery) -> None:
+    async def item_retired(d: Incoming) -> None:
         await copy.on_retired(d.session, d.event)
 
     @consumer.on(PaymentConfirmed)
-    async def payment_confirmed(d: Delivery) -> None:
+    async def payment_confirmed(d: Incoming) -> None:
         await subscriptions.on_payment_confirmed(d.session, d.event, d.publish)
 
 

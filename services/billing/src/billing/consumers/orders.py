@@ -5,7 +5,7 @@ from __future__ import annotations
 from billing.domain.invoices import Line
 from billing.service.invoices import BillingService, IssueInvoice
 from portal_contracts.events.orders import RequestApproved
-from portal_runtime.consumer import Delivery, EventConsumer
+from portal_runtime.consumer import EventConsumer, Incoming
 
 
 def issue_command(event: RequestApproved) -> IssueInvoice:
@@ -29,5 +29,5 @@ def issue_command(event: RequestApproved) -> IssueInvoice:
 
 def register(consumer: EventConsumer, billing: BillingService) -> None:
     @consumer.on(RequestApproved)
-    async def on_request_approved(d: Delivery) -> None:
+    async def on_request_approved(d: Incoming) -> None:
         await billing.issue_invoice(d.session, issue_command(d.event), d.publish)

@@ -1,25 +1,26 @@
-"""Domain changes → published contract events, in one place."""
+"""Catalog's domain events → published contract events: the service's one mapping."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from catalog.domain.items import Item
+from catalog.domain.events import ItemPublished, ItemRetired
 from portal_contracts import Event, Money
 from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
 
 
-def to_contract(item: Item, change: str, now: datetime) -> Event:
-    if change == "retired":
-        return CatalogItemRetired(item_id=item.id, revision=item.revision, retired_at=now)
-    return CatalogItemPublished(
-        item_id=item.id,
-        sku=item.sku,
-        name=item.name,
-        description=item.description,
-        price=Money(amount=item.price, currency=item.currency),
-        billing=item.billing,
-        billing_period_months=item.billing_period_months,
-        revision=item.revision,
-        published_at=now,
-    )
+def to_contract(event: object) -> Event:
+    match event:
+        case ItemPublished():
+            return CatalogItemPublished(
+                item_id=event.item_id,
+                sku=event.sku,
+                name=event.name,
+                description=event.description,
+                price=Money(amount=event.price, currency=event.currency),
+                billing=event.billing,
+                billing_period_months=event.billing_period_months,
+                revision=event.revision,
+                published_at=event.at,
+            )
+        case ItemRetired():
+            return CatalogItemRetired(item_id=event.item_id, revision=event.revision, retired_at=event.at)
+    raise TypeError(f"catalog has no contract for {type(event).__name__}")

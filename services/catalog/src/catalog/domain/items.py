@@ -6,11 +6,22 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
-from portal_runtime.errors import Conflict, InvalidInput
+from catalog.domain.events import ItemPublished, ItemRetired
+from portal_runtime.errors import InvalidInput
+from portal_runtime.lifecycle import Lifecycle
 
 BILLINGS = ("one_time", "recurring")
 CURRENCIES = ("EUR", "USD", "GBP", "TRY", "PLN")
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+LIFECYCLE = Lifecycle("item", {(Status.ACTIVE, "change"): Status.ACTIVE, (Status.ACTIVE, "retire"): Status.RETIRED})
 
 
 @dataclass
@@ -23,10 +34,10 @@ class Item:
     currency: str
     billing: str
     billing_period_months: int | None
-    status: str = "active"
+    status: Status = Status.ACTIVE
     revision: int = 1
     created_at: datetime | None = None
-    changes: list[str] = field(default_factory=list, repr=False)
+    events: list[ItemPublished | ItemRetired] = field(default_factory=list, repr=False)
 
     @classmethod
     def create(
@@ -53,26 +64,39 @@ class Item:
             created_at=now,
         )
         item._check()
-        item.changes.append("published")
+        item._published(now)
         return item
 
-    def change(self, **fields: object) -> None:
-        if self.status != "active":
-            raise Conflict("a retired item cannot be changed", current_status=self.status)
+    def change(self, now: datetime, **fields: object) -> None:
+        LIFECYCLE.target(self.status, "change")
         for name, value in fields.items():
             setattr(self, name, value)
         if fields.get("billing") == "one_time" and "billing_period_months" not in fields:
             self.billing_period_months = None
         self._check()
         self.revision += 1
-        self.changes.append("published")
+        self._published(now)
 
-    def retire(self) -> None:
-        if self.status == "retired":
-            raise Conflict("the item is retired already", current_status=self.status)
-        self.status = "retired"
+    def retire(self, now: datetime) -> None:
+        self.status = LIFECYCLE.target(self.status, "retire")
         self.revision += 1
-        self.changes.append("retired")
+        self.events.append(ItemRetired(item_id=self.id, revision=self.revision, at=now))
+
+    def _published(self, now: datetime) -> None:
+        self.events.append(
+            ItemPublished(
+                item_id=self.id,
+                sku=self.sku,
+                name=self.name,
+                description=self.description,
+                price=self.price,
+                currency=self.currency,
+                billing=self.billing,
+                billing_period_months=self.billing_period_months,
+                revision=self.revision,
+                at=now,
+            )
+        )
 
     def _check(self) -> None:
         if not self.sku:

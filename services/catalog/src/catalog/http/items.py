@@ -12,11 +12,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
-from catalog.domain.items import Item
+from catalog.domain.items import Item, Status
 from catalog.service.items import CatalogService, CreateItem
 from portal_runtime.auth import Principal, admin_only
 from portal_runtime.errors import InvalidInput
-from portal_runtime.web import correlation_id
+from portal_runtime.paging import Page, PageRequest
 
 Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
@@ -64,58 +64,44 @@ class ItemOut(BaseModel):
         return cls(**{f: getattr(item, f) for f in cls.model_fields})
 
 
-class ItemPage(BaseModel):
-    items: list[ItemOut]
-    total: int
-    limit: int
-    offset: int
-
-
 class ItemController(Controller):
     path = "/v1/items"
     tags = ["items"]
 
     @post("/", guards=[admin_only], summary="Create an item (admin)")
-    async def create(
-        self, data: JSONBody[ItemIn], request: Request, catalog: NamedDependency[CatalogService]
-    ) -> ItemOut:
-        item = await catalog.create_item(CreateItem(**data.model_dump()), correlation_id=correlation_id(request))
-        return ItemOut.of(item)
+    async def create(self, data: JSONBody[ItemIn], catalog: NamedDependency[CatalogService]) -> ItemOut:
+        return ItemOut.of(await catalog.create_item(CreateItem(**data.model_dump())))
 
     @patch("/{item_id:uuid}", guards=[admin_only], summary="Change an item (admin)")
     async def change(
         self,
         item_id: FromPath[uuid.UUID],
         data: JSONBody[ItemPatch],
-        request: Request,
         catalog: NamedDependency[CatalogService],
     ) -> ItemOut:
         changes = data.model_dump(exclude_unset=True)
         for name, value in changes.items():
             if value is None and name != "billing_period_months":
                 raise InvalidInput(f"{name} must not be null", field=name)
-        item = await catalog.change_item(item_id, changes, correlation_id=correlation_id(request))
-        return ItemOut.of(item)
+        return ItemOut.of(await catalog.change_item(item_id, changes))
 
     @post("/{item_id:uuid}/retire", guards=[admin_only], status_code=200, summary="Retire an item (admin)")
-    async def retire(
-        self, item_id: FromPath[uuid.UUID], request: Request, catalog: NamedDependency[CatalogService]
-    ) -> ItemOut:
-        return ItemOut.of(await catalog.retire_item(item_id, correlation_id=correlation_id(request)))
+    async def retire(self, item_id: FromPath[uuid.UUID], catalog: NamedDependency[CatalogService]) -> ItemOut:
+        return ItemOut.of(await catalog.retire_item(item_id))
 
     @get("/", summary="List items: customers see active ones; admins may filter by status")
     async def list_items(
         self,
         request: Request[Principal, object, object],
         catalog: NamedDependency[CatalogService],
-        status: FromQuery[Literal["active", "retired"] | None] = None,
+        status: FromQuery[Status | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> ItemPage:
+    ) -> Page[ItemOut]:
         if not request.user.is_admin:
-            status = "active"
-        items, total = await catalog.list_items(status=status, limit=limit, offset=offset)
-        return ItemPage(items=[ItemOut.of(i) for i in items], total=total, limit=limit, offset=offset)
+            status = Status.ACTIVE
+        found = await catalog.list_items(status=status, page=PageRequest(limit, offset))
+        return found.map(ItemOut.of)
 
     @get("/{item_id:uuid}", summary="Read one item")
     async def read(

@@ -1,4 +1,4 @@
-"""Use cases of the catalog: one transaction each; the state and its events commit together."""
+"""Use cases of the catalog: one unit of work each; the state and its events commit together."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from catalog.adapters.events import to_contract
-from catalog.adapters.repository import ItemRepository
-from catalog.domain.items import Item
+from catalog.domain.items import Item, Status
 from portal_runtime.clock import Clock
 from portal_runtime.errors import Conflict, NotFound
-from portal_runtime.outbox import Outbox
+from portal_runtime.paging import PageRequest, Slice
+from portal_runtime.uow import UnitsOfWork
 
 
 @dataclass
@@ -28,62 +25,48 @@ class CreateItem:
 
 
 class CatalogService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: Outbox, clock: Clock) -> None:
-        self.sessions = sessions
-        self.outbox = outbox
+    def __init__(self, uow: UnitsOfWork, clock: Clock) -> None:
+        self.uow = uow
         self.clock = clock
 
-    async def create_item(self, cmd: CreateItem, *, correlation_id: uuid.UUID | None = None) -> Item:
-        now = self.clock.now()
-        item = Item.create(**vars(cmd), now=now)
-        async with self.sessions() as session, session.begin():
-            repo = ItemRepository(session)
-            if await repo.sku_taken(item.sku):
-                raise Conflict(f"sku {item.sku!r} is taken", field="sku")
-            await repo.save(item, now)
-            self._stage(session, item, correlation_id)
+    async def create_item(self, cmd: CreateItem) -> Item:
+        async with self.uow() as uow:
+            if await uow.items.sku_taken(cmd.sku.strip()):
+                raise Conflict(f"sku {cmd.sku.strip()!r} is taken", field="sku")
+            item = uow.items.add(Item.create(**vars(cmd), now=self.clock.now()))
+            await uow.commit()
         return item
 
-    async def change_item(self, item_id: uuid.UUID, changes: dict, *, correlation_id: uuid.UUID | None = None) -> Item:
-        now = self.clock.now()
-        async with self.sessions() as session, session.begin():
-            repo = ItemRepository(session)
-            item = await self._load(repo, item_id)
-            if "sku" in changes and await repo.sku_taken(changes["sku"], other_than=item_id):
+    async def change_item(self, item_id: uuid.UUID, changes: dict) -> Item:
+        async with self.uow() as uow:
+            item = await self._load(uow, item_id)
+            if "sku" in changes and await uow.items.sku_taken(changes["sku"], other_than=item_id):
                 raise Conflict(f"sku {changes['sku']!r} is taken", field="sku")
-            item.change(**changes)
-            await repo.save(item, now)
-            self._stage(session, item, correlation_id)
+            item.change(self.clock.now(), **changes)
+            await uow.commit()
         return item
 
-    async def retire_item(self, item_id: uuid.UUID, *, correlation_id: uuid.UUID | None = None) -> Item:
-        now = self.clock.now()
-        async with self.sessions() as session, session.begin():
-            repo = ItemRepository(session)
-            item = await self._load(repo, item_id)
-            item.retire()
-            await repo.save(item, now)
-            self._stage(session, item, correlation_id)
+    async def retire_item(self, item_id: uuid.UUID) -> Item:
+        async with self.uow() as uow:
+            item = await self._load(uow, item_id)
+            item.retire(self.clock.now())
+            await uow.commit()
         return item
 
     async def get_item(self, item_id: uuid.UUID, *, include_retired: bool) -> Item:
-        async with self.sessions() as session:
-            item = await ItemRepository(session).get(item_id)
-        if item is None or (item.status != "active" and not include_retired):
+        async with self.uow() as uow:
+            item = await uow.items.get(item_id)
+        if item is None or (item.status != Status.ACTIVE and not include_retired):
             raise NotFound(f"no item {item_id}")
         return item
 
-    async def list_items(self, *, status: str | None, limit: int, offset: int) -> tuple[list[Item], int]:
-        async with self.sessions() as session:
-            return await ItemRepository(session).page(status=status, limit=limit, offset=offset)
+    async def list_items(self, *, status: Status | None, page: PageRequest) -> Slice[Item]:
+        async with self.uow() as uow:
+            return await uow.items.page(status=status, page=page)
 
-    async def _load(self, repo: ItemRepository, item_id: uuid.UUID) -> Item:
-        item = await repo.get(item_id, for_update=True)
+    @staticmethod
+    async def _load(uow, item_id: uuid.UUID) -> Item:
+        item = await uow.items.get(item_id, for_update=True)
         if item is None:
             raise NotFound(f"no item {item_id}")
         return item
-
-    def _stage(self, session: AsyncSession, item: Item, correlation_id: uuid.UUID | None) -> None:
-        for change in item.changes:
-            self.outbox.stage(session, to_contract(item, change, self.clock.now()), correlation_id=correlation_id)
-        item.changes.clear()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portal_contracts.events.billing import InvoiceIssued
-from portal_runtime.consumer import Delivery, EventConsumer
+from portal_runtime.consumer import EventConsumer, Incoming
 from portal_runtime.service import ServiceRuntime
 from returns.adapters.events import returnable_invoice
 from returns.service.invoices import record_invoice
@@ -11,5 +11,5 @@ from returns.service.invoices import record_invoice
 
 def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
     @consumer.on(InvoiceIssued)
-    async def invoice_issued(d: Delivery) -> None:
+    async def invoice_issued(d: Incoming) -> None:
         await record_invoice(d.session, returnable_invoice(d.event), rt.clock.now())
