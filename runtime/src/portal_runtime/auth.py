@@ -17,6 +17,15 @@ PUBLIC_PATHS = ["/health", "/schema", "/asyncapi", "/metrics"]
 
 
 @dataclass(frozen=True)
+class AccountScope:
+    """Which account's objects a list shows: `account_id` None is every account (an admin without
+    a filter); `empty` is a customer asking for another account's objects, which shows nothing."""
+
+    account_id: str | None
+    empty: bool = False
+
+
+@dataclass(frozen=True)
 class Principal:
     account_id: str
     role: Role
@@ -24,6 +33,19 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def owns(self, account_id: str | None) -> bool:
+        """May see or act on an object of `account_id`? Use cases answer 404 when not, the same
+        as for an object that does not exist, so ids cannot be probed."""
+        return self.is_admin or account_id == self.account_id
+
+    def scope(self, requested: str | None = None) -> AccountScope:
+        """The one scoping rule of every list: customers see their own account's objects only (an
+        `account_id` filter naming another account gives an empty page, never an error); admins
+        see every account's, optionally filtered by `account_id`."""
+        if self.is_admin:
+            return AccountScope(requested)
+        return AccountScope(self.account_id, empty=requested not in (None, self.account_id))
 
 
 def _principal(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Principal:

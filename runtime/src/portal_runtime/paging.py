@@ -36,6 +36,10 @@ class Slice(Generic[T]):
     limit: int
     offset: int
 
+    @classmethod
+    def empty(cls, page: PageRequest) -> Slice[T]:
+        return cls([], 0, page.limit, page.offset)
+
     def map(self, fn: Callable[[T], U]) -> Page[U]:
         return Page[Any](items=[fn(i) for i in self.items], total=self.total, limit=self.limit, offset=self.offset)
 

@@ -7,27 +7,20 @@ import asyncio
 import email
 import email.policy
 import socket
-import sys
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from portal_runtime.db import make_engine, make_sessionmaker
-from portal_runtime.migrations import upgrade
-
-sys.path.insert(0, str(Path(__file__).parent))  # notify_samples
 
 
 @pytest.fixture
-async def sessions(new_database):
+async def sessions(migrated_database):
     """A migrated notify database (no Kafka): sessions for service-level tests."""
     from notify.bootstrap import definition
 
-    url = await new_database("notify")
-    await asyncio.to_thread(upgrade, definition().migrations, url)
-    engine = make_engine(url)
+    engine = make_engine(await migrated_database(definition()))
     try:
         yield make_sessionmaker(engine)
     finally:

@@ -66,3 +66,20 @@ async def new_database(infra):
         return f"{base}/{name}"
 
     return make
+
+
+@pytest.fixture
+async def migrated_database(new_database):
+    """A factory of migrated service databases: `url = await migrated_database(definition())`
+    makes an empty database and runs the service's Alembic migrations on it."""
+    import asyncio
+
+    from portal_runtime.migrations import upgrade
+
+    async def make(definition) -> str:
+        url = await new_database(definition.name)
+        if definition.migrations is not None:
+            await asyncio.to_thread(upgrade, definition.migrations, url)
+        return url
+
+    return make
