@@ -48,14 +48,41 @@ def run_env(metadata: MetaData) -> None:
 
 
 def create_runtime_tables() -> None:
-    """Called from each service's first revision: the outbox and inbox tables."""
+    """Called from each service's first revision: the outbox and inbox tables as they were first
+    made, written out (not `metadata.create_all`), so that this revision never changes when the
+    runtime's models change later; such a change comes as a new function here, called from a new
+    revision of every service."""
+    import sqlalchemy as sa
     from alembic import op
+    from sqlalchemy.dialects import postgresql
 
-    bind = op.get_bind()
-    RuntimeBase.metadata.create_all(bind)
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        sa.Column("event_id", postgresql.UUID(), nullable=False),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("envelope", postgresql.JSONB(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox"),
+        sa.UniqueConstraint("event_id", name="uq_outbox_event_id"),
+    )
+    op.create_index("ix_outbox_pending", "outbox", ["id"], postgresql_where=sa.text("published_at IS NULL"))
+    op.create_index("ix_outbox_published_at", "outbox", ["published_at"])
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", postgresql.UUID(), nullable=False),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", name="pk_inbox"),
+    )
+    op.create_index("ix_inbox_processed_at", "inbox", ["processed_at"])
 
 
 def drop_runtime_tables() -> None:
     from alembic import op
 
-    RuntimeBase.metadata.drop_all(op.get_bind())
+    op.drop_table("inbox")
+    op.drop_table("outbox")

@@ -15,7 +15,6 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     jwt_secret: SecretStr = Field(description="HMAC key that signs and checks bearer tokens")
-    jwt_algorithm: str = "HS256"
     # Delivery
     consumer_max_attempts: int = Field(default=4, ge=1)
     consumer_backoff_seconds: float = Field(default=0.2, ge=0)
