@@ -1,4 +1,5 @@
-"""The use cases on a real PostgreSQL (no broker): quantities across returns, history, outbox."""
+"""The use cases on a real PostgreSQL (no broker), through the service's real unit of work:
+quantities across returns, row locks, history, outbox."""
 
 import asyncio
 import uuid
@@ -8,28 +9,35 @@ import pytest
 from sqlalchemy import func, select
 
 from portal_contracts import Envelope
+from portal_runtime import context
+from portal_runtime.auth import Principal
 from portal_runtime.clock import FrozenClock
 from portal_runtime.db import OutboxRecord, make_engine, make_sessionmaker
 from portal_runtime.errors import Conflict, InvalidInput, NotFound
-from portal_runtime.migrations import upgrade
 from portal_runtime.outbox import Outbox
+from portal_runtime.paging import PageRequest
+from portal_runtime.uow import UnitsOfWork
+from returns.adapters.events import to_contract
+from returns.adapters.repository import ReturnsUnitOfWork
 from returns.adapters.tables import RmaHistoryRow
 from returns.bootstrap import definition
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
-from returns.domain.rma import ReturnLine
-from returns.service.invoices import record_invoice
+from returns.domain.rma import ReturnLine, Status
+from returns.service.invoices import ReturnableInvoices
 from returns.service.returns import RequestReturn, ReturnsService
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
+ACME, BETA, OTHER = Principal("ACME", "customer"), Principal("BETA", "customer"), Principal("OTHER", "customer")
+OPS, CLERK = Principal("ops", "admin"), Principal("clerk", "admin")
+PAGE = PageRequest(10, 0)
 
 
 @pytest.fixture
-async def svc(new_database):
-    url = await new_database("returns_svc")
-    await asyncio.to_thread(upgrade, definition().migrations, url)
-    engine = make_engine(url)
+async def svc(migrated_database):
+    engine = make_engine(await migrated_database(definition()))
     clock = FrozenClock(NOW)
-    yield ReturnsService(make_sessionmaker(engine), Outbox("returns", clock), clock)
+    units = UnitsOfWork(make_sessionmaker(engine), Outbox("returns", clock), to_contract, ReturnsUnitOfWork)
+    yield ReturnsService(units, clock)
     await engine.dispose()
 
 
@@ -41,8 +49,7 @@ async def invoice(svc, number="INV-1", account="ACME", lines=(("Router X1", 5), 
         issued_at=NOW,
         lines=tuple(InvoicedLine(d, q) for d, q in lines),
     )
-    async with svc.sessions() as s, s.begin():
-        await record_invoice(s, inv, NOW)
+    await ReturnableInvoices(svc.uow).record(inv)
     return inv
 
 
@@ -54,22 +61,22 @@ def ask(number="INV-1", *lines):
 
 
 async def outbox(svc) -> list[Envelope]:
-    async with svc.sessions() as s:
+    async with svc.uow.sessions() as s:
         rows = await s.scalars(select(OutboxRecord).order_by(OutboxRecord.id))
         return [Envelope.model_validate(r.envelope) for r in rows]
 
 
 async def history_count(svc) -> int:
-    async with svc.sessions() as s:
+    async with svc.uow.sessions() as s:
         return await s.scalar(select(func.count()).select_from(RmaHistoryRow))
 
 
 async def test_request_stores_the_rma_and_stages_return_requested(svc):
     await invoice(svc)
-    rma = await svc.request_return(
-        "ACME", ask("INV-1", ("Router X1", 2), ("Cable", 3)), correlation_id=(cid := uuid.uuid4())
-    )
-    stored, history = await svc.get_return(rma.id, account_id="ACME")
+    with context.caused_by(cid := uuid.uuid4()):
+        rma = await svc.request_return(ACME, ask("INV-1", ("Router X1", 2), ("Cable", 3)))
+    stored = await svc.get_return(rma.id, ACME)
+    history = stored.history
     assert stored.status == "requested" and [(line.sku, line.quantity) for line in stored.lines] == [
         ("Router X1", 2),
         ("Cable", 3),
@@ -87,39 +94,39 @@ async def test_request_stores_the_rma_and_stages_return_requested(svc):
 
 async def test_open_and_approved_and_received_returns_claim_but_rejected_ones_free_the_quantity(svc):
     await invoice(svc)
-    first = await svc.request_return("ACME", ask("INV-1", ("Router X1", 2)))
-    second = await svc.request_return("ACME", ask("INV-1", ("Router X1", 2)))
-    await svc.approve(first.id, by="ops")
-    await svc.receive(first.id, by="ops")
-    await svc.approve(second.id, by="ops")
+    first = await svc.request_return(ACME, ask("INV-1", ("Router X1", 2)))
+    second = await svc.request_return(ACME, ask("INV-1", ("Router X1", 2)))
+    await svc.approve(first.id, OPS)
+    await svc.receive(first.id, OPS)
+    await svc.approve(second.id, OPS)
     with pytest.raises(InvalidInput) as err:
-        await svc.request_return("ACME", ask("INV-1", ("Router X1", 2)))
+        await svc.request_return(ACME, ask("INV-1", ("Router X1", 2)))
     assert err.value.field == "lines[0].quantity" and err.value.extra["available"] == 1
-    third = await svc.request_return("ACME", ask("INV-1", ("Router X1", 1)))
-    await svc.reject(third.id, "wrong item", by="ops")
-    assert (await svc.request_return("ACME", ask("INV-1", ("Router X1", 1)))).status == "requested"
+    third = await svc.request_return(ACME, ask("INV-1", ("Router X1", 1)))
+    await svc.reject(third.id, "wrong item", OPS)
+    assert (await svc.request_return(ACME, ask("INV-1", ("Router X1", 1)))).status == "requested"
 
 
 async def test_refused_request_stores_and_publishes_nothing(svc):
     await invoice(svc)
     with pytest.raises(InvalidInput):
-        await svc.request_return("ACME", ask("INV-1", ("Router X1", 1), ("Cable", 4)))
+        await svc.request_return(ACME, ask("INV-1", ("Router X1", 1), ("Cable", 4)))
     assert await outbox(svc) == [] and await history_count(svc) == 0
-    assert (await svc.list_returns(account_id=None, status=None, limit=10, offset=0))[1] == 0
+    assert (await svc.list_returns(OPS, page=PAGE)).total == 0
 
 
 async def test_another_accounts_invoice_reads_like_an_unknown_one(svc):
     await invoice(svc, account="OTHER")
     for number in ("INV-1", "INV-404"):
         with pytest.raises(InvalidInput) as err:
-            await svc.request_return("ACME", ask(number))
+            await svc.request_return(ACME, ask(number))
         assert err.value.field == "invoice_number"
 
 
 async def test_concurrent_requests_cannot_both_take_the_last_items(svc):
     await invoice(svc, lines=(("Router X1", 3),))
     results = await asyncio.gather(
-        *(svc.request_return("ACME", ask("INV-1", ("Router X1", 2))) for _ in range(4)), return_exceptions=True
+        *(svc.request_return(ACME, ask("INV-1", ("Router X1", 2))) for _ in range(4)), return_exceptions=True
     )
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(isinstance(r, InvalidInput) for r in results if isinstance(r, Exception))
@@ -127,11 +134,12 @@ async def test_concurrent_requests_cannot_both_take_the_last_items(svc):
 
 async def test_transitions_are_recorded_in_history_and_publish_nothing_else(svc):
     await invoice(svc)
-    rma = await svc.request_return("ACME", ask())
+    rma = await svc.request_return(ACME, ask())
     svc.clock.advance(hours=2)
-    await svc.approve(rma.id, by="ops")
-    await svc.receive(rma.id, by="clerk")
-    stored, history = await svc.get_return(rma.id, account_id=None)
+    await svc.approve(rma.id, OPS)
+    await svc.receive(rma.id, CLERK)
+    stored = await svc.get_return(rma.id, OPS)
+    history = stored.history
     assert stored.status == "received" and stored.updated_at == svc.clock.now()
     assert [(t.from_status, t.to_status, t.by) for t in history] == [
         (None, "requested", "ACME"),
@@ -143,44 +151,48 @@ async def test_transitions_are_recorded_in_history_and_publish_nothing_else(svc)
 
 async def test_forbidden_transition_changes_nothing(svc):
     await invoice(svc)
-    rma = await svc.request_return("ACME", ask())
-    await svc.reject(rma.id, "too late", by="ops")
+    rma = await svc.request_return(ACME, ask())
+    await svc.reject(rma.id, "too late", OPS)
     count = await history_count(svc)
     with pytest.raises(Conflict) as err:
-        await svc.approve(rma.id, by="ops")
+        await svc.approve(rma.id, OPS)
     assert err.value.extra["current_status"] == "rejected"
-    stored, _ = await svc.get_return(rma.id, account_id=None)
+    stored = await svc.get_return(rma.id, OPS)
     assert stored.status == "rejected" and stored.reject_reason == "too late" and await history_count(svc) == count
+    assert (stored.history[-1].to_status, stored.history[-1].note) == ("rejected", "too late")
 
 
 async def test_unknown_and_other_accounts_returns_are_not_found(svc):
     await invoice(svc)
-    rma = await svc.request_return("ACME", ask())
+    rma = await svc.request_return(ACME, ask())
     with pytest.raises(NotFound):
-        await svc.get_return(rma.id, account_id="OTHER")
+        await svc.get_return(rma.id, OTHER)
     with pytest.raises(NotFound):
-        await svc.approve(uuid.uuid4(), by="ops")
+        await svc.approve(rma.id, OTHER)
+    with pytest.raises(NotFound):
+        await svc.approve(uuid.uuid4(), OPS)
 
 
 async def test_list_filters_by_account_and_status(svc):
     await invoice(svc)
     await invoice(svc, number="INV-2", account="BETA")
-    a1 = await svc.request_return("ACME", ask())
-    await svc.request_return("ACME", ask())
-    await svc.request_return("BETA", ask("INV-2"))
-    await svc.approve(a1.id, by="ops")
-    assert (await svc.list_returns(account_id=None, status=None, limit=10, offset=0))[1] == 3
-    items, total = await svc.list_returns(account_id="ACME", status=None, limit=1, offset=0)
-    assert total == 2 and len(items) == 1 and items[0].account_id == "ACME"
-    items, total = await svc.list_returns(account_id="ACME", status="approved", limit=10, offset=0)
-    assert total == 1 and items[0].id == a1.id
-    assert (await svc.list_returns(account_id="BETA", status="approved", limit=10, offset=0))[1] == 0
+    a1 = await svc.request_return(ACME, ask())
+    await svc.request_return(ACME, ask())
+    await svc.request_return(BETA, ask("INV-2"))
+    await svc.approve(a1.id, OPS)
+    assert (await svc.list_returns(OPS, page=PAGE)).total == 3
+    found = await svc.list_returns(OPS, account_id="ACME", page=PageRequest(1, 0))
+    assert found.total == 2 and len(found.items) == 1 and found.items[0].account_id == "ACME"
+    found = await svc.list_returns(OPS, account_id="ACME", status=Status.APPROVED, page=PAGE)
+    assert found.total == 1 and found.items[0].id == a1.id
+    assert (await svc.list_returns(OPS, account_id="BETA", status=Status.APPROVED, page=PAGE)).total == 0
+    assert {r.account_id for r in (await svc.list_returns(BETA, page=PAGE)).items} == {"BETA"}
+    assert (await svc.list_returns(BETA, account_id="ACME", page=PAGE)).total == 0
 
 
 async def test_a_reissued_invoice_replaces_the_earlier_copy(svc):
     inv = await invoice(svc, lines=(("Router X1", 1),))
-    async with svc.sessions() as s, s.begin():
-        await record_invoice(
-            s, ReturnableInvoice(inv.invoice_id, "INV-1", "ACME", (InvoicedLine("Router X1", 4),), NOW), NOW
-        )
-    assert (await svc.request_return("ACME", ask("INV-1", ("Router X1", 4)))).lines[0].quantity == 4
+    await ReturnableInvoices(svc.uow).record(
+        ReturnableInvoice(inv.invoice_id, "INV-1", "ACME", (InvoicedLine("Router X1", 4),), NOW)
+    )
+    assert (await svc.request_return(ACME, ask("INV-1", ("Router X1", 4)))).lines[0].quantity == 4

@@ -4,8 +4,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portal_runtime.errors import Conflict, InvalidInput
+from portal_runtime.lifecycle import InvalidTransition, Transition
+from returns.domain.events import ReturnApproved, ReturnReceived, ReturnRejected, ReturnRequested
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
-from returns.domain.rma import ReturnLine, Rma, Transition
+from returns.domain.rma import ReturnLine, Rma, Status
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -47,7 +49,10 @@ def test_request_is_requested_and_records_its_first_step():
     rma = request(line(quantity=2), line("Cable", 5, " loose "))
     assert rma.status == "requested" and rma.invoice_number == "INV-1" and rma.account_id == "ACME"
     assert rma.lines == (line(quantity=2), ReturnLine("Cable", 5, "loose"))
-    assert rma.changes == [Transition(None, "requested", by="ACME", at=NOW)]
+    assert rma.history == [Transition(at=NOW, by="ACME", from_status=None, to_status=Status.REQUESTED)]
+    assert rma.events == [
+        ReturnRequested(rma_id=rma.id, account_id="ACME", invoice_number="INV-1", lines=rma.lines, at=NOW)
+    ]
 
 
 def test_lines_with_the_same_description_add_up():
@@ -110,8 +115,13 @@ def test_claims_on_other_lines_do_not_count():
 
 def requested() -> Rma:
     rma = request()
-    rma.changes.clear()
+    rma.events.clear()
     return rma
+
+
+def steps(rma: Rma) -> list[Transition]:
+    """The history rows after the first (the request)."""
+    return rma.history[1:]
 
 
 def test_approve_then_receive():
@@ -119,9 +129,13 @@ def test_approve_then_receive():
     rma.approve(by="ops", now=LATER)
     rma.receive(by="ops", now=LATER)
     assert rma.status == "received" and rma.updated_at == LATER
-    assert [(t.from_status, t.to_status, t.by) for t in rma.changes] == [
+    assert [(t.from_status, t.to_status, t.by) for t in steps(rma)] == [
         ("requested", "approved", "ops"),
         ("approved", "received", "ops"),
+    ]
+    assert rma.events == [
+        ReturnApproved(rma_id=rma.id, account_id="ACME", by="ops", at=LATER),
+        ReturnReceived(rma_id=rma.id, account_id="ACME", by="ops", at=LATER),
     ]
 
 
@@ -129,31 +143,39 @@ def test_reject_keeps_the_reason():
     rma = requested()
     rma.reject("  outside the return window ", by="ops", now=LATER)
     assert rma.status == "rejected" and rma.reject_reason == "outside the return window"
-    assert rma.changes == [Transition("requested", "rejected", by="ops", at=LATER, reason="outside the return window")]
+    assert steps(rma) == [
+        Transition(at=LATER, by="ops", from_status="requested", to_status="rejected", note="outside the return window")
+    ]
+    assert rma.events == [
+        ReturnRejected(rma_id=rma.id, account_id="ACME", reason="outside the return window", by="ops", at=LATER)
+    ]
 
 
 def test_reject_needs_a_reason():
     rma = requested()
     with pytest.raises(InvalidInput) as err:
         rma.reject(" ", by="ops", now=LATER)
-    assert field_of(err) == "reason" and rma.status == "requested" and rma.changes == []
+    assert field_of(err) == "reason" and rma.status == "requested" and steps(rma) == [] and rma.events == []
 
 
 def approved() -> Rma:
     rma = requested()
     rma.approve(by="ops", now=NOW)
+    rma.events.clear()
     return rma
 
 
 def rejected() -> Rma:
     rma = requested()
     rma.reject("no", by="ops", now=NOW)
+    rma.events.clear()
     return rma
 
 
 def received() -> Rma:
     rma = approved()
     rma.receive(by="ops", now=NOW)
+    rma.events.clear()
     return rma
 
 
@@ -173,11 +195,11 @@ def received() -> Rma:
 )
 def test_forbidden_transitions_conflict_and_change_nothing(make, act):
     rma = make()
-    before = (rma.status, rma.updated_at, rma.reject_reason, list(rma.changes))
-    with pytest.raises(Conflict) as err:
+    before = (rma.status, rma.updated_at, rma.reject_reason, list(rma.history))
+    with pytest.raises(InvalidTransition) as err:
         act(rma)
-    assert err.value.extra["current_status"] == before[0]
-    assert (rma.status, rma.updated_at, rma.reject_reason, rma.changes) == before
+    assert err.value.status_code == 409 and err.value.extra["current_status"] == before[0]
+    assert (rma.status, rma.updated_at, rma.reject_reason, rma.history) == before and rma.events == []
 
 
 def test_reject_of_a_decided_return_conflicts_before_asking_for_a_reason():

@@ -7,13 +7,15 @@ from pathlib import Path
 from litestar.di import Provide
 
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
+from returns.adapters.events import to_contract
+from returns.adapters.repository import ReturnsUnitOfWork
 from returns.consumers import register_consumers
 from returns.http.returns import AdminReturnController, ReturnController
 from returns.service.returns import ReturnsService
 
 
 def _dependencies(rt: ServiceRuntime) -> dict:
-    service = ReturnsService(rt.sessions, rt.outbox, rt.clock)
+    service = ReturnsService(rt.uow, rt.clock)
     return {"rmas": Provide(lambda: service, sync_to_thread=False)}
 
 
@@ -26,4 +28,6 @@ def definition() -> ServiceDefinition:
         routes=[ReturnController, AdminReturnController],
         register_consumers=register_consumers,
         dependencies=_dependencies,
+        event_mapping=to_contract,
+        unit_of_work=ReturnsUnitOfWork,
     )

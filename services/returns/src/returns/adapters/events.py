@@ -1,12 +1,13 @@
-"""Contract events ↔ the domain, in one place: InvoiceIssued in, ReturnRequested out."""
+"""Contract events ↔ the domain, in one place: InvoiceIssued in, and the service's one mapping of
+its domain events to the contract events it publishes (ReturnRequested)."""
 
 from __future__ import annotations
 
 from portal_contracts import Event
+from portal_contracts.events import returns as contract
 from portal_contracts.events.billing import InvoiceIssued
-from portal_contracts.events.returns import ReturnLine, ReturnRequested
+from returns.domain.events import ReturnApproved, ReturnReceived, ReturnRejected, ReturnRequested
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
-from returns.domain.rma import Rma, Transition
 
 
 def returnable_invoice(event: InvoiceIssued) -> ReturnableInvoice:
@@ -19,15 +20,21 @@ def returnable_invoice(event: InvoiceIssued) -> ReturnableInvoice:
     )
 
 
-def to_contract(rma: Rma, change: Transition) -> Event | None:
-    """The event a change publishes. Approval, rejection and receipt have no contract event yet
-    (ReturnApproved, ReturnRejected, ReturnReceived are proposed); they live in rma_history."""
-    if change.to_status == "requested":
-        return ReturnRequested(
-            rma_id=rma.id,
-            account_id=rma.account_id,
-            invoice_number=rma.invoice_number,
-            lines=[ReturnLine(sku=line.sku, quantity=line.quantity, reason=line.reason) for line in rma.lines],
-            requested_at=change.at,
-        )
-    return None
+def to_contract(event: object) -> Event | None:
+    match event:
+        case ReturnRequested():
+            return contract.ReturnRequested(
+                rma_id=event.rma_id,
+                account_id=event.account_id,
+                invoice_number=event.invoice_number,
+                lines=[
+                    contract.ReturnLine(sku=line.sku, quantity=line.quantity, reason=line.reason)
+                    for line in event.lines
+                ],
+                requested_at=event.at,
+            )
+        case ReturnApproved() | ReturnRejected() | ReturnReceived():
+            # No contract event yet: the returns-and-finance issue adds ReturnApproved,
+            # ReturnRejected and ReturnReceived. Until then they live in rma_history only.
+            return None
+    raise TypeError(f"returns has no contract for {type(event).__name__}")

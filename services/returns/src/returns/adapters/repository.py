@@ -1,22 +1,25 @@
-"""Loading and storing returnable invoices and RMAs."""
+"""Loading and storing returnable invoices and RMAs, inside a unit of work (which tracks what
+they load and add, and saves it on commit)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal_runtime.lifecycle import Transition
+from portal_runtime.paging import PageRequest, Slice, fetch_page
+from portal_runtime.uow import UnitOfWork, repository
 from returns.adapters.tables import ReturnableInvoiceRow, RmaHistoryRow, RmaLineRow, RmaRow
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
-from returns.domain.rma import CLAIMING, ReturnLine, Rma, Transition
+from returns.domain.rma import CLAIMING, ReturnLine, Rma, Status
 
 
 class InvoiceRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
 
     async def by_number(self, number: str, *, for_update: bool = False) -> ReturnableInvoice | None:
         stmt = select(ReturnableInvoiceRow).where(ReturnableInvoiceRow.number == number)
@@ -31,48 +34,43 @@ class InvoiceRepository:
             lines=tuple(InvoicedLine(description=line["description"], quantity=line["quantity"]) for line in row.lines),
         )
 
-    async def save(self, invoice: ReturnableInvoice, now: datetime) -> None:
+    def add(self, invoice: ReturnableInvoice) -> ReturnableInvoice:
+        return self.uow.track(invoice, self)
+
+    async def save(self, invoice: ReturnableInvoice) -> None:
         """Insert, or replace what an earlier delivery of the same invoice recorded."""
         values = {
             "number": invoice.number,
             "account_id": invoice.account_id,
             "issued_at": invoice.issued_at,
             "lines": [{"description": line.description, "quantity": line.quantity} for line in invoice.lines],
-            "recorded_at": now,
+            "recorded_at": self.uow.now,
         }
         stmt = insert(ReturnableInvoiceRow).values(invoice_id=invoice.invoice_id, **values)
         await self.session.execute(stmt.on_conflict_do_update(index_elements=["invoice_id"], set_=values))
 
 
-def _to_domain(row: RmaRow, lines: list[RmaLineRow]) -> Rma:
-    return Rma(
-        id=row.id,
-        account_id=row.account_id,
-        invoice_number=row.invoice_number,
-        status=row.status,
-        reject_reason=row.reject_reason,
-        requested_at=row.requested_at,
-        updated_at=row.updated_at,
-        lines=tuple(
-            ReturnLine(sku=line.sku, quantity=line.quantity, reason=line.reason)
-            for line in sorted(lines, key=lambda line: line.position)
-        ),
-    )
-
-
 class RmaRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self._stored: dict[uuid.UUID, int] = {}  # by RMA: how many of its history rows are stored
 
     async def get(self, rma_id: uuid.UUID, *, for_update: bool = False) -> Rma | None:
         stmt = select(RmaRow).where(RmaRow.id == rma_id)
         row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
         if row is None:
             return None
-        return (await self._with_lines([row]))[0]
+        [rma] = await self._load([row])
+        self._stored[rma.id] = len(rma.history)
+        return self.uow.track(rma, self)
+
+    def add(self, rma: Rma) -> Rma:
+        self._stored[rma.id] = 0
+        return self.uow.track(rma, self)
 
     async def save(self, rma: Rma) -> None:
-        """Store the RMA and append its pending changes to its history (the caller clears them)."""
+        """Store the RMA and append the history rows it gained since it was loaded."""
         row = await self.session.get(RmaRow, rma.id)
         new = row is None
         if new:
@@ -87,12 +85,15 @@ class RmaRepository:
                 RmaLineRow(rma_id=rma.id, position=i, sku=line.sku, quantity=line.quantity, reason=line.reason)
                 for i, line in enumerate(rma.lines)
             )
+        stored = self._stored.get(rma.id, 0)
         self.session.add_all(
+            # The columns keep their first names: `actor` is the step's `by`, `reason` its `note`.
             RmaHistoryRow(
-                rma_id=rma.id, from_status=t.from_status, to_status=t.to_status, actor=t.by, reason=t.reason, at=t.at
+                rma_id=rma.id, from_status=t.from_status, to_status=t.to_status, actor=t.by, reason=t.note, at=t.at
             )
-            for t in rma.changes
+            for t in rma.history[stored:]
         )
+        self._stored[rma.id] = len(rma.history)
         await self.session.flush()
 
     async def claimed(self, invoice_number: str) -> dict[str, int]:
@@ -105,34 +106,55 @@ class RmaRepository:
         )
         return {sku: int(total) for sku, total in await self.session.execute(stmt)}
 
-    async def history(self, rma_id: uuid.UUID) -> list[Transition]:
-        rows = await self.session.scalars(
-            select(RmaHistoryRow).where(RmaHistoryRow.rma_id == rma_id).order_by(RmaHistoryRow.id)
-        )
-        return [
-            Transition(from_status=r.from_status, to_status=r.to_status, by=r.actor, at=r.at, reason=r.reason)
-            for r in rows
-        ]
-
-    async def page(
-        self, *, account_id: str | None, status: str | None, limit: int, offset: int
-    ) -> tuple[list[Rma], int]:
-        stmt = select(RmaRow)
+    async def page(self, *, account_id: str | None, status: Status | None, page: PageRequest) -> Slice[Rma]:
+        """Newest first; `account_id` None is every account's."""
+        stmt = select(RmaRow).order_by(RmaRow.requested_at.desc(), RmaRow.id)
         if account_id is not None:
             stmt = stmt.where(RmaRow.account_id == account_id)
         if status:
             stmt = stmt.where(RmaRow.status == status)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = list(
-            await self.session.scalars(stmt.order_by(RmaRow.requested_at.desc(), RmaRow.id).limit(limit).offset(offset))
-        )
-        return await self._with_lines(rows), total or 0
+        rows, total = await fetch_page(self.session, stmt, page)
+        return Slice(await self._load(rows), total, page.limit, page.offset)
 
-    async def _with_lines(self, rows: list[RmaRow]) -> list[Rma]:
+    async def _load(self, rows: list[RmaRow]) -> list[Rma]:
+        """The RMAs of `rows` with their lines and history (one query each for all of them)."""
         if not rows:
             return []
-        lines = await self.session.scalars(select(RmaLineRow).where(RmaLineRow.rma_id.in_([r.id for r in rows])))
-        by_rma: dict[uuid.UUID, list[RmaLineRow]] = {}
-        for line in lines:
-            by_rma.setdefault(line.rma_id, []).append(line)
-        return [_to_domain(r, by_rma.get(r.id, [])) for r in rows]
+        ids = [r.id for r in rows]
+        lines: dict[uuid.UUID, list[RmaLineRow]] = {}
+        for line in await self.session.scalars(
+            select(RmaLineRow).where(RmaLineRow.rma_id.in_(ids)).order_by(RmaLineRow.position)
+        ):
+            lines.setdefault(line.rma_id, []).append(line)
+        history: dict[uuid.UUID, list[Transition[Status]]] = {}
+        for h in await self.session.scalars(
+            select(RmaHistoryRow).where(RmaHistoryRow.rma_id.in_(ids)).order_by(RmaHistoryRow.id)
+        ):
+            history.setdefault(h.rma_id, []).append(
+                Transition(
+                    at=h.at,
+                    by=h.actor,
+                    from_status=Status(h.from_status) if h.from_status else None,
+                    to_status=Status(h.to_status),
+                    note=h.reason,
+                )
+            )
+        return [
+            Rma(
+                id=r.id,
+                account_id=r.account_id,
+                invoice_number=r.invoice_number,
+                status=Status(r.status),
+                reject_reason=r.reject_reason,
+                requested_at=r.requested_at,
+                updated_at=r.updated_at,
+                lines=tuple(ReturnLine(sku=x.sku, quantity=x.quantity, reason=x.reason) for x in lines.get(r.id, [])),
+                history=history.get(r.id, []),
+            )
+            for r in rows
+        ]
+
+
+class ReturnsUnitOfWork(UnitOfWork):
+    invoices = repository(InvoiceRepository)
+    rmas = repository(RmaRepository)

@@ -52,7 +52,8 @@ class RmaLineRow(Base):
 
 
 class RmaHistoryRow(Base):
-    """Every status change of an RMA: from, to, who, when, why."""
+    """Every status change of an RMA: from, to, who, when, why. In the domain's history row
+    (`portal_runtime.lifecycle.Transition`) `actor` is `by` and `reason` is `note`."""
 
     __tablename__ = "rma_history"
 

@@ -6,10 +6,12 @@ from portal_contracts.events.billing import InvoiceIssued
 from portal_runtime.consumer import EventConsumer, Incoming
 from portal_runtime.service import ServiceRuntime
 from returns.adapters.events import returnable_invoice
-from returns.service.invoices import record_invoice
+from returns.service.invoices import ReturnableInvoices
 
 
 def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
+    invoices = ReturnableInvoices(rt.uow)
+
     @consumer.on(InvoiceIssued)
     async def invoice_issued(d: Incoming) -> None:
-        await record_invoice(d.session, returnable_invoice(d.event), rt.clock.now())
+        await invoices.record(returnable_invoice(d.event))

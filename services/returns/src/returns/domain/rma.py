@@ -7,14 +7,31 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
-from portal_runtime.errors import Conflict, InvalidInput
+from portal_runtime.errors import InvalidInput
+from portal_runtime.lifecycle import Lifecycle, Transition
+from returns.domain.events import ReturnApproved, ReturnReceived, ReturnRejected, ReturnRequested, RmaEvent
 from returns.domain.invoices import ReturnableInvoice
 
-STATUSES = ("requested", "approved", "rejected", "received")
+
+class Status(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RECEIVED = "received"
+
+
 # Returns whose lines use up the invoiced quantity: all but the rejected ones.
-CLAIMING = ("requested", "approved", "received")
-_NEXT: dict[str, tuple[str, ...]] = {"requested": ("approved", "rejected"), "approved": ("received",)}
+CLAIMING = (Status.REQUESTED, Status.APPROVED, Status.RECEIVED)
+LIFECYCLE = Lifecycle(
+    "return",
+    {
+        (Status.REQUESTED, "approve"): Status.APPROVED,
+        (Status.REQUESTED, "reject"): Status.REJECTED,
+        (Status.APPROVED, "receive"): Status.RECEIVED,
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -24,28 +41,19 @@ class ReturnLine:
     reason: str
 
 
-@dataclass(frozen=True)
-class Transition:
-    """One step in an RMA's life, kept as its history."""
-
-    from_status: str | None
-    to_status: str
-    by: str
-    at: datetime
-    reason: str | None = None
-
-
 @dataclass
 class Rma:
     id: uuid.UUID
     account_id: str
     invoice_number: str
     lines: tuple[ReturnLine, ...]
-    status: str
+    status: Status
     requested_at: datetime
     updated_at: datetime
     reject_reason: str | None = None
-    changes: list[Transition] = field(default_factory=list, repr=False)
+    # Every step of its life, oldest first (the one history row shape: at, by, from, to, note).
+    history: list[Transition[Status]] = field(default_factory=list)
+    events: list[RmaEvent] = field(default_factory=list, repr=False)
 
     @classmethod
     def request(
@@ -70,36 +78,40 @@ class Rma:
             account_id=account_id,
             invoice_number=invoice.number,
             lines=checked,
-            status="requested",
+            status=Status.REQUESTED,
             requested_at=now,
             updated_at=now,
         )
-        rma.changes.append(Transition(None, "requested", by=account_id, at=now))
+        rma.history.append(LIFECYCLE.begin(Status.REQUESTED, by=account_id, at=now))
+        rma.events.append(
+            ReturnRequested(
+                rma_id=rma.id, account_id=account_id, invoice_number=rma.invoice_number, lines=checked, at=now
+            )
+        )
         return rma
 
     def approve(self, *, by: str, now: datetime) -> None:
-        self._move("approved", by=by, now=now)
+        self._move("approve", by=by, now=now)
+        self.events.append(ReturnApproved(rma_id=self.id, account_id=self.account_id, by=by, at=now))
 
     def reject(self, reason: str, *, by: str, now: datetime) -> None:
-        self._allow("rejected")
+        LIFECYCLE.target(self.status, "reject")  # a decided return conflicts before a reason is asked for
         reason = reason.strip()
         if not reason:
             raise InvalidInput("a rejection needs a reason", field="reason")
-        self._move("rejected", by=by, now=now, reason=reason)
+        self._move("reject", by=by, now=now, note=reason)
         self.reject_reason = reason
+        self.events.append(ReturnRejected(rma_id=self.id, account_id=self.account_id, reason=reason, by=by, at=now))
 
     def receive(self, *, by: str, now: datetime) -> None:
         """The returned goods arrived (only after the return was approved)."""
-        self._move("received", by=by, now=now)
+        self._move("receive", by=by, now=now)
+        self.events.append(ReturnReceived(rma_id=self.id, account_id=self.account_id, by=by, at=now))
 
-    def _allow(self, to: str) -> None:
-        if to not in _NEXT.get(self.status, ()):
-            raise Conflict(f"a return that is {self.status} cannot be {to}", current_status=self.status)
-
-    def _move(self, to: str, *, by: str, now: datetime, reason: str | None = None) -> None:
-        self._allow(to)
-        self.changes.append(Transition(self.status, to, by=by, at=now, reason=reason))
-        self.status = to
+    def _move(self, action: str, *, by: str, now: datetime, note: str | None = None) -> None:
+        step = LIFECYCLE.move(self.status, action, by=by, at=now, note=note)
+        self.history.append(step)
+        self.status = step.to_status
         self.updated_at = now
 
 

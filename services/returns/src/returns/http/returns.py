@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -12,11 +12,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal_runtime.auth import Principal, admin_only
-from portal_runtime.web import correlation_id
-from returns.domain.rma import ReturnLine, Rma, Transition
+from portal_runtime.lifecycle import Transition
+from portal_runtime.paging import Page, PageRequest
+from returns.domain.rma import ReturnLine, Rma, Status
 from returns.service.returns import RequestReturn, ReturnsService
 
-Status = Literal["requested", "approved", "rejected", "received"]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
 
 
@@ -74,28 +74,27 @@ class HistoryOut(BaseModel):
     to_status: str
     by: str
     at: datetime
-    reason: str | None
+    note: str | None
+    reason: str | None = Field(description="the same as note (its earlier name)")
+
+    @classmethod
+    def of(cls, step: Transition) -> HistoryOut:
+        return cls(
+            from_status=step.from_status,
+            to_status=step.to_status,
+            by=step.by,
+            at=step.at,
+            note=step.note,
+            reason=step.note,
+        )
 
 
 class ReturnDetail(ReturnOut):
     history: list[HistoryOut]
 
     @classmethod
-    def with_history(cls, rma: Rma, history: list[Transition]) -> ReturnDetail:
-        return cls(
-            **ReturnOut.of(rma).model_dump(),
-            history=[
-                HistoryOut(from_status=t.from_status, to_status=t.to_status, by=t.by, at=t.at, reason=t.reason)
-                for t in history
-            ],
-        )
-
-
-class ReturnPage(BaseModel):
-    items: list[ReturnOut]
-    total: int
-    limit: int
-    offset: int
+    def of(cls, rma: Rma) -> ReturnDetail:
+        return cls(**ReturnOut.of(rma).model_dump(), history=[HistoryOut.of(step) for step in rma.history])
 
 
 class ReturnController(Controller):
@@ -113,23 +112,22 @@ class ReturnController(Controller):
             invoice_number=data.invoice_number,
             lines=[ReturnLine(sku=line.sku, quantity=line.quantity, reason=line.reason) for line in data.lines],
         )
-        rma = await rmas.request_return(request.user.account_id, cmd, correlation_id=correlation_id(request))
-        return ReturnOut.of(rma)
+        return ReturnOut.of(await rmas.request_return(request.user, cmd))
 
-    @get("/", summary="List returns: customers see their own; admins all, filtered by status and account")
+    @get("/", summary="List returns: customers see their own; admins all, filtered by status and account_id")
     async def list_returns(
         self,
         request: Request[Principal, object, object],
         rmas: NamedDependency[ReturnsService],
         status: FromQuery[Status | None] = None,
-        account: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        account_id: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> ReturnPage:
-        if not request.user.is_admin:
-            account = request.user.account_id
-        items, total = await rmas.list_returns(account_id=account, status=status, limit=limit, offset=offset)
-        return ReturnPage(items=[ReturnOut.of(r) for r in items], total=total, limit=limit, offset=offset)
+    ) -> Page[ReturnOut]:
+        found = await rmas.list_returns(
+            request.user, account_id=account_id, status=status, page=PageRequest(limit, offset)
+        )
+        return found.map(ReturnOut.of)
 
     @get("/{rma_id:uuid}", summary="Read one return with its history")
     async def read(
@@ -138,8 +136,7 @@ class ReturnController(Controller):
         request: Request[Principal, object, object],
         rmas: NamedDependency[ReturnsService],
     ) -> ReturnDetail:
-        viewer = None if request.user.is_admin else request.user.account_id
-        return ReturnDetail.with_history(*await rmas.get_return(rma_id, account_id=viewer))
+        return ReturnDetail.of(await rmas.get_return(rma_id, request.user))
 
 
 class AdminReturnController(Controller):
@@ -154,8 +151,7 @@ class AdminReturnController(Controller):
         request: Request[Principal, object, object],
         rmas: NamedDependency[ReturnsService],
     ) -> ReturnOut:
-        rma = await rmas.approve(rma_id, by=request.user.account_id, correlation_id=correlation_id(request))
-        return ReturnOut.of(rma)
+        return ReturnOut.of(await rmas.approve(rma_id, request.user))
 
     @post("/{rma_id:uuid}/reject", status_code=200, summary="Reject a requested return, saying why (admin)")
     async def reject(
@@ -165,8 +161,7 @@ class AdminReturnController(Controller):
         request: Request[Principal, object, object],
         rmas: NamedDependency[ReturnsService],
     ) -> ReturnOut:
-        rma = await rmas.reject(rma_id, data.reason, by=request.user.account_id, correlation_id=correlation_id(request))
-        return ReturnOut.of(rma)
+        return ReturnOut.of(await rmas.reject(rma_id, data.reason, request.user))
 
     @post("/{rma_id:uuid}/receive", status_code=200, summary="Record that an approved return's goods arrived (admin)")
     async def receive(
@@ -175,5 +170,4 @@ class AdminReturnController(Controller):
         request: Request[Principal, object, object],
         rmas: NamedDependency[ReturnsService],
     ) -> ReturnOut:
-        rma = await rmas.receive(rma_id, by=request.user.account_id, correlation_id=correlation_id(request))
-        return ReturnOut.of(rma)
+        return ReturnOut.of(await rmas.receive(rma_id, request.user))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from returns.adapters.repository import InvoiceRepository
+from portal_runtime.uow import UnitsOfWork
 from returns.domain.invoices import ReturnableInvoice
 
 
-async def record_invoice(session: AsyncSession, invoice: ReturnableInvoice, now: datetime) -> None:
-    """In the delivery's transaction (its inbox row is written there): a redelivery is skipped
-    by the inbox, a re-issue of the same invoice replaces the earlier copy."""
-    await InvoiceRepository(session).save(invoice, now)
+class ReturnableInvoices:
+    def __init__(self, uow: UnitsOfWork) -> None:
+        self.uow = uow
+
+    async def record(self, invoice: ReturnableInvoice) -> None:
+        """Called by the InvoiceIssued handler, it joins the consumer's unit of work (its inbox row
+        is written there): a redelivery is skipped by the inbox, a re-issue of the same invoice
+        replaces the earlier copy."""
+        async with self.uow() as uow:
+            uow.invoices.add(invoice)
+            await uow.commit()

@@ -1,3 +1,0 @@
-"""Fixtures: real Kafka and PostgreSQL from the `infra` fixture, a fresh database per test."""
-
-from __future__ import annotations

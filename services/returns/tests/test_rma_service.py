@@ -1,0 +1,272 @@
+"""Returns' use cases on a fake unit of work (no database, milliseconds): what each one stores
+and publishes, and what it refuses. The row locks and the real queries are tested on PostgreSQL
+in test_returns_service.py."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from portal_contracts.events.returns import ReturnRequested
+from portal_runtime.auth import Principal
+from portal_runtime.clock import FrozenClock
+from portal_runtime.errors import InvalidInput, NotFound
+from portal_runtime.lifecycle import InvalidTransition
+from portal_runtime.paging import PageRequest, Slice
+from portal_runtime.testing import FakeUnitOfWork, FakeUnitsOfWork
+from returns.adapters.events import to_contract
+from returns.domain.invoices import InvoicedLine, ReturnableInvoice
+from returns.domain.rma import CLAIMING, ReturnLine, Rma, Status
+from returns.service.invoices import ReturnableInvoices
+from returns.service.returns import RequestReturn, ReturnsService
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+ACME, BETA = Principal("ACME", "customer"), Principal("BETA", "customer")
+OPS = Principal("ops", "admin")
+PAGE = PageRequest(10, 0)
+
+
+class FakeInvoices:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.rows: dict[uuid.UUID, ReturnableInvoice] = {}
+
+    async def by_number(self, number, *, for_update=False):
+        return next((i for i in self.rows.values() if i.number == number), None)
+
+    def add(self, invoice):
+        return self.uow.track(invoice, self)
+
+    async def save(self, invoice):
+        self.rows[invoice.invoice_id] = invoice
+
+
+class FakeRmas:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.rows: dict[uuid.UUID, Rma] = {}
+
+    async def get(self, rma_id, *, for_update=False):
+        found = self.rows.get(rma_id)
+        return self.uow.track(copy.deepcopy(found), self) if found else None
+
+    def add(self, rma):
+        return self.uow.track(rma, self)
+
+    async def save(self, rma):
+        self.rows[rma.id] = copy.deepcopy(rma)
+
+    async def claimed(self, invoice_number):
+        held: dict[str, int] = {}
+        for rma in self.rows.values():
+            if rma.invoice_number == invoice_number and rma.status in CLAIMING:
+                for line in rma.lines:
+                    held[line.sku] = held.get(line.sku, 0) + line.quantity
+        return held
+
+    async def page(self, *, account_id, status, page):
+        found = sorted(
+            (
+                r
+                for r in self.rows.values()
+                if (account_id is None or r.account_id == account_id) and (status is None or r.status == status)
+            ),
+            key=lambda r: (-r.requested_at.timestamp(), str(r.id)),
+        )
+        return Slice(found[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
+
+
+class FakeReturnsUnitOfWork(FakeUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__(to_contract)
+        self.invoices = FakeInvoices(self)
+        self.rmas = FakeRmas(self)
+
+
+@pytest.fixture
+def uow() -> FakeReturnsUnitOfWork:
+    return FakeReturnsUnitOfWork()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def returns(uow, clock) -> ReturnsService:
+    return ReturnsService(FakeUnitsOfWork(uow), clock)
+
+
+@pytest.fixture
+async def invoice(uow) -> ReturnableInvoice:
+    """ACME's INV-1 (5 routers, 3 cables) and BETA's INV-2 (1 cable), recorded by the use case the
+    InvoiceIssued handler calls."""
+    invoices = ReturnableInvoices(FakeUnitsOfWork(uow))
+    acme = ReturnableInvoice(
+        uuid.uuid4(), "INV-1", "ACME", (InvoicedLine("Router X1", 5), InvoicedLine("Cable", 3)), NOW
+    )
+    await invoices.record(acme)
+    await invoices.record(ReturnableInvoice(uuid.uuid4(), "INV-2", "BETA", (InvoicedLine("Cable", 1),), NOW))
+    uow.commits = 0
+    return acme
+
+
+def ask(number: str = "INV-1", *lines: tuple[str, int]) -> RequestReturn:
+    return RequestReturn(
+        invoice_number=number,
+        lines=[ReturnLine(sku, quantity, "broken") for sku, quantity in lines]
+        or [ReturnLine("Router X1", 1, "broken")],
+    )
+
+
+async def test_an_issued_invoice_is_kept_and_a_reissue_replaces_it(uow, invoice):
+    assert {i.number for i in uow.invoices.rows.values()} == {"INV-1", "INV-2"}
+    reissued = ReturnableInvoice(invoice.invoice_id, "INV-1", "ACME", (InvoicedLine("Router X1", 9),), NOW)
+    await ReturnableInvoices(FakeUnitsOfWork(uow)).record(reissued)
+    assert uow.invoices.rows[invoice.invoice_id] == reissued and uow.published == []
+
+
+async def test_a_request_stores_the_rma_with_its_first_step_and_publishes_return_requested(returns, uow, invoice):
+    rma = await returns.request_return(ACME, ask("INV-1", ("Router X1", 2), ("Cable", 3)))
+    stored = uow.rmas.rows[rma.id]
+    assert (stored.status, stored.account_id, uow.commits) == (Status.REQUESTED, "ACME", 1)
+    assert [(t.from_status, t.to_status, t.by, t.at) for t in stored.history] == [(None, "requested", "ACME", NOW)]
+    [published] = uow.published
+    assert isinstance(published, ReturnRequested)
+    assert (published.rma_id, published.account_id, published.invoice_number, published.requested_at) == (
+        rma.id,
+        "ACME",
+        "INV-1",
+        NOW,
+    )
+    assert [(line.sku, line.quantity, line.reason) for line in published.lines] == [
+        ("Router X1", 2, "broken"),
+        ("Cable", 3, "broken"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "actor, request_, field",
+    [
+        (ACME, ask("INV-2", ("Cable", 1)), "invoice_number"),  # BETA's invoice reads as unknown
+        (ACME, ask("INV-404"), "invoice_number"),
+        (ACME, ask("INV-1", ("Modem", 1)), "lines[0].sku"),
+        (ACME, ask("INV-1", ("Router X1", 6)), "lines[0].quantity"),
+    ],
+)
+async def test_a_refused_request_stores_and_publishes_nothing(returns, uow, invoice, actor, request_, field):
+    with pytest.raises(InvalidInput) as err:
+        await returns.request_return(actor, request_)
+    assert err.value.field == field
+    assert uow.rmas.rows == {} and uow.published == [] and uow.commits == 0
+
+
+async def test_claimed_quantities_count_until_a_return_is_rejected(returns, uow, invoice):
+    first = await returns.request_return(ACME, ask("INV-1", ("Router X1", 4)))
+    with pytest.raises(InvalidInput) as err:
+        await returns.request_return(ACME, ask("INV-1", ("Router X1", 2)))
+    assert err.value.extra["available"] == 1
+    await returns.reject(first.id, "wrong item", OPS)
+    assert (await returns.request_return(ACME, ask("INV-1", ("Router X1", 5)))).status == Status.REQUESTED
+
+
+async def test_approve_then_receive_store_each_step_and_publish_nothing_yet(returns, uow, invoice, clock):
+    rma = await returns.request_return(ACME, ask())
+    uow.published.clear()
+    clock.advance(hours=2)
+    approved = await returns.approve(rma.id, OPS)
+    received = await returns.receive(rma.id, Principal("clerk", "admin"))
+    assert (approved.status, received.status) == (Status.APPROVED, Status.RECEIVED)
+    stored = uow.rmas.rows[rma.id]
+    assert stored.status == Status.RECEIVED and stored.updated_at == NOW + timedelta(hours=2)
+    assert [(t.from_status, t.to_status, t.by) for t in stored.history] == [
+        (None, "requested", "ACME"),
+        ("requested", "approved", "ops"),
+        ("approved", "received", "clerk"),
+    ]
+    assert uow.published == []  # ReturnApproved and ReturnReceived have no contract yet
+    assert stored.events == []
+
+
+async def test_reject_keeps_the_reason_as_the_steps_note(returns, uow, invoice):
+    rma = await returns.request_return(ACME, ask())
+    uow.published.clear()
+    rejected = await returns.reject(rma.id, "  outside the window ", OPS)
+    stored = uow.rmas.rows[rma.id]
+    assert rejected.reject_reason == stored.reject_reason == "outside the window"
+    assert (stored.history[-1].to_status, stored.history[-1].by, stored.history[-1].note) == (
+        "rejected",
+        "ops",
+        "outside the window",
+    )
+    assert uow.published == []
+
+
+async def test_a_rejection_without_a_reason_is_refused_and_saves_nothing(returns, uow, invoice):
+    rma = await returns.request_return(ACME, ask())
+    with pytest.raises(InvalidInput) as err:
+        await returns.reject(rma.id, " ", OPS)
+    assert err.value.field == "reason" and uow.rmas.rows[rma.id].status == Status.REQUESTED and uow.commits == 1
+
+
+@pytest.mark.parametrize(
+    "steps, act, current",
+    [
+        ((), lambda r, i: r.receive(i, OPS), "requested"),
+        (("approve",), lambda r, i: r.approve(i, OPS), "approved"),
+        (("approve",), lambda r, i: r.reject(i, "late", OPS), "approved"),
+        (("reject",), lambda r, i: r.approve(i, OPS), "rejected"),
+        (("reject",), lambda r, i: r.receive(i, OPS), "rejected"),
+        (("approve", "receive"), lambda r, i: r.reject(i, "", OPS), "received"),
+    ],
+)
+async def test_a_forbidden_transition_is_a_409_naming_the_status_and_saves_and_publishes_nothing(
+    returns, uow, invoice, steps, act, current
+):
+    rma = await returns.request_return(ACME, ask())
+    for step in steps:
+        await (returns.reject(rma.id, "no", OPS) if step == "reject" else getattr(returns, step)(rma.id, OPS))
+    before, commits = copy.deepcopy(uow.rmas.rows[rma.id]), uow.commits
+    uow.published.clear()
+    with pytest.raises(InvalidTransition) as err:
+        await act(returns, rma.id)
+    assert err.value.status_code == 409 and err.value.extra["current_status"] == current
+    assert uow.rmas.rows[rma.id] == before and uow.commits == commits and uow.published == []
+
+
+async def test_another_accounts_return_is_404_like_a_missing_one(returns, uow, invoice):
+    rma = await returns.request_return(ACME, ask())
+    for call in (
+        lambda: returns.get_return(rma.id, BETA),
+        lambda: returns.get_return(uuid.uuid4(), OPS),
+        lambda: returns.approve(uuid.uuid4(), OPS),
+    ):
+        with pytest.raises(NotFound):
+            await call()
+    assert (await returns.get_return(rma.id, ACME)).id == rma.id
+    assert (await returns.get_return(rma.id, OPS)).history[0].by == "ACME"
+
+
+async def test_lists_are_scoped_pages(returns, uow, invoice, clock):
+    older = await returns.request_return(ACME, ask())
+    clock.advance(minutes=1)
+    newer = await returns.request_return(ACME, ask())
+    beta = await returns.request_return(BETA, ask("INV-2", ("Cable", 1)))
+    await returns.approve(older.id, OPS)
+
+    own = await returns.list_returns(ACME, page=PAGE)
+    assert [r.id for r in own.items] == [newer.id, older.id] and own.total == 2
+    assert (await returns.list_returns(ACME, account_id="ACME", page=PAGE)).total == 2
+    other = await returns.list_returns(ACME, account_id="BETA", page=PAGE)
+    assert (other.items, other.total, other.limit, other.offset) == ([], 0, 10, 0)
+
+    assert (await returns.list_returns(OPS, page=PAGE)).total == 3
+    assert [r.id for r in (await returns.list_returns(OPS, account_id="BETA", page=PAGE)).items] == [beta.id]
+    approved = await returns.list_returns(OPS, status=Status.APPROVED, page=PAGE)
+    assert [r.id for r in approved.items] == [older.id]
+    second = await returns.list_returns(OPS, page=PageRequest(1, 1))
+    assert (len(second.items), second.total, second.limit, second.offset) == (1, 3, 1, 1)
