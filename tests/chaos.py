@@ -2,6 +2,8 @@
 
     uv run python tests/chaos.py --flows 200 --clients 8 --kill-every 2.0
 
+(`tests/test_chaos_short.py` runs a short one in the test command.)
+
 Starts its own Kafka, PostgreSQL and mail sink (free loopback ports, a temporary directory), then
 every service as separate processes: one api and one relay per service and two workers per
 consuming service. Clients drive seller flows (profile, draft, submit, approve, wait for the
@@ -182,8 +184,9 @@ async def flow(cluster: Cluster, client: httpx.AsyncClient, item_id: str, n: int
     return {"account": account, "email": email, "request": rid}
 
 
-async def chaos(cluster: Cluster, rng: random.Random, every: float, stop: asyncio.Event, log) -> dict:
-    restarted = {"kafka": 0, "postgres": 0}
+async def chaos(
+    cluster: Cluster, rng: random.Random, every: float, stop: asyncio.Event, log, restarted: dict, at: dict
+) -> dict:
     started = time.monotonic()
     while not stop.is_set():
         try:
@@ -193,8 +196,8 @@ async def chaos(cluster: Cluster, rng: random.Random, every: float, stop: asynci
             pass
         cluster.restart_exited()
         elapsed = time.monotonic() - started
-        for server, at in (("kafka", 8), ("postgres", 20)):
-            if not restarted[server] and elapsed > at:
+        for server, when in at.items():
+            if not restarted[server] and elapsed > when:
                 target = getattr(cluster.infra, server)
                 kill_tree(target.proc)
                 target.proc = None
@@ -337,11 +340,19 @@ async def main(args) -> int:
             )
             log(f"system ready; {args.flows} flows on {args.clients} clients")
             stop = asyncio.Event()
-            chaos_task = asyncio.create_task(chaos(cluster, rng, args.kill_every, stop, log))
-            todo = iter(range(args.flows))
+            restarted = {"kafka": 0, "postgres": 0}
+            at = {"kafka": args.kafka_at, "postgres": args.postgres_at}
+            chaos_task = asyncio.create_task(chaos(cluster, rng, args.kill_every, stop, log, restarted, at))
+            counter = iter(range(10**9))
+
+            def more() -> int | None:
+                """The next flow's number: `--flows` of them, and on until Kafka and PostgreSQL
+                have each been restarted once (a short run must see both)."""
+                n = next(counter)
+                return n if n < args.flows or not all(restarted.values()) else None
 
             async def client_loop() -> None:
-                for n in todo:
+                while (n := more()) is not None:
                     try:
                         flows.append(await flow(cluster, client, item["id"], n, deadline))
                     except Exception as exc:
@@ -405,5 +416,7 @@ if __name__ == "__main__":
     parser.add_argument("--kill-every", type=float, default=2.0, help="seconds between process kills")
     parser.add_argument("--timeout", type=float, default=900, help="seconds for all flows")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kafka-at", type=float, default=8, help="seconds into the flows Kafka is killed")
+    parser.add_argument("--postgres-at", type=float, default=20, help="seconds into the flows PostgreSQL is killed")
     parser.add_argument("--keep", action="store_true", help="keep the data and logs directory")
     sys.exit(asyncio.run(main(parser.parse_args())))
