@@ -40,7 +40,8 @@ class InvalidTransition(Conflict):
     """The current status has no such move; answered 409 with `current_status`."""
 
     def __init__(self, kind: str, action: str, current: StrEnum) -> None:
-        super().__init__(f"cannot {action} a {kind} that is {current}", current_status=str(current))
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        super().__init__(f"cannot {action} {article} {kind} that is {current}", current_status=str(current))
         self.action = action
         self.current_status = current
 

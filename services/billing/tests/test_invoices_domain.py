@@ -4,17 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from billing.domain.invoices import (
-    Invoice,
-    Issued,
-    Line,
-    Paid,
-    Payment,
-    PaymentRecorded,
-    PaymentRejected,
-    invoice_number,
-)
-from portal_runtime.errors import Conflict, InvalidInput
+from billing.domain.events import InvoiceIssued, InvoicePaid, PaymentRecorded, PaymentRejected
+from billing.domain.invoices import Invoice, Line, Payment, Status, invoice_number
+from portal_runtime.errors import InvalidInput
+from portal_runtime.lifecycle import InvalidTransition
 
 NOW = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
 
@@ -43,7 +36,7 @@ def pay(invoice, amount, currency="EUR"):
         paid_at=NOW,
         recorded_by="acme",
     )
-    invoice.record_payment(payment)
+    invoice.record_payment(payment, now=NOW)
     return payment
 
 
@@ -66,7 +59,15 @@ def test_issue_computes_line_totals_total_and_due_date():
     assert invoice.total == Decimal("129.70")
     assert invoice.due_on == date(2026, 4, 3)  # issued + 14 days
     assert invoice.status == "issued" and invoice.balance_due == Decimal("129.70")
-    assert invoice.changes == [Issued()]
+    [issued] = invoice.events
+    assert isinstance(issued, InvoiceIssued)
+    assert (issued.invoice_id, issued.number, issued.total, issued.due_on, issued.lines) == (
+        invoice.id,
+        "INV-2026-000001",
+        Decimal("129.70"),
+        date(2026, 4, 3),
+        tuple(invoice.lines),
+    )
 
 
 def test_line_totals_round_half_up_to_cents():
@@ -106,24 +107,44 @@ def test_bad_lines_name_the_field(lines, field):
 
 def test_partial_payments_then_paid_once():
     invoice = make()
-    invoice.changes.clear()
+    invoice.events.clear()
     first = pay(invoice, "100.00")
     assert invoice.status == "partially_paid" and invoice.balance_due == Decimal("29.70")
-    assert invoice.changes == [PaymentRecorded(first, Decimal("100.00"), Decimal("29.70"))]
-    invoice.changes.clear()
+    ids = dict(invoice_id=invoice.id, number=invoice.number, account_id="acme", request_id=invoice.request_id)
+    assert invoice.events == [
+        PaymentRecorded(
+            **ids,
+            currency="EUR",
+            payment=first,
+            amount_paid=Decimal("100.00"),
+            balance_due=Decimal("29.70"),
+            status=Status.PARTIALLY_PAID,
+        )
+    ]
+    invoice.events.clear()
     second = pay(invoice, "29.70")
     assert invoice.status == "paid" and invoice.balance_due == 0 and invoice.amount_paid == Decimal("129.70")
-    assert invoice.changes == [PaymentRecorded(second, Decimal("129.70"), Decimal("0.00")), Paid()]
+    assert invoice.events == [
+        PaymentRecorded(
+            **ids,
+            currency="EUR",
+            payment=second,
+            amount_paid=Decimal("129.70"),
+            balance_due=Decimal("0.00"),
+            status=Status.PAID,
+        ),
+        InvoicePaid(**ids, currency="EUR", amount_paid=Decimal("129.70"), at=NOW),
+    ]
 
 
 def test_each_payment_event_shows_the_invoice_as_it_stood_after_that_payment():
     from billing.adapters.events import to_contract
 
     invoice = make()
-    invoice.changes.clear()
+    invoice.events.clear()
     pay(invoice, "100.00")
     pay(invoice, "29.70")
-    events = [to_contract(invoice, change, NOW) for change in invoice.changes]
+    events = [to_contract(event) for event in invoice.events]
     assert [type(e).__name__ for e in events] == ["PaymentReceived", "PaymentReceived", "PaymentConfirmed"]
     first, second, confirmed = events
     assert (
@@ -169,14 +190,22 @@ def test_payment_rules_name_the_field(amount, currency, field):
 def test_a_paid_invoice_takes_no_more_payments():
     invoice = make()
     pay(invoice, "129.70")
-    with pytest.raises(Conflict) as err:
+    invoice.events.clear()
+    with pytest.raises(InvalidTransition) as err:
         pay(invoice, "1.00")
-    assert err.value.extra["current_status"] == "paid"
+    assert err.value.status_code == 409 and err.value.extra["current_status"] == "paid"
+    assert err.value.message == "invoice INV-2026-000001 is paid already"
+    assert invoice.events == [] and len(invoice.payments) == 1
+
+
+def test_an_invoice_of_nothing_owed_is_paid_when_issued():
+    invoice = make(lines=[Line("free trial", 1, Decimal(0))], expected_total=Decimal(0))
+    assert invoice.status == "paid" and [type(e) for e in invoice.events] == [InvoiceIssued]
 
 
 def test_a_declined_payment_is_told_but_changes_nothing():
     invoice = make()
-    invoice.changes.clear()
-    invoice.payment_failed(method="card", reason="card_declined")
+    invoice.events.clear()
+    invoice.payment_failed(method="card", reason="card_declined", now=NOW)
     assert invoice.status == "issued" and invoice.payments == []
-    assert invoice.changes == [PaymentRejected("card", "card_declined")]
+    assert invoice.events == [PaymentRejected(invoice.id, "acme", "card", "card_declined", NOW)]

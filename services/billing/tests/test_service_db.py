@@ -11,7 +11,9 @@ import pytest
 from billing_testkit import approved
 from sqlalchemy import func, select
 
+from billing.adapters.events import to_contract
 from billing.adapters.gateway import SandboxGateway
+from billing.adapters.repository import BillingUnitOfWork
 from billing.adapters.tables import InvoiceRow, PaymentRow
 from billing.bootstrap import definition
 from billing.consumers.orders import issue_command
@@ -24,8 +26,8 @@ from portal_runtime.auth import Principal
 from portal_runtime.clock import FrozenClock
 from portal_runtime.db import OutboxRecord, make_engine, make_sessionmaker
 from portal_runtime.errors import InvalidInput
-from portal_runtime.migrations import upgrade
 from portal_runtime.outbox import Outbox
+from portal_runtime.uow import UnitsOfWork
 
 
 class CountingGateway(SandboxGateway):
@@ -40,24 +42,22 @@ class CountingGateway(SandboxGateway):
 
 
 @pytest.fixture
-async def env(new_database):
-    url = await new_database("billing_svc")
-    await asyncio.to_thread(upgrade, definition().migrations, url)
-    engine = make_engine(url)
+async def env(migrated_database):
+    engine = make_engine(await migrated_database(definition()))
     clock = FrozenClock(datetime(2026, 3, 20, 9, 0, tzinfo=UTC))
     gateway = CountingGateway()
-    svc = BillingService(make_sessionmaker(engine), Outbox("billing", clock), clock, gateway, BillingSettings().payee())
+    uow = UnitsOfWork(make_sessionmaker(engine), Outbox("billing", clock), to_contract, BillingUnitOfWork)
+    svc = BillingService(uow, clock, gateway, BillingSettings().payee())
     yield svc, clock, gateway
     await engine.dispose()
 
 
 async def issue(svc: BillingService, event):
-    async with svc.sessions() as s, s.begin():
-        return await svc.issue_invoice(s, issue_command(event), lambda e: svc.outbox.stage(s, e))
+    return await svc.issue_invoice(issue_command(event))
 
 
 async def outbox_types(svc: BillingService) -> list[str]:
-    async with svc.sessions() as s:
+    async with svc.uow.sessions() as s:
         return list(await s.scalars(select(OutboxRecord.event_type).order_by(OutboxRecord.id)))
 
 
@@ -91,7 +91,7 @@ async def test_one_invoice_per_request(env):
     event = approved("acme")
     assert await issue(svc, event) is not None
     assert await issue(svc, event.model_copy(update={"approved_by": "someone else"})) is None
-    async with svc.sessions() as s:
+    async with svc.uow.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(InvoiceRow)) == 1
 
 
@@ -112,7 +112,7 @@ async def test_concurrent_requests_with_one_key_charge_once_and_answer_alike(env
     )
     assert {(a.status_code, a.body) for a in answers} == {(answers[0].status_code, answers[0].body)}
     assert answers[0].status_code == 201 and gateway.calls == 1
-    async with svc.sessions() as s:
+    async with svc.uow.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(PaymentRow)) == 1
 
 
@@ -162,7 +162,7 @@ async def test_no_card_number_is_stored_anywhere(env):
     svc, _, _ = env
     invoice = await issue(svc, approved("acme"))
     await svc.pay(card_payment(invoice.id), caller=Principal("acme", "customer"), idempotency_key="x", render=render)
-    async with svc.sessions() as s:
+    async with svc.uow.sessions() as s:
         conn = await s.connection()
         raw = await conn.exec_driver_sql(
             "SELECT string_agg(t::text, '|') FROM (SELECT * FROM payments) t "

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from litestar.di import Provide
 
+from billing.adapters.events import to_contract
 from billing.adapters.gateway import PaymentGateway, SandboxGateway
+from billing.adapters.repository import BillingUnitOfWork
 from billing.consumers import orders
 from billing.http.invoices import InvoiceController
 from billing.service.invoices import BillingService
@@ -21,7 +23,7 @@ def definition(*, gateway: PaymentGateway | None = None, settings: BillingSettin
     payee = (settings or BillingSettings()).payee()
 
     def service(rt: ServiceRuntime) -> BillingService:
-        return BillingService(rt.sessions, rt.outbox, rt.clock, gateway, payee)
+        return BillingService(rt.uow, rt.clock, gateway, payee)
 
     def dependencies(rt: ServiceRuntime) -> dict:
         billing = service(rt)
@@ -38,4 +40,6 @@ def definition(*, gateway: PaymentGateway | None = None, settings: BillingSettin
         routes=[InvoiceController],
         dependencies=dependencies,
         register_consumers=register_consumers,
+        event_mapping=to_contract,
+        unit_of_work=BillingUnitOfWork,
     )

@@ -1,74 +1,71 @@
-"""Domain changes → published contract events, in one place."""
+"""Billing's domain events → published contract events: the service's one mapping."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from decimal import Decimal
 
-from billing.domain.invoices import Invoice, Issued, Paid, PaymentRecorded, PaymentRejected
+from billing.domain.events import InvoiceIssued, InvoicePaid, PaymentRecorded, PaymentRejected
 from portal_contracts import Event, Money
-from portal_contracts.events.billing import (
-    InvoiceIssued,
-    InvoiceLine,
-    PaymentConfirmed,
-    PaymentFailed,
-    PaymentInstruction,
-    PaymentReceived,
-)
+from portal_contracts.events import billing as contract
 
 
-def to_contract(invoice: Invoice, change: object, now: datetime) -> Event:
-    def money(amount) -> Money:
-        return Money(amount=amount, currency=invoice.currency)
+def to_contract(event: object) -> Event:
+    match event:
+        case InvoiceIssued():
+            return contract.InvoiceIssued(
+                invoice_id=event.invoice_id,
+                number=event.number,
+                account_id=event.account_id,
+                request_id=event.request_id,
+                lines=[
+                    contract.InvoiceLine(
+                        description=line.description,
+                        quantity=line.quantity,
+                        unit_price=_money(line.unit_price, event.currency),
+                        line_total=_money(line.line_total, event.currency),
+                    )
+                    for line in event.lines
+                ],
+                total=_money(event.total, event.currency),
+                due_on=event.due_on,
+                payment_instructions=[
+                    contract.PaymentInstruction(method=i.method, details=i.details) for i in event.instructions
+                ],
+                issued_at=event.issued_at,
+            )
+        case PaymentRecorded():
+            return contract.PaymentReceived(
+                invoice_id=event.invoice_id,
+                number=event.number,
+                account_id=event.account_id,
+                request_id=event.request_id,
+                payment_id=event.payment.id,
+                method=event.payment.method,
+                amount=_money(event.payment.amount, event.currency),
+                amount_paid=_money(event.amount_paid, event.currency),
+                balance_due=_money(event.balance_due, event.currency),
+                invoice_status=event.status.value,
+                received_at=event.payment.paid_at,
+            )
+        case InvoicePaid():
+            return contract.PaymentConfirmed(
+                invoice_id=event.invoice_id,
+                number=event.number,
+                account_id=event.account_id,
+                request_id=event.request_id,
+                amount_paid=_money(event.amount_paid, event.currency),
+                confirmed_at=event.at,
+            )
+        case PaymentRejected():
+            return contract.PaymentFailed(
+                invoice_id=event.invoice_id,
+                account_id=event.account_id,
+                method=event.method,
+                reason=event.reason,
+                failed_at=event.at,
+            )
+    raise TypeError(f"billing has no contract for {type(event).__name__}")
 
-    if isinstance(change, Issued):
-        return InvoiceIssued(
-            invoice_id=invoice.id,
-            number=invoice.number,
-            account_id=invoice.account_id,
-            request_id=invoice.request_id,
-            lines=[
-                InvoiceLine(
-                    description=line.description,
-                    quantity=line.quantity,
-                    unit_price=money(line.unit_price),
-                    line_total=money(line.line_total),
-                )
-                for line in invoice.lines
-            ],
-            total=money(invoice.total),
-            due_on=invoice.due_on,
-            payment_instructions=[PaymentInstruction(method=i.method, details=i.details) for i in invoice.instructions],
-            issued_at=invoice.issued_at,
-        )
-    if isinstance(change, PaymentRecorded):
-        return PaymentReceived(
-            invoice_id=invoice.id,
-            number=invoice.number,
-            account_id=invoice.account_id,
-            request_id=invoice.request_id,
-            payment_id=change.payment.id,
-            method=change.payment.method,
-            amount=money(change.payment.amount),
-            amount_paid=money(change.amount_paid),
-            balance_due=money(change.balance_due),
-            invoice_status="paid" if change.balance_due <= 0 else "partially_paid",
-            received_at=change.payment.paid_at,
-        )
-    if isinstance(change, Paid):
-        return PaymentConfirmed(
-            invoice_id=invoice.id,
-            number=invoice.number,
-            account_id=invoice.account_id,
-            request_id=invoice.request_id,
-            amount_paid=money(invoice.amount_paid),
-            confirmed_at=now,
-        )
-    if isinstance(change, PaymentRejected):
-        return PaymentFailed(
-            invoice_id=invoice.id,
-            account_id=invoice.account_id,
-            method=change.method,
-            reason=change.reason,
-            failed_at=now,
-        )
-    raise TypeError(f"no event for {change!r}")
+
+def _money(amount: Decimal, currency: str) -> Money:
+    return Money(amount=amount, currency=currency)

@@ -1,17 +1,19 @@
-"""Loading and storing invoices, taking invoice numbers, and remembering first answers."""
+"""Loading and storing invoices, taking invoice numbers, and remembering first answers, inside a
+unit of work (which tracks the invoices it loads and adds, and saves them on commit)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.adapters.tables import IdempotencyKeyRow, InvoiceCounterRow, InvoiceLineRow, InvoiceRow, PaymentRow
-from billing.domain.invoices import Instruction, Invoice, InvoiceSummary, Line, Payment
+from billing.domain.invoices import Instruction, Invoice, InvoiceSummary, Line, Payment, Status
 from billing.domain.payments import StoredAnswer
+from portal_runtime.paging import PageRequest, Slice, fetch_page
+from portal_runtime.uow import UnitOfWork, repository
 
 _PAYMENT_FIELDS = (
     "id",
@@ -40,14 +42,22 @@ _SUMMARY_FIELDS = (
 )
 
 
+def _summary(row: InvoiceRow) -> InvoiceSummary:
+    summary = {f: getattr(row, f) for f in _SUMMARY_FIELDS}
+    return InvoiceSummary(**{**summary, "status": Status(row.status)})
+
+
 class InvoiceRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    """Invoices of one unit of work: what it loads or adds is tracked, and saved on commit."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
 
     # -- numbering ---------------------------------------------------------------------------
     async def next_sequence(self, year: int) -> int:
-        """The next number of `year`'s series, inside the caller's transaction: the counter row
-        stays locked until it commits, and a rollback gives the number back."""
+        """The next number of `year`'s series, inside the unit of work's transaction: the counter
+        row stays locked until it commits, and a rollback gives the number back."""
         await self.session.execute(insert(InvoiceCounterRow).values(year=year, last_number=0).on_conflict_do_nothing())
         counter = await self.session.scalar(
             select(InvoiceCounterRow).where(InvoiceCounterRow.year == year).with_for_update()
@@ -71,7 +81,7 @@ class InvoiceRepository:
         payments = await self.session.scalars(
             select(PaymentRow).where(PaymentRow.invoice_id == invoice_id).order_by(PaymentRow.position)
         )
-        return Invoice(
+        invoice = Invoice(
             id=row.id,
             number=row.number,
             account_id=row.account_id,
@@ -85,9 +95,35 @@ class InvoiceRepository:
             ],
             instructions=[Instruction(i["method"], dict(i["details"])) for i in row.instructions],
             payments=[Payment(**{f: getattr(p, f) for f in _PAYMENT_FIELDS}) for p in payments],
+            status=Status(row.status),
         )
+        return self.uow.track(invoice, self)
 
-    async def add(self, invoice: Invoice, now: datetime) -> None:
+    def add(self, invoice: Invoice) -> Invoice:
+        return self.uow.track(invoice, self)
+
+    async def save(self, invoice: Invoice) -> None:
+        """A new invoice with its lines; a known one with the payments it took since it was loaded
+        (a declined attempt changes no row)."""
+        row = await self.session.get(InvoiceRow, invoice.id)
+        if row is None:
+            await self._insert(invoice)
+            return
+        known = set(await self.session.scalars(select(PaymentRow.id).where(PaymentRow.invoice_id == invoice.id)))
+        new = [(n, p) for n, p in enumerate(invoice.payments, start=1) if p.id not in known]
+        if not new:
+            return
+        row.amount_paid = invoice.amount_paid
+        row.status = invoice.status
+        row.updated_at = self.uow.now
+        for position, payment in new:
+            self.session.add(
+                PaymentRow(
+                    invoice_id=invoice.id, position=position, **{f: getattr(payment, f) for f in _PAYMENT_FIELDS}
+                )
+            )
+
+    async def _insert(self, invoice: Invoice) -> None:
         self.session.add(
             InvoiceRow(
                 id=invoice.id,
@@ -101,7 +137,7 @@ class InvoiceRepository:
                 issued_at=invoice.issued_at,
                 due_on=invoice.due_on,
                 instructions=[{"method": i.method, "details": i.details} for i in invoice.instructions],
-                updated_at=now,
+                updated_at=self.uow.now,
             )
         )
         await self.session.flush()  # the invoice row before its lines (and the unique request_id now)
@@ -118,38 +154,27 @@ class InvoiceRepository:
                 )
             )
 
-    async def add_payment(self, invoice: Invoice, payment: Payment, now: datetime) -> None:
-        row = await self.session.get(InvoiceRow, invoice.id)
-        row.amount_paid = invoice.amount_paid
-        row.status = invoice.status
-        row.updated_at = now
-        position = next(i for i, p in enumerate(invoice.payments, start=1) if p.id == payment.id)
-        self.session.add(
-            PaymentRow(invoice_id=invoice.id, position=position, **{f: getattr(payment, f) for f in _PAYMENT_FIELDS})
-        )
-
-    async def page(
-        self, *, account_id: str | None, status: str | None, limit: int, offset: int
-    ) -> tuple[list[InvoiceSummary], int]:
-        stmt = select(InvoiceRow)
+    async def page(self, *, account_id: str | None, status: Status | None, page: PageRequest) -> Slice[InvoiceSummary]:
+        stmt = select(InvoiceRow).order_by(InvoiceRow.issued_at.desc(), InvoiceRow.number.desc())
         if account_id is not None:
             stmt = stmt.where(InvoiceRow.account_id == account_id)
         if status is not None:
             stmt = stmt.where(InvoiceRow.status == status)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(
-            stmt.order_by(InvoiceRow.issued_at.desc(), InvoiceRow.number.desc()).limit(limit).offset(offset)
-        )
-        return [InvoiceSummary(**{f: getattr(r, f) for f in _SUMMARY_FIELDS}) for r in rows], total or 0
+        rows, total = await fetch_page(self.session, stmt, page)
+        return Slice([_summary(r) for r in rows], total, page.limit, page.offset)
 
-    # -- idempotency -------------------------------------------------------------------------
-    async def stored_answer(self, account_id: str, key: str) -> StoredAnswer | None:
+
+class IdempotencyKeys:
+    """The first answer to a payment request, per caller and Idempotency-Key."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.session = uow.session
+
+    async def stored(self, account_id: str, key: str) -> StoredAnswer | None:
         row = await self.session.get(IdempotencyKeyRow, (account_id, key))
         return StoredAnswer(row.fingerprint, row.status_code, row.body) if row else None
 
-    async def claim_key(
-        self, account_id: str, key: str, fingerprint: str, invoice_id: uuid.UUID, now: datetime
-    ) -> bool:
+    async def claim(self, account_id: str, key: str, fingerprint: str, invoice_id: uuid.UUID, now: datetime) -> bool:
         """Take the key for this transaction. If another transaction holds it, wait for it to end:
         False then means the key has a committed first answer to read."""
         claimed = await self.session.scalar(
@@ -168,9 +193,14 @@ class InvoiceRepository:
         )
         return claimed is not None
 
-    async def store_answer(self, account_id: str, key: str, answer: StoredAnswer) -> None:
+    async def store(self, account_id: str, key: str, answer: StoredAnswer) -> None:
         await self.session.execute(
             update(IdempotencyKeyRow)
             .where(IdempotencyKeyRow.account_id == account_id, IdempotencyKeyRow.key == key)
             .values(status_code=answer.status_code, body=answer.body)
         )
+
+
+class BillingUnitOfWork(UnitOfWork):
+    invoices = repository(InvoiceRepository)
+    idempotency_keys = repository(IdempotencyKeys)

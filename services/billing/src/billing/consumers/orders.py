@@ -29,5 +29,5 @@ def issue_command(event: RequestApproved) -> IssueInvoice:
 
 def register(consumer: EventConsumer, billing: BillingService) -> None:
     @consumer.on(RequestApproved)
-    async def on_request_approved(d: Incoming) -> None:
-        await billing.issue_invoice(d.session, issue_command(d.event), d.publish)
+    async def on_request_approved(incoming: Incoming) -> None:
+        await billing.issue_invoice(issue_command(incoming.event))  # joins the consumer's unit of work

@@ -7,13 +7,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 
-from portal_runtime.errors import Conflict, InvalidInput
+from billing.domain.events import InvoiceIssued, InvoicePaid, PaymentRecorded, PaymentRejected
+from portal_runtime.errors import InvalidInput
+from portal_runtime.lifecycle import InvalidTransition, Lifecycle
 
 CENT = Decimal("0.01")
 PAYMENT_TERMS_DAYS = 14
 METHODS = ("card", "bank_transfer", "paypal")
-STATUSES = ("issued", "partially_paid", "paid")
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -60,30 +62,31 @@ class Payment:
     gateway_reference: str | None = None
 
 
-# Changes an invoice records; adapters/events.py maps them to contract events.
-@dataclass(frozen=True)
-class Issued:
-    pass
+class Status(StrEnum):
+    ISSUED = "issued"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
 
 
-@dataclass(frozen=True)
-class PaymentRecorded:
-    """A payment, with what was paid and still due right after it."""
-
-    payment: Payment
-    amount_paid: Decimal
-    balance_due: Decimal
-
-
-@dataclass(frozen=True)
-class Paid:
-    pass
+# "pay" leaves something due, "settle" pays what is due; a paid invoice takes neither.
+LIFECYCLE = Lifecycle(
+    "invoice",
+    {
+        (Status.ISSUED, "pay"): Status.PARTIALLY_PAID,
+        (Status.ISSUED, "settle"): Status.PAID,
+        (Status.PARTIALLY_PAID, "pay"): Status.PARTIALLY_PAID,
+        (Status.PARTIALLY_PAID, "settle"): Status.PAID,
+    },
+)
 
 
-@dataclass(frozen=True)
-class PaymentRejected:
-    method: str
-    reason: str
+class PaidAlready(InvalidTransition):
+    """A payment for an invoice that takes no more (409 with current_status), named by its number."""
+
+    def __init__(self, number: str, current: Status) -> None:
+        super().__init__(LIFECYCLE.kind, "pay", current)
+        self.message = f"invoice {number} is {current} already"
+        self.args = (self.message,)
 
 
 @dataclass
@@ -98,7 +101,10 @@ class Invoice:
     due_on: date
     instructions: list[Instruction]
     payments: list[Payment] = field(default_factory=list)
-    changes: list[object] = field(default_factory=list, repr=False)
+    status: Status = Status.ISSUED
+    events: list[InvoiceIssued | PaymentRecorded | InvoicePaid | PaymentRejected] = field(
+        default_factory=list, repr=False
+    )
 
     @classmethod
     def issue(
@@ -140,7 +146,22 @@ class Invoice:
         )
         if expected_total is not None and cents(expected_total) != invoice.total:
             raise InvalidInput(f"the lines add up to {invoice.total} {currency}, not {expected_total}", field="total")
-        invoice.changes.append(Issued())
+        if invoice.total <= 0:
+            invoice.status = Status.PAID  # nothing is owed (free items only): there is nothing to pay
+        invoice.events.append(
+            InvoiceIssued(
+                invoice_id=invoice.id,
+                number=invoice.number,
+                account_id=invoice.account_id,
+                request_id=invoice.request_id,
+                currency=invoice.currency,
+                lines=tuple(invoice.lines),
+                total=invoice.total,
+                due_on=invoice.due_on,
+                instructions=tuple(invoice.instructions),
+                issued_at=invoice.issued_at,
+            )
+        )
         return invoice
 
     # -- what is owed ------------------------------------------------------------------------
@@ -156,17 +177,11 @@ class Invoice:
     def balance_due(self) -> Decimal:
         return self.total - self.amount_paid
 
-    @property
-    def status(self) -> str:
-        if self.amount_paid >= self.total:
-            return "paid"
-        return "partially_paid" if self.amount_paid > 0 else "issued"
-
     # -- paying ------------------------------------------------------------------------------
     def check_payment(self, *, amount: Decimal, currency: str) -> None:
         """May this amount be paid now? Asked before any money moves; changes nothing."""
-        if self.status == "paid":
-            raise Conflict(f"invoice {self.number} is paid already", current_status=self.status)
+        if not LIFECYCLE.allows(self.status, "pay"):
+            raise PaidAlready(self.number, self.status)
         if currency != self.currency:
             raise InvalidInput(f"invoice {self.number} is in {self.currency}, not {currency}", field="currency")
         if amount <= 0:
@@ -180,16 +195,42 @@ class Invoice:
                 balance_due=str(self.balance_due),
             )
 
-    def record_payment(self, payment: Payment) -> None:
+    def record_payment(self, payment: Payment, *, now: datetime) -> None:
+        """Take a payment that moved money: "settle" when it pays what is due, else "pay"."""
         self.check_payment(amount=payment.amount, currency=payment.currency)
+        self.status = LIFECYCLE.target(self.status, "settle" if payment.amount == self.balance_due else "pay")
         self.payments.append(payment)
-        self.changes.append(PaymentRecorded(payment, self.amount_paid, self.balance_due))
-        if self.status == "paid":
-            self.changes.append(Paid())
+        self.events.append(
+            PaymentRecorded(
+                invoice_id=self.id,
+                number=self.number,
+                account_id=self.account_id,
+                request_id=self.request_id,
+                currency=self.currency,
+                payment=payment,
+                amount_paid=self.amount_paid,
+                balance_due=self.balance_due,
+                status=self.status,
+            )
+        )
+        if self.status is Status.PAID:
+            self.events.append(
+                InvoicePaid(
+                    invoice_id=self.id,
+                    number=self.number,
+                    account_id=self.account_id,
+                    request_id=self.request_id,
+                    currency=self.currency,
+                    amount_paid=self.amount_paid,
+                    at=now,
+                )
+            )
 
-    def payment_failed(self, *, method: str, reason: str) -> None:
+    def payment_failed(self, *, method: str, reason: str, now: datetime) -> None:
         """A declined attempt: the invoice stays as it was; the failure is still told."""
-        self.changes.append(PaymentRejected(method=method, reason=reason))
+        self.events.append(
+            PaymentRejected(invoice_id=self.id, account_id=self.account_id, method=method, reason=reason, at=now)
+        )
 
 
 @dataclass(frozen=True)
@@ -203,7 +244,7 @@ class InvoiceSummary:
     currency: str
     total: Decimal
     amount_paid: Decimal
-    status: str
+    status: Status
     issued_at: datetime
     due_on: date
 

@@ -14,11 +14,11 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing.domain.cards import Card
-from billing.domain.invoices import Invoice, InvoiceSummary, Payment
+from billing.domain.invoices import Invoice, InvoiceSummary, Payment, Status
 from billing.domain.payments import IDEMPOTENCY_HEADER, PaymentRequest, idempotency_key
 from billing.service.invoices import BillingService, PaymentApproved, PaymentDeclined
 from portal_runtime.auth import Principal
-from portal_runtime.web import correlation_id
+from portal_runtime.paging import MAX_LIMIT, Page, PageRequest
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
@@ -81,7 +81,7 @@ class InvoiceSummaryOut(BaseModel):
     total: Decimal
     amount_paid: Decimal
     balance_due: Decimal
-    status: str
+    status: Status
     issued_at: datetime
     due_on: date
 
@@ -119,13 +119,6 @@ class PaymentResultOut(BaseModel):
     invoice: InvoiceOut
 
 
-class InvoicePage(BaseModel):
-    items: list[InvoiceSummaryOut]
-    total: int
-    limit: int
-    offset: int
-
-
 def render(outcome: PaymentApproved | PaymentDeclined) -> tuple[int, str]:
     """The answer to a payment, as first given and as replayed for its Idempotency-Key."""
     if isinstance(outcome, PaymentApproved):
@@ -152,14 +145,14 @@ class InvoiceController(Controller):
         request: Request[Principal, object, object],
         billing: NamedDependency[BillingService],
         account_id: FromQuery[str | None] = None,
-        status: FromQuery[Literal["issued", "partially_paid", "paid"] | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        status: FromQuery[Status | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> InvoicePage:
-        if not request.user.is_admin:
-            account_id = request.user.account_id
-        items, total = await billing.list_invoices(account_id=account_id, status=status, limit=limit, offset=offset)
-        return InvoicePage(items=[InvoiceSummaryOut.of(i) for i in items], total=total, limit=limit, offset=offset)
+    ) -> Page[InvoiceSummaryOut]:
+        found = await billing.list_invoices(
+            request.user, account_id=account_id, status=status, page=PageRequest(limit, offset)
+        )
+        return found.map(InvoiceSummaryOut.of)
 
     @get("/{invoice_id:uuid}", summary="Read one invoice with lines, instructions and payments")
     async def read(
@@ -209,7 +202,5 @@ class InvoiceController(Controller):
             payer_reference=data.payer_reference,
             card=card,
         )
-        answer = await billing.pay(
-            payment, caller=request.user, idempotency_key=key, render=render, correlation_id=correlation_id(request)
-        )
+        answer = await billing.pay(payment, caller=request.user, idempotency_key=key, render=render)
         return Response(content=answer.body.encode(), status_code=answer.status_code, media_type=MediaType.JSON)

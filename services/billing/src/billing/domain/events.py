@@ -1,0 +1,67 @@
+"""What happens to an invoice, as the domain says it (typed; mapped to contract events in
+`billing.adapters.events`). Each event is a snapshot: it shows the invoice as it stood right
+after the change, whatever happens to the invoice later in the same unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: the value objects live beside the aggregate
+    from billing.domain.invoices import Instruction, Line, Payment, Status
+
+
+@dataclass(frozen=True)
+class InvoiceIssued:
+    invoice_id: uuid.UUID
+    number: str
+    account_id: str
+    request_id: uuid.UUID | None
+    currency: str
+    lines: tuple[Line, ...]
+    total: Decimal
+    due_on: date
+    instructions: tuple[Instruction, ...]
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentRecorded:
+    """A payment, with what was paid and still due right after it, and the status it left."""
+
+    invoice_id: uuid.UUID
+    number: str
+    account_id: str
+    request_id: uuid.UUID | None
+    currency: str
+    payment: Payment
+    amount_paid: Decimal
+    balance_due: Decimal
+    status: Status
+
+
+@dataclass(frozen=True)
+class InvoicePaid:
+    """The payment just recorded settled the invoice."""
+
+    invoice_id: uuid.UUID
+    number: str
+    account_id: str
+    request_id: uuid.UUID | None
+    currency: str
+    amount_paid: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentRejected:
+    """A declined attempt: the invoice stays as it was; the failure is still told."""
+
+    invoice_id: uuid.UUID
+    account_id: str
+    method: str
+    reason: str
+    at: datetime
