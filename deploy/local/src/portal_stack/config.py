@@ -34,7 +34,6 @@ class Ports:
 
 
 DEV_PORTS = Ports()
-TEST_PORTS = Ports(kafka=29092, kafka_controller=29093, postgres=55433, smtp=2025, mail_http=8026)
 
 
 def repo_root(start: Path | None = None) -> Path | None:

@@ -1,7 +1,9 @@
 """Infrastructure for tests, run on a private event loop in a background thread.
 
-Servers started here live in a fresh temporary directory and on the test ports (2xxxx),
-so they never collide with `portal up`. Used by portal_stack.pytest_plugin.
+Servers started here live in a fresh temporary directory and on ports the OS picks (never the
+fixed ports of `portal up`, and never the same for two test sessions running at once: fixed
+"preferred" test ports let two sessions see a port free at the same moment and both take it).
+Used by portal_stack.pytest_plugin.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from portal_stack.config import TEST_PORTS, StackConfig
+from portal_stack.config import Ports, StackConfig
 from portal_stack.infra import Infra
 
 T = TypeVar("T")
@@ -48,7 +50,8 @@ class TestInfra:
     def __init__(self, env: Mapping[str, str] | None = None, *, topics: dict[str, int] | None = None):
         self._tmp = Path(tempfile.mkdtemp(prefix="portal-test-"))
         self._tmp.chmod(0o755)  # PostgreSQL runs as another user when we are root
-        config = StackConfig.from_env(env, ports=TEST_PORTS, data_dir=self._tmp)
+        any_port = Ports(kafka=0, kafka_controller=0, postgres=0, smtp=0, mail_http=0)  # 0: the OS picks
+        config = StackConfig.from_env(env, ports=any_port, data_dir=self._tmp)
         self._infra = Infra(config, database_prefix="test_", recreate_databases=True, pick_free_ports=True)
         self._loop = _LoopThread()
         try:
