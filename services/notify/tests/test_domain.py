@@ -7,13 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from notify.domain.deliveries import FAILED, PENDING, SENT, WAITING, Content, Delivery, RetryPolicy
+from notify.domain.deliveries import Cause, Content, Delivery, RetryPolicy, Status
+from notify.domain.events import AttemptFailed, DeliveryAddressed, DeliveryRetried, EmailFailed, EmailSent
 from notify.domain.recipients import Recipient
 from notify.settings import NotifySettings
 from portal_runtime.errors import Conflict, InvalidInput
+from portal_runtime.lifecycle import InvalidTransition
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CONTENT = Content(subject="s", text="t", html="<p>h</p>")
+PENDING, SENT, FAILED, WAITING = Status.PENDING, Status.SENT, Status.FAILED, Status.WAITING
+
+
+def cause() -> Cause:
+    return Cause(
+        event_id=uuid.uuid4(), correlation_id=uuid.uuid4(), event_type="RequestSubmitted", version=1, payload={}
+    )
 
 
 def recipient(**over) -> Recipient:
@@ -26,8 +35,7 @@ def delivery(address=("ops@acme.test", "de"), content=CONTENT) -> Delivery:
     return Delivery.record(
         account_id="acme",
         template="request_received",
-        cause_event_id=uuid.uuid4(),
-        correlation_id=uuid.uuid4(),
+        cause=cause(),
         now=NOW,
         address=address,
         content=content,
@@ -92,9 +100,14 @@ def test_unknown_recipient_waits_then_is_addressed():
 def test_success_marks_sent_once():
     d = delivery()
     d.succeeded(NOW)
-    assert d.status == SENT and d.attempts == 1 and d.sent_at == NOW and d.changes == [SENT]
-    with pytest.raises(Conflict):
+    assert d.status == SENT and d.attempts == 1 and d.sent_at == NOW
+    assert d.events[-1] == EmailSent(
+        delivery_id=d.id, account_id="acme", template="request_received", cause_event_id=d.cause_event_id, sent_at=NOW
+    )
+    with pytest.raises(InvalidTransition) as err:
         d.succeeded(NOW)
+    assert err.value.status_code == 409 and err.value.extra["current_status"] == "sent"
+    assert [type(e) for e in d.events] == [DeliveryAddressed, EmailSent] and d.attempts == 1
 
 
 def test_failures_back_off_then_fail_and_say_so():
@@ -104,9 +117,19 @@ def test_failures_back_off_then_fail_and_say_so():
     assert d.status == PENDING and d.attempts == 1 and d.next_attempt_at == NOW + timedelta(seconds=10)
     assert not d.is_due(NOW + timedelta(seconds=9)) and d.is_due(NOW + timedelta(seconds=10))
     d.attempt_failed("ConnectionRefusedError", NOW, policy)
-    assert d.next_attempt_at == NOW + timedelta(seconds=20) and d.changes == []
+    assert d.next_attempt_at == NOW + timedelta(seconds=20)
+    assert [type(e) for e in d.events] == [DeliveryAddressed, AttemptFailed, AttemptFailed]
     d.attempt_failed("ConnectionRefusedError", NOW, policy)
-    assert d.status == FAILED and d.attempts == 3 and d.failed_at == NOW and d.changes == [FAILED]
+    assert d.status == FAILED and d.attempts == 3 and d.failed_at == NOW
+    assert d.events[-1] == EmailFailed(
+        delivery_id=d.id,
+        account_id="acme",
+        template="request_received",
+        cause_event_id=d.cause_event_id,
+        error="ConnectionRefusedError",
+        attempts=3,
+        failed_at=NOW,
+    )
     assert d.last_error == "ConnectionRefusedError" and d.next_attempt_at is None
 
 
@@ -122,6 +145,7 @@ def test_retry_makes_a_failed_delivery_pending_with_fresh_attempts():
     d.retry(NOW + timedelta(minutes=5))
     assert d.status == PENDING and d.attempts == 0 and d.is_due(NOW + timedelta(minutes=5))
     assert d.failed_at is None and d.last_error == "x"
+    assert d.events[-1] == DeliveryRetried(delivery_id=d.id, at=NOW + timedelta(minutes=5))
 
 
 @pytest.mark.parametrize(

@@ -22,21 +22,26 @@ from notify_samples import (
 from sqlalchemy import func, select
 
 from notify import consumers
-from notify.adapters.repository import Cause, DeliveryRepository
+from notify.adapters.causes import cause_of
+from notify.adapters.events import to_contract
+from notify.adapters.repository import NotifyUnitOfWork
 from notify.adapters.smtp import SendError
 from notify.adapters.tables import DeliveryRow, RecipientRow
 from notify.adapters.templates import TemplateRenderer
-from notify.domain.deliveries import Delivery, RetryPolicy
+from notify.domain.deliveries import Delivery, RetryPolicy, Status
 from notify.service.deliveries import DeliveryService
 from notify.service.inbound import Inbound
 from notify.service.sending import Sender
 from portal_contracts import Envelope
 from portal_contracts.events.notify import EmailFailed, EmailSent
+from portal_runtime.auth import Principal
 from portal_runtime.clock import FrozenClock
 from portal_runtime.consumer import EventConsumer
 from portal_runtime.db import OutboxRecord
 from portal_runtime.errors import Conflict, NotFound
 from portal_runtime.outbox import Outbox
+from portal_runtime.paging import PageRequest
+from portal_runtime.uow import UnitsOfWork
 
 POLICY = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=5))
 
@@ -62,8 +67,14 @@ def clock():
 
 
 @pytest.fixture
-def inbound(clock):
-    return Inbound(TemplateRenderer(), clock)
+def units(sessions, clock) -> UnitsOfWork:
+    """notify's units of work on the test database, as the service wires them."""
+    return UnitsOfWork(sessions, Outbox("notify", clock), to_contract, NotifyUnitOfWork)
+
+
+@pytest.fixture
+def inbound(units, clock):
+    return Inbound(units, TemplateRenderer(), clock)
 
 
 def wrap(event) -> Envelope:
@@ -71,10 +82,10 @@ def wrap(event) -> Envelope:
 
 
 async def apply(sessions, inbound, event, envelope: Envelope | None = None):
-    async with sessions() as s, s.begin():
-        if event.event_type == "AccountProfileChanged":
-            return await inbound.profile_changed(s, event)
-        return await inbound.email_caused(s, envelope or wrap(event), event)
+    """The use case an event's handler calls (here in a unit of work of its own)."""
+    if event.event_type == "AccountProfileChanged":
+        return await inbound.profile_changed(event)
+    return await inbound.email_caused(event, cause_of(envelope or wrap(event)))
 
 
 async def rows(sessions, model, *where):
@@ -115,17 +126,17 @@ async def test_unknown_recipient_waits_and_the_profile_renders_it_in_its_languag
     assert other.status == "waiting_for_recipient"
 
 
-def notify_consumer(sessions, inbound, clock) -> EventConsumer:
+def notify_consumer(sessions, units, inbound, clock) -> EventConsumer:
     """notify's handlers, registered as the service does; fed envelopes as they come off the topic."""
     consumer = EventConsumer(
-        service="notify", sessions=sessions, broker=None, outbox=Outbox("notify", clock), clock=clock
+        service="notify", sessions=sessions, broker=None, outbox=units.outbox, units=units, clock=clock
     )
     consumers.register(consumer, inbound)
     return consumer
 
 
-async def test_a_payment_in_two_parts_sends_two_emails_and_payment_confirmed_none(sessions, inbound, clock):
-    consumer = notify_consumer(sessions, inbound, clock)
+async def test_a_payment_in_two_parts_sends_two_emails_and_payment_confirmed_none(sessions, units, inbound, clock):
+    consumer = notify_consumer(sessions, units, inbound, clock)
     assert ("PaymentReceived", 1) in consumer.handlers and ("PaymentConfirmed", 1) not in consumer.handlers
     assert "billing.invoices" in consumer.topics()  # PaymentConfirmed still comes by, on this topic
     first, rest, confirmed = wrap(first_part_paid()), wrap(rest_paid()), wrap(payment_confirmed())
@@ -159,20 +170,14 @@ async def test_a_payment_waiting_for_its_recipient_renders_when_the_profile_come
     assert "Otrzymana kwota: 500,00 EUR" in row.text_body and "Pozostało do zapłaty: 734,80 EUR" in row.text_body
 
 
-async def test_a_delivery_that_payment_confirmed_caused_before_still_renders_paid_in_full(sessions, inbound):
+async def test_a_delivery_that_payment_confirmed_caused_before_still_renders_paid_in_full(sessions, units, inbound):
     """Recorded while notify still took PaymentConfirmed, waiting for its recipient since."""
     envelope = wrap(payment_confirmed())
-    async with sessions() as s, s.begin():
-        delivery = Delivery.record(
-            account_id="acme",
-            template="payment_received",
-            cause_event_id=envelope.event_id,
-            correlation_id=envelope.correlation_id,
-            now=AT,
-            address=None,
-            content=None,
+    async with units() as uow:
+        uow.deliveries.add(
+            Delivery.record(account_id="acme", template="payment_received", cause=cause_of(envelope), now=AT)
         )
-        await DeliveryRepository(s).add(delivery, Cause(envelope.type, envelope.version, envelope.data), AT)
+        await uow.commit()
     await apply(sessions, inbound, profile("acme", "ops@acme.test", "en"))
     [row] = await rows(sessions, DeliveryRow)
     assert (row.status, row.subject) == ("pending", "Payment received for invoice INV-2026-0042")
@@ -199,11 +204,11 @@ async def test_newest_profile_wins_whatever_the_arrival_order(sessions, inbound)
     assert (delivery.recipient, delivery.subject) == ("new@acme.test", "Talebinizi aldık")
 
 
-async def test_sent_delivery_publishes_email_sent_in_the_same_transaction(sessions, inbound, clock):
+async def test_sent_delivery_publishes_email_sent_in_the_same_transaction(sessions, units, inbound, clock):
     await apply(sessions, inbound, profile("acme", "ops@acme.test"))
     delivery = await apply(sessions, inbound, submitted())
     transport = FakeTransport()
-    sender = Sender(sessions, Outbox("notify", clock), clock, transport, POLICY)
+    sender = Sender(units, clock, transport, POLICY)
     assert await sender.drain() == 1
     [row] = await rows(sessions, DeliveryRow)
     assert (row.status, row.attempts, row.sent_at) == ("sent", 1, AT)
@@ -216,11 +221,11 @@ async def test_sent_delivery_publishes_email_sent_in_the_same_transaction(sessio
     assert await sender.drain() == 0  # nothing is sent twice
 
 
-async def test_failures_follow_the_backoff_and_end_failed_with_email_failed(sessions, inbound, clock):
+async def test_failures_follow_the_backoff_and_end_failed_with_email_failed(sessions, units, inbound, clock):
     await apply(sessions, inbound, profile("acme", "ops@acme.test"))
     await apply(sessions, inbound, submitted())
     refused = SendError("SMTPConnectError: Error connecting to 127.0.0.1 on port 1")
-    sender = Sender(sessions, Outbox("notify", clock), clock, FakeTransport([refused] * 3), POLICY)
+    sender = Sender(units, clock, FakeTransport([refused] * 3), POLICY)
     assert await sender.drain() == 1
     [row] = await rows(sessions, DeliveryRow)
     assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 1, AT + timedelta(seconds=10))
@@ -242,16 +247,16 @@ async def test_failures_follow_the_backoff_and_end_failed_with_email_failed(sess
     assert "ops@acme.test" not in event.model_dump_json()
 
 
-async def test_a_permanent_refusal_fails_at_once(sessions, inbound, clock):
+async def test_a_permanent_refusal_fails_at_once(sessions, units, inbound, clock):
     await apply(sessions, inbound, profile("acme", "ops@acme.test"))
     await apply(sessions, inbound, submitted())
     transport = FakeTransport([SendError("recipient refused (550)", permanent=True)])
-    await Sender(sessions, Outbox("notify", clock), clock, transport, POLICY).drain()
+    await Sender(units, clock, transport, POLICY).drain()
     [row] = await rows(sessions, DeliveryRow)
     assert (row.status, row.attempts) == ("failed", 1)
 
 
-async def test_an_unexpected_transport_error_is_recorded_too(sessions, inbound, clock):
+async def test_an_unexpected_transport_error_is_recorded_too(sessions, units, inbound, clock):
     await apply(sessions, inbound, profile("acme", "ops@acme.test"))
     await apply(sessions, inbound, submitted())
 
@@ -259,17 +264,17 @@ async def test_an_unexpected_transport_error_is_recorded_too(sessions, inbound, 
         async def send(self, delivery):
             raise RuntimeError(f"boom for {delivery.recipient}")
 
-    await Sender(sessions, Outbox("notify", clock), clock, Broken(), POLICY).drain()
+    await Sender(units, clock, Broken(), POLICY).drain()
     [row] = await rows(sessions, DeliveryRow)
     assert row.attempts == 1 and row.last_error == "RuntimeError: boom for <address>"
 
 
-async def test_parallel_senders_never_send_the_same_delivery(sessions, inbound, clock):
+async def test_parallel_senders_never_send_the_same_delivery(sessions, units, inbound, clock):
     for n in range(6):  # six accounts: one account's emails go out one after the other
         await apply(sessions, inbound, profile(f"acme-{n}", f"ops@acme-{n}.test"))
         await apply(sessions, inbound, submitted(f"acme-{n}", request_id=uuid.uuid4()))
     transport = FakeTransport(delay=0.05)
-    senders = [Sender(sessions, Outbox("notify", clock), clock, transport, POLICY) for _ in range(3)]
+    senders = [Sender(units, clock, transport, POLICY) for _ in range(3)]
     counts = await asyncio.gather(*(s.drain() for s in senders))
     assert sum(counts) == 6 and max(counts) < 6, "the work was shared"
     assert len({d.id for d in transport.sent}) == len(transport.sent) == 6
@@ -277,7 +282,7 @@ async def test_parallel_senders_never_send_the_same_delivery(sessions, inbound, 
         assert await s.scalar(select(func.count()).select_from(OutboxRecord)) == 6
 
 
-async def test_one_accounts_emails_go_out_in_the_order_of_their_events(sessions, inbound, clock):
+async def test_one_accounts_emails_go_out_in_the_order_of_their_events(sessions, units, inbound, clock):
     await apply(sessions, inbound, profile("acme", "ops@acme.test"))
     await apply(sessions, inbound, profile("other", "ops@other.test"))
     received = await apply(sessions, inbound, submitted())
@@ -286,47 +291,52 @@ async def test_one_accounts_emails_go_out_in_the_order_of_their_events(sessions,
     clock.advance(seconds=1)
     elsewhere = await apply(sessions, inbound, submitted("other", request_id=uuid.uuid4()))
     transport = FakeTransport([SendError("451 try again later")])
-    sender = Sender(sessions, Outbox("notify", clock), clock, transport, POLICY)
+    sender = Sender(units, clock, transport, POLICY)
     # the first email fails and waits out its backoff; the second waits behind it; another
     # account's email is not held up
     assert await sender.drain() == 2
     assert [d.id for d in transport.sent] == [elsewhere.id]
     clock.advance(seconds=10)
     # parallel senders keep the order too
-    await asyncio.gather(
-        *(Sender(sessions, Outbox("notify", clock), clock, transport, POLICY).drain() for _ in range(3))
-    )
+    await asyncio.gather(*(Sender(units, clock, transport, POLICY).drain() for _ in range(3)))
     assert [d.id for d in transport.sent] == [elsewhere.id, received.id, asked.id]
 
 
-async def test_a_failed_email_does_not_hold_up_the_next_ones(sessions, inbound, clock):
+async def test_a_failed_email_does_not_hold_up_the_next_ones(sessions, units, inbound, clock):
     await apply(sessions, inbound, profile("acme", "ops@acme.test"))
     await apply(sessions, inbound, submitted())
     clock.advance(seconds=1)
     asked = await apply(sessions, inbound, information_requested())
     transport = FakeTransport([SendError("550 message refused", permanent=True)])
-    assert await Sender(sessions, Outbox("notify", clock), clock, transport, POLICY).drain() == 2
+    assert await Sender(units, clock, transport, POLICY).drain() == 2
     assert [d.id for d in transport.sent] == [asked.id]
 
 
-async def test_retry_only_from_failed_and_reads_are_scoped(sessions, inbound, clock):
+async def test_retry_only_from_failed_and_reads_are_scoped(sessions, units, inbound, clock):
     await apply(sessions, inbound, profile("acme", "ops@acme.test"))
     delivery = await apply(sessions, inbound, submitted())
-    service = DeliveryService(sessions, clock)
+    service = DeliveryService(units, clock)
+    acme, stranger, admin = (
+        Principal("acme", "customer"),
+        Principal("someone-else", "customer"),
+        Principal("ops", "admin"),
+    )
     with pytest.raises(Conflict) as err:
         await service.retry(delivery.id)
     assert err.value.extra["current_status"] == "pending"
-    sender = Sender(sessions, Outbox("notify", clock), clock, FakeTransport([SendError("x", permanent=True)]), POLICY)
+    sender = Sender(units, clock, FakeTransport([SendError("x", permanent=True)]), POLICY)
     await sender.drain()
     clock.advance(minutes=1)
     retried = await service.retry(delivery.id)
     assert (retried.status, retried.attempts, retried.next_attempt_at) == ("pending", 0, clock.now())
     assert await sender.drain() == 1
-    assert (await service.get_delivery(delivery.id, owner="acme")).status == "sent"
+    assert (await service.get_delivery(acme, delivery.id)).status == "sent"
     with pytest.raises(NotFound):
-        await service.get_delivery(delivery.id, owner="someone-else")
+        await service.get_delivery(stranger, delivery.id)
     with pytest.raises(NotFound):
         await service.retry(uuid.uuid4())
-    items, total = await service.list_deliveries(account_id="acme", status="sent", limit=10, offset=0)
-    assert total == 1 and items[0].id == delivery.id
-    assert (await service.list_deliveries(account_id="other", status=None, limit=10, offset=0))[1] == 0
+    page = await service.list_deliveries(admin, account_id="acme", status=Status.SENT, page=PageRequest(10, 0))
+    assert page.total == 1 and page.items[0].id == delivery.id
+    assert (await service.list_deliveries(admin, account_id="other", page=PageRequest(10, 0))).total == 0
+    assert (await service.list_deliveries(acme, page=PageRequest(10, 0))).total == 1
+    assert (await service.list_deliveries(stranger, account_id="acme", page=PageRequest(10, 0))).items == []

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from notify.adapters.smtp import SendError, build_message, redact
-from notify.domain.deliveries import Content, Delivery
+from notify.domain.deliveries import Cause, Content, Delivery
 from portal_runtime.clock import FrozenClock
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -18,8 +18,7 @@ def rendered() -> Delivery:
     return Delivery.record(
         account_id="acme",
         template="payment_received",
-        cause_event_id=uuid.uuid4(),
-        correlation_id=uuid.uuid4(),
+        cause=Cause(uuid.uuid4(), uuid.uuid4(), "PaymentReceived", 1, {}),
         now=NOW,
         address=("ops@acme.test", "tr"),
         content=Content(subject="Ödemeniz alındı", text="Merhaba,\nÖdeme alındı.", html="<p>Merhaba,</p>"),
@@ -43,8 +42,7 @@ def test_an_unrendered_delivery_cannot_become_a_message():
     d = Delivery.record(
         account_id="acme",
         template="payment_received",
-        cause_event_id=uuid.uuid4(),
-        correlation_id=uuid.uuid4(),
+        cause=Cause(uuid.uuid4(), uuid.uuid4(), "PaymentReceived", 1, {}),
         now=NOW,
         address=None,
         content=None,

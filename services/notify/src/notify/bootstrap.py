@@ -7,6 +7,8 @@ from pathlib import Path
 from litestar.di import Provide
 
 from notify import consumers
+from notify.adapters.events import to_contract
+from notify.adapters.repository import NotifyUnitOfWork
 from notify.adapters.smtp import SmtpTransport
 from notify.adapters.templates import TemplateRenderer
 from notify.http.deliveries import DeliveryController
@@ -28,15 +30,15 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
         return cached[0]
 
     def dependencies(rt: ServiceRuntime) -> dict:
-        service = DeliveryService(rt.sessions, rt.clock)
+        service = DeliveryService(rt.uow, rt.clock)
         return {"deliveries": Provide(lambda: service, sync_to_thread=False)}
 
     def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
-        consumers.register(consumer, Inbound(TemplateRenderer(), rt.clock))
+        consumers.register(consumer, Inbound(rt.uow, TemplateRenderer(), rt.clock))
 
     async def send_emails(rt: ServiceRuntime) -> None:
         cfg = config()
-        sender = Sender(rt.sessions, rt.outbox, rt.clock, SmtpTransport(cfg, rt.clock), cfg.retry_policy())
+        sender = Sender(rt.uow, rt.clock, SmtpTransport(cfg, rt.clock), cfg.retry_policy())
         await sender.run(poll_seconds=cfg.send_poll_seconds, concurrency=cfg.send_concurrency)
 
     return ServiceDefinition(
@@ -50,4 +52,6 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
         register_consumers=register_consumers,
         dependencies=dependencies,
         background=[send_emails],
+        event_mapping=to_contract,
+        unit_of_work=NotifyUnitOfWork,
     )

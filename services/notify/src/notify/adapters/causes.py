@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from portal_contracts import Event, Money
+from notify.domain.deliveries import Cause
+from portal_contracts import Envelope, Event, Money
 from portal_contracts.events.billing import InvoiceIssued, PaymentConfirmed, PaymentReceived
 from portal_contracts.events.orders import (
     InformationRequested,
@@ -12,6 +14,7 @@ from portal_contracts.events.orders import (
     RequestSubmitted,
     ServicesActivated,
 )
+from portal_runtime import context
 
 # Every payment gets its "payment received" email, the settling one included (it says "paid in
 # full"); PaymentConfirmed, which billing publishes after the settling payment, causes none.
@@ -55,3 +58,15 @@ def event_of(event_type: str, version: int, payload: dict) -> Event:
     from portal_contracts.registry import lookup
 
     return lookup(event_type, version).model_validate(payload)
+
+
+def cause_of(envelope: Envelope) -> Cause:
+    """The cause of the email an incoming event asks for, as it came off the topic."""
+    return Cause(envelope.event_id, envelope.correlation_id, envelope.type, envelope.version, envelope.data)
+
+
+def caused_by(cause: Cause) -> contextlib.AbstractContextManager:
+    """The context a delivery's own events (EmailSent, EmailFailed) are staged in: the sender
+    works outside any request or consumed event, so it names the delivery's cause itself: the
+    same conversation, caused by the event that asked for the email."""
+    return context.caused_by(cause.correlation_id, cause.event_id)

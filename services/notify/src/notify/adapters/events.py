@@ -1,28 +1,23 @@
-"""Domain changes → published contract events, in one place."""
+"""Notify's domain events → published contract events: the service's one mapping. Only the end
+of a delivery is published (EmailSent / EmailFailed on `notify.deliveries`); addressing, a failed
+attempt that is tried again and an admin's retry stay inside notify."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict
 
-from notify.domain.deliveries import FAILED, SENT, Delivery
+from notify.domain import events as domain
 from portal_contracts import Event
 from portal_contracts.events.notify import EmailFailed, EmailSent
 
 
-def to_contract(delivery: Delivery, change: str, now: datetime) -> Event:
-    common = dict(
-        delivery_id=delivery.id,
-        account_id=delivery.account_id,
-        template=delivery.template,
-        cause_event_id=delivery.cause_event_id,
-    )
-    if change == SENT:
-        return EmailSent(**common, sent_at=delivery.sent_at or now)
-    if change == FAILED:
-        return EmailFailed(
-            **common,
-            error=delivery.last_error or "unknown error",
-            attempts=delivery.attempts,
-            failed_at=delivery.failed_at or now,
-        )
-    raise ValueError(f"no contract event for change {change!r}")
+def to_contract(event: object) -> Event | None:
+    # EmailSent and EmailFailed carry exactly the fields of their contracts (same names, same values).
+    match event:
+        case domain.EmailSent():
+            return EmailSent(**asdict(event))
+        case domain.EmailFailed():
+            return EmailFailed(**{**asdict(event), "error": event.error or "unknown error"})
+        case domain.DeliveryAddressed() | domain.AttemptFailed() | domain.DeliveryRetried():
+            return None
+    raise TypeError(f"notify has no contract for {type(event).__name__}")

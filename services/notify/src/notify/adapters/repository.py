@@ -1,27 +1,25 @@
-"""Loading and storing recipients and deliveries."""
+"""Loading and storing recipients and deliveries inside a unit of work (which tracks what they
+load and add, and saves it on commit)."""
 
 from __future__ import annotations
 
 import uuid
 import zlib
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import exists, select, text
 from sqlalchemy.orm import aliased
 
 from notify.adapters.tables import DeliveryRow, RecipientRow
-from notify.domain.deliveries import Delivery
+from notify.domain.deliveries import Cause, Delivery, Status
 from notify.domain.recipients import Recipient
+from portal_runtime.paging import PageRequest, Slice, fetch_page
+from portal_runtime.uow import UnitOfWork, repository
 
 _SAME = (
     "id",
     "account_id",
     "template",
-    "cause_event_id",
-    "correlation_id",
     "status",
     "attempts",
     "recipient",
@@ -35,17 +33,24 @@ _SAME = (
 )
 
 
-@dataclass(frozen=True)
-class Cause:
-    """The event a delivery answers, as it came (type, version and payload)."""
-
-    event_type: str
-    version: int
-    payload: dict
+# The delivery's cause: column → attribute of `Cause`.
+_CAUSE = {
+    "cause_event_id": "event_id",
+    "correlation_id": "correlation_id",
+    "cause_type": "event_type",
+    "cause_version": "version",
+    "cause_payload": "payload",
+}
 
 
 def _delivery(row: DeliveryRow) -> Delivery:
-    return Delivery(**{f: getattr(row, f) for f in _SAME}, text=row.text_body, html=row.html_body)
+    return Delivery(
+        **{f: getattr(row, f) for f in _SAME if f != "status"},
+        status=Status(row.status),
+        cause=Cause(**{attr: getattr(row, column) for column, attr in _CAUSE.items()}),
+        text=row.text_body,
+        html=row.html_body,
+    )
 
 
 def _recipient(row: RecipientRow) -> Recipient:
@@ -53,8 +58,9 @@ def _recipient(row: RecipientRow) -> Recipient:
 
 
 class RecipientRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
 
     async def lock_account(self, account_id: str) -> None:
         """Serialise, until the transaction ends, everything that addresses one account's emails:
@@ -65,57 +71,49 @@ class RecipientRepository:
     async def get(self, account_id: str, *, for_update: bool = False) -> Recipient | None:
         stmt = select(RecipientRow).where(RecipientRow.account_id == account_id)
         row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
-        return _recipient(row) if row else None
+        return self.uow.track(_recipient(row), self) if row else None
 
-    async def save(self, recipient: Recipient, now: datetime) -> None:
+    def add(self, recipient: Recipient) -> Recipient:
+        return self.uow.track(recipient, self)
+
+    async def save(self, recipient: Recipient) -> None:
         row = await self.session.get(RecipientRow, recipient.account_id)
         if row is None:
             row = RecipientRow(account_id=recipient.account_id)
             self.session.add(row)
+        elif (row.email, row.language, row.changed_at) == (recipient.email, recipient.language, recipient.changed_at):
+            return  # only read (to address an email): updated_at says when the profile last changed
         row.email, row.language, row.changed_at = recipient.email, recipient.language, recipient.changed_at
-        row.updated_at = now
+        row.updated_at = self.uow.now
 
 
 class DeliveryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
 
-    async def add(self, delivery: Delivery, cause: Cause, now: datetime) -> bool:
-        """Insert a new delivery; False (and nothing written) if its cause has one already."""
-        values = {f: getattr(delivery, f) for f in _SAME}
-        inserted = await self.session.scalar(
-            insert(DeliveryRow)
-            .values(
-                **values,
-                text_body=delivery.text,
-                html_body=delivery.html,
-                cause_type=cause.event_type,
-                cause_version=cause.version,
-                cause_payload=cause.payload,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["cause_event_id"])
-            .returning(DeliveryRow.id)
-        )
-        return inserted is not None
+    def add(self, delivery: Delivery) -> Delivery:
+        return self.uow.track(delivery, self)
+
+    async def has_cause(self, cause_event_id: uuid.UUID) -> bool:
+        """Has this event its delivery already? (`cause_event_id` is unique besides.)"""
+        found = await self.session.scalar(select(DeliveryRow.id).where(DeliveryRow.cause_event_id == cause_event_id))
+        return found is not None
 
     async def get(self, delivery_id: uuid.UUID, *, for_update: bool = False) -> Delivery | None:
         stmt = select(DeliveryRow).where(DeliveryRow.id == delivery_id)
         row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
-        return _delivery(row) if row else None
+        return self.uow.track(_delivery(row), self) if row else None
 
-    async def by_cause(self, cause_event_id: uuid.UUID) -> Delivery | None:
-        row = await self.session.scalar(select(DeliveryRow).where(DeliveryRow.cause_event_id == cause_event_id))
-        return _delivery(row) if row else None
-
-    async def waiting_for(self, account_id: str) -> list[tuple[Delivery, Cause]]:
+    async def waiting_for(self, account_id: str) -> list[Delivery]:
+        """The account's deliveries waiting for their recipient, oldest first, locked."""
         rows = await self.session.scalars(
             select(DeliveryRow)
-            .where(DeliveryRow.account_id == account_id, DeliveryRow.status == "waiting_for_recipient")
+            .where(DeliveryRow.account_id == account_id, DeliveryRow.status == Status.WAITING)
             .order_by(DeliveryRow.created_at, DeliveryRow.id)
             .with_for_update()
         )
-        return [(_delivery(r), Cause(r.cause_type, r.cause_version, r.cause_payload)) for r in rows]
+        return [self.uow.track(_delivery(r), self) for r in rows]
 
     async def next_due(self, now: datetime) -> Delivery | None:
         """The most overdue pending delivery that no other sender holds, locked until the
@@ -128,11 +126,11 @@ class DeliveryRepository:
         older = aliased(DeliveryRow)
         row = await self.session.scalar(
             select(DeliveryRow)
-            .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
+            .where(DeliveryRow.status == Status.PENDING, DeliveryRow.next_attempt_at <= now)
             .where(
                 ~exists().where(
                     older.account_id == DeliveryRow.account_id,
-                    older.status == "pending",
+                    older.status == Status.PENDING,
                     older.created_at < DeliveryRow.created_at,
                 )
             )
@@ -140,26 +138,28 @@ class DeliveryRepository:
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        return _delivery(row) if row else None
+        return self.uow.track(_delivery(row), self) if row else None
 
-    async def save(self, delivery: Delivery, now: datetime) -> None:
+    async def save(self, delivery: Delivery) -> None:
         row = await self.session.get(DeliveryRow, delivery.id)
         if row is None:
-            raise LookupError(f"no delivery {delivery.id} to update")
+            row = DeliveryRow(**{column: getattr(delivery.cause, attr) for column, attr in _CAUSE.items()})
+            self.session.add(row)
         for f in _SAME:
             setattr(row, f, getattr(delivery, f))
-        row.text_body, row.html_body, row.updated_at = delivery.text, delivery.html, now
+        row.text_body, row.html_body, row.updated_at = delivery.text, delivery.html, self.uow.now
 
-    async def page(
-        self, *, account_id: str | None, status: str | None, limit: int, offset: int
-    ) -> tuple[list[Delivery], int]:
-        stmt = select(DeliveryRow)
+    async def page(self, *, account_id: str | None, status: Status | None, page: PageRequest) -> Slice[Delivery]:
+        """Newest first."""
+        stmt = select(DeliveryRow).order_by(DeliveryRow.created_at.desc(), DeliveryRow.id)
         if account_id is not None:
             stmt = stmt.where(DeliveryRow.account_id == account_id)
         if status is not None:
             stmt = stmt.where(DeliveryRow.status == status)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(
-            stmt.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id).limit(limit).offset(offset)
-        )
-        return [_delivery(r) for r in rows], total or 0
+        rows, total = await fetch_page(self.session, stmt, page)
+        return Slice([_delivery(r) for r in rows], total, page.limit, page.offset)
+
+
+class NotifyUnitOfWork(UnitOfWork):
+    recipients = repository(RecipientRepository)
+    deliveries = repository(DeliveryRepository)

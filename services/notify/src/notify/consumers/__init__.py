@@ -1,8 +1,9 @@
-"""Event handlers: the profile feeds the recipients; each email-causing event records one delivery."""
+"""Event handlers: the profile feeds the recipients; each email-causing event records one delivery.
+Each calls a use case, which joins the consumer's unit of work (the inbox row is in it)."""
 
 from __future__ import annotations
 
-from notify.adapters.causes import TEMPLATES
+from notify.adapters.causes import TEMPLATES, cause_of
 from notify.service.inbound import Inbound
 from portal_contracts.events.orders import AccountProfileChanged
 from portal_runtime.consumer import EventConsumer, Incoming
@@ -11,10 +12,10 @@ from portal_runtime.consumer import EventConsumer, Incoming
 def register(consumer: EventConsumer, inbound: Inbound) -> None:
     @consumer.on(AccountProfileChanged)
     async def profile_changed(d: Incoming) -> None:
-        await inbound.profile_changed(d.session, d.event)
+        await inbound.profile_changed(d.event)
 
     async def email_caused(d: Incoming) -> None:
-        await inbound.email_caused(d.session, d.envelope, d.event)
+        await inbound.email_caused(d.event, cause_of(d.envelope))
 
     for event_cls in TEMPLATES:
         consumer.on(event_cls)(email_caused)

@@ -1,10 +1,13 @@
 """One email caused by one event: recorded, addressed, attempted, sent or failed.
 
-waiting_for_recipient ──address──▶ pending ──sent──▶ sent
-                                    │  ▲
-                      attempt failed│  │retry (admin)
-                 (after max attempts)▼  │
-                                    failed
+waiting_for_recipient ──address──▶ pending ──send──▶ sent
+                                   │  ▲  ⟲ attempt (failed, tried again after the backoff)
+        fail (permanent refusal, or│  │retry (admin)
+          its last attempt failed) ▼  │
+                                   failed
+
+Every move is checked against `LIFECYCLE` (a forbidden one is `InvalidTransition`: 409 with
+`current_status`) and raises its typed event (`notify.domain.events`) into `events`.
 """
 
 from __future__ import annotations
@@ -12,14 +15,42 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from portal_runtime.errors import Conflict
+from notify.domain.events import AttemptFailed, DeliveryAddressed, DeliveryRetried, EmailFailed, EmailSent
+from portal_runtime.lifecycle import Lifecycle
 
-WAITING = "waiting_for_recipient"
-PENDING = "pending"
-SENT = "sent"
-FAILED = "failed"
-STATUSES = (WAITING, PENDING, SENT, FAILED)
+
+class Status(StrEnum):
+    WAITING = "waiting_for_recipient"
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+LIFECYCLE = Lifecycle(
+    "delivery",
+    {
+        (Status.WAITING, "address"): Status.PENDING,
+        (Status.PENDING, "send"): Status.SENT,
+        (Status.PENDING, "attempt"): Status.PENDING,  # an attempt failed: tried again after the backoff
+        (Status.PENDING, "fail"): Status.FAILED,
+        (Status.FAILED, "retry"): Status.PENDING,
+    },
+)
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The event a delivery answers, as it came: its id and the conversation it belongs to (the
+    delivery's own events are caused by it), and its type, version and payload (so a delivery
+    waiting for its recipient can be rendered later)."""
+
+    event_id: uuid.UUID
+    correlation_id: uuid.UUID
+    event_type: str
+    version: int
+    payload: dict
 
 
 @dataclass(frozen=True)
@@ -58,9 +89,8 @@ class Delivery:
     id: uuid.UUID
     account_id: str
     template: str
-    cause_event_id: uuid.UUID
-    correlation_id: uuid.UUID
-    status: str
+    cause: Cause
+    status: Status
     created_at: datetime
     attempts: int = 0
     recipient: str | None = None
@@ -72,7 +102,17 @@ class Delivery:
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
     failed_at: datetime | None = None
-    changes: list[str] = field(default_factory=list, repr=False)
+    events: list[DeliveryAddressed | AttemptFailed | EmailSent | EmailFailed | DeliveryRetried] = field(
+        default_factory=list, repr=False
+    )
+
+    @property
+    def cause_event_id(self) -> uuid.UUID:
+        return self.cause.event_id
+
+    @property
+    def correlation_id(self) -> uuid.UUID:
+        return self.cause.correlation_id
 
     @classmethod
     def record(
@@ -80,19 +120,18 @@ class Delivery:
         *,
         account_id: str,
         template: str,
-        cause_event_id: uuid.UUID,
-        correlation_id: uuid.UUID,
+        cause: Cause,
         now: datetime,
-        address: tuple[str, str] | None,
-        content: Content | None,
+        address: tuple[str, str] | None = None,
+        content: Content | None = None,
     ) -> Delivery:
+        """The one email `cause` asks for: pending if its recipient is known, else waiting for it."""
         delivery = cls(
             id=uuid.uuid4(),
             account_id=account_id,
             template=template,
-            cause_event_id=cause_event_id,
-            correlation_id=correlation_id,
-            status=WAITING,
+            cause=cause,
+            status=Status.WAITING,
             created_at=now,
         )
         if address is not None and content is not None:
@@ -101,38 +140,49 @@ class Delivery:
 
     def address(self, email: str, language: str, content: Content, *, now: datetime) -> None:
         """The recipient is known: the email is rendered and may be sent from now on."""
-        if self.status != WAITING:
-            raise Conflict("the delivery has its recipient already", current_status=self.status)
+        self.status = LIFECYCLE.target(self.status, "address")
         self.recipient, self.language = email, language
         self.subject, self.text, self.html = content.subject, content.text, content.html
-        self.status, self.next_attempt_at = PENDING, now
+        self.next_attempt_at = now
+        self.events.append(
+            DeliveryAddressed(delivery_id=self.id, account_id=self.account_id, language=language, at=now)
+        )
 
     def is_due(self, now: datetime) -> bool:
-        return self.status == PENDING and (self.next_attempt_at is None or self.next_attempt_at <= now)
+        return self.status == Status.PENDING and (self.next_attempt_at is None or self.next_attempt_at <= now)
 
     def succeeded(self, now: datetime) -> None:
-        self._must_be_pending()
+        self.status = LIFECYCLE.target(self.status, "send")
         self.attempts += 1
-        self.status, self.sent_at, self.next_attempt_at, self.last_error = SENT, now, None, None
-        self.changes.append(SENT)
+        self.sent_at, self.next_attempt_at, self.last_error = now, None, None
+        self.events.append(EmailSent(**self._which(), sent_at=now))
 
     def attempt_failed(self, error: str, now: datetime, policy: RetryPolicy, *, permanent: bool = False) -> None:
         """Record a failed attempt: try again after the backoff, or give up (and say so)."""
-        self._must_be_pending()
+        gives_up = permanent or self.attempts + 1 >= policy.max_attempts
+        self.status = LIFECYCLE.target(self.status, "fail" if gives_up else "attempt")
         self.attempts += 1
         self.last_error = error[:1000]
-        if permanent or self.attempts >= policy.max_attempts:
-            self.status, self.failed_at, self.next_attempt_at = FAILED, now, None
-            self.changes.append(FAILED)
+        if gives_up:
+            self.failed_at, self.next_attempt_at = now, None
+            self.events.append(
+                EmailFailed(**self._which(), error=self.last_error, attempts=self.attempts, failed_at=now)
+            )
         else:
             self.next_attempt_at = now + policy.delay(self.attempts)
+            self.events.append(AttemptFailed(self.id, self.attempts, self.last_error, self.next_attempt_at))
 
     def retry(self, now: datetime) -> None:
         """An admin sends a failed delivery again: a fresh round of attempts, starting now."""
-        if self.status != FAILED:
-            raise Conflict("only a failed delivery can be retried", current_status=self.status)
-        self.status, self.attempts, self.next_attempt_at, self.failed_at = PENDING, 0, now, None
+        self.status = LIFECYCLE.target(self.status, "retry")
+        self.attempts, self.next_attempt_at, self.failed_at = 0, now, None
+        self.events.append(DeliveryRetried(delivery_id=self.id, at=now))
 
-    def _must_be_pending(self) -> None:
-        if self.status != PENDING:
-            raise Conflict("only a pending delivery can be attempted", current_status=self.status)
+    def _which(self) -> dict:
+        """Which email an end of a delivery (EmailSent, EmailFailed) is about."""
+        return {
+            "delivery_id": self.id,
+            "account_id": self.account_id,
+            "template": self.template,
+            "cause_event_id": self.cause_event_id,
+        }

@@ -1,21 +1,21 @@
-"""HTTP: parse, authorise, call the service, answer. Customers see their own deliveries only."""
+"""HTTP: parse, authorise, call the service, answer. Customers see their own deliveries only (the
+use cases scope by the caller)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from pydantic import BaseModel
 
-from notify.domain.deliveries import Delivery
+from notify.domain.deliveries import Delivery, Status
 from notify.service.deliveries import DeliveryService
 from portal_runtime.auth import Principal, admin_only
-
-Status = Literal["waiting_for_recipient", "pending", "sent", "failed"]
+from portal_runtime.paging import Page, PageRequest
 
 
 class DeliveryOut(BaseModel):
@@ -44,13 +44,6 @@ class DeliveryDetail(DeliveryOut):
     html: str | None
 
 
-class DeliveryPage(BaseModel):
-    items: list[DeliveryOut]
-    total: int
-    limit: int
-    offset: int
-
-
 class DeliveryController(Controller):
     path = "/v1/deliveries"
     tags = ["deliveries"]
@@ -64,16 +57,11 @@ class DeliveryController(Controller):
         status: FromQuery[Status | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> DeliveryPage:
-        me = request.user
-        if not me.is_admin:
-            if account_id is not None and account_id != me.account_id:
-                return DeliveryPage(items=[], total=0, limit=limit, offset=offset)
-            account_id = me.account_id
-        items, total = await deliveries.list_deliveries(
-            account_id=account_id, status=status, limit=limit, offset=offset
+    ) -> Page[DeliveryOut]:
+        found = await deliveries.list_deliveries(
+            request.user, account_id=account_id, status=status, page=PageRequest(limit, offset)
         )
-        return DeliveryPage(items=[DeliveryOut.of(d) for d in items], total=total, limit=limit, offset=offset)
+        return found.map(DeliveryOut.of)
 
     @get("/{delivery_id:uuid}", summary="Read one delivery, with its rendered text and HTML")
     async def read(
@@ -82,8 +70,7 @@ class DeliveryController(Controller):
         request: Request[Principal, object, object],
         deliveries: NamedDependency[DeliveryService],
     ) -> DeliveryDetail:
-        me = request.user
-        delivery = await deliveries.get_delivery(delivery_id, owner=None if me.is_admin else me.account_id)
+        delivery = await deliveries.get_delivery(request.user, delivery_id)
         return DeliveryDetail(**DeliveryOut.of(delivery).model_dump(), text=delivery.text, html=delivery.html)
 
     @post(

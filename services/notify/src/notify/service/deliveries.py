@@ -1,45 +1,52 @@
-"""Reading deliveries, and an admin's retry of a failed one."""
+"""Reading deliveries (scoped to the caller's account), and an admin's retry of a failed one."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from notify.adapters.repository import DeliveryRepository
-from notify.domain.deliveries import Delivery
+from notify.domain.deliveries import Delivery, Status
+from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock
 from portal_runtime.errors import NotFound
+from portal_runtime.paging import PageRequest, Slice
+from portal_runtime.uow import UnitsOfWork
 
 
 class DeliveryService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-        self.sessions = sessions
+    def __init__(self, uow: UnitsOfWork, clock: Clock) -> None:
+        self.uow = uow
         self.clock = clock
 
     async def list_deliveries(
-        self, *, account_id: str | None, status: str | None, limit: int, offset: int
-    ) -> tuple[list[Delivery], int]:
-        async with self.sessions() as session:
-            return await DeliveryRepository(session).page(
-                account_id=account_id, status=status, limit=limit, offset=offset
-            )
+        self,
+        actor: Principal,
+        *,
+        account_id: str | None = None,
+        status: Status | None = None,
+        page: PageRequest = PageRequest(),
+    ) -> Slice[Delivery]:
+        """Newest first: a customer's own (another account's filter shows an empty page); an
+        admin's, every account's or the one `account_id` names."""
+        scope = actor.scope(account_id)
+        if scope.empty:
+            return Slice.empty(page)
+        async with self.uow() as uow:
+            return await uow.deliveries.page(account_id=scope.account_id, status=status, page=page)
 
-    async def get_delivery(self, delivery_id: uuid.UUID, *, owner: str | None) -> Delivery:
-        """`owner`: the account the caller may see, None for all (admin)."""
-        async with self.sessions() as session:
-            delivery = await DeliveryRepository(session).get(delivery_id)
-        if delivery is None or (owner is not None and delivery.account_id != owner):
+    async def get_delivery(self, actor: Principal, delivery_id: uuid.UUID) -> Delivery:
+        """Another account's delivery is 404, like a missing one."""
+        async with self.uow() as uow:
+            delivery = await uow.deliveries.get(delivery_id)
+        if delivery is None or not actor.owns(delivery.account_id):
             raise NotFound(f"no delivery {delivery_id}")
         return delivery
 
     async def retry(self, delivery_id: uuid.UUID) -> Delivery:
-        now = self.clock.now()
-        async with self.sessions() as session, session.begin():
-            repo = DeliveryRepository(session)
-            delivery = await repo.get(delivery_id, for_update=True)
+        """failed → pending, a fresh round of attempts from now (the sender takes it)."""
+        async with self.uow() as uow:
+            delivery = await uow.deliveries.get(delivery_id, for_update=True)
             if delivery is None:
                 raise NotFound(f"no delivery {delivery_id}")
-            delivery.retry(now)
-            await repo.save(delivery, now)
+            delivery.retry(self.clock.now())
+            await uow.commit()
         return delivery

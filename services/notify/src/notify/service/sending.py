@@ -1,5 +1,5 @@
 """The sender: takes due deliveries one at a time, sends, and records the outcome with its
-event (EmailSent / EmailFailed) in the same transaction.
+event (EmailSent / EmailFailed) in the same unit of work, one per attempt.
 
 The delivery row stays locked (FOR UPDATE SKIP LOCKED) while its email is handed to the SMTP
 server, so parallel senders never send the same one. If the process dies after the server
@@ -12,15 +12,12 @@ import asyncio
 import logging
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from notify.adapters.events import to_contract
-from notify.adapters.repository import DeliveryRepository
+from notify.adapters.causes import caused_by
 from notify.adapters.smtp import SendError, redact
-from notify.domain.deliveries import FAILED, Delivery, RetryPolicy
+from notify.domain.deliveries import Delivery, RetryPolicy, Status
 from portal_runtime.clock import Clock
 from portal_runtime.faults import Backoff, Waiting, describe
-from portal_runtime.outbox import Outbox
+from portal_runtime.uow import UnitsOfWork
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +28,16 @@ class Transport(Protocol):
 
 
 class Sender:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        outbox: Outbox,
-        clock: Clock,
-        transport: Transport,
-        policy: RetryPolicy,
-    ) -> None:
-        self.sessions = sessions
-        self.outbox = outbox
+    def __init__(self, uow: UnitsOfWork, clock: Clock, transport: Transport, policy: RetryPolicy) -> None:
+        self.uow = uow
         self.clock = clock
         self.transport = transport
         self.policy = policy
 
     async def send_next(self) -> Delivery | None:
         """Attempt the most overdue pending delivery; None when nothing is due."""
-        async with self.sessions() as session, session.begin():
-            repo = DeliveryRepository(session)
-            delivery = await repo.next_due(self.clock.now())
+        async with self.uow() as uow:
+            delivery = await uow.deliveries.next_due(self.clock.now())  # locked until this unit of work ends
             if delivery is None:
                 return None
             try:
@@ -62,21 +50,14 @@ class Sender:
                     delivery.id,
                     delivery.template,
                     delivery.attempts,
-                    ", giving up" if delivery.status == FAILED else "",
+                    ", giving up" if delivery.status == Status.FAILED else "",
                     error.reason,
                 )
             else:
                 delivery.succeeded(self.clock.now())
                 log.info("notify: delivery %s (%s) sent", delivery.id, delivery.template)
-            await repo.save(delivery, self.clock.now())
-            for change in delivery.changes:
-                self.outbox.stage(
-                    session,
-                    to_contract(delivery, change, self.clock.now()),
-                    correlation_id=delivery.correlation_id,
-                    causation_id=delivery.cause_event_id,
-                )
-            delivery.changes.clear()
+            with caused_by(delivery.cause):  # EmailSent / EmailFailed belong to the email's conversation
+                await uow.commit()
         return delivery
 
     async def drain(self) -> int:

@@ -1,0 +1,408 @@
+"""Notify's use cases on a fake unit of work (no database, milliseconds): what each one stores and
+publishes, and what it refuses. The SQL side (locks, SKIP LOCKED, the per-account order of
+sending) is in test_service.py on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import timedelta
+
+import pytest
+from notify_samples import AT, information_requested, invoice_issued, profile, submitted
+
+from notify.adapters.causes import cause_of
+from notify.adapters.events import to_contract
+from notify.adapters.smtp import SendError
+from notify.adapters.templates import TemplateRenderer
+from notify.domain import events as domain
+from notify.domain.deliveries import Delivery, RetryPolicy, Status
+from notify.domain.recipients import Recipient
+from notify.service.deliveries import DeliveryService
+from notify.service.inbound import Inbound
+from notify.service.sending import Sender
+from portal_contracts import Envelope
+from portal_contracts.events.notify import EmailFailed, EmailSent
+from portal_runtime import context
+from portal_runtime.auth import Principal
+from portal_runtime.clock import FrozenClock
+from portal_runtime.errors import InvalidInput, NotFound
+from portal_runtime.lifecycle import InvalidTransition
+from portal_runtime.paging import PageRequest, Slice
+from portal_runtime.testing import FakeUnitOfWork, FakeUnitsOfWork
+
+POLICY = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=5))
+RENDERER = TemplateRenderer()  # one Jinja environment for the module
+ACME, OTHER, ADMIN = Principal("acme", "customer"), Principal("other", "customer"), Principal("ops", "admin")
+
+
+class FakeRecipients:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.rows: dict[str, Recipient] = {}
+        self.locked: list[str] = []
+
+    async def lock_account(self, account_id):
+        self.locked.append(account_id)
+
+    async def get(self, account_id, *, for_update=False):
+        found = self.rows.get(account_id)
+        return self.uow.track(copy.deepcopy(found), self) if found else None
+
+    def add(self, recipient):
+        return self.uow.track(recipient, self)
+
+    async def save(self, recipient):
+        self.rows[recipient.account_id] = copy.deepcopy(recipient)
+
+
+class FakeDeliveries:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.rows: dict[uuid.UUID, Delivery] = {}
+        self.pages = 0
+
+    def add(self, delivery):
+        return self.uow.track(delivery, self)
+
+    async def has_cause(self, cause_event_id):
+        return any(d.cause_event_id == cause_event_id for d in self.rows.values())
+
+    async def get(self, delivery_id, *, for_update=False):
+        found = self.rows.get(delivery_id)
+        return self.uow.track(copy.deepcopy(found), self) if found else None
+
+    async def waiting_for(self, account_id):
+        found = [d for d in self.rows.values() if d.account_id == account_id and d.status == Status.WAITING]
+        return [self.uow.track(copy.deepcopy(d), self) for d in sorted(found, key=lambda d: (d.created_at, d.id))]
+
+    async def next_due(self, now):
+        pending = [d for d in self.rows.values() if d.status == Status.PENDING]
+        due = [
+            d
+            for d in pending
+            if d.next_attempt_at <= now
+            and not any(o.account_id == d.account_id and o.created_at < d.created_at for o in pending)
+        ]
+        first = min(due, key=lambda d: (d.next_attempt_at, d.id), default=None)
+        return self.uow.track(copy.deepcopy(first), self) if first else None
+
+    async def save(self, delivery):
+        self.rows[delivery.id] = copy.deepcopy(delivery)
+
+    async def page(self, *, account_id, status, page):
+        self.pages += 1
+        found = [
+            d
+            for d in self.rows.values()
+            if (account_id is None or d.account_id == account_id) and (status is None or d.status == status)
+        ]
+        found.sort(key=lambda d: d.id)
+        found.sort(key=lambda d: d.created_at, reverse=True)
+        return Slice(found[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
+
+
+class FakeNotifyUnitOfWork(FakeUnitOfWork):
+    """Also remembers the context each contract event was published in (its correlation and
+    causation ids, which the real unit of work writes on the envelope)."""
+
+    def __init__(self) -> None:
+        super().__init__(self._map)
+        self.recipients = FakeRecipients(self)
+        self.deliveries = FakeDeliveries(self)
+        self.published_in: list[context.Causation] = []
+
+    def _map(self, event):
+        mapped = to_contract(event)
+        if mapped is not None:
+            self.published_in.append(context.current())
+        return mapped
+
+
+class FakeTransport:
+    def __init__(self, fail: list[Exception | None] | None = None) -> None:
+        self.sent: list[Delivery] = []
+        self.fail = list(fail or [])
+
+    async def send(self, delivery) -> None:
+        if self.fail and (error := self.fail.pop(0)) is not None:
+            raise error
+        self.sent.append(delivery)
+
+
+@pytest.fixture
+def uow() -> FakeNotifyUnitOfWork:
+    return FakeNotifyUnitOfWork()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(AT)
+
+
+@pytest.fixture
+def inbound(uow, clock) -> Inbound:
+    return Inbound(FakeUnitsOfWork(uow), RENDERER, clock)
+
+
+@pytest.fixture
+def deliveries(uow, clock) -> DeliveryService:
+    return DeliveryService(FakeUnitsOfWork(uow), clock)
+
+
+def sender(uow, clock, transport) -> Sender:
+    return Sender(FakeUnitsOfWork(uow), clock, transport, POLICY)
+
+
+def wrap(event) -> Envelope:
+    return Envelope.wrap(event, producer="test", occurred_at=AT)
+
+
+async def caused(inbound, event, envelope: Envelope | None = None) -> Delivery | None:
+    return await inbound.email_caused(event, cause_of(envelope or wrap(event)))
+
+
+def about(delivery: Delivery, envelope: Envelope) -> dict:
+    """What EmailSent and EmailFailed say of which email (acme's "request received")."""
+    return {
+        "delivery_id": delivery.id,
+        "account_id": "acme",
+        "template": "request_received",
+        "cause_event_id": envelope.event_id,
+    }
+
+
+async def drain(uow, clock, transport) -> int:
+    return await sender(uow, clock, transport).drain()
+
+
+# -- the consumer side: recipients and recorded deliveries -----------------------------------------
+
+
+async def test_an_event_for_a_known_recipient_records_a_rendered_pending_delivery(inbound, uow):
+    await inbound.profile_changed(profile("acme", "ops@acme.test", "de"))
+    envelope = wrap(submitted())
+    delivery = await caused(inbound, submitted(), envelope)
+    stored = uow.deliveries.rows[delivery.id]
+    assert (stored.status, stored.recipient, stored.language, stored.next_attempt_at) == (
+        Status.PENDING,
+        "ops@acme.test",
+        "de",
+        AT,
+    )
+    assert stored.subject == "Wir haben Ihre Anfrage erhalten" and "Gesamtbetrag" in stored.text
+    assert (stored.cause_event_id, stored.correlation_id, stored.cause.event_type) == (
+        envelope.event_id,
+        envelope.correlation_id,
+        "RequestSubmitted",
+    )
+    assert uow.recipients.locked == ["acme", "acme"], "both sides take the account's lock"
+    assert uow.published == [], "recording an email publishes nothing"
+
+
+async def test_an_unknown_recipient_waits_and_its_profile_renders_its_emails_in_its_language(inbound, uow):
+    first = await caused(inbound, submitted())
+    asked = await caused(inbound, information_requested())
+    elsewhere = await caused(inbound, submitted("other", request_id=uuid.uuid4()))
+    assert {d.status for d in uow.deliveries.rows.values()} == {Status.WAITING}
+
+    recipient = await inbound.profile_changed(profile("acme", "ops@acme.test", "pl"))
+    assert recipient is not None and uow.recipients.rows["acme"].language == "pl"
+    rows = uow.deliveries.rows
+    assert {(rows[d.id].status, rows[d.id].language) for d in (first, asked)} == {(Status.PENDING, "pl")}
+    assert rows[first.id].subject == "Otrzymaliśmy Twoje zgłoszenie"
+    assert rows[elsewhere.id].status == Status.WAITING and rows[elsewhere.id].recipient is None
+    assert uow.published == []
+
+
+async def test_the_same_cause_twice_records_one_delivery(inbound, uow):
+    envelope = wrap(invoice_issued())
+    assert await caused(inbound, invoice_issued(), envelope) is not None
+    assert await caused(inbound, invoice_issued(), envelope) is None
+    assert len(uow.deliveries.rows) == 1
+
+
+async def test_an_older_profile_is_ignored_and_saves_nothing(inbound, uow):
+    await inbound.profile_changed(profile("acme", "new@acme.test", "tr", at=AT + timedelta(hours=1)))
+    commits = uow.commits
+    assert await inbound.profile_changed(profile("acme", "old@acme.test", "en", at=AT)) is None
+    assert uow.commits == commits
+    stored = uow.recipients.rows["acme"]
+    assert (stored.email, stored.language) == ("new@acme.test", "tr")
+    delivery = await caused(inbound, submitted())
+    assert uow.deliveries.rows[delivery.id].subject == "Talebinizi aldık"
+
+
+async def test_an_invalid_profile_is_refused_and_addresses_nothing(inbound, uow):
+    waiting = await caused(inbound, submitted())
+    with pytest.raises(InvalidInput) as refused:
+        await inbound.profile_changed(profile("acme", "not-an-address", "en"))
+    assert refused.value.field == "email"
+    assert uow.recipients.rows == {} and uow.deliveries.rows[waiting.id].status == Status.WAITING
+
+
+# -- the sender --------------------------------------------------------------------------------------
+
+
+async def test_a_sent_email_publishes_email_sent_caused_by_the_emails_cause(inbound, uow, clock):
+    await inbound.profile_changed(profile("acme", "ops@acme.test"))
+    envelope = wrap(submitted())
+    delivery = await caused(inbound, submitted(), envelope)
+    transport = FakeTransport()
+    assert await drain(uow, clock, transport) == 1
+    assert [d.id for d in transport.sent] == [delivery.id]
+    stored = uow.deliveries.rows[delivery.id]
+    assert (stored.status, stored.attempts, stored.sent_at) == (Status.SENT, 1, AT)
+    assert uow.published == [EmailSent(**about(delivery, envelope), sent_at=AT)]
+    assert uow.published_in == [context.Causation(envelope.correlation_id, envelope.event_id)]
+    assert await drain(uow, clock, transport) == 0, "nothing is sent twice"
+
+
+async def test_failed_attempts_back_off_publish_nothing_then_end_with_email_failed(inbound, uow, clock):
+    await inbound.profile_changed(profile("acme", "ops@acme.test"))
+    envelope = wrap(submitted())
+    delivery = await caused(inbound, submitted(), envelope)
+    refused = SendError("SMTPConnectError: Error connecting to 127.0.0.1 on port 1")
+    transport = FakeTransport([refused] * 3)
+    assert await drain(uow, clock, transport) == 1
+    stored = uow.deliveries.rows[delivery.id]
+    assert (stored.status, stored.attempts, stored.next_attempt_at) == (Status.PENDING, 1, AT + timedelta(seconds=10))
+    clock.advance(seconds=9)
+    assert await drain(uow, clock, transport) == 0, "not due before its backoff ends"
+    clock.advance(seconds=1)
+    assert await drain(uow, clock, transport) == 1
+    assert uow.published == []
+    clock.advance(seconds=20)
+    assert await drain(uow, clock, transport) == 1
+    stored = uow.deliveries.rows[delivery.id]
+    assert (stored.status, stored.attempts, stored.failed_at) == (Status.FAILED, 3, clock.now())
+    assert uow.published == [
+        EmailFailed(**about(delivery, envelope), error=refused.reason, attempts=3, failed_at=clock.now())
+    ]
+    assert uow.published_in == [context.Causation(envelope.correlation_id, envelope.event_id)]
+
+
+async def test_a_permanent_refusal_fails_at_once_and_an_unexpected_error_is_recorded_without_the_address(
+    inbound, uow, clock
+):
+    await inbound.profile_changed(profile("acme", "ops@acme.test"))
+    refused = await caused(inbound, submitted())
+    assert await drain(uow, clock, FakeTransport([SendError("recipient refused (550)", permanent=True)])) == 1
+    clock.advance(seconds=1)
+    broken = await caused(inbound, information_requested())
+    assert await drain(uow, clock, FakeTransport([RuntimeError("boom for ops@acme.test")])) == 1
+    rows = uow.deliveries.rows
+    assert (rows[refused.id].status, rows[refused.id].attempts) == (Status.FAILED, 1)
+    assert (rows[broken.id].status, rows[broken.id].last_error) == (Status.PENDING, "RuntimeError: boom for <address>")
+    assert [type(e) for e in uow.published] == [EmailFailed]
+
+
+async def test_a_waiting_delivery_is_never_attempted(inbound, uow, clock):
+    await caused(inbound, submitted())
+    transport = FakeTransport()
+    assert await drain(uow, clock, transport) == 0 and transport.sent == []
+
+
+# -- reading and retrying ----------------------------------------------------------------------------
+
+
+async def failed_delivery(inbound, uow, clock) -> Delivery:
+    await inbound.profile_changed(profile("acme", "ops@acme.test"))
+    delivery = await caused(inbound, submitted())
+    await drain(uow, clock, FakeTransport([SendError("550 message refused", permanent=True)]))
+    assert uow.deliveries.rows[delivery.id].status == Status.FAILED
+    uow.published.clear()
+    return delivery
+
+
+async def test_retry_makes_a_failed_delivery_pending_with_fresh_attempts_and_publishes_nothing(
+    inbound, deliveries, uow, clock
+):
+    delivery = await failed_delivery(inbound, uow, clock)
+    clock.advance(minutes=1)
+    retried = await deliveries.retry(delivery.id)
+    stored = uow.deliveries.rows[delivery.id]
+    assert (retried.status, stored.status, stored.attempts, stored.next_attempt_at) == (
+        Status.PENDING,
+        Status.PENDING,
+        0,
+        clock.now(),
+    )
+    assert stored.failed_at is None and uow.published == []
+    transport = FakeTransport()
+    assert await drain(uow, clock, transport) == 1 and [type(e) for e in uow.published] == [EmailSent]
+
+
+@pytest.mark.parametrize("state", ["pending", "sent"])
+async def test_retrying_a_delivery_that_has_not_failed_is_a_409_that_changes_nothing(
+    inbound, deliveries, uow, clock, state
+):
+    await inbound.profile_changed(profile("acme", "ops@acme.test"))
+    delivery = await caused(inbound, submitted())
+    if state == "sent":
+        await drain(uow, clock, FakeTransport())
+    before, commits, published = copy.deepcopy(uow.deliveries.rows[delivery.id]), uow.commits, list(uow.published)
+    with pytest.raises(InvalidTransition) as refused:
+        await deliveries.retry(delivery.id)
+    assert refused.value.status_code == 409 and refused.value.extra["current_status"] == state
+    assert uow.deliveries.rows[delivery.id] == before, "nothing saved"
+    assert uow.commits == commits and uow.published == published, "nothing published"
+
+
+async def test_retrying_an_unknown_delivery_is_404(deliveries):
+    with pytest.raises(NotFound):
+        await deliveries.retry(uuid.uuid4())
+
+
+async def test_lists_are_scoped_customers_their_own_admins_all_or_one_account(inbound, deliveries, uow, clock):
+    mine = await caused(inbound, submitted())
+    clock.advance(seconds=1)
+    newer = await caused(inbound, information_requested())
+    theirs = await caused(inbound, submitted("other", request_id=uuid.uuid4()))
+    page = PageRequest(10, 0)
+
+    own = await deliveries.list_deliveries(ACME, page=page)
+    assert [d.id for d in own.items] == [newer.id, mine.id] and own.total == 2, "newest first"
+    assert (await deliveries.list_deliveries(ACME, account_id="acme", page=page)).total == 2
+    pages = uow.deliveries.pages
+    asked_for_another = await deliveries.list_deliveries(ACME, account_id="other", page=page)
+    assert (asked_for_another.items, asked_for_another.total, asked_for_another.limit) == ([], 0, 10)
+    assert uow.deliveries.pages == pages, "an empty page without a query"
+
+    assert (await deliveries.list_deliveries(ADMIN, page=page)).total == 3
+    assert [d.id for d in (await deliveries.list_deliveries(ADMIN, account_id="other", page=page)).items] == [theirs.id]
+    assert (await deliveries.list_deliveries(ADMIN, status=Status.SENT, page=page)).total == 0
+    second = await deliveries.list_deliveries(ADMIN, account_id="acme", page=PageRequest(1, 1))
+    assert ([d.id for d in second.items], second.total, second.limit, second.offset) == ([mine.id], 2, 1, 1)
+
+
+async def test_another_accounts_delivery_is_404_like_a_missing_one(inbound, deliveries):
+    mine = await caused(inbound, submitted())
+    assert (await deliveries.get_delivery(ACME, mine.id)).id == mine.id
+    assert (await deliveries.get_delivery(ADMIN, mine.id)).id == mine.id
+    with pytest.raises(NotFound):
+        await deliveries.get_delivery(OTHER, mine.id)
+    with pytest.raises(NotFound):
+        await deliveries.get_delivery(ADMIN, uuid.uuid4())
+
+
+# -- the one mapping -------------------------------------------------------------------------------
+
+
+def test_only_the_end_of_a_delivery_is_published():
+    delivery_id, cause_id = uuid.uuid4(), uuid.uuid4()
+    assert to_contract(domain.DeliveryAddressed(delivery_id, "acme", "de", AT)) is None
+    assert to_contract(domain.AttemptFailed(delivery_id, 1, "451", AT)) is None
+    assert to_contract(domain.DeliveryRetried(delivery_id, AT)) is None
+    failed = to_contract(domain.EmailFailed(delivery_id, "acme", "request_received", cause_id, "", 3, AT))
+    assert failed == EmailFailed(
+        delivery_id=delivery_id,
+        account_id="acme",
+        template="request_received",
+        cause_event_id=cause_id,
+        error="unknown error",
+        attempts=3,
+        failed_at=AT,
+    )
+    with pytest.raises(TypeError):
+        to_contract(object())
