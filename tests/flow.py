@@ -296,7 +296,7 @@ async def approved_and_paid_in_two_parts(portal: Portal, language: str) -> Appro
 
     # Paid: orders activates the services; they are on the seller's subscriptions page.
     async def subscriptions():
-        return ok(await orders.get("/v1/subscriptions", headers=headers))
+        return ok(await orders.get("/v1/subscriptions", headers=headers))["items"]
 
     subs = await eventually(subscriptions, what="the services to be activated")
     by_name = {s["name"]: s for s in subs}

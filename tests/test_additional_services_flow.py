@@ -55,7 +55,7 @@ async def test_request_asked_answered_approved_paid_in_two_transfers_and_activat
 
         # The request's history: who did what, readable by its owner and by an admin.
         rid = done.request["id"]
-        history = ok(await portal.http["orders"].get(f"/v1/requests/{rid}/history", headers=done.headers))
+        history = ok(await portal.http["orders"].get(f"/v1/requests/{rid}/history", headers=done.headers))["items"]
         assert [(h["from_status"], h["to_status"]) for h in history] == [
             (None, "draft"),
             ("draft", "submitted"),
@@ -65,7 +65,7 @@ async def test_request_asked_answered_approved_paid_in_two_transfers_and_activat
             ("approved", "active"),
         ]
         assert [h["by"] for h in history] == [done.account, done.account, "ops", done.account, "ops", "billing"]
-        assert ok(await portal.http["orders"].get(f"/v1/requests/{rid}/history", headers=ADMIN)) == history
+        assert ok(await portal.http["orders"].get(f"/v1/requests/{rid}/history", headers=ADMIN))["items"] == history
 
         # Another seller sees none of it.
         _, _, other = await seller(portal, "en")
@@ -73,7 +73,7 @@ async def test_request_asked_answered_approved_paid_in_two_transfers_and_activat
         assert (await portal.http["orders"].get(f"/v1/requests/{rid}/history", headers=other)).status_code == 404
         invoice_url = f"/v1/invoices/{done.invoice['id']}"
         assert (await portal.http["billing"].get(invoice_url, headers=other)).status_code == 404
-        assert ok(await portal.http["orders"].get("/v1/subscriptions", headers=other)) == []
+        assert ok(await portal.http["orders"].get("/v1/subscriptions", headers=other))["items"] == []
 
 
 async def test_a_rejected_request_is_emailed_with_the_reason_and_never_billed(infra, new_database, kafka):
@@ -106,13 +106,13 @@ async def test_a_rejected_request_is_emailed_with_the_reason_and_never_billed(in
         assert r.status_code == 409 and r.json()["current_status"] == "rejected", r.text
         after = ok(await orders.get(f"/v1/requests/{rid}", headers=headers))
         assert after["status"] == "rejected" and after["updated_at"] == rejected["updated_at"]
-        history = ok(await orders.get(f"/v1/requests/{rid}/history", headers=headers))
+        history = ok(await orders.get(f"/v1/requests/{rid}/history", headers=headers))["items"]
         assert history[-1]["to_status"] == "rejected" and history[-1]["note"] == reason and len(history) == 3
 
         # Nothing is billed or activated, and no further email goes out.
         await asyncio.sleep(2)
         assert ok(await portal.http["billing"].get("/v1/invoices", headers=headers))["items"] == []
-        assert ok(await orders.get("/v1/subscriptions", headers=headers)) == []
+        assert ok(await orders.get("/v1/subscriptions", headers=headers))["items"] == []
         assert len(await infra.messages(to=email)) == 2
 
 
@@ -160,12 +160,12 @@ async def test_every_event_of_the_flow_delivered_twice_has_its_effect_once(infra
         assert types.count("InvoiceIssued") == 1 and types.count("PaymentConfirmed") == 1
         assert types.count("PaymentReceived") == 2
         # One activation: two subscriptions (one per requested service), one ServicesActivated.
-        subs = ok(await portal.http["orders"].get("/v1/subscriptions", headers=done.headers))
+        subs = ok(await portal.http["orders"].get("/v1/subscriptions", headers=done.headers))["items"]
         assert sorted(s["name"] for s in subs) == ["Premium listing", "Store setup"]
         assert types.count("ServicesActivated") == 1
         history = ok(
             await portal.http["orders"].get(f"/v1/requests/{done.request['id']}/history", headers=done.headers)
-        )
+        )["items"]
         assert [h["to_status"] for h in history].count("active") == 1
 
         # One email per event: six deliveries, six sent, six at the SMTP sink.

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaProducer
 from orders_testkit import NOW, payment, published, retired
 from sqlalchemy import func, select
 
-from orders.adapters.repository import OfferRepository
+from orders.adapters.events import offer_from_published
 from orders.bootstrap import definition
 from orders.service.catalog_copy import CatalogCopy
 from portal_contracts import Envelope, Event
@@ -36,8 +36,8 @@ async def produce(kafka: str, *events: Event | bytes) -> list[Envelope]:
 
 
 async def offered(rt, item_id: uuid.UUID, revision: int, status: str = "offered"):
-    async with rt.sessions() as s:
-        o = await OfferRepository(s).get(item_id)
+    async with rt.uow() as uow:
+        o = await uow.offers.get(item_id)
     return o if o and o.revision == revision and o.status == status else None
 
 
@@ -103,7 +103,7 @@ async def test_from_catalog_events_to_active_subscriptions(new_database, kafka):
         [paid] = await produce(kafka, payment(uuid.UUID(rid), "acme", "199.80"))
         await produce(kafka, paid)  # the same event delivered again
         [again] = await produce(kafka, payment(uuid.UUID(rid), "acme", "199.80"))  # another one, same request
-        subs = await eventually(lambda: _json(http.get("/v1/subscriptions", headers=ACME)), what="subscriptions")
+        subs = await eventually(lambda: _items(http.get("/v1/subscriptions", headers=ACME)), what="subscriptions")
         assert [
             (s["name"], s["quantity"], s["unit_price"], s["billing"], s["status"], s["next_due_on"]) for s in subs
         ] == [
@@ -116,9 +116,14 @@ async def test_from_catalog_events_to_active_subscriptions(new_database, kafka):
         await eventually(lambda: inboxed(rt, again.event_id), what="the second confirmation to be applied")
         await eventually(lambda: outbox_count(rt, "ServicesActivated", published_only=True), what="activation relayed")
         assert await outbox_count(rt, "ServicesActivated") == 1
-        assert (await http.get("/v1/subscriptions", headers=OTHER)).json() == []
+        assert (await http.get("/v1/subscriptions", headers=OTHER)).json()["items"] == []
+        foreign = (await http.get("/v1/subscriptions", params={"account_id": "acme"}, headers=OTHER)).json()
+        assert (foreign["items"], foreign["total"]) == ([], 0)  # another account's: an empty page
+        first = (await http.get("/v1/subscriptions", params={"account_id": "acme", "limit": 1}, headers=OPS)).json()
+        assert (first["total"], [s["name"] for s in first["items"]]) == (2, ["SEO"])
         history = (await http.get(f"/v1/requests/{rid}/history", headers=OPS)).json()
-        assert [h["to_status"] for h in history] == [
+        assert history["total"] == 6 and (history["limit"], history["offset"]) == (50, 0)
+        assert [h["to_status"] for h in history["items"]] == [
             "draft",
             "submitted",
             "information_requested",
@@ -135,18 +140,17 @@ def fields(r) -> list[str]:
     return [e.get("key") for e in r.json().get("extra", [])]
 
 
-async def _json(pending):
+async def _items(pending):
     r = await pending
-    return r.json() or None
+    return r.json()["items"] or None
 
 
 async def test_who_may_do_what_and_errors_name_the_field(new_database, kafka):
     async with running_service(definition(), database_url=await new_database("orders"), kafka=kafka) as (rt, http):
         eur, usd = uuid.uuid4(), uuid.uuid4()
-        copy = CatalogCopy(rt.clock)
-        async with rt.sessions() as s, s.begin():
-            await copy.on_published(s, published(eur, price="10.00"))
-            await copy.on_published(s, published(usd, currency="USD"))
+        copy = CatalogCopy(rt.uow)
+        await copy.apply(offer_from_published(published(eur, price="10.00")))
+        await copy.apply(offer_from_published(published(usd, currency="USD")))
         rid = (
             await http.post("/v1/requests", json={"lines": [{"item_id": str(eur), "quantity": 1}]}, headers=ACME)
         ).json()["id"]
@@ -220,7 +224,7 @@ async def test_who_may_do_what_and_errors_name_the_field(new_database, kafka):
         assert r.status_code == 409 and r.json()["current_status"] == "rejected", r.text
         after = (await http.get(base, headers=ACME)).json()
         assert after["status"] == "rejected" and [line["quantity"] for line in after["lines"]] == [1]
-        assert [h["to_status"] for h in (await http.get(f"{base}/history", headers=ACME)).json()] == [
+        assert [h["to_status"] for h in (await http.get(f"{base}/history", headers=ACME)).json()["items"]] == [
             "draft",
             "submitted",
             "rejected",

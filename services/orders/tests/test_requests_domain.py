@@ -4,19 +4,18 @@ from decimal import Decimal
 import pytest
 from orders_testkit import NOW, offer
 
-from orders.domain.requests import (
-    ACTIVE,
-    APPROVED,
-    DISCARDED,
-    DRAFT,
-    INFORMATION_REQUESTED,
-    REJECTED,
-    STATUSES,
-    SUBMITTED,
-    TRANSITIONS,
-    ServiceRequest,
+from orders.domain import events
+from orders.domain.requests import LIFECYCLE, ServiceRequest, Status
+from portal_runtime.errors import InvalidInput, NotFound
+from portal_runtime.lifecycle import InvalidTransition
+
+DRAFT, SUBMITTED, DISCARDED = Status.DRAFT, Status.SUBMITTED, Status.DISCARDED
+INFORMATION_REQUESTED, APPROVED, REJECTED, ACTIVE = (
+    Status.INFORMATION_REQUESTED,
+    Status.APPROVED,
+    Status.REJECTED,
+    Status.ACTIVE,
 )
-from portal_runtime.errors import Conflict, InvalidInput, NotFound
 
 A = offer("49.90", name="SEO")
 B = offer("12.00", billing="one_time", name="Setup")
@@ -44,8 +43,7 @@ def in_status(status: str) -> ServiceRequest:
     for step in path:
         ACTIONS[step](r)
     assert r.status == status
-    r.changes.clear()
-    r.new_history.clear()
+    r.events.clear()
     return r
 
 
@@ -79,52 +77,65 @@ ALLOWED = {
 }
 
 
+# The typed event each move raises.
+RAISES = {
+    "submit": events.RequestSubmitted,
+    "discard": events.RequestDiscarded,
+    "ask": events.InformationRequested,
+    "answer": events.InformationProvided,
+    "approve": events.RequestApproved,
+    "reject": events.RequestRejected,
+    "activate": events.RequestActivated,
+}
+
+
 def test_the_transition_table_is_the_documented_one():
-    assert {
-        DRAFT: {SUBMITTED, DISCARDED},
-        SUBMITTED: {APPROVED, REJECTED, INFORMATION_REQUESTED},
-        INFORMATION_REQUESTED: {SUBMITTED, REJECTED},
-        APPROVED: {ACTIVE},
-    } == TRANSITIONS
+    moves = {(s, a): t for (s, a), t in LIFECYCLE.table.items() if a != "edit"}
+    assert {(s, a) for s, a in moves} == ALLOWED
+    assert all(moves[(s, a)] == TARGET[a] for s, a in moves)
+    assert {s for s, a in LIFECYCLE.table if a == "edit"} == {DRAFT} == {LIFECYCLE.table[(DRAFT, "edit")]}
 
 
-@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("status", list(Status))
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 def test_every_action_in_every_status(status, action):
     r = in_status(status)
+    history = list(r.history)
     if (status, action) in ALLOWED:
         ACTIONS[action](r)
         assert r.status == TARGET[action]
-        [step] = r.changes
-        assert (step.from_status, step.to_status) == (status, TARGET[action])
-        assert r.new_history == [step]
+        step = r.history[-1]
+        assert r.history == [*history, step]
+        assert (step.from_status, step.to_status, step.at) == (status, TARGET[action], NOW)
+        [event] = r.events
+        assert type(event) is RAISES[action] and (event.request_id, event.account_id, event.at) == (r.id, "acme", NOW)
     elif (status, action) == (ACTIVE, "activate"):
-        assert ACTIONS[action](r) is False  # a payment seen again: nothing to do
-        assert r.status == ACTIVE and r.changes == [] and r.new_history == []
+        assert ACTIONS[action](r) == []  # a payment seen again: nothing to do
+        assert r.status == ACTIVE and r.events == [] and r.history == history
     else:
         before = (r.status, r.updated_at, list(r.lines))
-        with pytest.raises(Conflict) as err:
+        with pytest.raises(InvalidTransition) as err:
             ACTIONS[action](r)
-        assert err.value.extra["current_status"] == status
+        assert err.value.status_code == 409 and err.value.extra["current_status"] == status
         assert (r.status, r.updated_at, list(r.lines)) == before
-        assert r.changes == [] and r.new_history == []
+        assert r.events == [] and r.history == history
 
 
 def test_create_starts_a_draft_with_its_history():
     r = ServiceRequest.create("acme", by="acme", now=NOW)
     assert r.status == DRAFT and r.lines == []
-    [step] = r.new_history
+    [step] = r.history
     assert (step.from_status, step.to_status, step.by) == (None, DRAFT, "acme")
-    assert r.changes == []  # nothing to publish for a draft
+    assert r.events == []  # nothing to publish for a draft
 
 
-@pytest.mark.parametrize("status", [s for s in STATUSES if s != DRAFT])
+@pytest.mark.parametrize("status", [s for s in Status if s != DRAFT])
 def test_only_a_draft_is_edited(status):
     r = in_status(status)
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(InvalidTransition) as err:
         r.set_line(B.item_id, 1, OFFERS)
     assert err.value.extra["current_status"] == status
-    with pytest.raises(Conflict):
+    with pytest.raises(InvalidTransition):
         r.remove_line(A.item_id)
     assert [(line.item_id, line.quantity) for line in r.lines] == [(A.item_id, 2)]
 
@@ -199,7 +210,9 @@ def test_a_draft_is_priced_from_the_current_offers():
 def test_answering_returns_to_review_and_keeps_the_note():
     r = in_status(INFORMATION_REQUESTED)
     r.answer("  example.com ", by="acme", now=NOW)
-    assert r.status == SUBMITTED and r.changes[0].note == "example.com"
+    assert r.status == SUBMITTED and r.history[-1].note == "example.com"
+    [provided] = r.events
+    assert (provided.answer, provided.by) == ("example.com", "acme")
 
 
 @pytest.mark.parametrize("action, field", [("ask", "question"), ("reject", "reason")])
@@ -207,9 +220,29 @@ def test_blank_notes_are_refused_naming_the_field(action, field):
     r = in_status(SUBMITTED)
     with pytest.raises(InvalidInput) as err:
         getattr(r, action)("   ", by="ops", now=NOW)
-    assert err.value.field == field and r.status == SUBMITTED
+    assert err.value.field == field and r.status == SUBMITTED and r.events == []
 
 
-def test_visibility():
-    r = draft()
-    assert r.visible_to("acme") and not r.visible_to("other") and r.visible_to("ops", is_admin=True)
+def test_submitted_and_approved_carry_the_frozen_lines_and_total():
+    r = draft((A, 2), (B, 1))
+    r.submit(OFFERS, by="acme", now=NOW)
+    r.approve(by="ops", now=NOW)
+    submitted, approved = r.events
+    for e in (submitted, approved):
+        assert (e.total, e.currency) == (Decimal("111.80"), "EUR")
+        assert [(p.name, p.quantity, p.line_total) for p in e.lines] == [
+            ("SEO", 2, Decimal("99.80")),
+            ("Setup", 1, Decimal("12.00")),
+        ]
+    assert approved.by == "ops"
+
+
+def test_activation_opens_one_active_subscription_per_line_and_says_so():
+    r = in_status(APPROVED)
+    subs = r.activate(by="billing", now=NOW, note="invoice INV-1 paid")
+    assert r.status == ACTIVE and r.history[-1].note == "invoice INV-1 paid"
+    [activated] = r.events
+    assert [(s.subscription_id, s.name, s.quantity, s.activated_on, s.next_due_on) for s in activated.services] == [
+        (s.id, s.name, s.quantity, s.activated_on, s.next_due_on) for s in subs
+    ]
+    assert [(s.name, s.status) for s in subs] == [("SEO", "active")]

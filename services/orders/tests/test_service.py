@@ -1,13 +1,11 @@
-"""The service layer on a real PostgreSQL database (no broker): one transaction per command,
+"""The service layer on a real PostgreSQL database (no broker): one unit of work per command,
 events staged in the outbox with the state."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -15,9 +13,10 @@ from alembic.migration import MigrationContext
 from orders_testkit import NOW, payment, published, retired
 from sqlalchemy import select
 
-import orders.bootstrap
-from orders.adapters.repository import OfferRepository
+from orders.adapters.events import offer_from_published, offer_from_retired, to_contract
+from orders.adapters.repository import OrdersUnitOfWork
 from orders.adapters.tables import Base
+from orders.bootstrap import definition
 from orders.service.catalog_copy import CatalogCopy
 from orders.service.profiles import ProfileService
 from orders.service.requests import RequestFilter, RequestService
@@ -26,11 +25,12 @@ from portal_runtime.auth import Principal
 from portal_runtime.clock import FrozenClock
 from portal_runtime.db import OutboxRecord, RuntimeBase, make_engine, make_sessionmaker
 from portal_runtime.errors import Conflict, InvalidInput, NotFound
-from portal_runtime.migrations import upgrade
 from portal_runtime.outbox import Outbox
+from portal_runtime.paging import PageRequest
+from portal_runtime.uow import UnitsOfWork
 
-MIGRATIONS = Path(orders.bootstrap.__file__).parent / "migrations"
 ACME, OTHER, OPS = Principal("acme", "customer"), Principal("other", "customer"), Principal("ops", "admin")
+TEN = PageRequest(10, 0)
 
 
 class Env:
@@ -38,41 +38,48 @@ class Env:
         self.engine = make_engine(url)
         self.sessions = make_sessionmaker(self.engine)
         self.clock = FrozenClock(NOW)
-        self.outbox = Outbox("orders", self.clock)
-        self.copy = CatalogCopy(self.clock)
-        self.requests = RequestService(self.sessions, self.outbox, self.clock)
-        self.profiles = ProfileService(self.sessions, self.outbox, self.clock)
-        self.subs = SubscriptionService(self.sessions, self.clock)
+        self.uow = UnitsOfWork(self.sessions, Outbox("orders", self.clock), to_contract, OrdersUnitOfWork)
+        self.copy = CatalogCopy(self.uow)
+        self.requests = RequestService(self.uow, self.clock)
+        self.profiles = ProfileService(self.uow, self.clock)
+        self.subs = SubscriptionService(self.uow, self.clock)
 
-    async def apply(self, handler, event) -> bool:
-        async with self.sessions() as s, s.begin():
-            return await handler(s, event)
+    async def publish(self, event) -> bool:
+        return await self.copy.apply(offer_from_published(event))
 
-    async def pay(self, request_id: uuid.UUID, account: str = "acme") -> list:
-        published_events: list = []
-        async with self.sessions() as s, s.begin():
-            subs = await self.subs.on_payment_confirmed(s, payment(request_id, account), published_events.append)
-        return subs, published_events
+    async def retire(self, event) -> bool:
+        return await self.copy.apply(offer_from_retired(event))
+
+    async def pay(self, request_id: uuid.UUID, account: str = "acme") -> tuple[list, list[dict]]:
+        """Billing's payment applied; the subscriptions made and the events it staged."""
+        before = len(await self.outbox())
+        paid = payment(request_id, account)
+        subs = await self.subs.activate_paid(paid.request_id, paid.account_id, paid.number)
+        return subs, (await self.outbox())[before:]
 
     async def offer(self, **kw) -> uuid.UUID:
         item_id = uuid.uuid4()
-        assert await self.apply(self.copy.on_published, published(item_id, **kw))
+        assert await self.publish(published(item_id, **kw))
         return item_id
 
-    async def outbox_types(self) -> list[str]:
+    async def outbox(self) -> list[dict]:
         async with self.sessions() as s:
-            return list(await s.scalars(select(OutboxRecord.event_type).order_by(OutboxRecord.id)))
+            return list(await s.scalars(select(OutboxRecord.envelope).order_by(OutboxRecord.id)))
+
+    async def outbox_types(self) -> list[str]:
+        return [e["type"] for e in await self.outbox()]
 
     async def outbox_last(self) -> dict:
-        async with self.sessions() as s:
-            return (await s.scalar(select(OutboxRecord).order_by(OutboxRecord.id.desc()).limit(1))).envelope
+        return (await self.outbox())[-1]
+
+    async def offer_copy(self, item_id: uuid.UUID):
+        async with self.uow() as uow:
+            return await uow.offers.get(item_id)
 
 
 @pytest.fixture
-async def env(new_database):
-    url = await new_database("orders_svc")
-    await asyncio.to_thread(upgrade, MIGRATIONS, url)
-    e = Env(url)
+async def env(migrated_database):
+    e = Env(await migrated_database(definition()))
     yield e
     await e.engine.dispose()
 
@@ -90,23 +97,21 @@ async def test_migration_matches_the_tables(env):
 
 async def test_catalog_copy_keeps_the_highest_revision(env):
     item = uuid.uuid4()
-    assert await env.apply(env.copy.on_published, published(item, revision=2, price="20.00", name="v2"))
-    assert not await env.apply(env.copy.on_published, published(item, revision=1, price="1.00", name="v1"))
-    assert not await env.apply(env.copy.on_published, published(item, revision=2, price="2.00", name="again"))
-    async with env.sessions() as s:
-        o = await OfferRepository(s).get(item)
+    assert await env.publish(published(item, revision=2, price="20.00", name="v2"))
+    assert not await env.publish(published(item, revision=1, price="1.00", name="v1"))
+    assert not await env.publish(published(item, revision=2, price="2.00", name="again"))
+    o = await env.offer_copy(item)
     assert (o.revision, o.name, o.price, o.status) == (2, "v2", Decimal("20.00"), "offered")
-    assert await env.apply(env.copy.on_retired, retired(item, revision=3))
-    assert not await env.apply(env.copy.on_published, published(item, revision=2, name="late"))
-    async with env.sessions() as s:
-        o = await OfferRepository(s).get(item)
+    assert await env.retire(retired(item, revision=3))
+    assert not await env.publish(published(item, revision=2, name="late"))
+    o = await env.offer_copy(item)
     assert (o.revision, o.status, o.name) == (3, "retired", "v2")
 
 
 async def test_a_retirement_before_its_publication_wins(env):
     item = uuid.uuid4()
-    assert await env.apply(env.copy.on_retired, retired(item, revision=2))
-    assert not await env.apply(env.copy.on_published, published(item, revision=1))
+    assert await env.retire(retired(item, revision=2))
+    assert not await env.publish(published(item, revision=1))
     with pytest.raises(InvalidInput) as err:
         await env.requests.create(ACME, [(item, 1)])
     assert err.value.field == "lines[0].item_id"
@@ -133,7 +138,7 @@ async def test_draft_to_submitted_prices_from_the_copy_and_publishes(env):
         ("Setup", 1, "12.50"),
     ]
     # a later price change in the catalog does not move a submitted request
-    await env.apply(env.copy.on_published, published(seo, revision=2, price="99.00", name="SEO"))
+    await env.publish(published(seo, revision=2, price="99.00", name="SEO"))
     assert (await env.requests.get(ACME, rid)).summary.total == Decimal("162.20")
 
 
@@ -150,7 +155,7 @@ async def test_mixed_currencies_and_unknown_items_are_refused(env):
         await env.requests.set_line(ACME, rid, uuid.uuid4(), 1)
     assert err.value.field == "item_id"
     # retired after it was added: the draft shows the problem, submission names the item
-    await env.apply(env.copy.on_retired, retired(eur, revision=2))
+    await env.retire(retired(eur, revision=2))
     view = await env.requests.get(ACME, rid)
     assert view.summary.total is None and [p.item_id for p in view.summary.problems] == [eur]
     with pytest.raises(InvalidInput) as err:
@@ -188,7 +193,7 @@ async def test_another_accounts_request_is_not_found(env):
     rid = (await env.requests.create(ACME, [(await env.offer(), 1)])).request.id
     for attempt in (
         lambda: env.requests.get(OTHER, rid),
-        lambda: env.requests.history(OTHER, rid),
+        lambda: env.requests.history(OTHER, rid, TEN),
         lambda: env.requests.submit(OTHER, rid),
         lambda: env.requests.discard(OTHER, rid),
         lambda: env.requests.remove_line(OTHER, rid, uuid.uuid4()),
@@ -219,7 +224,7 @@ async def test_review_with_a_question_history_and_admin_listing(env):
     ]
     approved = (await env.outbox_last())["data"]
     assert approved["total"] == {"amount": "30.00", "currency": "EUR"} and approved["approved_by"] == "ops"
-    steps = [(t.from_status, t.to_status, t.by, t.note) for t in await env.requests.history(ACME, rid)]
+    steps = [(t.from_status, t.to_status, t.by, t.note) for t in (await env.requests.history(ACME, rid, TEN)).items]
     assert steps == [
         (None, "draft", "acme", None),
         ("draft", "submitted", "acme", None),
@@ -227,20 +232,18 @@ async def test_review_with_a_question_history_and_admin_listing(env):
         ("information_requested", "submitted", "acme", "example.com"),
         ("submitted", "approved", "ops", None),
     ]
-    everything, total = await env.requests.list_all(RequestFilter(), limit=1, offset=0)
-    assert total == 2 and len(everything) == 1
-    subs, _ = await env.requests.list_all(RequestFilter(status="submitted"), limit=10, offset=0)
+    everything = await env.requests.list(OPS, RequestFilter(), PageRequest(1, 0))
+    assert everything.total == 2 and len(everything.items) == 1
+    subs = (await env.requests.list(OPS, RequestFilter(status="submitted"), TEN)).items
     assert [h.id for h in subs] == [other] and subs[0].total == Decimal("60.00")
-    mine, _ = await env.requests.list_all(RequestFilter(account_id="acme"), limit=10, offset=0)
-    assert [h.id for h in mine] == [rid]
-    late, _ = await env.requests.list_all(RequestFilter(submitted_from=NOW + timedelta(hours=1)), limit=10, offset=0)
+    mine = (await env.requests.list(OPS, RequestFilter(account_id="acme"), TEN)).items
+    assert [h.id for h in mine] == [rid] == [h.id for h in (await env.requests.list(ACME, RequestFilter(), TEN)).items]
+    late = (await env.requests.list(OPS, RequestFilter(submitted_from=NOW + timedelta(hours=1)), TEN)).items
     assert [h.id for h in late] == [other]
-    early, _ = await env.requests.list_all(RequestFilter(submitted_to=NOW + timedelta(hours=1)), limit=10, offset=0)
+    early = (await env.requests.list(OPS, RequestFilter(submitted_to=NOW + timedelta(hours=1)), TEN)).items
     assert [h.id for h in early] == [rid]
     with pytest.raises(InvalidInput) as err:
-        await env.requests.list_all(
-            RequestFilter(submitted_from=NOW, submitted_to=NOW - timedelta(days=1)), limit=10, offset=0
-        )
+        await env.requests.list(OPS, RequestFilter(submitted_from=NOW, submitted_to=NOW - timedelta(days=1)), TEN)
     assert err.value.field == "submitted_from"
 
 
@@ -258,34 +261,38 @@ async def test_payment_activates_once(env):
     subs, events = await env.pay(rid)
     assert len(subs) == 2
     [activated] = events
-    assert type(activated).__name__ == "ServicesActivated" and activated.request_id == rid
-    assert [(s.name, s.activated_on, s.next_due_on) for s in activated.services] == [
-        ("Backup", date(2026, 1, 31), date(2026, 4, 30)),
-        ("Setup", date(2026, 1, 31), None),
+    assert activated["type"] == "ServicesActivated" and activated["data"]["request_id"] == str(rid)
+    assert [(s["name"], s["activated_on"], s["next_due_on"]) for s in activated["data"]["services"]] == [
+        ("Backup", "2026-01-31", "2026-04-30"),
+        ("Setup", "2026-01-31", None),
     ]
+    assert {s["subscription_id"] for s in activated["data"]["services"]} == {str(s.id) for s in subs}
     assert (await env.requests.get(ACME, rid)).request.status == "active"
-    assert (await env.requests.history(ACME, rid))[-1].to_status == "active"
+    assert (await env.requests.history(ACME, rid, TEN)).items[-1].to_status == "active"
     again, events = await env.pay(rid)  # another confirmation of the same request: nothing more
     assert again == [] and events == []
     assert await env.pay(uuid.uuid4()) == ([], [])  # not a request of ours
-    mine = await env.subs.for_account("acme")
+    mine = (await env.subs.list(ACME, None, TEN)).items
     assert [(s.name, s.quantity, s.unit_price, s.billing, s.status, s.next_due_on) for s in mine] == [
         ("Backup", 2, Decimal("9.90"), "recurring", "active", date(2026, 4, 30)),
         ("Setup", 1, Decimal("50.00"), "one_time", "active", None),
     ]
-    assert await env.subs.for_account("other") == []
+    assert {(s.activated_on, s.anchor_on) for s in mine} == {(date(2026, 1, 31), date(2026, 1, 31))}
+    assert (await env.subs.list(OTHER, None, TEN)).items == []
+    assert (await env.subs.list(OTHER, "acme", TEN)).total == 0  # another account's: an empty page
+    assert (await env.subs.list(OPS, "acme", TEN)).total == 2 == (await env.subs.list(OPS, None, TEN)).total
 
 
 async def test_profile_is_stored_and_published_when_it_changes(env):
     with pytest.raises(NotFound):
-        await env.profiles.get("acme")
-    await env.profiles.put("acme", "ops@acme.example", "tr")
-    await env.profiles.put("acme", "ops@acme.example", "tr")  # the same again: nothing to tell
-    p = await env.profiles.put("acme", "billing@acme.example", "de")
-    assert (await env.profiles.get("acme")) == p
+        await env.profiles.get(ACME)
+    await env.profiles.put(ACME, "ops@acme.example", "tr")
+    await env.profiles.put(ACME, "ops@acme.example", "tr")  # the same again: nothing to tell
+    p = await env.profiles.put(ACME, "billing@acme.example", "de")
+    assert (await env.profiles.get(ACME)) == p
     assert await env.outbox_types() == ["AccountProfileChanged", "AccountProfileChanged"]
     last = await env.outbox_last()
     assert last["key"] == "acme" and last["data"]["email"] == "billing@acme.example"
     with pytest.raises(InvalidInput) as err:
-        await env.profiles.put("acme", "not-an-email", "de")
+        await env.profiles.put(ACME, "not-an-email", "de")
     assert err.value.field == "email"

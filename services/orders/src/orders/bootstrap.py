@@ -1,5 +1,5 @@
-"""The one place orders' real adapters are wired: HTTP routes, their services, and the
-consumers of catalog's and billing's events."""
+"""The one place orders' real adapters are wired: HTTP routes, their services, the consumers of
+catalog's and billing's events, and the mapping of orders' domain events to contract events."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 from litestar.di import Provide
 
+from orders.adapters.events import offer_from_published, offer_from_retired, to_contract
+from orders.adapters.repository import OrdersUnitOfWork
 from orders.http.admin import AdminRequestController
 from orders.http.profile import ProfileController
 from orders.http.requests import RequestController
@@ -27,27 +29,29 @@ def _provide(value: object) -> Provide:
 
 def _dependencies(rt: ServiceRuntime) -> dict:
     return {
-        "profiles": _provide(ProfileService(rt.sessions, rt.outbox, rt.clock)),
-        "requests": _provide(RequestService(rt.sessions, rt.outbox, rt.clock)),
-        "subscriptions": _provide(SubscriptionService(rt.sessions, rt.clock)),
+        "profiles": _provide(ProfileService(rt.uow, rt.clock)),
+        "service_requests": _provide(RequestService(rt.uow, rt.clock)),
+        "subscriptions": _provide(SubscriptionService(rt.uow, rt.clock)),
     }
 
 
 def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
-    copy = CatalogCopy(rt.clock)
-    subscriptions = SubscriptionService(rt.sessions, rt.clock)
+    """Each handler calls a use case, which joins the consumer's unit of work (the inbox row)."""
+    copy = CatalogCopy(rt.uow)
+    subscriptions = SubscriptionService(rt.uow, rt.clock)
 
     @consumer.on(CatalogItemPublished)
-    async def item_published(d: Incoming) -> None:
-        await copy.on_published(d.session, d.event)
+    async def item_published(incoming: Incoming) -> None:
+        await copy.apply(offer_from_published(incoming.event))
 
     @consumer.on(CatalogItemRetired)
-    async def item_retired(d: Incoming) -> None:
-        await copy.on_retired(d.session, d.event)
+    async def item_retired(incoming: Incoming) -> None:
+        await copy.apply(offer_from_retired(incoming.event))
 
     @consumer.on(PaymentConfirmed)
-    async def payment_confirmed(d: Incoming) -> None:
-        await subscriptions.on_payment_confirmed(d.session, d.event, d.publish)
+    async def payment_confirmed(incoming: Incoming) -> None:
+        paid: PaymentConfirmed = incoming.event
+        await subscriptions.activate_paid(paid.request_id, paid.account_id, paid.number)
 
 
 def definition() -> ServiceDefinition:
@@ -60,4 +64,6 @@ def definition() -> ServiceDefinition:
         routes=[ProfileController, RequestController, AdminRequestController, SubscriptionController],
         register_consumers=register_consumers,
         dependencies=_dependencies,
+        event_mapping=to_contract,
+        unit_of_work=OrdersUnitOfWork,
     )

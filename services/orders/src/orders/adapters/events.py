@@ -1,36 +1,17 @@
-"""Contract events ↔ the domain, in one place: catalog's events into offers, and orders'
-domain changes into the events it publishes."""
+"""Contract events ↔ the domain, in one place: catalog's events into offers, and orders' domain
+events into the contract events it publishes (`to_contract`, the service's one mapping)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 
-from orders.domain.offers import OFFERED, RETIRED, Offer
-from orders.domain.profiles import Profile
-from orders.domain.requests import (
-    ACTIVE,
-    APPROVED,
-    DRAFT,
-    INFORMATION_REQUESTED,
-    REJECTED,
-    SUBMITTED,
-    ServiceRequest,
-    Transition,
-)
-from orders.domain.subscriptions import Subscription
+from orders.domain import events as domain
+from orders.domain.offers import Offer, Status
+from orders.domain.pricing import PricedLine
 from portal_contracts import Event, Money
+from portal_contracts.events import orders as contract
 from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
-from portal_contracts.events.orders import (
-    AccountProfileChanged,
-    ActivatedService,
-    InformationProvided,
-    InformationRequested,
-    RequestApproved,
-    RequestLine,
-    RequestRejected,
-    RequestSubmitted,
-    ServicesActivated,
-)
 
 
 # -- in ------------------------------------------------------------------------------------
@@ -38,7 +19,7 @@ def offer_from_published(e: CatalogItemPublished) -> Offer:
     return Offer(
         item_id=e.item_id,
         revision=e.revision,
-        status=OFFERED,
+        status=Status.OFFERED,
         sku=e.sku,
         name=e.name,
         description=e.description,
@@ -50,20 +31,58 @@ def offer_from_published(e: CatalogItemPublished) -> Offer:
 
 
 def offer_from_retired(e: CatalogItemRetired) -> Offer:
-    return Offer(item_id=e.item_id, revision=e.revision, status=RETIRED)
+    return Offer(item_id=e.item_id, revision=e.revision, status=Status.RETIRED)
 
 
 # -- out -----------------------------------------------------------------------------------
-def profile_changed(profile: Profile) -> AccountProfileChanged:
-    return AccountProfileChanged(
-        account_id=profile.account_id, email=profile.email, language=profile.language, changed_at=profile.updated_at
-    )
+def to_contract(event: object) -> Event | None:
+    """The contract event a domain event publishes; None for those nobody else needs (a draft
+    discarded, a subscription's own moves: its activation is told by ServicesActivated)."""
+    match event:
+        case domain.AccountProfileChanged():
+            return contract.AccountProfileChanged(
+                account_id=event.account_id, email=event.email, language=event.language, changed_at=event.at
+            )
+        case domain.RequestSubmitted():
+            return contract.RequestSubmitted(
+                **_ids(event),
+                lines=_lines(event.lines),
+                total=Money(amount=event.total, currency=event.currency),
+                submitted_at=event.at,
+            )
+        case domain.InformationRequested():
+            return contract.InformationRequested(
+                **_ids(event), question=event.question, asked_by=event.by, asked_at=event.at
+            )
+        case domain.InformationProvided():
+            return contract.InformationProvided(**_ids(event), answer=event.answer, answered_at=event.at)
+        case domain.RequestApproved():
+            return contract.RequestApproved(
+                **_ids(event),
+                lines=_lines(event.lines),
+                total=Money(amount=event.total, currency=event.currency),
+                approved_by=event.by,
+                approved_at=event.at,
+            )
+        case domain.RequestRejected():
+            return contract.RequestRejected(
+                **_ids(event), reason=event.reason, rejected_by=event.by, rejected_at=event.at
+            )
+        case domain.RequestActivated():
+            services = [contract.ActivatedService(**asdict(s)) for s in event.services]  # the same fields
+            return contract.ServicesActivated(**_ids(event), services=services, activated_at=event.at)
+        case domain.RequestDiscarded() | domain.SubscriptionActivated() | domain.SubscriptionMoved():
+            return None
+    raise TypeError(f"orders has no contract for {type(event).__name__}")
 
 
-def request_lines(request: ServiceRequest) -> tuple[list[RequestLine], Money]:
-    summary = request.summary({})
-    lines = [
-        RequestLine(
+def _ids(event: object) -> dict:
+    return {"request_id": event.request_id, "account_id": event.account_id}
+
+
+def _lines(lines: Sequence[PricedLine]) -> list[contract.RequestLine]:
+    return [
+        contract.RequestLine(
             item_id=p.item_id,
             name=p.name or "",
             quantity=p.quantity,
@@ -72,37 +91,5 @@ def request_lines(request: ServiceRequest) -> tuple[list[RequestLine], Money]:
             billing=p.billing,
             billing_period_months=p.billing_period_months,
         )
-        for p in summary.lines
+        for p in lines
     ]
-    return lines, Money(amount=summary.total, currency=summary.currency)
-
-
-def to_contract(request: ServiceRequest, step: Transition, subscriptions: Sequence[Subscription] = ()) -> Event | None:
-    """The event a transition publishes; None for those nobody else needs (a draft discarded)."""
-    ids = {"request_id": request.id, "account_id": request.account_id}
-    if step.to_status == SUBMITTED and step.from_status == DRAFT:
-        lines, total = request_lines(request)
-        return RequestSubmitted(**ids, lines=lines, total=total, submitted_at=step.at)
-    if step.to_status == SUBMITTED and step.from_status == INFORMATION_REQUESTED:
-        return InformationProvided(**ids, answer=step.note or "", answered_at=step.at)
-    if step.to_status == INFORMATION_REQUESTED:
-        return InformationRequested(**ids, question=step.note or "", asked_by=step.by, asked_at=step.at)
-    if step.to_status == APPROVED:
-        lines, total = request_lines(request)
-        return RequestApproved(**ids, lines=lines, total=total, approved_by=step.by, approved_at=step.at)
-    if step.to_status == REJECTED:
-        return RequestRejected(**ids, reason=step.note or "", rejected_by=step.by, rejected_at=step.at)
-    if step.to_status == ACTIVE:
-        services = [
-            ActivatedService(
-                subscription_id=s.id,
-                item_id=s.item_id,
-                name=s.name,
-                quantity=s.quantity,
-                activated_on=s.activated_on,
-                next_due_on=s.next_due_on,
-            )
-            for s in subscriptions
-        ]
-        return ServicesActivated(**ids, services=services, activated_at=step.at)
-    return None

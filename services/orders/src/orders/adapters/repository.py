@@ -1,4 +1,5 @@
-"""Loading and storing orders' aggregates and read models."""
+"""Loading and storing orders' aggregates and read models, inside a unit of work (which tracks
+what a repository loads and adds, and has it save them on commit)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, select
 
 from orders.adapters.tables import (
     OfferedItemRow,
@@ -17,13 +17,19 @@ from orders.adapters.tables import (
     RequestHistoryRow,
     RequestLineRow,
     RequestRow,
+    SubscriptionHistoryRow,
     SubscriptionRow,
 )
+from orders.domain import offers, requests, subscriptions
 from orders.domain.offers import Offer
 from orders.domain.pricing import PricedLine
 from orders.domain.profiles import Profile
-from orders.domain.requests import Line, ServiceRequest, Transition
+from orders.domain.requests import Line, ServiceRequest
 from orders.domain.subscriptions import Subscription
+from portal_runtime.auth import AccountScope
+from portal_runtime.lifecycle import Transition
+from portal_runtime.paging import PageRequest, Slice, fetch_page
+from portal_runtime.uow import UnitOfWork, repository
 
 _OFFER = (
     "item_id",
@@ -37,26 +43,53 @@ _OFFER = (
     "billing",
     "billing_period_months",
 )
-_SUB = tuple(Subscription.__dataclass_fields__)
+_SUB = (
+    "id",
+    "account_id",
+    "request_id",
+    "item_id",
+    "name",
+    "quantity",
+    "unit_price",
+    "currency",
+    "billing",
+    "billing_period_months",
+    "status",
+    "created_at",
+    "activated_on",
+    "anchor_on",
+    "next_due_on",
+)
+
+
+def _offer(row: OfferedItemRow) -> Offer:
+    return Offer(**{**{f: getattr(row, f) for f in _OFFER}, "status": offers.Status(row.status)})
 
 
 class OfferRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    """The local copy of catalog's items (values, not aggregates: a new revision replaces one)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
 
     async def get(self, item_id: uuid.UUID, *, for_update: bool = False) -> Offer | None:
         stmt = select(OfferedItemRow).where(OfferedItemRow.item_id == item_id)
         row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
-        return Offer(**{f: getattr(row, f) for f in _OFFER}) if row else None
+        return _offer(row) if row else None
 
     async def many(self, item_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Offer]:
         ids = list(set(item_ids))
         if not ids:
             return {}
         rows = await self.session.scalars(select(OfferedItemRow).where(OfferedItemRow.item_id.in_(ids)))
-        return {r.item_id: Offer(**{f: getattr(r, f) for f in _OFFER}) for r in rows}
+        return {r.item_id: _offer(r) for r in rows}
 
-    async def save(self, offer: Offer, now: datetime) -> None:
+    def put(self, offer: Offer) -> Offer:
+        """Store `offer` as the copy of its item on commit."""
+        return self.uow.track(offer, self)
+
+    async def save(self, offer: Offer) -> None:
         row = await self.session.get(OfferedItemRow, offer.item_id)
         if row is None:
             row = OfferedItemRow()
@@ -64,17 +97,23 @@ class OfferRepository:
         for f in _OFFER:
             setattr(row, f, getattr(offer, f))
         row.description = offer.description or ""
-        row.updated_at = now
+        row.updated_at = self.uow.now
 
 
 class ProfileRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
 
     async def get(self, account_id: str, *, for_update: bool = False) -> Profile | None:
         stmt = select(ProfileRow).where(ProfileRow.account_id == account_id)
         row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
-        return Profile(row.account_id, row.email, row.language, row.updated_at) if row else None
+        if row is None:
+            return None
+        return self.uow.track(Profile(row.account_id, row.email, row.language, row.updated_at), self)
+
+    def add(self, profile: Profile) -> Profile:
+        return self.uow.track(profile, self)
 
     async def save(self, profile: Profile) -> None:
         row = await self.session.get(ProfileRow, profile.account_id)
@@ -113,9 +152,46 @@ def _line(row: RequestLineRow) -> Line:
     return Line(row.item_id, row.quantity, frozen)
 
 
+def _transition(row: RequestHistoryRow | SubscriptionHistoryRow, status: type) -> Transition:
+    return Transition(
+        at=row.at,
+        by=row.by,
+        from_status=None if row.from_status is None else status(row.from_status),
+        to_status=status(row.to_status),
+        note=row.note,
+    )
+
+
+class _History:
+    """Appends an aggregate's history rows: those it recorded since it was loaded (or all, if new)."""
+
+    def __init__(self, session, row: type, key: str) -> None:
+        self.session, self.row, self.key = session, row, key
+        self.stored: dict[uuid.UUID, int] = {}
+
+    def loaded(self, aggregate_id: uuid.UUID, count: int) -> None:
+        self.stored[aggregate_id] = count
+
+    def append(self, aggregate_id: uuid.UUID, history: list[Transition]) -> None:
+        for step in history[self.stored.get(aggregate_id, 0) :]:
+            self.session.add(
+                self.row(
+                    **{self.key: aggregate_id},
+                    at=step.at,
+                    by=step.by,
+                    from_status=step.from_status,
+                    to_status=step.to_status,
+                    note=step.note,
+                )
+            )
+        self.stored[aggregate_id] = len(history)
+
+
 class RequestRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self._history = _History(self.session, RequestHistoryRow, "request_id")
 
     async def get(self, request_id: uuid.UUID, *, for_update: bool = False) -> ServiceRequest | None:
         stmt = select(RequestRow).where(RequestRow.id == request_id)
@@ -125,15 +201,22 @@ class RequestRepository:
         lines = await self.session.scalars(
             select(RequestLineRow).where(RequestLineRow.request_id == request_id).order_by(RequestLineRow.position)
         )
-        return ServiceRequest(
+        history = [_transition(r, requests.Status) for r in await self.session.scalars(self._history_of(request_id))]
+        self._history.loaded(request_id, len(history))
+        request = ServiceRequest(
             id=row.id,
             account_id=row.account_id,
-            status=row.status,
+            status=requests.Status(row.status),
             created_at=row.created_at,
             updated_at=row.updated_at,
             submitted_at=row.submitted_at,
             lines=[_line(r) for r in lines],
+            history=history,
         )
+        return self.uow.track(request, self)
+
+    def add(self, request: ServiceRequest) -> ServiceRequest:
+        return self.uow.track(request, self)
 
     async def save(self, request: ServiceRequest) -> None:
         row = await self.session.get(RequestRow, request.id)
@@ -141,7 +224,7 @@ class RequestRepository:
             row = RequestRow(id=request.id, account_id=request.account_id, created_at=request.created_at)
             self.session.add(row)
         row.status, row.updated_at, row.submitted_at = request.status, request.updated_at, request.submitted_at
-        summary = request.summary({}) if request.total is not None else None
+        summary = request.summary({}) if request.priced else None
         row.total, row.currency = (summary.total, summary.currency) if summary else (None, None)
         await self.session.flush()
         await self.session.execute(delete(RequestLineRow).where(RequestLineRow.request_id == request.id))
@@ -160,67 +243,73 @@ class RequestRepository:
                     billing_period_months=f and f.billing_period_months,
                 )
             )
-        for step in request.new_history:
-            self.session.add(
-                RequestHistoryRow(
-                    request_id=request.id,
-                    at=step.at,
-                    by=step.by,
-                    from_status=step.from_status,
-                    to_status=step.to_status,
-                    note=step.note,
-                )
-            )
-        request.new_history.clear()
+        self._history.append(request.id, request.history)
         await self.session.flush()
 
-    async def history(self, request_id: uuid.UUID) -> list[Transition]:
-        rows = await self.session.scalars(
+    async def history(self, request_id: uuid.UUID, page: PageRequest) -> Slice[Transition]:
+        rows, total = await fetch_page(self.session, self._history_of(request_id), page)
+        return Slice([_transition(r, requests.Status) for r in rows], total, page.limit, page.offset)
+
+    @staticmethod
+    def _history_of(request_id: uuid.UUID):
+        return (
             select(RequestHistoryRow).where(RequestHistoryRow.request_id == request_id).order_by(RequestHistoryRow.id)
         )
-        return [Transition(r.at, r.by, r.from_status, r.to_status, r.note) for r in rows]
 
     async def page(
         self,
+        scope: AccountScope,
+        page: PageRequest,
         *,
-        account_id: str | None = None,
-        status: str | None = None,
+        status: requests.Status | None = None,
         submitted_from: datetime | None = None,
         submitted_to: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[RequestHeader], int]:
-        stmt = select(RequestRow)
-        if account_id is not None:
-            stmt = stmt.where(RequestRow.account_id == account_id)
+    ) -> Slice[RequestHeader]:
+        stmt = select(RequestRow).order_by(RequestRow.created_at.desc(), RequestRow.id)
+        if scope.account_id is not None:
+            stmt = stmt.where(RequestRow.account_id == scope.account_id)
         if status is not None:
             stmt = stmt.where(RequestRow.status == status)
         if submitted_from is not None:
             stmt = stmt.where(RequestRow.submitted_at >= submitted_from)
         if submitted_to is not None:
             stmt = stmt.where(RequestRow.submitted_at <= submitted_to)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = await self.session.scalars(
-            stmt.order_by(RequestRow.created_at.desc(), RequestRow.id).limit(limit).offset(offset)
-        )
-        return [_header(r) for r in rows], total or 0
+        rows, total = await fetch_page(self.session, stmt, page)
+        return Slice([_header(r) for r in rows], total, page.limit, page.offset)
 
 
 class SubscriptionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+        self._history = _History(self.session, SubscriptionHistoryRow, "subscription_id")
 
-    async def add_all(self, subscriptions: Iterable[Subscription]) -> None:
-        self.session.add_all([SubscriptionRow(**{f: getattr(s, f) for f in _SUB}) for s in subscriptions])
+    def add(self, subscription: Subscription) -> Subscription:
+        return self.uow.track(subscription, self)
 
-    async def for_account(self, account_id: str) -> list[Subscription]:
-        rows = await self.session.scalars(
-            select(SubscriptionRow)
-            .where(SubscriptionRow.account_id == account_id)
-            .order_by(SubscriptionRow.activated_on, SubscriptionRow.name, SubscriptionRow.id)
-        )
-        return [Subscription(**{f: getattr(r, f) for f in _SUB}) for r in rows]
+    async def save(self, subscription: Subscription) -> None:
+        row = await self.session.get(SubscriptionRow, subscription.id)
+        if row is None:
+            row = SubscriptionRow(id=subscription.id)
+            self.session.add(row)
+        for f in _SUB:
+            setattr(row, f, getattr(subscription, f))
+        await self.session.flush()
+        self._history.append(subscription.id, subscription.history)
 
-    async def for_request(self, request_id: uuid.UUID) -> list[Subscription]:
-        rows = await self.session.scalars(select(SubscriptionRow).where(SubscriptionRow.request_id == request_id))
-        return [Subscription(**{f: getattr(r, f) for f in _SUB}) for r in rows]
+    async def page(self, scope: AccountScope, page: PageRequest) -> Slice[Subscription]:
+        stmt = select(SubscriptionRow).order_by(SubscriptionRow.activated_on, SubscriptionRow.name, SubscriptionRow.id)
+        if scope.account_id is not None:
+            stmt = stmt.where(SubscriptionRow.account_id == scope.account_id)
+        rows, total = await fetch_page(self.session, stmt, page)
+        found = [
+            Subscription(**{**{f: getattr(r, f) for f in _SUB}, "status": subscriptions.Status(r.status)}) for r in rows
+        ]
+        return Slice(found, total, page.limit, page.offset)
+
+
+class OrdersUnitOfWork(UnitOfWork):
+    offers = repository(OfferRepository)
+    profiles = repository(ProfileRepository)
+    requests = repository(RequestRepository)
+    subscriptions = repository(SubscriptionRepository)

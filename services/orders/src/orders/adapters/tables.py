@@ -76,18 +76,23 @@ class RequestLineRow(Base):
     billing_period_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
-class RequestHistoryRow(Base):
-    __tablename__ = "request_history"
+class _HistoryColumns:
+    """The one history row shape: at, by, from_status, to_status, note."""
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    request_id: Mapped[uuid.UUID] = mapped_column(
-        UUID, ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
-    )
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     by: Mapped[str] = mapped_column(String(200))
     from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
     to_status: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RequestHistoryRow(_HistoryColumns, Base):
+    __tablename__ = "request_history"
+
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        UUID, ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
 
 
 class SubscriptionRow(Base):
@@ -104,6 +109,15 @@ class SubscriptionRow(Base):
     billing: Mapped[str] = mapped_column(String(16))
     billing_period_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16))
-    activated_on: Mapped[date] = mapped_column(Date)
+    activated_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    anchor_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the billing cycle's anchor
     next_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SubscriptionHistoryRow(_HistoryColumns, Base):
+    __tablename__ = "subscription_history"
+
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        UUID, ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )

@@ -7,16 +7,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
-OFFERED = "offered"
-RETIRED = "retired"
+
+class Status(StrEnum):
+    OFFERED = "offered"
+    RETIRED = "retired"
 
 
 @dataclass(frozen=True)
 class Offer:
     item_id: uuid.UUID
     revision: int
-    status: str = OFFERED
+    status: Status = Status.OFFERED
     sku: str | None = None
     name: str | None = None
     description: str = ""
@@ -27,7 +30,7 @@ class Offer:
 
     @property
     def is_offered(self) -> bool:
-        return self.status == OFFERED
+        return self.status == Status.OFFERED
 
 
 def supersedes(incoming: Offer, current: Offer | None) -> bool:
@@ -41,4 +44,4 @@ def merge(incoming: Offer, current: Offer | None) -> Offer:
     no name or price: keep the last known ones so old requests still read well."""
     if incoming.is_offered or current is None:
         return incoming
-    return Offer(**{**vars(current), "revision": incoming.revision, "status": RETIRED})
+    return Offer(**{**vars(current), "revision": incoming.revision, "status": Status.RETIRED})

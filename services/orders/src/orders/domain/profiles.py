@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from orders.domain.events import AccountProfileChanged
 from portal_runtime.errors import InvalidInput
 
 LANGUAGES = ("en", "tr", "de", "pl")
@@ -28,6 +29,7 @@ class Profile:
     email: str
     language: str
     updated_at: datetime
+    events: list[AccountProfileChanged] = field(default_factory=list, repr=False)
 
     @classmethod
     def new(cls, account_id: str, email: str, language: str, now: datetime) -> Profile:
@@ -36,11 +38,12 @@ class Profile:
         return profile
 
     def change(self, email: str, language: str, now: datetime) -> bool:
-        """Set email and language; True when something changed."""
+        """Set email and language; True (and AccountProfileChanged raised) when something changed."""
         email = check_email(email)
         if language not in LANGUAGES:
             raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}", field="language")
         if (email, language) == (self.email, self.language):
             return False
         self.email, self.language, self.updated_at = email, language, now
+        self.events.append(AccountProfileChanged(self.account_id, email, language, now))
         return True

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from orders.http.models import QuestionIn, ReasonIn, RequestHeaderOut, RequestOut, RequestPage
+from orders.domain.requests import Status
+from orders.http.models import QuestionIn, ReasonIn, RequestHeaderOut, RequestOut
+from orders.http.requests import Limit, Offset
 from orders.service.requests import RequestFilter, RequestService
 from portal_runtime.auth import Principal, admin_only
-from portal_runtime.web import correlation_id
+from portal_runtime.paging import Page, PageRequest
 
 Req = Request[Principal, object, object]
-Status = Literal["draft", "submitted", "discarded", "information_requested", "approved", "rejected", "active"]
 
 
 def _aware(at: datetime | None) -> datetime | None:
@@ -32,28 +32,29 @@ class AdminRequestController(Controller):
     @get("/", summary="Requests of every account, filtered and paginated (admin)")
     async def list_all(
         self,
-        requests: NamedDependency[RequestService],
+        request: Req,
+        service_requests: NamedDependency[RequestService],
         status: FromQuery[Status | None] = None,
         account_id: FromQuery[str | None] = None,
         submitted_from: FromQuery[datetime | None] = None,
         submitted_to: FromQuery[datetime | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> RequestPage:
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[RequestHeaderOut]:
         f = RequestFilter(
             status=status,
             account_id=account_id,
             submitted_from=_aware(submitted_from),
             submitted_to=_aware(submitted_to),
         )
-        items, total = await requests.list_all(f, limit=limit, offset=offset)
-        return RequestPage(items=[RequestHeaderOut.of(h) for h in items], total=total, limit=limit, offset=offset)
+        found = await service_requests.list(request.user, f, PageRequest(limit, offset))
+        return found.map(RequestHeaderOut.of)
 
     @post("/{request_id:uuid}/approve", status_code=200, summary="Approve a submitted request (admin)")
     async def approve(
-        self, request_id: FromPath[uuid.UUID], request: Req, requests: NamedDependency[RequestService]
+        self, request_id: FromPath[uuid.UUID], request: Req, service_requests: NamedDependency[RequestService]
     ) -> RequestOut:
-        return RequestOut.of(await requests.approve(request.user, request_id, correlation_id=correlation_id(request)))
+        return RequestOut.of(await service_requests.approve(request.user, request_id))
 
     @post(
         "/{request_id:uuid}/reject",
@@ -65,10 +66,9 @@ class AdminRequestController(Controller):
         request_id: FromPath[uuid.UUID],
         data: JSONBody[ReasonIn],
         request: Req,
-        requests: NamedDependency[RequestService],
+        service_requests: NamedDependency[RequestService],
     ) -> RequestOut:
-        view = await requests.reject(request.user, request_id, data.reason, correlation_id=correlation_id(request))
-        return RequestOut.of(view)
+        return RequestOut.of(await service_requests.reject(request.user, request_id, data.reason))
 
     @post("/{request_id:uuid}/ask", status_code=200, summary="Ask the customer for information (admin)")
     async def ask(
@@ -76,7 +76,6 @@ class AdminRequestController(Controller):
         request_id: FromPath[uuid.UUID],
         data: JSONBody[QuestionIn],
         request: Req,
-        requests: NamedDependency[RequestService],
+        service_requests: NamedDependency[RequestService],
     ) -> RequestOut:
-        view = await requests.ask(request.user, request_id, data.question, correlation_id=correlation_id(request))
-        return RequestOut.of(view)
+        return RequestOut.of(await service_requests.ask(request.user, request_id, data.question))

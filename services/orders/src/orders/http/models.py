@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from orders.adapters.repository import RequestHeader
 from orders.domain.profiles import Profile
-from orders.domain.requests import MAX_LINES, MAX_QUANTITY, MAX_TEXT, Transition
+from orders.domain.requests import MAX_LINES, MAX_QUANTITY, MAX_TEXT
 from orders.domain.subscriptions import Subscription
 from orders.service.requests import RequestView
+from portal_runtime.lifecycle import Transition
 
 Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
@@ -141,13 +142,6 @@ class RequestHeaderOut(BaseModel):
         return cls(**vars(h))
 
 
-class RequestPage(BaseModel):
-    items: list[RequestHeaderOut]
-    total: int
-    limit: int
-    offset: int
-
-
 class TransitionOut(BaseModel):
     at: datetime
     by: str
@@ -171,7 +165,7 @@ class SubscriptionOut(BaseModel):
     billing: str
     billing_period_months: int | None
     status: str
-    activated_on: date
+    activated_on: date | None = Field(description="null while pending")
     next_due_on: date | None
 
     @classmethod

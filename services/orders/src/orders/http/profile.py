@@ -9,7 +9,6 @@ from litestar.params import JSONBody
 from orders.http.models import ProfileIn, ProfileOut
 from orders.service.profiles import ProfileService
 from portal_runtime.auth import Principal
-from portal_runtime.web import correlation_id
 
 
 class ProfileController(Controller):
@@ -23,13 +22,10 @@ class ProfileController(Controller):
         request: Request[Principal, object, object],
         profiles: NamedDependency[ProfileService],
     ) -> ProfileOut:
-        profile = await profiles.put(
-            request.user.account_id, data.email, data.language, correlation_id=correlation_id(request)
-        )
-        return ProfileOut.of(profile)
+        return ProfileOut.of(await profiles.put(request.user, data.email, data.language))
 
     @get("/", summary="Read the caller's account profile")
     async def get_profile(
         self, request: Request[Principal, object, object], profiles: NamedDependency[ProfileService]
     ) -> ProfileOut:
-        return ProfileOut.of(await profiles.get(request.user.account_id))
+        return ProfileOut.of(await profiles.get(request.user))

@@ -7,22 +7,16 @@ from typing import Annotated
 
 from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from orders.http.models import (
-    AnswerIn,
-    NewRequestIn,
-    QuantityIn,
-    RequestHeaderOut,
-    RequestOut,
-    RequestPage,
-    TransitionOut,
-)
-from orders.service.requests import RequestService
+from orders.http.models import AnswerIn, NewRequestIn, QuantityIn, RequestHeaderOut, RequestOut, TransitionOut
+from orders.service.requests import RequestFilter, RequestService
 from portal_runtime.auth import Principal
-from portal_runtime.web import correlation_id
+from portal_runtime.paging import Page, PageRequest
 
 Req = Request[Principal, object, object]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 class RequestController(Controller):
@@ -31,33 +25,45 @@ class RequestController(Controller):
 
     @post("/", summary="Start a draft request, optionally with lines")
     async def create(
-        self, request: Req, requests: NamedDependency[RequestService], data: JSONBody[NewRequestIn | None] = None
+        self,
+        request: Req,
+        service_requests: NamedDependency[RequestService],
+        data: JSONBody[NewRequestIn | None] = None,
     ) -> RequestOut:
         lines = [(line.item_id, line.quantity) for line in (data.lines if data else [])]
-        return RequestOut.of(await requests.create(request.user, lines, correlation_id=correlation_id(request)))
+        return RequestOut.of(await service_requests.create(request.user, lines))
 
-    @get("/", summary="The caller's requests: status and dates")
+    @get("/", summary="The caller's requests: status and dates (admins: every account's, or account_id's)")
     async def list_own(
         self,
         request: Req,
-        requests: NamedDependency[RequestService],
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> RequestPage:
-        items, total = await requests.list_own(request.user, limit=limit, offset=offset)
-        return RequestPage(items=[RequestHeaderOut.of(h) for h in items], total=total, limit=limit, offset=offset)
+        service_requests: NamedDependency[RequestService],
+        account_id: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[RequestHeaderOut]:
+        found = await service_requests.list(
+            request.user, RequestFilter(account_id=account_id), PageRequest(limit, offset)
+        )
+        return found.map(RequestHeaderOut.of)
 
     @get("/{request_id:uuid}", summary="One request with its lines and total (owner or admin)")
     async def read(
-        self, request_id: FromPath[uuid.UUID], request: Req, requests: NamedDependency[RequestService]
+        self, request_id: FromPath[uuid.UUID], request: Req, service_requests: NamedDependency[RequestService]
     ) -> RequestOut:
-        return RequestOut.of(await requests.get(request.user, request_id))
+        return RequestOut.of(await service_requests.get(request.user, request_id))
 
-    @get("/{request_id:uuid}/history", summary="The request's transitions (owner or admin)")
+    @get("/{request_id:uuid}/history", summary="The request's transitions, oldest first (owner or admin)")
     async def history(
-        self, request_id: FromPath[uuid.UUID], request: Req, requests: NamedDependency[RequestService]
-    ) -> list[TransitionOut]:
-        return [TransitionOut.of(t) for t in await requests.history(request.user, request_id)]
+        self,
+        request_id: FromPath[uuid.UUID],
+        request: Req,
+        service_requests: NamedDependency[RequestService],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[TransitionOut]:
+        found = await service_requests.history(request.user, request_id, PageRequest(limit, offset))
+        return found.map(TransitionOut.of)
 
     @put("/{request_id:uuid}/lines/{item_id:uuid}", summary="Add a line or change its quantity (draft)")
     async def set_line(
@@ -66,12 +72,9 @@ class RequestController(Controller):
         item_id: FromPath[uuid.UUID],
         data: JSONBody[QuantityIn],
         request: Req,
-        requests: NamedDependency[RequestService],
+        service_requests: NamedDependency[RequestService],
     ) -> RequestOut:
-        view = await requests.set_line(
-            request.user, request_id, item_id, data.quantity, correlation_id=correlation_id(request)
-        )
-        return RequestOut.of(view)
+        return RequestOut.of(await service_requests.set_line(request.user, request_id, item_id, data.quantity))
 
     @delete("/{request_id:uuid}/lines/{item_id:uuid}", status_code=200, summary="Remove a line (draft)")
     async def remove_line(
@@ -79,22 +82,21 @@ class RequestController(Controller):
         request_id: FromPath[uuid.UUID],
         item_id: FromPath[uuid.UUID],
         request: Req,
-        requests: NamedDependency[RequestService],
+        service_requests: NamedDependency[RequestService],
     ) -> RequestOut:
-        view = await requests.remove_line(request.user, request_id, item_id, correlation_id=correlation_id(request))
-        return RequestOut.of(view)
+        return RequestOut.of(await service_requests.remove_line(request.user, request_id, item_id))
 
     @delete("/{request_id:uuid}", status_code=200, summary="Discard a draft")
     async def discard(
-        self, request_id: FromPath[uuid.UUID], request: Req, requests: NamedDependency[RequestService]
+        self, request_id: FromPath[uuid.UUID], request: Req, service_requests: NamedDependency[RequestService]
     ) -> RequestOut:
-        return RequestOut.of(await requests.discard(request.user, request_id, correlation_id=correlation_id(request)))
+        return RequestOut.of(await service_requests.discard(request.user, request_id))
 
     @post("/{request_id:uuid}/submit", status_code=200, summary="Submit a draft for review")
     async def submit(
-        self, request_id: FromPath[uuid.UUID], request: Req, requests: NamedDependency[RequestService]
+        self, request_id: FromPath[uuid.UUID], request: Req, service_requests: NamedDependency[RequestService]
     ) -> RequestOut:
-        return RequestOut.of(await requests.submit(request.user, request_id, correlation_id=correlation_id(request)))
+        return RequestOut.of(await service_requests.submit(request.user, request_id))
 
     @post("/{request_id:uuid}/answer", status_code=200, summary="Answer the reviewer's question")
     async def answer(
@@ -102,7 +104,6 @@ class RequestController(Controller):
         request_id: FromPath[uuid.UUID],
         data: JSONBody[AnswerIn],
         request: Req,
-        requests: NamedDependency[RequestService],
+        service_requests: NamedDependency[RequestService],
     ) -> RequestOut:
-        view = await requests.answer(request.user, request_id, data.answer, correlation_id=correlation_id(request))
-        return RequestOut.of(view)
+        return RequestOut.of(await service_requests.answer(request.user, request_id, data.answer))

@@ -1,21 +1,30 @@
-"""HTTP: the caller's subscriptions."""
+"""HTTP: the accounts' subscriptions."""
 
 from __future__ import annotations
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
+from litestar.params import FromQuery
 
 from orders.http.models import SubscriptionOut
+from orders.http.requests import Limit, Offset
 from orders.service.subscriptions import SubscriptionService
 from portal_runtime.auth import Principal
+from portal_runtime.paging import Page, PageRequest
 
 
 class SubscriptionController(Controller):
     path = "/v1/subscriptions"
     tags = ["subscriptions"]
 
-    @get("/", summary="The caller's account's subscriptions")
+    @get("/", summary="The caller's account's subscriptions (admins: every account's, or account_id's)")
     async def list_own(
-        self, request: Request[Principal, object, object], subscriptions: NamedDependency[SubscriptionService]
-    ) -> list[SubscriptionOut]:
-        return [SubscriptionOut.of(s) for s in await subscriptions.for_account(request.user.account_id)]
+        self,
+        request: Request[Principal, object, object],
+        subscriptions: NamedDependency[SubscriptionService],
+        account_id: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[SubscriptionOut]:
+        found = await subscriptions.list(request.user, account_id, PageRequest(limit, offset))
+        return found.map(SubscriptionOut.of)

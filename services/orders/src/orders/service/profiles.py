@@ -1,45 +1,34 @@
-"""Account profiles: one transaction per command; the change and its event commit together."""
+"""Account profiles: the caller's own; a change and its AccountProfileChanged commit together."""
 
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from orders.adapters.events import profile_changed
-from orders.adapters.repository import ProfileRepository
 from orders.domain.profiles import Profile
+from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock
 from portal_runtime.errors import NotFound
-from portal_runtime.outbox import Outbox
+from portal_runtime.uow import UnitsOfWork
 
 
 class ProfileService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: Outbox, clock: Clock) -> None:
-        self.sessions = sessions
-        self.outbox = outbox
+    def __init__(self, uow: UnitsOfWork, clock: Clock) -> None:
+        self.uow = uow
         self.clock = clock
 
-    async def put(
-        self, account_id: str, email: str, language: str, *, correlation_id: uuid.UUID | None = None
-    ) -> Profile:
-        """Set the account's profile; AccountProfileChanged is published when something changed."""
+    async def put(self, actor: Principal, email: str, language: str) -> Profile:
+        """Set the caller's account's profile; AccountProfileChanged is published when something changed."""
         now = self.clock.now()
-        async with self.sessions() as session, session.begin():
-            repo = ProfileRepository(session)
-            profile = await repo.get(account_id, for_update=True)
+        async with self.uow() as uow:
+            profile = await uow.profiles.get(actor.account_id, for_update=True)
             if profile is None:
-                profile, changed = Profile.new(account_id, email, language, now), True
+                profile = uow.profiles.add(Profile.new(actor.account_id, email, language, now))
             else:
-                changed = profile.change(email, language, now)
-            if changed:
-                await repo.save(profile)
-                self.outbox.stage(session, profile_changed(profile), correlation_id=correlation_id)
+                profile.change(email, language, now)
+            await uow.commit()
         return profile
 
-    async def get(self, account_id: str) -> Profile:
-        async with self.sessions() as session:
-            profile = await ProfileRepository(session).get(account_id)
+    async def get(self, actor: Principal) -> Profile:
+        async with self.uow() as uow:
+            profile = await uow.profiles.get(actor.account_id)
         if profile is None:
             raise NotFound("this account has no profile yet")
         return profile
