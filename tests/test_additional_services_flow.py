@@ -5,8 +5,6 @@ seller's language; and the same flow with every event delivered twice."""
 
 from __future__ import annotations
 
-import asyncio
-
 from flow import ADMIN, approved_and_paid_in_two_parts, draft_with, offer, ok, running_portal, seller
 
 from portal_runtime.testing import eventually
@@ -110,7 +108,7 @@ async def test_a_rejected_request_is_emailed_with_the_reason_and_never_billed(in
         assert history[-1]["to_status"] == "rejected" and history[-1]["note"] == reason and len(history) == 3
 
         # Nothing is billed or activated, and no further email goes out.
-        await asyncio.sleep(2)
+        await eventually(portal.settled, what="every event applied and every email sent")
         assert ok(await portal.http["billing"].get("/v1/invoices", headers=headers))["items"] == []
         assert ok(await orders.get("/v1/subscriptions", headers=headers))["items"] == []
         assert len(await infra.messages(to=email)) == 2
@@ -178,7 +176,7 @@ async def test_every_event_of_the_flow_delivered_twice_has_its_effect_once(infra
         deliveries = (await eventually(all_sent, what="every delivery to be sent"))["items"]
         assert sorted(d["template"] for d in deliveries) == sorted(HAPPY_TEMPLATES)
         assert len({d["cause_event_id"] for d in deliveries}) == 6
-        await asyncio.sleep(1)  # a doubled email would have been sent by now
+        await eventually(portal.settled, what="the system to settle (a doubled email would be out by then)")
         mails = await infra.messages(to=done.email)
         assert sorted(templates(mails)) == sorted(HAPPY_TEMPLATES)
         assert {m["headers"]["Content-Language"] for m in mails} == {"de"}
