@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from litestar.params import QueryParameter
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 T = TypeVar("T")
 U = TypeVar("U")
 MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000_000  # far beyond any list; keeps a hostile offset (2^63) a 400, not a 500
+
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="items per page")]
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="items to skip")]
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,12 @@ class Slice(Generic[T]):
 
     def map(self, fn: Callable[[T], U]) -> Page[U]:
         return Page[Any](items=[fn(i) for i in self.items], total=self.total, limit=self.limit, offset=self.offset)
+
+
+def page_parameters(limit: Limit = 50, offset: Offset = 0) -> PageRequest:
+    """`limit` and `offset`, declared once: every list handler takes `page: NamedDependency[PageRequest]`
+    (the app provides it as the dependency `page`)."""
+    return PageRequest(limit, offset)
 
 
 class Page(BaseModel, Generic[T]):

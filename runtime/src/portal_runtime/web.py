@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.app import AppConfig
+from litestar.di import Provide
 from litestar.exceptions import ClientException, SerializationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -21,6 +22,7 @@ from opentelemetry.trace import TracerProvider
 from portal_runtime import context
 from portal_runtime.auth import jwt_auth
 from portal_runtime.errors import DomainError
+from portal_runtime.paging import page_parameters
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -145,7 +147,7 @@ def create_app(
     config = AppConfig(
         route_handlers=[*route_handlers, *health_routes(readiness), *asyncapi_routes(), MetricsController],
         middleware=[correlation_middleware, prometheus.middleware],
-        dependencies=dependencies or {},
+        dependencies={"page": Provide(page_parameters, sync_to_thread=False), **(dependencies or {})},
         exception_handlers={DomainError: domain_error_handler, ClientException: client_error_handler},
         openapi_config=OpenAPIConfig(
             title=f"{service} API",

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.domain.items import Item, Status
@@ -94,13 +94,12 @@ class ItemController(Controller):
         self,
         request: Request[Principal, object, object],
         catalog: NamedDependency[CatalogService],
+        page: NamedDependency[PageRequest],
         status: FromQuery[Status | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> Page[ItemOut]:
         if not request.user.is_admin:
             status = Status.ACTIVE
-        found = await catalog.list_items(status=status, page=PageRequest(limit, offset))
+        found = await catalog.list_items(status=status, page=page)
         return found.map(ItemOut.of)
 
     @get("/{item_id:uuid}", summary="Read one item")

@@ -53,14 +53,11 @@ class DeliveryController(Controller):
         self,
         request: Request[Principal, object, object],
         deliveries: NamedDependency[DeliveryService],
+        page: NamedDependency[PageRequest],
         account_id: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
         status: FromQuery[Status | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> Page[DeliveryOut]:
-        found = await deliveries.list_deliveries(
-            request.user, account_id=account_id, status=status, page=PageRequest(limit, offset)
-        )
+        found = await deliveries.list_deliveries(request.user, account_id=account_id, status=status, page=page)
         return found.map(DeliveryOut.of)
 
     @get("/{delivery_id:uuid}", summary="Read one delivery, with its rendered text and HTML")

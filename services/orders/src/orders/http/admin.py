@@ -11,7 +11,6 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from orders.domain.requests import Status
 from orders.http.models import QuestionIn, ReasonIn, RequestHeaderOut, RequestOut
-from orders.http.requests import Limit, Offset
 from orders.service.requests import RequestFilter, RequestService
 from portal_runtime.auth import Principal, admin_only
 from portal_runtime.paging import Page, PageRequest
@@ -34,12 +33,11 @@ class AdminRequestController(Controller):
         self,
         request: Req,
         service_requests: NamedDependency[RequestService],
+        page: NamedDependency[PageRequest],
         status: FromQuery[Status | None] = None,
         account_id: FromQuery[str | None] = None,
         submitted_from: FromQuery[datetime | None] = None,
         submitted_to: FromQuery[datetime | None] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
     ) -> Page[RequestHeaderOut]:
         f = RequestFilter(
             status=status,
@@ -47,7 +45,7 @@ class AdminRequestController(Controller):
             submitted_from=_aware(submitted_from),
             submitted_to=_aware(submitted_to),
         )
-        found = await service_requests.list(request.user, f, PageRequest(limit, offset))
+        found = await service_requests.list(request.user, f, page)
         return found.map(RequestHeaderOut.of)
 
     @post("/{request_id:uuid}/approve", status_code=200, summary="Approve a submitted request (admin)")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from orders.http.models import AnswerIn, NewRequestIn, QuantityIn, RequestHeaderOut, RequestOut, TransitionOut
 from orders.service.requests import RequestFilter, RequestService
@@ -15,8 +14,6 @@ from portal_runtime.auth import Principal
 from portal_runtime.paging import Page, PageRequest
 
 Req = Request[Principal, object, object]
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
-Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 class RequestController(Controller):
@@ -38,13 +35,10 @@ class RequestController(Controller):
         self,
         request: Req,
         service_requests: NamedDependency[RequestService],
+        page: NamedDependency[PageRequest],
         account_id: FromQuery[str | None] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
     ) -> Page[RequestHeaderOut]:
-        found = await service_requests.list(
-            request.user, RequestFilter(account_id=account_id), PageRequest(limit, offset)
-        )
+        found = await service_requests.list(request.user, RequestFilter(account_id=account_id), page)
         return found.map(RequestHeaderOut.of)
 
     @get("/{request_id:uuid}", summary="One request with its lines and total (owner or admin)")
@@ -59,10 +53,9 @@ class RequestController(Controller):
         request_id: FromPath[uuid.UUID],
         request: Req,
         service_requests: NamedDependency[RequestService],
-        limit: Limit = 50,
-        offset: Offset = 0,
+        page: NamedDependency[PageRequest],
     ) -> Page[TransitionOut]:
-        found = await service_requests.history(request.user, request_id, PageRequest(limit, offset))
+        found = await service_requests.history(request.user, request_id, page)
         return found.map(TransitionOut.of)
 
     @put("/{request_id:uuid}/lines/{item_id:uuid}", summary="Add a line or change its quantity (draft)")

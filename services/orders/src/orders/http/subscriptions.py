@@ -7,7 +7,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
 from orders.http.models import SubscriptionOut
-from orders.http.requests import Limit, Offset
 from orders.service.subscriptions import SubscriptionService
 from portal_runtime.auth import Principal
 from portal_runtime.paging import Page, PageRequest
@@ -22,9 +21,8 @@ class SubscriptionController(Controller):
         self,
         request: Request[Principal, object, object],
         subscriptions: NamedDependency[SubscriptionService],
+        page: NamedDependency[PageRequest],
         account_id: FromQuery[str | None] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
     ) -> Page[SubscriptionOut]:
-        found = await subscriptions.list(request.user, account_id, PageRequest(limit, offset))
+        found = await subscriptions.list(request.user, account_id, page)
         return found.map(SubscriptionOut.of)

@@ -119,14 +119,11 @@ class ReturnController(Controller):
         self,
         request: Request[Principal, object, object],
         rmas: NamedDependency[ReturnsService],
+        page: NamedDependency[PageRequest],
         status: FromQuery[Status | None] = None,
         account_id: Annotated[str | None, QueryParameter(max_length=200)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> Page[ReturnOut]:
-        found = await rmas.list_returns(
-            request.user, account_id=account_id, status=status, page=PageRequest(limit, offset)
-        )
+        found = await rmas.list_returns(request.user, account_id=account_id, status=status, page=page)
         return found.map(ReturnOut.of)
 
     @get("/{rma_id:uuid}", summary="Read one return with its history")
