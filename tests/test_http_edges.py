@@ -156,3 +156,10 @@ async def test_readiness_fails_when_the_database_is_unreachable(kafka):
     with pytest.raises(OSError):
         await rt.check_database()
     await rt.engine.dispose()
+
+
+async def test_a_huge_offset_is_a_400_naming_it_not_a_500(catalog):
+    listed = await catalog.get("/v1/items", params={"offset": str(2**63)}, headers=bearer("acme"))
+    assert listed.status_code == 400 and "offset" in listed.text, listed.text
+    assert (await catalog.get("/v1/items", params={"limit": "0"}, headers=bearer("acme"))).status_code == 400
+    assert (await catalog.get("/health/ready")).status_code == 200
