@@ -103,6 +103,37 @@ def invoice_issued(account: str = "acme", invoice_id: uuid.UUID | None = None) -
     )
 
 
+def billed_invoice(account: str = "acme") -> InvoiceIssued:
+    """The invoice as billing issues it: its three payment instructions with billing's own
+    details (field names, an API path for cards) that the email must turn into sentences."""
+    event = invoice_issued(account)
+    return event.model_copy(
+        update={
+            "payment_instructions": [
+                PaymentInstruction(
+                    method="card",
+                    details={
+                        "how": f"POST /v1/invoices/{event.invoice_id}/payments with method card",
+                        "accepted": "visa, mastercard, amex",
+                    },
+                ),
+                PaymentInstruction(
+                    method="bank_transfer",
+                    details={
+                        "beneficiary": "Portal Demo GmbH",
+                        "iban": "DE89370400440532013000",
+                        "bic": "COBADEFFXXX",
+                        "reference": "INV-2026-0042",
+                    },
+                ),
+                PaymentInstruction(
+                    method="paypal", details={"payee": "billing@portal.example", "reference": "INV-2026-0042"}
+                ),
+            ]
+        }
+    )
+
+
 INVOICE = uuid.UUID("66666666-7777-8888-9999-000000000000")
 
 

@@ -73,7 +73,7 @@ async def test_email_arrives_in_the_recipients_language_with_text_and_html(new_d
         assert message.get_content_type() == "multipart/alternative"
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
-        assert text.startswith("Guten Tag,") and "Gesamtbetrag: 1.333,80 EUR" in text
+        assert text.startswith("Guten Tag,") and "Gesamtbetrag: 1.333,80\u00a0€" in text
         assert '<html lang="de">' in html and "SEO &lt;boost&gt;" in html
 
         mine = bearer(acct)
@@ -184,10 +184,10 @@ async def test_a_payment_in_two_parts_sends_two_payment_emails_and_none_for_paym
         assert len(payments) == 2
         texts = [m.get_body(("plain",)).get_content() for m in payments]
         htmls = [m.get_body(("html",)).get_content() for m in payments]
-        [partial] = [i for i, t in enumerate(texts) if "Noch offener Betrag: 734,80 EUR" in t]
-        assert "Erhaltener Betrag: 500,00 EUR" in texts[partial] and "Zahlungsart: Banküberweisung" in texts[partial]
-        assert "<strong>Noch offener Betrag:</strong> 734,80 EUR" in htmls[partial]
+        [partial] = [i for i, t in enumerate(texts) if "Noch offener Betrag: 734,80\u00a0€" in t]
+        assert "Erhaltener Betrag: 500,00\u00a0€" in texts[partial] and "Zahlungsart: Banküberweisung" in texts[partial]
+        assert "<strong>Noch offener Betrag:</strong> 734,80\u00a0€" in htmls[partial]
         settled = 1 - partial
-        assert "Erhaltener Betrag: 734,80 EUR" in texts[settled]
+        assert "Erhaltener Betrag: 734,80\u00a0€" in texts[settled]
         assert "Die Rechnung ist damit vollständig bezahlt." in texts[settled]
         assert "vollständig bezahlt" in htmls[settled] and "offener Betrag" not in htmls[settled]

@@ -150,9 +150,9 @@ async def test_a_payment_in_two_parts_sends_two_emails_and_payment_confirmed_non
     assert {(r.template, r.cause_type, r.status) for r in (partial, settled)} == {
         ("payment_received", "PaymentReceived", "pending")
     }
-    assert "Erhaltener Betrag: 500,00 EUR" in partial.text_body
-    assert "Noch offener Betrag: 734,80 EUR" in partial.text_body and "vollständig" not in partial.text_body
-    assert "Erhaltener Betrag: 734,80 EUR" in settled.text_body
+    assert "Erhaltener Betrag: 500,00\u00a0€" in partial.text_body
+    assert "Noch offener Betrag: 734,80\u00a0€" in partial.text_body and "vollständig" not in partial.text_body
+    assert "Erhaltener Betrag: 734,80\u00a0€" in settled.text_body
     assert "vollständig bezahlt" in settled.text_body and "offener Betrag" not in settled.text_body
 
 
@@ -167,7 +167,7 @@ async def test_a_payment_waiting_for_its_recipient_renders_when_the_profile_come
     await apply(sessions, inbound, profile("acme", "ops@acme.test", "pl"))
     [row] = await rows(sessions, DeliveryRow)
     assert row.status == "pending" and row.subject == "Otrzymaliśmy płatność za fakturę INV-2026-0042"
-    assert "Otrzymana kwota: 500,00 EUR" in row.text_body and "Pozostało do zapłaty: 734,80 EUR" in row.text_body
+    assert "Otrzymana kwota: 500,00\u00a0€" in row.text_body and "Pozostało do zapłaty: 734,80\u00a0€" in row.text_body
 
 
 async def test_a_delivery_that_payment_confirmed_caused_before_still_renders_paid_in_full(sessions, units, inbound):
@@ -181,7 +181,7 @@ async def test_a_delivery_that_payment_confirmed_caused_before_still_renders_pai
     await apply(sessions, inbound, profile("acme", "ops@acme.test", "en"))
     [row] = await rows(sessions, DeliveryRow)
     assert (row.status, row.subject) == ("pending", "Payment received for invoice INV-2026-0042")
-    assert "Amount received: 1,234.80 EUR" in row.text_body and "now paid in full" in row.text_body
+    assert "Amount received: €1,234.80" in row.text_body and "now paid in full" in row.text_body
     assert "Payment method" not in row.text_body
 
 

@@ -1,69 +1,57 @@
-"""Rendering an email (subject, plain text, HTML) from Jinja2 templates in the recipient's language.
+"""Rendering an email (subject, plain text, HTML) in the recipient's language.
 
-Templates are package data: templates/<lang>/<template>.{subject,txt,html}.j2. Only `.html.j2`
-templates are autoescaped; subjects are collapsed to one line (no header injection)."""
+Each email is one set of templates, package data in templates/: <email>.subject.j2,
+<email>.txt.j2 and <email>.html.j2 (on the shared _layout.txt.j2 / _layout.html.j2). Their
+strings are English, marked for translation (`_()` / `{% trans %}`, jinja2.ext.i18n), and
+looked up in the language's gettext catalog (notify.adapters.catalogs); money and dates are
+formatted by Babel (CLDR) for the language. One Jinja environment per language, each with its
+catalog installed. Only `.html.j2` templates are autoescaped; subjects are collapsed to one line
+(no header injection) and the HTML's title is the subject."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from notify.adapters import catalogs
+from notify.adapters.wording import DEFAULT_LANGUAGE, Wording, format_date, format_money
 from notify.domain.deliveries import Content
 from notify.domain.recipients import LANGUAGES
 
-DEFAULT_LANGUAGE = "en"
-# (thousands separator, decimal separator) per language
-_NUMBER = {"en": (",", "."), "de": (".", ","), "tr": (".", ","), "pl": (" ", ",")}
-_DATE = {"en": "%Y-%m-%d", "de": "%d.%m.%Y", "tr": "%d.%m.%Y", "pl": "%d.%m.%Y"}
+__all__ = ["DEFAULT_LANGUAGE", "TemplateRenderer", "format_date", "format_money"]
 
 
-def format_money(amount: Decimal | str | int, currency: str, language: str = DEFAULT_LANGUAGE) -> str:
-    """Two decimals (half up), the language's separators, then the currency: `1.234,50 EUR`."""
-    thousands, decimal = _NUMBER.get(language, _NUMBER[DEFAULT_LANGUAGE])
-    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if value < 0 else ""
-    whole, cents = f"{abs(value):.2f}".split(".")
-    groups = []
-    while len(whole) > 3:
-        whole, groups = whole[:-3], [whole[-3:], *groups]
-    return f"{sign}{thousands.join([whole, *groups])}{decimal}{cents} {currency}"
-
-
-def format_date(value: date | datetime, language: str = DEFAULT_LANGUAGE) -> str:
-    return value.strftime(_DATE.get(language, _DATE[DEFAULT_LANGUAGE]))
-
-
-@pass_context
-def _money(ctx: Any, money: Any) -> str:
-    return format_money(money.amount, money.currency, ctx["lang"])
-
-
-@pass_context
-def _date(ctx: Any, value: date | datetime) -> str:
-    return format_date(value, ctx["lang"])
+def environment(language: str, loader: BaseLoader | None = None) -> Environment:
+    """The templates as the language reads them."""
+    env = Environment(
+        loader=loader or PackageLoader("notify", "templates"),
+        extensions=["jinja2.ext.i18n"],
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True  # as catalogs.extract() reads them
+    wording = Wording(language, catalogs.translations(language))
+    env.install_gettext_translations(wording.translations, newstyle=True)
+    env.globals.update(lang=language, ways_to_pay=wording.ways_to_pay)
+    env.filters.update(money=wording.money, date=wording.date, method=wording.method, billing=wording.billing)
+    return env
 
 
 class TemplateRenderer:
     def __init__(self) -> None:
-        self.env = Environment(
-            loader=PackageLoader("notify", "templates"),
-            autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-        self.env.filters["money"] = _money
-        self.env.filters["date"] = _date
+        loader = PackageLoader("notify", "templates")
+        self.envs = {language: environment(language, loader) for language in LANGUAGES}
 
     def render(self, template: str, language: str, context: dict[str, Any]) -> Content:
-        lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
-        variables = {**context, "lang": lang}
+        env = self.envs.get(language) or self.envs[DEFAULT_LANGUAGE]
 
-        def part(kind: str) -> str:
-            return self.env.get_template(f"{lang}/{template}.{kind}.j2").render(variables)
+        def part(kind: str, variables: dict[str, Any]) -> str:
+            return env.get_template(f"{template}.{kind}.j2").render(variables)
 
-        return Content(subject=" ".join(part("subject").split()), text=part("txt"), html=part("html"))
+        subject = " ".join(part("subject", context).split())
+        variables = {**context, "subject": subject}
+        return Content(subject=subject, text=part("txt", variables), html=part("html", variables))

@@ -1,0 +1,177 @@
+"""What an email says that takes a little logic, in the recipient's language: money and dates
+as CLDR writes them for the locale (Babel), the name of a payment method, a line's billing
+cycle, and how to pay an invoice, written as sentences a person would write to a customer
+from the payment instructions billing put in InvoiceIssued.
+
+Every function returns plain text (never markup): the HTML templates escape it like any other
+value. Its strings are in the same gettext catalogs as the templates' (notify/locale)."""
+
+from __future__ import annotations
+
+import functools
+import gettext
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as _cldr_date
+from babel.lists import format_list
+from babel.numbers import format_currency, get_currency_precision
+
+DEFAULT_LANGUAGE = "en"
+DATE_FORMAT = "long"  # "15. Februar 2026", "February 15, 2026": unambiguous in every language
+
+# How card brands are written (billing sends them as lower-case keys).
+CARD_BRANDS = {
+    "visa": "Visa",
+    "mastercard": "Mastercard",
+    "amex": "American Express",
+    "american_express": "American Express",
+    "maestro": "Maestro",
+    "discover": "Discover",
+    "diners": "Diners Club",
+    "jcb": "JCB",
+    "unionpay": "UnionPay",
+}
+
+
+@functools.cache
+def locale_of(language: str) -> Locale:
+    """The language's CLDR locale; English for a language CLDR does not know."""
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LANGUAGE)
+
+
+def format_money(amount: Decimal | str | int, currency: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The amount in the currency's decimals (half up), as CLDR writes it for the language:
+    `€1,234.50` in English, `1.234,50 €` in German (a no-break space before the sign)."""
+    digits = get_currency_precision(currency)
+    value = Decimal(str(amount)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return format_currency(value, currency, locale=locale_of(language))
+
+
+def format_date(value: date | datetime, language: str = DEFAULT_LANGUAGE) -> str:
+    return _cldr_date(value, DATE_FORMAT, locale=locale_of(language))
+
+
+@dataclass(frozen=True)
+class WayToPay:
+    """One way to pay an invoice: the method's name and what to do, in sentences."""
+
+    method: str
+    text: str
+
+
+class Wording:
+    """The phrases of one language, from its translations (a gettext catalog)."""
+
+    def __init__(self, language: str, translations: gettext.NullTranslations) -> None:
+        self.language = language
+        self.locale = locale_of(language)
+        self.translations = translations
+
+    def money(self, money: Any) -> str:
+        return format_money(money.amount, money.currency, self.language)
+
+    def date(self, value: date | datetime) -> str:
+        return format_date(value, self.language)
+
+    def method(self, name: str) -> str:
+        """A payment method's name (`bank_transfer` → "Bank transfer"); an unknown one as it came."""
+        _ = self.translations.gettext
+        names = {
+            "bank_transfer": _("Bank transfer"),
+            "card": _("Card payment"),
+            "paypal": _("PayPal"),
+            "direct_debit": _("Direct debit"),
+        }
+        return names.get(name, name.replace("_", " "))
+
+    def billing(self, line: Any) -> str:
+        """How often a request line is billed: "one-time", "every month", "every 3 months"."""
+        if line.billing != "recurring":
+            return self.translations.gettext("one-time")
+        months = line.billing_period_months or 1
+        return self.translations.ngettext("every month", "every %(num)s months", months) % {"num": months}
+
+    def ways_to_pay(self, instructions: Iterable[Any], *, number: str, total: Any) -> list[WayToPay]:
+        """Each payment instruction as what the customer does: transfer the total to the
+        account, quoting the reference; pay by card; send it by PayPal. Billing's field names
+        and API paths are never shown; a method notify does not know is shown with its details."""
+        amount = self.money(total)
+        ways = []
+        for instruction in instructions:
+            details: Mapping[str, str] = instruction.details
+            write = {"bank_transfer": self._transfer, "card": self._card, "paypal": self._paypal}.get(
+                instruction.method, self._other
+            )
+            text = write(details, number=number, amount=amount)
+            ways.append(WayToPay(self.method(instruction.method), text))
+        return ways
+
+    def _transfer(self, details: Mapping[str, str], *, number: str, amount: str) -> str:
+        _ = self.translations.gettext
+        if not details.get("iban"):
+            return self._other(details, number=number, amount=amount)
+        if details.get("bic"):
+            account = _("IBAN %(iban)s, BIC %(bic)s") % {"iban": details["iban"], "bic": details["bic"]}
+        else:
+            account = _("IBAN %(iban)s") % {"iban": details["iban"]}
+        beneficiary = details.get("beneficiary") or details.get("account_holder")
+        if beneficiary:
+            to = _("Please transfer %(amount)s to %(beneficiary)s, %(account)s.") % {
+                "amount": amount,
+                "beneficiary": beneficiary,
+                "account": account,
+            }
+        else:
+            to = _("Please transfer %(amount)s to our account %(account)s.") % {"amount": amount, "account": account}
+        quote = _(
+            "Please quote %(reference)s as the payment reference so that we can match your payment to the invoice."
+        )
+        return f"{to} {quote % {'reference': details.get('reference') or number}}"
+
+    def _card(self, details: Mapping[str, str], *, number: str, amount: str) -> str:
+        _ = self.translations.gettext
+        if details.get("payment_url"):
+            how = _("You can pay by card online: %(url)s") % {"url": details["payment_url"]}
+        else:
+            how = _("Sign in to the customer portal, open invoice %(number)s and pay it by card.") % {"number": number}
+        brands = [b.strip() for b in details.get("accepted", "").split(",") if b.strip()]
+        if not brands:
+            return how
+        names = [CARD_BRANDS.get(b.lower(), b.replace("_", " ").title()) for b in brands]
+        accepted = _("We accept %(brands)s.") % {"brands": format_list(names, locale=self.locale)}
+        return f"{how} {accepted}"
+
+    def _paypal(self, details: Mapping[str, str], *, number: str, amount: str) -> str:
+        if not details.get("payee"):
+            return self._other(details, number=number, amount=amount)
+        send = self.translations.gettext(
+            "Please send %(amount)s with PayPal to %(payee)s and add %(reference)s as the note to your payment."
+        )
+        return send % {"amount": amount, "payee": details["payee"], "reference": details.get("reference") or number}
+
+    def _other(self, details: Mapping[str, str], *, number: str, amount: str) -> str:
+        """A method without its own sentences: its details, each with a readable name."""
+        _ = self.translations.gettext
+        labels = {
+            "iban": "IBAN",
+            "bic": "BIC",
+            "beneficiary": _("Account holder"),
+            "account_holder": _("Account holder"),
+            "bank_name": _("Bank"),
+            "payee": _("Recipient"),
+            "reference": _("Payment reference"),
+            "payment_url": _("Pay online"),
+            "url": _("Pay online"),
+        }
+        shown = [f"{labels.get(key, key.replace('_', ' '))}: {value}" for key, value in details.items()]
+        if not shown:
+            return _("Please quote the invoice number %(number)s with your payment.") % {"number": number}
+        return "; ".join(shown)
