@@ -6,20 +6,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from billing.domain.events import InvoiceIssued, InvoicePaid, PaymentRecorded, PaymentRejected
 from portal_runtime.errors import InvalidInput
+from portal_runtime.kernel import cents
 from portal_runtime.lifecycle import InvalidTransition, Lifecycle
 
-CENT = Decimal("0.01")
 PAYMENT_TERMS_DAYS = 14
 METHODS = ("card", "bank_transfer", "paypal")
-
-
-def cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def invoice_number(year: int, sequence: int) -> str:

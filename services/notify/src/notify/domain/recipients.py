@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from portal_runtime.errors import InvalidInput
+from portal_runtime.kernel import LANGUAGES
 
-LANGUAGES = ("en", "tr", "de", "pl")
 # Deliberately loose: the owner (orders) validates addresses; here we only refuse what could
 # break a mail header or is plainly not an address.
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")

@@ -7,16 +7,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from orders.domain.offers import Offer
 from portal_runtime.errors import InvalidInput
-
-CENT = Decimal("0.01")
-
-
-def cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+from portal_runtime.kernel import cents
 
 
 @dataclass(frozen=True)

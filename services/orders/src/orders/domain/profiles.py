@@ -8,8 +8,8 @@ from datetime import datetime
 
 from orders.domain.events import AccountProfileChanged
 from portal_runtime.errors import InvalidInput
+from portal_runtime.kernel import LANGUAGES
 
-LANGUAGES = ("en", "tr", "de", "pl")
 # A deliberately simple shape check (one @, no spaces, a dot in the domain); pydantic's
 # EmailStr would need the email-validator package, which the project does not carry.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")

@@ -12,7 +12,6 @@ completed."""
 
 from __future__ import annotations
 
-import calendar
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +29,7 @@ from orders.domain.events import (
 )
 from orders.domain.pricing import PricedLine
 from portal_runtime.errors import Conflict
+from portal_runtime.kernel import add_months
 from portal_runtime.lifecycle import Lifecycle, Transition
 
 
@@ -56,13 +56,6 @@ LIFECYCLE = Lifecycle(
         (Status.SUSPENDED, "terminate"): Status.TERMINATED,
     },
 )
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later; the month's last day when it is shorter (31 Jan + 1 → 28/29 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @dataclass
