@@ -1,5 +1,6 @@
-"""Retention of the outbox and inbox, on real PostgreSQL: published outbox rows and inbox rows
-older than their retention go; an unpublished event is never dropped, however old."""
+"""Retention of the outbox and inbox (the daily `purge` job), on real PostgreSQL: published outbox
+rows and inbox rows older than their retention go; an unpublished event is never dropped, however
+old; run again for the same date, it drops nothing more."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from portal_runtime.clock import FrozenClock
 from portal_runtime.db import InboxRecord, OutboxRecord, RuntimeBase, make_engine, make_sessionmaker
-from portal_runtime.relay import OutboxRelay
+from portal_runtime.jobs import Purge
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -48,18 +48,16 @@ async def test_purge_drops_only_what_is_past_its_retention(new_database):
                     inbox("applied-recently", 300),
                 ]
             )
-        relay = OutboxRelay(
-            service="runtime",
-            engine=engine,
-            broker=None,  # purge needs no broker
-            outbox_retention=timedelta(hours=72),
-            inbox_retention=timedelta(hours=336),
-            clock=FrozenClock(NOW),
-        )
-        assert await relay.purge() == (1, 1)
+        purge = Purge(sessions, UTC, outbox_retention=timedelta(hours=72), inbox_retention=timedelta(hours=336))
+        done = await purge.before(NOW)
+        assert (done["outbox_deleted"], done["inbox_deleted"]) == (1, 1)
         async with sessions() as s:
             assert sorted(await s.scalars(select(OutboxRecord.event_type))) == ["never-published", "published-recently"]
             assert list(await s.scalars(select(InboxRecord.event_type))) == ["applied-recently"]
-        assert await relay.purge() == (0, 0)  # nothing more to do
+        again = await purge.before(NOW)
+        assert (again["outbox_deleted"], again["inbox_deleted"]) == (0, 0)  # nothing more to do
+        # As of a date, the retention counts from the date's start in the business's time zone.
+        as_of = await purge(NOW.date() + timedelta(days=1))
+        assert as_of["outbox_published_before"] == (NOW.replace(hour=0) + timedelta(days=1, hours=-72)).isoformat()
     finally:
         await engine.dispose()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from portal_runtime.migrations import upgrade
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
@@ -21,7 +22,13 @@ def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
 
     def runtime() -> ServiceRuntime:
         d = definition()
-        settings = ServiceSettings(service_name=d.name)
+        try:
+            settings = ServiceSettings(service_name=d.name)
+        except ValidationError as exc:  # a wrong setting stops the process, saying which and why
+            for error in exc.errors():
+                where = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+                typer.echo(f"{d.name} cannot run: {where}: {error['msg'].removeprefix('Value error, ')}", err=True)
+            raise typer.Exit(2) from None
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
         provider = make_tracer_provider(d.name)
         install_global(provider)

@@ -27,6 +27,8 @@ def upgrade(migrations: Path, database_url: str, revision: str = "head") -> None
 
 def run_env(metadata: MetaData) -> None:
     """Body of every service's migrations/env.py (online, async engine)."""
+    from portal_runtime import jobs, testclock  # noqa: F401  (their tables are RuntimeBase's too)
+
     targets = [metadata, RuntimeBase.metadata]
 
     def do_run(connection: Connection) -> None:
@@ -81,8 +83,72 @@ def create_runtime_tables() -> None:
     op.create_index("ix_inbox_processed_at", "inbox", ["processed_at"])
 
 
+def create_idempotency_table() -> None:
+    """Called from a revision of each service that takes Idempotency-Keys: the `idempotency`
+    table (see `portal_runtime.idempotency`) as it was first made, written out like the outbox
+    and inbox above."""
+    import sqlalchemy as sa
+    from alembic import op
+    from sqlalchemy.dialects import postgresql
+
+    op.create_table(
+        "idempotency",
+        sa.Column("caller", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("body", postgresql.JSON(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("caller", "key", name="pk_idempotency"),
+    )
+    op.create_index("ix_idempotency_created_at", "idempotency", ["created_at"])
+
+
+def drop_idempotency_table() -> None:
+    from alembic import op
+
+    op.drop_table("idempotency")
+
+
 def drop_runtime_tables() -> None:
     from alembic import op
 
     op.drop_table("inbox")
     op.drop_table("outbox")
+
+
+def create_job_tables() -> None:
+    """Called from a new revision of every service: `job_runs` (one row per job and date it ran
+    for; `portal_runtime.jobs`) and `test_clock` (the test clock's offset, read by every process
+    of the service; `portal_runtime.testclock`), written out as they were first made."""
+    import sqlalchemy as sa
+    from alembic import op
+    from sqlalchemy.dialects import postgresql
+
+    op.create_table(
+        "job_runs",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        sa.Column("job", sa.String(100), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("result", postgresql.JSONB(), nullable=True),
+        sa.Column("run_by", sa.String(200), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_job_runs"),
+        sa.UniqueConstraint("job", "as_of", name="uq_job_runs_job"),
+    )
+    op.create_table(
+        "test_clock",
+        sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("offset_us", sa.BigInteger(), nullable=False),
+        sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("set_to", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_test_clock"),
+    )
+
+
+def drop_job_tables() -> None:
+    from alembic import op
+
+    op.drop_table("test_clock")
+    op.drop_table("job_runs")

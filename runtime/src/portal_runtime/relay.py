@@ -5,8 +5,8 @@ own subscribers drain with `FOR UPDATE SKIP LOCKED`, ordered by `next_attempt_at
 fails is rescheduled later, so a later row of the same aggregate can overtake it, and several
 workers take rows concurrently. We need strict per-aggregate order, so this relay publishes in id
 order under a single active relay per service (a PostgreSQL advisory lock), stops at the first
-failure and retries it, carries the stored trace context into the publish span, and purges rows
-after a retention period, on top of FastStream's own publisher.
+failure and retries it, and carries the stored trace context into the publish span, on top of
+FastStream's own publisher. Published rows are purged by the daily `purge` job (`portal_runtime.jobs`).
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ import contextlib
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import propagate, trace
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from portal_runtime.clock import Clock, SystemClock
-from portal_runtime.db import InboxRecord, OutboxRecord
+from portal_runtime.db import OutboxRecord
 from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
 from portal_runtime.metrics import RELAY_PUBLISHED
 
@@ -40,9 +39,6 @@ class OutboxRelay:
         broker: KafkaBroker,
         batch_size: int = 100,
         poll_seconds: float = 0.2,
-        outbox_retention: timedelta = timedelta(hours=72),
-        inbox_retention: timedelta = timedelta(days=14),
-        purge_every_seconds: float = 600,
         clock: Clock | None = None,
         after_publish: Callable[[OutboxRecord], Awaitable[None]] | None = None,
         tracer_provider: trace.TracerProvider | None = None,
@@ -54,9 +50,6 @@ class OutboxRelay:
         self.broker = broker
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
-        self.outbox_retention = outbox_retention
-        self.inbox_retention = inbox_retention
-        self.purge_every_seconds = purge_every_seconds
         self.clock = clock or SystemClock()
         self.after_publish = after_publish  # a seam for fault-injection tests
         self._lock_id = zlib.crc32(f"outbox-relay:{service}".encode())
@@ -70,7 +63,6 @@ class OutboxRelay:
         with several replicas. The lock is taken on the connection that also reads and marks the
         rows: if that connection is lost, so is the lock, and so is this relay's right to publish.
         A database or broker that is away is waited out (logged once, `Waiting`)."""
-        last_purge = 0.0
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -88,9 +80,6 @@ class OutboxRelay:
                             sent = await self.relay_once(conn)
                             self.outage.end(loop.time())
                             self.backoff.reset()
-                            if loop.time() - last_purge > self.purge_every_seconds:
-                                await self.purge()
-                                last_purge = loop.time()
                             if sent < self.batch_size:
                                 await asyncio.sleep(self.poll_seconds)
                     finally:
@@ -155,15 +144,3 @@ class OutboxRelay:
             headers={"event-type": row.event_type, "event-id": str(row.event_id)},
             correlation_id=str(row.envelope.get("correlation_id")),
         )
-
-    async def purge(self) -> tuple[int, int]:
-        """Drop published outbox rows and inbox rows older than their retention."""
-        now = self.clock.now()
-        async with self.sessions() as session, session.begin():
-            out = await session.execute(
-                delete(OutboxRecord).where(OutboxRecord.published_at < now - self.outbox_retention)
-            )
-            inbox = await session.execute(
-                delete(InboxRecord).where(InboxRecord.processed_at < now - self.inbox_retention)
-            )
-        return out.rowcount, inbox.rowcount

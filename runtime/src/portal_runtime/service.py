@@ -3,11 +3,13 @@ The one place real adapters are made; services hand in their routes and event ha
 
 A process plays one or more roles: `api` (HTTP only: it writes its database and outbox and never
 needs Kafka, so it starts no producer and its readiness checks the database alone), `worker`
-(consumers and background loops) and `relay`. No role exits because a dependency is away: the
-process starts, answers `/health/live`, reports unready on `/health/ready`, connects to Kafka in
-the background with capped backoff, and starts its consumers and relay once it can. Only a wrong
-configuration stops it (bad credentials, a database that does not exist, a subscribed topic that
-is still missing after `KAFKA_TOPIC_WAIT_SECONDS`), with a message saying what is wrong."""
+(consumers, background loops and the scheduler of jobs, `portal_runtime.jobs`) and `relay`; every
+role answers the admin endpoints of jobs and the test clock (`portal_runtime.admin`). No role
+exits because a dependency is away: the process starts, answers `/health/live`, reports unready
+on `/health/ready`, connects to Kafka in the background with capped backoff, and starts its
+consumers and relay once it can. Only a wrong configuration stops it (bad credentials, a database
+that does not exist, a subscribed topic that is still missing after `KAFKA_TOPIC_WAIT_SECONDS`, a
+test clock in production), with a message saying what is wrong."""
 
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,17 @@ from opentelemetry.trace import TracerProvider
 from sqlalchemy import text
 
 from portal_contracts.registry import dead_letter_topic
+from portal_runtime.admin import admin_routes
 from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.consumer import EventConsumer
 from portal_runtime.db import make_engine, make_sessionmaker
 from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
+from portal_runtime.jobs import Job, Jobs, purge_job
 from portal_runtime.kafka import make_broker
 from portal_runtime.outbox import Outbox
 from portal_runtime.relay import OutboxRelay
 from portal_runtime.settings import ServiceSettings
+from portal_runtime.testclock import SharedTestClock
 from portal_runtime.uow import EventMapping, UnitOfWork, UnitsOfWork
 from portal_runtime.web import create_app
 
@@ -56,6 +60,9 @@ class ServiceDefinition:
     # work class (naming its repositories): used by every use case and by the consumer.
     event_mapping: EventMapping = field(default=lambda event: None)
     unit_of_work: type[UnitOfWork] = UnitOfWork
+    # Scheduled jobs (portal_runtime.jobs), each made from the runtime, beside the runtime's own
+    # `purge` that every service has; run by the worker role's scheduler and on demand by admins.
+    jobs: Sequence[Callable[[ServiceRuntime], Job]] = ()
 
 
 class ServiceRuntime:
@@ -69,10 +76,19 @@ class ServiceRuntime:
     ) -> None:
         self.definition = definition
         self.settings = settings
-        self.clock = clock or SystemClock()
         self.tracer_provider = tracer_provider
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessionmaker(self.engine)
+        # The time the whole service reads: with PORTAL_TEST_CLOCK=1 the shared test clock's.
+        self.test_clock: SharedTestClock | None = None
+        if settings.portal_test_clock:
+            self.test_clock = SharedTestClock(
+                clock or SystemClock(),
+                self.engine,
+                settings.service_name,
+                refresh_seconds=settings.test_clock_refresh_seconds,
+            )
+        self.clock: Clock = self.test_clock or clock or SystemClock()
         self.broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name, tracer_provider)
         self.outbox = Outbox(settings.service_name, self.clock)
         self.uow = UnitsOfWork(self.sessions, self.outbox, definition.event_mapping, definition.unit_of_work)
@@ -92,11 +108,16 @@ class ServiceRuntime:
             broker=self.broker,
             batch_size=settings.relay_batch_size,
             poll_seconds=settings.relay_poll_seconds,
-            outbox_retention=timedelta(hours=settings.outbox_retention_hours),
-            inbox_retention=timedelta(hours=settings.inbox_retention_hours),
-            purge_every_seconds=settings.purge_every_seconds,
             clock=self.clock,
             tracer_provider=tracer_provider,
+        )
+        self.jobs = Jobs(
+            service=settings.service_name,
+            engine=self.engine,
+            clock=self.clock,
+            tz=settings.timezone,
+            jobs=[purge_job(self), *(make(self) for make in definition.jobs)],
+            poll_seconds=settings.job_poll_seconds,
         )
         if definition.register_consumers is not None:
             definition.register_consumers(self.consumer, self)
@@ -133,10 +154,17 @@ class ServiceRuntime:
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self, *, consume: bool = True, relay: bool = True) -> None:
-        """Returns at once; what needs a dependency starts in the background when it answers."""
+        """Returns at once; what needs a dependency starts in the background when it answers.
+        The worker role runs the job scheduler (it needs the database only)."""
         if consume:
             self.consumer.subscribe()
         self._spawn(self._check_database_config(), "database-check")
+        if self.test_clock is not None:
+            with contextlib.suppress(Exception):  # away: the clock's loop waits for it
+                await asyncio.wait_for(self.test_clock.load(), timeout=2.0)
+            self._spawn(self.test_clock.follow(), "test-clock")
+        if consume:
+            self._spawn(self.jobs.scheduler(), "jobs")
         if consume or relay:
             self._spawn(self._connect_kafka_then_run(consume=consume, relay=relay), "kafka-connect")
 
@@ -220,7 +248,7 @@ class ServiceRuntime:
         return create_app(
             service=self.definition.name,
             description=self.definition.description,
-            route_handlers=list(self.definition.routes) if http else [],
+            route_handlers=[*(self.definition.routes if http else ()), *admin_routes(self)],
             jwt_secret=self.settings.jwt_secret.get_secret_value(),
             readiness=self.readiness(consume=consume, relay=relay),
             tracer_provider=self.tracer_provider,

@@ -1,12 +1,11 @@
 """Billing's use cases on a fake unit of work (no database, milliseconds): what each one stores
 and publishes, and what it refuses. Leaving a unit of work without commit undoes what the fake
-repositories did (the counter, the claimed keys), as a rollback does."""
+repositories did (the counter, the claimed Idempotency-Keys), as a rollback does."""
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,7 +19,7 @@ from billing.consumers import orders
 from billing.consumers.orders import issue_command
 from billing.domain.cards import Card
 from billing.domain.invoices import Invoice, InvoiceSummary, Status
-from billing.domain.payments import Forbidden, PaymentRequest, StoredAnswer
+from billing.domain.payments import Forbidden, PaymentRequest
 from billing.http.invoices import render
 from billing.service.invoices import BillingService
 from billing.settings import BillingSettings
@@ -37,6 +36,7 @@ from portal_runtime.auth import Principal
 from portal_runtime.clock import FrozenClock
 from portal_runtime.consumer import Incoming
 from portal_runtime.errors import InvalidInput, NotFound
+from portal_runtime.idempotency import MemoryIdempotencyKeys
 from portal_runtime.lifecycle import InvalidTransition
 from portal_runtime.paging import PageRequest, Slice
 from portal_runtime.testing import FakeUnitOfWork, FakeUnitsOfWork
@@ -84,34 +84,17 @@ class FakeInvoices:
         return Slice(summaries[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
 
 
-class FakeKeys:
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], StoredAnswer] = {}
-
-    async def claim(self, account_id, key, fingerprint, invoice_id, now):
-        if (account_id, key) in self.rows:
-            return False
-        self.rows[(account_id, key)] = StoredAnswer(fingerprint, 0, "")
-        return True
-
-    async def stored(self, account_id, key):
-        return self.rows.get((account_id, key))
-
-    async def store(self, account_id, key, answer):
-        self.rows[(account_id, key)] = answer
-
-
 class FakeBillingUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__(to_contract)
         self.invoices = FakeInvoices(self)
-        self.idempotency_keys = FakeKeys()
+        self.idempotency = MemoryIdempotencyKeys()
 
     def state(self) -> tuple:
-        return copy.deepcopy((self.invoices.rows, self.invoices.counters, self.idempotency_keys.rows))
+        return copy.deepcopy((self.invoices.rows, self.invoices.counters, self.idempotency.rows))
 
     def restore(self, state: tuple) -> None:
-        self.invoices.rows, self.invoices.counters, self.idempotency_keys.rows = state
+        self.invoices.rows, self.invoices.counters, self.idempotency.rows = state
 
 
 class FakeBillingUnitsOfWork(FakeUnitsOfWork):
@@ -277,7 +260,7 @@ async def test_lists_are_scoped_by_account_and_paged(billing, uow, clock):
 async def test_a_card_payment_in_part_is_stored_answered_and_published(billing, uow, gateway):
     invoice = await issued(billing, uow)
     answer = await billing.pay(card_payment(invoice.id, "100.00"), caller=ACME, idempotency_key="p1", render=render)
-    body = json.loads(answer.body)
+    body = answer.body
     assert answer.status_code == 201 and body["invoice"]["status"] == "partially_paid"
     assert body["invoice"]["balance_due"] == "29.70" and body["payment"]["card_last4"] == "4242"
     stored = uow.invoices.rows[invoice.id]
@@ -299,8 +282,8 @@ async def test_a_card_payment_in_part_is_stored_answered_and_published(billing, 
             received_at=NOW,
         )
     ]
-    assert gateway.keys == [f"acme:p1:{uow.idempotency_keys.rows[('acme', 'p1')].fingerprint[:16]}"]
-    assert uow.idempotency_keys.rows[("acme", "p1")] == answer
+    assert gateway.keys == [f"acme:p1:{uow.idempotency.rows[('acme', 'p1')].fingerprint[:16]}"]
+    assert uow.idempotency.rows[("acme", "p1")].answer == answer
 
 
 async def test_paying_the_rest_by_paypal_pays_the_invoice_and_confirms_it(billing, uow, gateway):
@@ -309,7 +292,7 @@ async def test_paying_the_rest_by_paypal_pays_the_invoice_and_confirms_it(billin
     uow.published.clear()
     paypal = other_payment(invoice.id, "paypal", "29.70", payer="ap@acme.example")
     answer = await billing.pay(paypal, caller=ACME, idempotency_key="p2", render=render)
-    assert answer.status_code == 201 and json.loads(answer.body)["invoice"]["status"] == "paid"
+    assert answer.status_code == 201 and answer.body["invoice"]["status"] == "paid"
     received, confirmed = uow.published
     assert isinstance(received, PaymentReceived) and received.invoice_status == "paid"
     assert (received.method, received.amount, received.balance_due) == ("paypal", eur("29.70"), eur("0.00"))
@@ -333,7 +316,7 @@ async def test_a_paid_invoice_refuses_a_payment_with_409_and_nothing_is_saved_or
         await billing.pay(card_payment(invoice.id, "1.00"), caller=ACME, idempotency_key="late", render=render)
     assert refused.value.status_code == 409 and refused.value.extra["current_status"] == "paid"
     assert uow.invoices.rows == before and uow.published == [] and len(gateway.keys) == charged
-    assert ("acme", "late") not in uow.idempotency_keys.rows  # the claim rolled back with the rest
+    assert ("acme", "late") not in uow.idempotency.rows  # the claim rolled back with the rest
 
 
 async def test_a_retry_with_the_same_key_gets_the_first_answer_and_moves_no_money(billing, uow, gateway):
@@ -342,7 +325,7 @@ async def test_a_retry_with_the_same_key_gets_the_first_answer_and_moves_no_mone
     await billing.pay(card_payment(invoice.id, "20.00"), caller=ACME, idempotency_key="twice", render=render)
     uow.published.clear()
     again = await billing.pay(card_payment(invoice.id, "10"), caller=ACME, idempotency_key="once", render=render)
-    assert again == first and json.loads(again.body)["invoice"]["amount_paid"] == "10.00"
+    assert again == first and again.body["invoice"]["amount_paid"] == "10.00"
     assert uow.published == [] and len(gateway.keys) == 2 and len(uow.invoices.rows[invoice.id].payments) == 2
     with pytest.raises(InvalidInput) as reused:
         await billing.pay(card_payment(invoice.id, "11.00"), caller=ACME, idempotency_key="once", render=render)
@@ -360,7 +343,7 @@ async def test_a_declined_card_is_answered_402_stored_told_and_changes_nothing(b
     invoice = await issued(billing, uow)
     declined = card_payment(invoice.id, number="4000000000000002")
     answer = await billing.pay(declined, caller=ACME, idempotency_key="d", render=render)
-    body = json.loads(answer.body)
+    body = answer.body
     assert answer.status_code == 402 and (body["reason"], body["field"], body["status"]) == (
         "card_declined",
         "card",
@@ -380,7 +363,7 @@ async def test_a_declined_paypal_payer_is_a_402_naming_the_payer_reference(billi
     invoice = await issued(billing, uow)
     declined = other_payment(invoice.id, "paypal", "10.00", payer="declined@paypal.example")
     answer = await billing.pay(declined, caller=ACME, idempotency_key="pp", render=render)
-    body = json.loads(answer.body)
+    body = answer.body
     assert answer.status_code == 402 and (body["reason"], body["field"]) == ("payer_action_required", "payer_reference")
     assert [type(e) for e in uow.published] == [PaymentFailed]
 
@@ -394,7 +377,7 @@ async def test_admins_record_bank_transfers_and_only_they_do(billing, uow, gatew
         await billing.pay(card_payment(invoice.id), caller=OPS, idempotency_key="bt2", render=render)
     assert by_customer.value.field == admin_card.value.field == "method" and uow.published == []
     answer = await billing.pay(transfer, caller=OPS, idempotency_key="bt3", render=render)
-    body = json.loads(answer.body)
+    body = answer.body
     assert answer.status_code == 201 and body["payment"]["recorded_by"] == "ops" and body["invoice"]["status"] == "paid"
     assert [type(e) for e in uow.published] == [PaymentReceived, PaymentConfirmed] and gateway.keys == []
 
@@ -405,7 +388,7 @@ async def test_another_accounts_invoice_is_404_and_charges_nothing(billing, uow,
         await billing.pay(card_payment(invoice.id), caller=GLOBEX, idempotency_key="s1", render=render)
     with pytest.raises(NotFound):
         await billing.pay(card_payment(uuid.uuid4()), caller=ACME, idempotency_key="s2", render=render)
-    assert gateway.keys == [] and uow.published == [] and uow.idempotency_keys.rows == {}
+    assert gateway.keys == [] and uow.published == [] and uow.idempotency.rows == {}
 
 
 async def test_more_than_is_due_is_refused_before_any_money_moves(billing, uow, gateway):
@@ -414,4 +397,4 @@ async def test_more_than_is_due_is_refused_before_any_money_moves(billing, uow, 
         await billing.pay(card_payment(invoice.id, "129.71"), caller=ACME, idempotency_key="x", render=render)
     assert err.value.field == "amount" and err.value.extra["balance_due"] == "129.70"
     assert gateway.keys == [] and uow.published == [] and uow.invoices.rows[invoice.id].payments == []
-    assert uow.idempotency_keys.rows == {}  # the key is free for a corrected request
+    assert uow.idempotency.rows == {}  # the key is free for a corrected request

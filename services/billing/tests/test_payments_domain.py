@@ -10,11 +10,9 @@ from billing.domain.payments import (
     Forbidden,
     MissingHeader,
     PaymentRequest,
-    StoredAnswer,
     check_method,
     fingerprint,
     idempotency_key,
-    replay,
 )
 from portal_runtime.errors import InvalidInput
 
@@ -144,16 +142,6 @@ def test_fingerprint_is_stable_and_ignores_amount_notation():
 )
 def test_fingerprint_differs_for_a_different_request(over):
     assert fingerprint(request()) != fingerprint(request(**over))
-
-
-def test_replay_rules():
-    fp = fingerprint(request())
-    first = StoredAnswer(fp, 201, '{"ok": true}')
-    assert replay(None, fp) is None
-    assert replay(first, fp) is first
-    with pytest.raises(InvalidInput) as err:
-        replay(first, fingerprint(request(amount=Decimal("11"))))
-    assert err.value.field == "Idempotency-Key"
 
 
 # -- instructions -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`portal` command line: `portal up` (everything) and `portal infra` (servers only)."""
+"""`portal` command line: `portal up` (everything), `portal infra` (servers only) and `portal clock
+set | show | reset` (the test clocks of the running services)."""
 
 from __future__ import annotations
 
@@ -113,6 +114,90 @@ def infra(data_dir: DataDir = None) -> None:
     config = _config(data_dir)
     console.print(f"Data in {config.data_dir}")
     _main(Stack(config, run_services=False))
+
+
+clock_app = typer.Typer(
+    help="The test clock of every service (services started with PORTAL_TEST_CLOCK=1).", no_args_is_help=True
+)
+app.add_typer(clock_app, name="clock")
+
+
+def _admin_token(data_dir: Path | None) -> str:
+    """An admin bearer token signed with the services' JWT secret (PORTAL_JWT_SECRET or the one
+    `portal up` keeps in <data_dir>/jwt_secret)."""
+    from datetime import UTC, datetime, timedelta
+
+    from litestar.security.jwt import Token
+
+    config = _config(data_dir)
+    secret = config.jwt_secret
+    if not secret:
+        path = config.data_dir / "jwt_secret"
+        secret = path.read_text().strip() if path.is_file() else None
+    if not secret:
+        console.print("[bold red]error:[/] no PORTAL_JWT_SECRET and no jwt_secret in", escape(str(config.data_dir)))
+        console.print("start the services with `./portal up` first")
+        raise typer.Exit(2)
+    now = datetime.now(UTC)
+    return Token(sub="portal-cli", exp=now + timedelta(minutes=5), iat=now, extras={"role": "admin"}).encode(
+        secret, "HS256"
+    )
+
+
+def _call_clocks(method: str, body: dict | None, data_dir: Path | None) -> None:
+    """`method /v1/admin/clock` on all five services; one line of what each answered."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    token = _admin_token(data_dir)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxies
+    failed = 0
+    for spec in default_specs(SERVICES):
+        request = urllib.request.Request(
+            f"{spec.base_url}/v1/admin/clock",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        try:
+            with opener.open(request, timeout=10) as resp:
+                answer = json.loads(resp.read())
+            line = f"{answer['now']}  (today {answer['today']}, {answer['offset_seconds']:+.0f} s from the real time)"
+        except urllib.error.HTTPError as exc:
+            failed += 1
+            try:
+                detail = json.loads(exc.read()).get("detail", "")
+            except ValueError:
+                detail = ""
+            line = f"failed: {exc.code} {detail}"
+        except OSError as exc:
+            failed += 1
+            line = f"failed: not reachable at {spec.base_url} ({exc})"
+        typer.echo(f"{spec.name:<8} {line}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@clock_app.command(name="set")
+def clock_set(
+    now: Annotated[str, typer.Argument(help="The time to move to, with its offset, e.g. 2027-01-31T09:00:00Z.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Move the time of all five services there (it runs on from there)."""
+    _call_clocks("PUT", {"now": now}, data_dir)
+
+
+@clock_app.command(name="show")
+def clock_show(data_dir: DataDir = None) -> None:
+    """The time each service reads."""
+    _call_clocks("GET", None, data_dir)
+
+
+@clock_app.command(name="reset")
+def clock_reset(data_dir: DataDir = None) -> None:
+    """All five services back to the real time."""
+    _call_clocks("DELETE", None, data_dir)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,16 @@
-"""Loading and storing invoices, taking invoice numbers, and remembering first answers, inside a
-unit of work (which tracks the invoices it loads and adds, and saves them on commit)."""
+"""Loading and storing invoices and taking invoice numbers inside a unit of work (which tracks the
+invoices it loads and adds, and saves them on commit); the runtime's Idempotency-Keys beside them."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from billing.adapters.tables import IdempotencyKeyRow, InvoiceCounterRow, InvoiceLineRow, InvoiceRow, PaymentRow
+from billing.adapters.tables import InvoiceCounterRow, InvoiceLineRow, InvoiceRow, PaymentRow
 from billing.domain.invoices import Instruction, Invoice, InvoiceSummary, Line, Payment, Status
-from billing.domain.payments import StoredAnswer
+from portal_runtime.idempotency import IdempotencyKeys
 from portal_runtime.paging import PageRequest, Slice, fetch_page
 from portal_runtime.uow import UnitOfWork, repository
 
@@ -164,43 +163,6 @@ class InvoiceRepository:
         return Slice([_summary(r) for r in rows], total, page.limit, page.offset)
 
 
-class IdempotencyKeys:
-    """The first answer to a payment request, per caller and Idempotency-Key."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.session = uow.session
-
-    async def stored(self, account_id: str, key: str) -> StoredAnswer | None:
-        row = await self.session.get(IdempotencyKeyRow, (account_id, key))
-        return StoredAnswer(row.fingerprint, row.status_code, row.body) if row else None
-
-    async def claim(self, account_id: str, key: str, fingerprint: str, invoice_id: uuid.UUID, now: datetime) -> bool:
-        """Take the key for this transaction. If another transaction holds it, wait for it to end:
-        False then means the key has a committed first answer to read."""
-        claimed = await self.session.scalar(
-            insert(IdempotencyKeyRow)
-            .values(
-                account_id=account_id,
-                key=key,
-                fingerprint=fingerprint,
-                invoice_id=invoice_id,
-                status_code=0,
-                body="",
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(IdempotencyKeyRow.key)
-        )
-        return claimed is not None
-
-    async def store(self, account_id: str, key: str, answer: StoredAnswer) -> None:
-        await self.session.execute(
-            update(IdempotencyKeyRow)
-            .where(IdempotencyKeyRow.account_id == account_id, IdempotencyKeyRow.key == key)
-            .values(status_code=answer.status_code, body=answer.body)
-        )
-
-
 class BillingUnitOfWork(UnitOfWork):
     invoices = repository(InvoiceRepository)
-    idempotency_keys = repository(IdempotencyKeys)
+    idempotency = repository(IdempotencyKeys)

@@ -15,7 +15,6 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -90,17 +89,3 @@ class PaymentRow(Base):
     gateway_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
     recorded_by: Mapped[str] = mapped_column(String(200))
     paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class IdempotencyKeyRow(Base):
-    """The first answer to a payment request, per caller and Idempotency-Key."""
-
-    __tablename__ = "idempotency_keys"
-
-    account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID)
-    status_code: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

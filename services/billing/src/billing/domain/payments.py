@@ -1,5 +1,6 @@
 """Rules of a payment request before any money moves: who may pay how, what a card payment
-needs, and how an Idempotency-Key makes a retried request answer like the first one."""
+needs, and what makes two payment requests "the same" for an Idempotency-Key (the key's claim,
+stored answer and replay are the runtime's: `portal_runtime.idempotency`)."""
 
 from __future__ import annotations
 
@@ -78,22 +79,3 @@ def fingerprint(request: PaymentRequest) -> str:
         "card": None if card is None else [card.brand, card.last4, card.expiry_month, card.expiry_year],
     }
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    fingerprint: str
-    status_code: int
-    body: str
-
-
-def replay(stored: StoredAnswer | None, fingerprint_now: str) -> StoredAnswer | None:
-    """The first answer when this key was used for this same request; None for a new key;
-    a key reused for a different request is refused."""
-    if stored is None:
-        return None
-    if stored.fingerprint != fingerprint_now:
-        raise InvalidInput(
-            f"this {IDEMPOTENCY_HEADER} was used for a different request; use a new key", field=IDEMPOTENCY_HEADER
-        )
-    return stored

@@ -14,13 +14,31 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing.domain.cards import Card
-from billing.domain.invoices import Invoice, InvoiceSummary, Payment, Status
+from billing.domain.invoices import Invoice, InvoiceSummary, Line, Payment, Status
 from billing.domain.payments import IDEMPOTENCY_HEADER, PaymentRequest, idempotency_key
 from billing.service.invoices import BillingService, PaymentApproved, PaymentDeclined
 from portal_runtime.auth import Principal
+from portal_runtime.idempotency import Answer
 from portal_runtime.paging import MAX_LIMIT, Page, PageRequest
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+# ISO 4217 minor units where they are not 2.
+_MINOR_UNITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"), 0),
+    **dict.fromkeys(("RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+
+
+def money(amount: Decimal, currency: str) -> Decimal:
+    """An amount as answers show it: with the currency's decimals (`10.1` EUR reads `10.10`, a
+    unit price stored as `33.3300` reads `33.33`), and more only where the amount has them."""
+    places = _MINOR_UNITS.get(currency, 2)
+    exact = amount.normalize()
+    if exact.as_tuple().exponent < -places:
+        return exact
+    return amount.quantize(Decimal(1).scaleb(-places))
 
 
 class Strict(BaseModel):
@@ -49,6 +67,16 @@ class LineOut(BaseModel):
     unit_price: Decimal
     line_total: Decimal
 
+    @classmethod
+    def of(cls, line: Line, currency: str) -> LineOut:
+        return cls(
+            item_id=line.item_id,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=money(line.unit_price, currency),
+            line_total=money(line.line_total, currency),
+        )
+
 
 class InstructionOut(BaseModel):
     method: str
@@ -69,7 +97,8 @@ class PaymentOut(BaseModel):
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentOut:
-        return cls(**{f: getattr(payment, f) for f in cls.model_fields})
+        fields = {f: getattr(payment, f) for f in cls.model_fields}
+        return cls(**{**fields, "amount": money(payment.amount, payment.currency)})
 
 
 class InvoiceSummaryOut(BaseModel):
@@ -87,7 +116,9 @@ class InvoiceSummaryOut(BaseModel):
 
     @classmethod
     def of(cls, invoice: Invoice | InvoiceSummary) -> InvoiceSummaryOut:
-        return cls(**{f: getattr(invoice, f) for f in InvoiceSummaryOut.model_fields})
+        fields = {f: getattr(invoice, f) for f in InvoiceSummaryOut.model_fields}
+        amounts = {f: money(fields[f], invoice.currency) for f in ("total", "amount_paid", "balance_due")}
+        return cls(**{**fields, **amounts})
 
 
 class InvoiceOut(InvoiceSummaryOut):
@@ -99,16 +130,7 @@ class InvoiceOut(InvoiceSummaryOut):
     def of(cls, invoice: Invoice) -> InvoiceOut:
         return cls(
             **InvoiceSummaryOut.of(invoice).model_dump(),
-            lines=[
-                LineOut(
-                    item_id=line.item_id,
-                    description=line.description,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    line_total=line.line_total,
-                )
-                for line in invoice.lines
-            ],
+            lines=[LineOut.of(line, invoice.currency) for line in invoice.lines],
             payment_instructions=[InstructionOut(method=i.method, details=i.details) for i in invoice.instructions],
             payments=[PaymentOut.of(p) for p in invoice.payments],
         )
@@ -119,20 +141,26 @@ class PaymentResultOut(BaseModel):
     invoice: InvoiceOut
 
 
-def render(outcome: PaymentApproved | PaymentDeclined) -> tuple[int, str]:
+def render(outcome: PaymentApproved | PaymentDeclined) -> Answer:
     """The answer to a payment, as first given and as replayed for its Idempotency-Key."""
     if isinstance(outcome, PaymentApproved):
         body = PaymentResultOut(payment=PaymentOut.of(outcome.payment), invoice=InvoiceOut.of(outcome.invoice))
-        return 201, body.model_dump_json()
+        return Answer(201, body.model_dump(mode="json"))
     declined = {
         "status_code": 402,
         "detail": f"the payment was declined: {outcome.reason}",
         "field": "card" if outcome.method == "card" else "payer_reference",
         "reason": outcome.reason,
         "invoice_id": str(outcome.invoice.id),
-        "status": outcome.invoice.status,
+        "status": str(outcome.invoice.status),
     }
-    return 402, json.dumps(declined)
+    return Answer(402, declined)
+
+
+def respond(answer: Answer) -> Response[bytes]:
+    """The same bytes for the first answer and every replay of it (the stored JSON keeps its order)."""
+    content = json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(content=content, status_code=answer.status_code, media_type=MediaType.JSON)
 
 
 class InvoiceController(Controller):
@@ -202,5 +230,4 @@ class InvoiceController(Controller):
             payer_reference=data.payer_reference,
             card=card,
         )
-        answer = await billing.pay(payment, caller=request.user, idempotency_key=key, render=render)
-        return Response(content=answer.body.encode(), status_code=answer.status_code, media_type=MediaType.JSON)
+        return respond(await billing.pay(payment, caller=request.user, idempotency_key=key, render=render))

@@ -11,10 +11,11 @@ from decimal import Decimal
 from billing.adapters.gateway import GatewayResult, PaymentGateway
 from billing.domain.instructions import Payee, instructions_for
 from billing.domain.invoices import Invoice, InvoiceSummary, Line, Payment, Status, invoice_number
-from billing.domain.payments import PaymentRequest, StoredAnswer, check_method, fingerprint, replay
+from billing.domain.payments import PaymentRequest, check_method, fingerprint
 from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock
 from portal_runtime.errors import NotFound
+from portal_runtime.idempotency import Answer
 from portal_runtime.paging import PageRequest, Slice
 from portal_runtime.uow import UnitsOfWork
 
@@ -44,7 +45,7 @@ class PaymentDeclined:
 
 
 # Turns the outcome of a payment into the HTTP answer (status, JSON body) kept for replays.
-Render = Callable[[PaymentApproved | PaymentDeclined], tuple[int, str]]
+Render = Callable[[PaymentApproved | PaymentDeclined], Answer]
 
 
 class BillingService:
@@ -97,12 +98,12 @@ class BillingService:
             return await uow.invoices.page(account_id=scope.account_id, status=status, page=page)
 
     # -- paying ------------------------------------------------------------------------------
-    async def pay(
-        self, request: PaymentRequest, *, caller: Principal, idempotency_key: str, render: Render
-    ) -> StoredAnswer:
-        """Pay (or record a bank transfer), once per Idempotency-Key: the key is claimed in the
-        transaction that locks the invoice, so a retry — even a concurrent one — waits and then
-        gets the first answer. Declines are answers too (stored, with PaymentFailed)."""
+    async def pay(self, request: PaymentRequest, *, caller: Principal, idempotency_key: str, render: Render) -> Answer:
+        """Pay (or record a bank transfer), once per Idempotency-Key: the key is claimed (the
+        runtime's `idempotency` table) in the transaction that locks the invoice, so a retry — even
+        a concurrent one — waits and then gets the first answer; the invoice lock also makes two
+        payments with different keys take the balance due one after the other. Declines are
+        answers too (stored, with PaymentFailed)."""
         check_method(request, is_admin=caller.is_admin)
         fp = fingerprint(request)
         now = self.clock.now()
@@ -110,9 +111,9 @@ class BillingService:
             invoice = self._visible(
                 await uow.invoices.get(request.invoice_id, for_update=True), request.invoice_id, caller
             )
-            keys = uow.idempotency_keys
-            if not await keys.claim(caller.account_id, idempotency_key, fp, invoice.id, now):
-                return replay(await keys.stored(caller.account_id, idempotency_key), fp)
+            replayed = await uow.idempotency.claim(caller.account_id, idempotency_key, fp)
+            if replayed is not None:
+                return replayed
             invoice.check_payment(amount=request.amount, currency=request.currency)
             result = await self._charge(
                 request, invoice, gateway_key=f"{caller.account_id}:{idempotency_key}:{fp[:16]}"
@@ -136,9 +137,7 @@ class BillingService:
                 reason = result.reason or "declined"
                 invoice.payment_failed(method=request.method, reason=reason, now=self.clock.now())
                 outcome = PaymentDeclined(invoice, request.method, reason)
-            status_code, body = render(outcome)
-            answer = StoredAnswer(fp, status_code, body)
-            await keys.store(caller.account_id, idempotency_key, answer)
+            answer = await uow.idempotency.store(caller.account_id, idempotency_key, render(outcome))
             await uow.commit()
         return answer
 
