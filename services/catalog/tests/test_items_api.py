@@ -77,3 +77,122 @@ async def test_one_sku_created_at_once_gives_one_item_and_409s_naming_sku(new_da
         assert all(a.json()["field"] == "sku" for a in answers if a.status_code == 409)
         async with cat.sessions() as s:
             assert len((await s.scalars(select(OutboxRecord))).all()) == 1, "one item, one event"
+
+
+def priced(sku: str, kind: str, prices: list[tuple[str, str]], **more) -> dict:
+    return {
+        "sku": sku,
+        "name": sku.title(),
+        "currency": "EUR",
+        "kind": kind,
+        "prices": [{"cycle": c, "price": p} for c, p in prices],
+        **more,
+    }
+
+
+async def test_each_kind_is_created_published_and_copied_by_orders_and_the_old_input_still_works(new_database, kafka):
+    tag = uuid.uuid4().hex[:6]
+    async with (
+        running_service(catalog(), database_url=await new_database("catalog"), kafka=kafka) as (cat, http),
+        running_service(orders(), database_url=await new_database("orders"), kafka=kafka) as (ords, _),
+    ):
+
+        async def create(payload: dict) -> dict:
+            answer = await http.post("/v1/items", json=payload, headers=ADMIN)
+            assert answer.status_code == 201, answer.text
+            return answer.json()
+
+        old = await create(body(f"OLD-{tag}"))
+        once = await create(  # the README's one-time item, as written there
+            {"sku": f"ONCE-{tag}", "name": "Store setup", "price": "150.00", "currency": "EUR", "billing": "one_time"}
+        )
+        host = await create(priced(f"HOST-{tag}", "service", [("annual", "499.00"), ("monthly", "49.00")]))
+        ssl = await create(priced(f"SSL-{tag}", "add_on", [("annual", "20.00")], parents=[host["id"]]))
+        sms = await create(priced(f"SMS-{tag}", "unit_package", [("one_time", "30.00")], units=1000))
+        mug = await create(priced(f"MUG-{tag}", "good", [("one_time", "9.90")]))
+
+        assert {k: old[k] for k in ("kind", "price", "billing", "billing_period_months", "prices", "units")} == {
+            "kind": "service",
+            "price": "49.90",
+            "billing": "recurring",
+            "billing_period_months": 1,
+            "prices": [{"cycle": "monthly", "price": "49.90"}],
+            "units": None,
+        }
+        assert (once["billing"], once["billing_period_months"], once["prices"]) == (
+            "one_time",
+            None,
+            [{"cycle": "one_time", "price": "150.00"}],
+        )
+        assert (host["price"], host["billing"], host["billing_period_months"]) == ("499.00", "recurring", 12)
+        assert (ssl["kind"], ssl["parents"], sms["units"], mug["kind"]) == ("add_on", [host["id"]], 1000, "good")
+        read = (await http.get(f"/v1/items/{host['id']}", headers=ADMIN)).json()
+        assert read["prices"] == [{"cycle": "annual", "price": "499.00"}, {"cycle": "monthly", "price": "49.00"}]
+        listed = (await http.get("/v1/items", headers=bearer("acme", "customer"))).json()["items"]
+        assert {i["sku"]: i["kind"] for i in listed}[f"SMS-{tag}"] == "unit_package"
+
+        async with cat.sessions() as s:
+            envelopes = {e["data"]["sku"]: e["data"] for e in await s.scalars(select(OutboxRecord.envelope))}
+        assert envelopes[f"SSL-{tag}"]["kind"] == "add_on" and envelopes[f"SSL-{tag}"]["parents"] == [host["id"]]
+        assert envelopes[f"SMS-{tag}"]["units"] == 1000
+        assert envelopes[f"HOST-{tag}"]["prices"] == [
+            {"cycle": "annual", "price": "499.00"},
+            {"cycle": "monthly", "price": "49.00"},
+        ]
+        assert envelopes[f"HOST-{tag}"]["price"] == {"amount": "499.00", "currency": "EUR"}
+        assert envelopes[f"OLD-{tag}"]["billing_period_months"] == 1 and envelopes[f"OLD-{tag}"]["kind"] == "service"
+
+        async def copies():
+            async with ords.sessions() as s:
+                rows = {r.sku: r for r in await s.scalars(select(OfferedItemRow)) if r.sku and r.sku.endswith(tag)}
+            return rows if len(rows) == 6 else None  # (the topic holds other tests' items too)
+
+        rows = await eventually(copies, what="orders' copy of the six items")
+        assert (rows[f"SSL-{tag}"].kind, rows[f"SSL-{tag}"].parents) == ("add_on", [host["id"]])
+        assert (rows[f"SMS-{tag}"].kind, rows[f"SMS-{tag}"].units) == ("unit_package", 1000)
+        assert rows[f"MUG-{tag}"].kind == "good"
+        assert rows[f"HOST-{tag}"].prices == [
+            {"cycle": "annual", "price": "499.00"},
+            {"cycle": "monthly", "price": "49.00"},
+        ]
+        assert (str(rows[f"HOST-{tag}"].price), rows[f"HOST-{tag}"].billing_period_months) == ("499.00", 12)
+        assert rows[f"OLD-{tag}"].prices == [{"cycle": "monthly", "price": "49.90"}]
+
+
+async def test_kinds_and_cycles_refused_name_the_field(new_database, kafka):
+    async with running_service(catalog(), database_url=await new_database("catalog"), kafka=kafka, relay=False) as (
+        _,
+        http,
+    ):
+        host = (
+            await http.post("/v1/items", json=priced("HOST", "service", [("monthly", "9.00")]), headers=ADMIN)
+        ).json()
+        mug = (await http.post("/v1/items", json=priced("MUG", "good", [("one_time", "9.00")]), headers=ADMIN)).json()
+        refused = {
+            "parents": priced("A1", "add_on", [("annual", "1.00")]),
+            "units": priced("U1", "unit_package", [("one_time", "1.00")], units=0),
+            "prices": priced("G1", "good", [("monthly", "1.00")]),
+            "billing_period_months": {**body("P2"), "billing_period_months": 2},
+        }
+        for field, payload in refused.items():
+            answer = await http.post("/v1/items", json=payload, headers=ADMIN)
+            assert (answer.status_code, answer.json().get("field")) == (422, field), answer.text
+        twice = priced("D1", "service", [("annual", "1.00"), ("annual", "2.00")])
+        not_a_service = priced("A2", "add_on", [("annual", "1.00")], parents=[mug["id"]])
+        for field, payload in (("prices", twice), ("parents", not_a_service)):
+            answer = await http.post("/v1/items", json=payload, headers=ADMIN)
+            assert (answer.status_code, answer.json().get("field")) == (422, field), answer.text
+        ok = await http.post(
+            "/v1/items", json=priced("A3", "add_on", [("annual", "1.00")], parents=[host["id"]]), headers=ADMIN
+        )
+        assert ok.status_code == 201, ok.text
+        kept = await http.patch(
+            f"/v1/items/{host['id']}",
+            json={"kind": "good", "prices": [{"cycle": "one_time", "price": "1.00"}]},
+            headers=ADMIN,
+        )
+        assert (kept.status_code, kept.json().get("field")) == (409, "kind"), kept.text
+        patched = await http.patch(
+            f"/v1/items/{host['id']}", json={"price": "12.00", "billing_period_months": 3}, headers=ADMIN
+        )
+        assert patched.json()["prices"] == [{"cycle": "quarterly", "price": "12.00"}], patched.text

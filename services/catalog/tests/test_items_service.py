@@ -11,11 +11,11 @@ from decimal import Decimal
 import pytest
 
 from catalog.adapters.events import to_contract
-from catalog.domain.items import Item, Status
+from catalog.domain.items import Cycle, Item, Kind, Status
 from catalog.service.items import CatalogService, CreateItem
 from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
 from portal_runtime.clock import FrozenClock
-from portal_runtime.errors import Conflict, NotFound
+from portal_runtime.errors import Conflict, InvalidInput, NotFound
 from portal_runtime.lifecycle import InvalidTransition
 from portal_runtime.paging import PageRequest, Slice
 from portal_runtime.testing import FakeUnitOfWork, FakeUnitsOfWork
@@ -37,6 +37,13 @@ class FakeItems:
 
     async def sku_taken(self, sku, *, other_than=None):
         return any(i.sku == sku and i.id != other_than for i in self.rows.values())
+
+    async def kinds(self, item_ids):
+        return {i: (self.rows[i].kind, self.rows[i].status) for i in item_ids if i in self.rows}
+
+    async def add_ons_of(self, item_id):
+        found = (i for i in self.rows.values() if item_id in i.parents and i.status == Status.ACTIVE)
+        return sorted(i.sku for i in found)
 
     async def save(self, item):
         self.rows[item.id] = copy.deepcopy(item)
@@ -117,3 +124,75 @@ async def test_customers_do_not_see_retired_items_and_unknown_ones_are_404(catal
         await catalog.change_item(uuid.uuid4(), {"name": "x"})
     page = await catalog.list_items(status=Status.ACTIVE, page=PageRequest(10, 0))
     assert page.total == 0 and page.items == []
+
+
+def priced(sku: str, kind: str, prices: list[tuple[str, str]], **more) -> CreateItem:
+    return CreateItem(
+        sku=sku,
+        name=sku.title(),
+        description="",
+        currency="EUR",
+        kind=kind,
+        prices=[{"cycle": c, "price": Decimal(p)} for c, p in prices],
+        **more,
+    )
+
+
+async def test_each_kind_is_stored_and_published_with_its_prices_units_and_parents(catalog, uow):
+    hosting = await catalog.create_item(priced("HOST", "service", [("annual", "499.00"), ("monthly", "49.00")]))
+    ssl = await catalog.create_item(priced("SSL", "add_on", [("annual", "20.00")], parents=[hosting.id]))
+    sms = await catalog.create_item(priced("SMS-1000", "unit_package", [("one_time", "30.00")], units=1000))
+    mug = await catalog.create_item(priced("MUG", "good", [("one_time", "9.90")]))
+    assert [uow.items.rows[i.id].kind for i in (hosting, ssl, sms, mug)] == list(Kind)
+    by_sku = {e.sku: e for e in uow.published}
+    host = by_sku["HOST"]
+    assert (host.kind, host.price.amount, host.billing, host.billing_period_months) == (
+        "service",
+        Decimal("499.00"),
+        "recurring",
+        12,
+    )
+    assert [(p.cycle, p.price) for p in host.prices] == [("annual", Decimal("499.00")), ("monthly", Decimal("49.00"))]
+    assert host.price.currency == "EUR"
+    assert (by_sku["SSL"].kind, by_sku["SSL"].parents) == ("add_on", [hosting.id])
+    assert (by_sku["SMS-1000"].kind, by_sku["SMS-1000"].units) == ("unit_package", 1000)
+    assert (by_sku["MUG"].kind, by_sku["MUG"].billing, by_sku["MUG"].units) == ("good", "one_time", None)
+
+
+async def test_the_old_input_is_a_service_with_one_price_of_its_cycle(catalog, uow):
+    item = await catalog.create_item(listing())
+    [published] = uow.published
+    assert item.kind == Kind.SERVICE and [(p.cycle, p.price) for p in item.prices] == [
+        (Cycle.MONTHLY, Decimal("49.90"))
+    ]
+    assert (published.kind, [p.cycle for p in published.prices], published.parents) == ("service", ["monthly"], [])
+
+
+async def test_an_add_on_whose_parent_is_no_active_service_is_refused_naming_parents(catalog, uow):
+    mug = await catalog.create_item(priced("MUG", "good", [("one_time", "9.90")]))
+    old = await catalog.create_item(priced("OLD", "service", [("monthly", "5.00")]))
+    await catalog.retire_item(old.id)
+    uow.published.clear()
+    for parent in (mug.id, old.id, uuid.uuid4()):
+        with pytest.raises(InvalidInput) as refused:
+            await catalog.create_item(priced("SSL", "add_on", [("annual", "20.00")], parents=[parent]))
+        assert refused.value.field == "parents"
+    assert uow.published == [] and len(uow.items.rows) == 2
+
+
+async def test_a_service_with_add_ons_keeps_its_kind_and_an_add_on_changes_parents(catalog, uow):
+    hosting = await catalog.create_item(priced("HOST", "service", [("monthly", "49.00")]))
+    vps = await catalog.create_item(priced("VPS", "service", [("monthly", "19.00")]))
+    ssl = await catalog.create_item(priced("SSL", "add_on", [("annual", "20.00")], parents=[hosting.id]))
+    with pytest.raises(Conflict) as kept:
+        await catalog.change_item(hosting.id, {"kind": "good", "prices": [{"cycle": "one_time", "price": "1.00"}]})
+    assert kept.value.field == "kind" and uow.items.rows[hosting.id].kind == Kind.SERVICE
+    with pytest.raises(InvalidInput) as itself:
+        await catalog.change_item(ssl.id, {"parents": [ssl.id]})
+    assert itself.value.field == "parents"
+    changed = await catalog.change_item(ssl.id, {"parents": [vps.id, hosting.id]})
+    assert changed.revision == 2 and uow.published[-1].parents == [vps.id, hosting.id]
+    await catalog.change_item(ssl.id, {"kind": "service"})
+    assert uow.items.rows[ssl.id].parents == [] and uow.published[-1].parents == []
+    moved = await catalog.change_item(hosting.id, {"kind": "unit_package", "units": 5})
+    assert (moved.kind, moved.units, uow.published[-1].units) == (Kind.UNIT_PACKAGE, 5, 5)

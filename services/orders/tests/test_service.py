@@ -108,6 +108,52 @@ async def test_catalog_copy_keeps_the_highest_revision(env):
     assert (o.revision, o.status, o.name) == (3, "retired", "v2")
 
 
+async def test_catalog_copy_keeps_kinds_cycles_units_and_parents_and_prices_as_before(env):
+    from portal_contracts.events.catalog import CyclePrice
+
+    item, parent = uuid.uuid4(), uuid.uuid4()
+    cycles = [CyclePrice(cycle="annual", price=Decimal("200.00")), CyclePrice(cycle="monthly", price=Decimal("20.00"))]
+    event = published(item, price="200.00", months=12).model_copy(
+        update={"kind": "add_on", "prices": cycles, "parents": [parent]}
+    )
+    assert await env.publish(event)
+    o = await env.offer_copy(item)
+    assert (o.kind, o.prices, o.parents, o.units) == (
+        "add_on",
+        (("annual", Decimal("200.00")), ("monthly", Decimal("20.00"))),
+        (parent,),
+        None,
+    )
+    draft = await env.requests.create(ACME, [(item, 2)])  # priced by the primary price, as before
+    assert [(p.unit_price, p.billing, p.billing_period_months) for p in draft.summary.lines] == [
+        (Decimal("200.00"), "recurring", 12)
+    ]
+    assert draft.summary.total == Decimal("400.00")
+    package = uuid.uuid4()
+    assert await env.publish(
+        published(package, billing="one_time").model_copy(update={"kind": "unit_package", "units": 500})
+    )
+    assert (await env.offer_copy(package)).units == 500
+    assert await env.retire(retired(item, revision=2))
+    kept = await env.offer_copy(item)
+    assert (kept.status, kept.kind, kept.parents, len(kept.prices)) == ("retired", "add_on", (parent,), 2)
+
+
+async def test_an_item_published_before_kinds_is_a_service_with_its_one_cycle(env):
+    item = uuid.uuid4()
+    old = published(item, price="49.90", months=6).model_dump(mode="json")
+    for newer in ("kind", "prices", "units", "parents"):
+        del old[newer]
+    assert await env.publish(type(published(item)).model_validate(old))
+    o = await env.offer_copy(item)
+    assert (o.kind, o.prices, o.parents, o.price) == (
+        "service",
+        (("semi_annual", Decimal("49.90")),),
+        (),
+        Decimal("49.90"),
+    )
+
+
 async def test_a_retirement_before_its_publication_wins(env):
     item = uuid.uuid4()
     assert await env.retire(retired(item, revision=2))
@@ -296,3 +342,42 @@ async def test_profile_is_stored_and_published_when_it_changes(env):
     with pytest.raises(InvalidInput) as err:
         await env.profiles.put(ACME, "not-an-email", "de")
     assert err.value.field == "email"
+
+
+async def test_existing_copies_become_services_with_the_cycle_of_their_one_price(new_database):
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from portal_runtime.migrations import upgrade
+
+    migrations = definition().migrations
+    url = await new_database("orders")
+    await asyncio.to_thread(upgrade, migrations, url, "0003")
+    engine = create_async_engine(url)
+    yearly, once, tombstone = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    try:
+        async with engine.begin() as conn:
+            for item_id, status, price, billing, months in (
+                (yearly, "offered", "400.00", "recurring", 12),
+                (once, "offered", "150.00", "one_time", None),
+                (tombstone, "retired", None, None, None),
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO offered_items (item_id, revision, status, sku, name, description, price, "
+                        "currency, billing, billing_period_months, updated_at) VALUES (:id, 1, :status, 'S', 'N', '', "
+                        "CAST(:price AS numeric), 'EUR', :billing, :months, now())"
+                    ),
+                    {"id": item_id, "status": status, "price": price, "billing": billing, "months": months},
+                )
+        await asyncio.to_thread(upgrade, migrations, url)
+        async with engine.connect() as conn:
+            rows = {r.item_id: r for r in await conn.execute(text("SELECT * FROM offered_items"))}
+    finally:
+        await engine.dispose()
+    assert {(r.kind, r.units, tuple(r.parents)) for r in rows.values()} == {("service", None, ())}
+    assert rows[yearly].prices == [{"cycle": "annual", "price": "400.00"}]
+    assert rows[once].prices == [{"cycle": "one_time", "price": "150.00"}]
+    assert rows[tombstone].prices == []

@@ -1,18 +1,35 @@
-"""Events catalog publishes about its items (products, additional services, add-ons)."""
+"""Events catalog publishes about its items (services, add-ons, unit packages, goods)."""
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from portal_contracts.base import Event, Money, event
+
+Kind = Literal["service", "add_on", "unit_package", "good"]
+Cycle = Literal["monthly", "quarterly", "semi_annual", "annual", "biennial", "triennial", "one_time"]
+
+
+class CyclePrice(BaseModel):
+    """The price of an item for one billing cycle, in the item's one currency (`price.currency`)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    cycle: Cycle
+    price: Decimal
 
 
 @event(topic="catalog.items", version=1, key="item_id")
 class CatalogItemPublished(Event):
-    """An item is offered, or its offer changed (name, price, billing). The whole current state."""
+    """An item is offered, or its offer changed (name, prices, kind). The whole current state.
+
+    `price`, `billing` and `billing_period_months` are the item's primary price (the first of
+    `prices`), as before kinds and cycles; events published before them read as a `service` with
+    that one price."""
 
     item_id: uuid.UUID
     sku: str
@@ -23,6 +40,14 @@ class CatalogItemPublished(Event):
     billing_period_months: int | None = Field(default=None, ge=1)
     revision: int = Field(ge=1, description="grows by one with each change of the item")
     published_at: AwareDatetime
+    kind: Kind = Field(default="service", description="service, add_on, unit_package or good")
+    prices: list[CyclePrice] = Field(
+        default_factory=list, description="every (cycle, price) of the item, the primary one first"
+    )
+    units: int | None = Field(default=None, ge=1, description="a unit_package's number of units")
+    parents: list[uuid.UUID] = Field(
+        default_factory=list, description="an add_on's service items, the ones it may be added to"
+    )
 
 
 @event(topic="catalog.items", version=1, key="item_id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from catalog.domain.events import ItemPublished, ItemRetired
 from portal_contracts import Event, Money
-from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
+from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired, CyclePrice
 
 
 def to_contract(event: object) -> Event:
@@ -20,6 +20,10 @@ def to_contract(event: object) -> Event:
                 billing_period_months=event.billing_period_months,
                 revision=event.revision,
                 published_at=event.at,
+                kind=event.kind,
+                prices=[CyclePrice(cycle=cycle, price=price) for cycle, price in event.prices],
+                units=event.units,
+                parents=list(event.parents),
             )
         case ItemRetired():
             return CatalogItemRetired(item_id=event.item_id, revision=event.revision, retired_at=event.at)

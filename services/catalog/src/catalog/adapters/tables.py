@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Integer, MetaData, Numeric, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -24,11 +24,32 @@ class ItemRow(Base):
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    kind: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))
-    billing: Mapped[str] = mapped_column(String(16))
-    billing_period_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    units: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ItemPriceRow(Base):
+    """An item's price for one billing cycle (one per cycle); position 0 is the primary price."""
+
+    __tablename__ = "item_prices"
+    __table_args__ = (UniqueConstraint("item_id", "position"),)
+
+    item_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    cycle: Mapped[str] = mapped_column(String(16), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+
+
+class ItemParentRow(Base):
+    """A service item an add-on may be added to."""
+
+    __tablename__ = "item_parents"
+
+    item_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    parent_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("items.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)

@@ -11,7 +11,8 @@ from decimal import Decimal
 
 @dataclass(frozen=True)
 class ItemPublished:
-    """An item was created or changed: its state as of this revision."""
+    """An item was created or changed: its state as of this revision (price, billing and
+    billing_period_months are its primary price's)."""
 
     item_id: uuid.UUID
     sku: str
@@ -21,6 +22,10 @@ class ItemPublished:
     currency: str
     billing: str
     billing_period_months: int | None
+    kind: str
+    prices: tuple[tuple[str, Decimal], ...]  # (cycle, price), the primary one first
+    units: int | None
+    parents: tuple[uuid.UUID, ...]
     revision: int
     at: datetime
 

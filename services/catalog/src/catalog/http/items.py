@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 
-from catalog.domain.items import Item, Status
+from catalog.domain.items import Cycle, Item, Kind, Status
 from catalog.service.items import CatalogService, CreateItem
 from portal_runtime.auth import Principal, admin_only
 from portal_runtime.errors import InvalidInput
@@ -26,42 +26,74 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PriceIn(Strict):
+    cycle: Cycle
+    price: Price
+
+
+Prices = Annotated[list[PriceIn], Field(min_length=1, max_length=len(Cycle))]
+Parents = Annotated[list[uuid.UUID], Field(max_length=100)]
+
+
 class ItemIn(Strict):
+    """Prices either as `prices` (one per cycle, the primary one first) or, as before cycles, as
+    `price` + `billing` (+ `billing_period_months`: 1, 3, 6, 12, 24 or 36)."""
+
     sku: Annotated[str, Field(min_length=1, max_length=64)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=4000)] = ""
-    price: Price
+    kind: Kind = Kind.SERVICE
+    price: Price | None = None
     currency: Currency
-    billing: Literal["one_time", "recurring"]
+    billing: Literal["one_time", "recurring"] | None = None
     billing_period_months: Annotated[int, Field(ge=1, le=120)] | None = None
+    prices: Prices | None = None
+    units: int | None = Field(default=None, description="a unit_package's number of units")
+    parents: Parents = Field(default_factory=list, description="an add_on's service items")
 
 
 class ItemPatch(Strict):
     sku: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     description: Annotated[str, Field(max_length=4000)] | None = None
+    kind: Kind | None = None
     price: Price | None = None
     currency: Currency | None = None
     billing: Literal["one_time", "recurring"] | None = None
     billing_period_months: Annotated[int, Field(ge=1, le=120)] | None = None
+    prices: Prices | None = None
+    units: int | None = None
+    parents: Parents | None = None
+
+
+class PriceOut(BaseModel):
+    cycle: Cycle
+    price: Decimal
 
 
 class ItemOut(BaseModel):
+    """`price`, `billing` and `billing_period_months` are the primary price (the first of `prices`)."""
+
     id: uuid.UUID
     sku: str
     name: str
     description: str
+    kind: Kind
     price: Decimal
     currency: str
     billing: str
     billing_period_months: int | None
+    prices: list[PriceOut]
+    units: int | None
+    parents: list[uuid.UUID]
     status: str
     revision: int
     created_at: datetime | None
 
     @classmethod
     def of(cls, item: Item) -> ItemOut:
-        return cls(**{f: getattr(item, f) for f in cls.model_fields})
+        fields = {f: getattr(item, f) for f in cls.model_fields if f != "prices"}
+        return cls(**fields, prices=[PriceOut(cycle=p.cycle, price=p.price) for p in item.prices])
 
 
 class ItemController(Controller):
@@ -70,7 +102,9 @@ class ItemController(Controller):
 
     @post("/", guards=[admin_only], summary="Create an item (admin)")
     async def create(self, data: JSONBody[ItemIn], catalog: NamedDependency[CatalogService]) -> ItemOut:
-        return ItemOut.of(await catalog.create_item(CreateItem(**data.model_dump())))
+        return ItemOut.of(
+            await catalog.create_item(CreateItem(**data.model_dump(exclude={"prices"}), prices=_prices(data)))
+        )
 
     @patch("/{item_id:uuid}", guards=[admin_only], summary="Change an item (admin)")
     async def change(
@@ -81,8 +115,10 @@ class ItemController(Controller):
     ) -> ItemOut:
         changes = data.model_dump(exclude_unset=True)
         for name, value in changes.items():
-            if value is None and name != "billing_period_months":
+            if value is None and name not in ("billing_period_months", "units"):
                 raise InvalidInput(f"{name} must not be null", field=name)
+        if "prices" in changes:
+            changes["prices"] = _prices(data)
         return ItemOut.of(await catalog.change_item(item_id, changes))
 
     @post("/{item_id:uuid}/retire", guards=[admin_only], status_code=200, summary="Retire an item (admin)")
@@ -110,3 +146,7 @@ class ItemController(Controller):
         catalog: NamedDependency[CatalogService],
     ) -> ItemOut:
         return ItemOut.of(await catalog.get_item(item_id, include_retired=request.user.is_admin))
+
+
+def _prices(data: ItemIn | ItemPatch) -> list[dict] | None:
+    return None if data.prices is None else [{"cycle": p.cycle, "price": p.price} for p in data.prices]

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from catalog.domain.items import Item, Status
+from catalog.domain.items import Item, Kind, Status
 from portal_runtime.clock import Clock
-from portal_runtime.errors import Conflict, NotFound
+from portal_runtime.errors import Conflict, InvalidInput, NotFound
 from portal_runtime.paging import PageRequest, Slice
 from portal_runtime.uow import UnitsOfWork
 
 
 @dataclass
 class CreateItem:
+    """Prices as `prices` ([{"cycle", "price"}]) or as the old `price` + `billing` (+ period)."""
+
     sku: str
     name: str
     description: str
-    price: Decimal
     currency: str
-    billing: str
+    price: Decimal | None = None
+    billing: str | None = None
     billing_period_months: int | None = None
+    kind: Kind | str = Kind.SERVICE
+    prices: list[dict] | None = None
+    units: int | None = None
+    parents: list[uuid.UUID] = field(default_factory=list)
 
 
 class CatalogService:
@@ -33,7 +39,9 @@ class CatalogService:
         async with self.uow() as uow:
             if await uow.items.sku_taken(cmd.sku.strip()):
                 raise Conflict(f"sku {cmd.sku.strip()!r} is taken", field="sku")
-            item = uow.items.add(Item.create(**vars(cmd), now=self.clock.now()))
+            item = Item.create(**vars(cmd), now=self.clock.now())
+            await self._check_parents(uow, item)
+            uow.items.add(item)
             await uow.commit()
         return item
 
@@ -42,7 +50,14 @@ class CatalogService:
             item = await self._load(uow, item_id)
             if "sku" in changes and await uow.items.sku_taken(changes["sku"], other_than=item_id):
                 raise Conflict(f"sku {changes['sku']!r} is taken", field="sku")
+            was = item.kind
             item.change(self.clock.now(), **changes)
+            if was == Kind.SERVICE and item.kind != Kind.SERVICE:
+                add_ons = await uow.items.add_ons_of(item_id)
+                if add_ons:
+                    raise Conflict(f"add-ons may be added to this service: {', '.join(add_ons)}", field="kind")
+            if "parents" in changes or "kind" in changes:
+                await self._check_parents(uow, item)
             await uow.commit()
         return item
 
@@ -63,6 +78,20 @@ class CatalogService:
     async def list_items(self, *, status: Status | None, page: PageRequest) -> Slice[Item]:
         async with self.uow() as uow:
             return await uow.items.page(status=status, page=page)
+
+    @staticmethod
+    async def _check_parents(uow, item: Item) -> None:
+        """An add-on's parents are active service items of the catalog."""
+        if not item.parents:
+            return
+        found = await uow.items.kinds(item.parents)
+        for parent in item.parents:
+            kind, status = found.get(parent, (None, None))
+            if kind != Kind.SERVICE:
+                what = "no item" if kind is None else f"a {kind}"
+                raise InvalidInput(f"parent {parent} is {what}, not a service item", field="parents")
+            if status != Status.ACTIVE:
+                raise InvalidInput(f"parent {parent} is retired", field="parents")
 
     @staticmethod
     async def _load(uow, item_id: uuid.UUID) -> Item:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from orders.domain import events as domain
-from orders.domain.offers import Offer, Status
+from orders.domain.offers import Offer, Status, cycle_of
 from orders.domain.pricing import PricedLine
 from portal_contracts import Event, Money
 from portal_contracts.events import orders as contract
@@ -16,6 +16,10 @@ from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRet
 
 # -- in ------------------------------------------------------------------------------------
 def offer_from_published(e: CatalogItemPublished) -> Offer:
+    """The copy of a published item; one published before cycles has its one price's cycle."""
+    prices = tuple((p.cycle, p.price) for p in e.prices)
+    if not prices and (cycle := cycle_of(e.billing, e.billing_period_months)):
+        prices = ((cycle, e.price.amount),)
     return Offer(
         item_id=e.item_id,
         revision=e.revision,
@@ -27,6 +31,10 @@ def offer_from_published(e: CatalogItemPublished) -> Offer:
         currency=e.price.currency,
         billing=e.billing,
         billing_period_months=e.billing_period_months,
+        kind=e.kind,
+        prices=prices,
+        units=e.units,
+        parents=tuple(e.parents),
     )
 
 

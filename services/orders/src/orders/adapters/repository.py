@@ -42,6 +42,8 @@ _OFFER = (
     "currency",
     "billing",
     "billing_period_months",
+    "kind",
+    "units",
 )
 _SUB = (
     "id",
@@ -63,7 +65,12 @@ _SUB = (
 
 
 def _offer(row: OfferedItemRow) -> Offer:
-    return Offer(**{**{f: getattr(row, f) for f in _OFFER}, "status": offers.Status(row.status)})
+    return Offer(
+        **{f: getattr(row, f) for f in _OFFER if f != "status"},
+        status=offers.Status(row.status),
+        prices=tuple((p["cycle"], Decimal(p["price"])) for p in row.prices or ()),
+        parents=tuple(uuid.UUID(p) for p in row.parents or ()),
+    )
 
 
 class OfferRepository:
@@ -97,6 +104,8 @@ class OfferRepository:
         for f in _OFFER:
             setattr(row, f, getattr(offer, f))
         row.description = offer.description or ""
+        row.prices = [{"cycle": cycle, "price": str(price)} for cycle, price in offer.prices]
+        row.parents = [str(p) for p in offer.parents]
         row.updated_at = self.uow.now
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, MetaData, Numeric, String, Text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from portal_runtime.db import NAMING
@@ -33,6 +33,10 @@ class OfferedItemRow(Base):
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     billing: Mapped[str | None] = mapped_column(String(16), nullable=True)
     billing_period_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="service")
+    prices: Mapped[list] = mapped_column(JSONB, default=list)  # [{"cycle", "price"}], the primary one first
+    units: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    parents: Mapped[list] = mapped_column(JSONB, default=list)  # an add-on's service item ids
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -27,10 +27,26 @@ class Offer:
     currency: str | None = None
     billing: str | None = None
     billing_period_months: int | None = None
+    # Catalog's kinds and cycles (kept, not yet used for pricing: a request is priced by the
+    # primary price above). Copies made before kinds read as a service with its one price.
+    kind: str = "service"
+    prices: tuple[tuple[str, Decimal], ...] = ()  # (cycle, price), the primary one first
+    units: int | None = None
+    parents: tuple[uuid.UUID, ...] = ()
 
     @property
     def is_offered(self) -> bool:
         return self.status == Status.OFFERED
+
+
+_CYCLES = {1: "monthly", 3: "quarterly", 6: "semi_annual", 12: "annual", 24: "biennial", 36: "triennial"}
+
+
+def cycle_of(billing: str | None, billing_period_months: int | None) -> str | None:
+    """The catalog cycle an old single price means (None when there is none)."""
+    if billing == "one_time":
+        return "one_time"
+    return _CYCLES.get(billing_period_months) if billing == "recurring" else None
 
 
 def supersedes(incoming: Offer, current: Offer | None) -> bool:

@@ -1,0 +1,89 @@
+"""Catalog's migrations: the tables they make are the models', and revision 0003 turns an
+existing item's one price into the cycle it means (and back)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from catalog.adapters.tables import Base
+from catalog.bootstrap import definition
+from portal_runtime.db import RuntimeBase
+from portal_runtime.migrations import alembic_config, upgrade
+
+
+async def test_migrations_make_the_tables_the_models_describe(migrated_database):
+    engine = create_async_engine(await migrated_database(definition()))
+
+    def diff(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return [
+            d
+            for d in compare_metadata(context, [Base.metadata, RuntimeBase.metadata])
+            if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")
+        ]
+
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(diff) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_existing_items_become_services_with_the_cycle_of_their_one_price(new_database):
+    from alembic import command
+
+    migrations = definition().migrations
+    url = await new_database("catalog")
+    await asyncio.to_thread(upgrade, migrations, url, "0002")
+    engine = create_async_engine(url)
+    monthly, once, yearly = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    try:
+        async with engine.begin() as conn:
+            for item_id, sku, price, billing, months in (
+                (monthly, "M", "49.90", "recurring", 1),
+                (once, "O", "150.00", "one_time", None),
+                (yearly, "Y", "400.00", "recurring", 12),
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO items (id, sku, name, description, price, currency, billing, "
+                        "billing_period_months, status, revision, created_at, updated_at) VALUES "
+                        "(:id, :sku, :sku, '', CAST(:price AS numeric), 'EUR', :billing, :months, 'active', 1, "
+                        "now(), now())"
+                    ),
+                    {"id": item_id, "sku": sku, "price": price, "billing": billing, "months": months},
+                )
+        await asyncio.to_thread(upgrade, migrations, url)
+        async with engine.connect() as conn:
+            kinds = dict((await conn.execute(text("SELECT sku, kind FROM items"))).all())
+            prices = (
+                await conn.execute(text("SELECT item_id, cycle, position, price::text FROM item_prices ORDER BY 1"))
+            ).all()
+        assert kinds == {"M": "service", "O": "service", "Y": "service"}
+        assert sorted((str(i), c, n, p) for i, c, n, p in prices) == sorted(
+            [
+                (str(monthly), "monthly", 0, "49.90"),
+                (str(once), "one_time", 0, "150.00"),
+                (str(yearly), "annual", 0, "400.00"),
+            ]
+        )
+        await asyncio.to_thread(command.downgrade, alembic_config(migrations, url), "0002")
+        async with engine.connect() as conn:
+            back = (
+                await conn.execute(
+                    text("SELECT sku, price::text, billing, billing_period_months FROM items ORDER BY sku")
+                )
+            ).all()
+        assert [tuple(r) for r in back] == [
+            ("M", "49.90", "recurring", 1),
+            ("O", "150.00", "one_time", None),
+            ("Y", "400.00", "recurring", 12),
+        ]
+    finally:
+        await engine.dispose()
