@@ -26,6 +26,7 @@ from billing.settings import BillingSettings
 from portal_contracts import Envelope, Money
 from portal_contracts.events.billing import (
     InvoiceIssued,
+    InvoiceIssuedV2,
     InvoiceLine,
     PaymentConfirmed,
     PaymentFailed,
@@ -57,8 +58,8 @@ class FakeInvoices:
         self.counters[year] = self.counters.get(year, 0) + 1
         return self.counters[year]
 
-    async def for_request(self, request_id):
-        return next((i.id for i in self.rows.values() if i.request_id == request_id), None)
+    async def for_source(self, source):
+        return next((i.id for i in self.rows.values() if i.source == source), None)
 
     async def get(self, invoice_id, *, for_update=False):
         found = self.rows.get(invoice_id)
@@ -169,7 +170,11 @@ async def test_request_approved_issues_a_numbered_invoice_and_publishes_it(billi
     stored = uow.invoices.rows[invoice.id]
     assert (stored.number, stored.status, stored.total) == ("INV-2026-000001", Status.ISSUED, Decimal("129.70"))
     assert uow.commits == 1
-    [published] = uow.published
+    published, v2 = uow.published  # version 1 for its readers, then version 2 (sources, line ids)
+    assert isinstance(v2, InvoiceIssuedV2) and v2.source_kind == "service_request"
+    assert v2.source_id == str(event.request_id) and [line.line_id for line in v2.lines] == [
+        line.line_id for line in invoice.lines
+    ]
     assert published == InvoiceIssued(
         invoice_id=invoice.id,
         number="INV-2026-000001",
@@ -218,7 +223,8 @@ async def test_the_consumer_issues_through_the_use_case_in_its_unit_of_work(bill
     [handler] = handlers.values()
     await handler(Incoming(Envelope.wrap(event, producer="orders", occurred_at=NOW), event, uow))
     [invoice] = uow.invoices.rows.values()
-    assert invoice.request_id == event.request_id and [type(e) for e in uow.published] == [InvoiceIssued]
+    assert invoice.request_id == event.request_id
+    assert [type(e) for e in uow.published] == [InvoiceIssued, InvoiceIssuedV2]
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -20,6 +21,24 @@ class InvoiceLine(BaseModel):
     line_total: Money
 
 
+class InvoiceLineV2(BaseModel):
+    """One line of InvoiceIssued v2: `line_id` names it (returns refer to it); `item_id` and `sku`
+    are the catalog's where known; `tax_rate` is a fraction (0.19 is 19 %), 0 today, and `tax`
+    the line's tax amount."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    line_id: uuid.UUID
+    description: str
+    item_id: uuid.UUID | None = None
+    sku: str | None = None
+    quantity: int
+    unit_price: Money
+    line_total: Money
+    tax_rate: Decimal
+    tax: Money
+
+
 class PaymentInstruction(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -29,12 +48,39 @@ class PaymentInstruction(BaseModel):
 
 @event(topic="billing.invoices", version=1, key="invoice_id")
 class InvoiceIssued(Event):
+    """Version 1, still published beside version 2 for its readers (orders, notify): invoices
+    of service requests as they were (`request_id`; lines without ids). Prefer version 2."""
+
     invoice_id: uuid.UUID
     number: str
     account_id: str
     request_id: uuid.UUID | None = None
     lines: list[InvoiceLine]
     total: Money
+    due_on: date
+    payment_instructions: list[PaymentInstruction]
+    issued_at: AwareDatetime
+
+
+@event(topic="billing.invoices", version=2, key="invoice_id")
+class InvoiceIssuedV2(Event):
+    """An invoice for any source: `source_kind` (service_request, order, renewal, unit_top_up,
+    ...) and `source_id`, with the billing period where there is one; lines with ids, catalog
+    item and SKU, and tax. `request_id` is set when the source is a service request. Published
+    right after version 1 of the same invoice (same event key, so in order)."""
+
+    invoice_id: uuid.UUID
+    number: str
+    account_id: str
+    source_kind: str
+    source_id: str
+    period_start: date | None = None
+    period_end: date | None = None
+    request_id: uuid.UUID | None = None
+    currency: str
+    lines: list[InvoiceLineV2]
+    total: Money
+    tax_total: Money
     due_on: date
     payment_instructions: list[PaymentInstruction]
     issued_at: AwareDatetime

@@ -34,7 +34,8 @@ def definition(*, gateway: PaymentGateway | None = None, settings: BillingSettin
 
     return ServiceDefinition(
         name="billing",
-        description="Invoices for approved requests (numbered INV-<year>-<n> without gaps), their payment "
+        description="Invoices for any source: approved requests, orders, renewals, top-ups (numbered INV-<year>-<n> "
+        "without gaps, one per source and billing period), their payment "
         "instructions and payments. Publishes on `billing.invoices`.",
         migrations=Path(__file__).parent / "migrations",
         routes=[InvoiceController],

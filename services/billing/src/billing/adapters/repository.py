@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
-from billing.adapters.tables import InvoiceCounterRow, InvoiceLineRow, InvoiceRow, PaymentRow
-from billing.domain.invoices import Instruction, Invoice, InvoiceSummary, Line, Payment, Status
+from billing.adapters.tables import InvoiceCounterRow, InvoiceLineRow, InvoiceRow, PaymentReservationRow, PaymentRow
+from billing.domain.invoices import Instruction, Invoice, InvoiceSummary, Line, Payment, Reservation, Source, Status
 from portal_runtime.idempotency import IdempotencyKeys
 from portal_runtime.paging import PageRequest, Slice, fetch_page
 from portal_runtime.uow import UnitOfWork, repository
@@ -31,7 +31,6 @@ _SUMMARY_FIELDS = (
     "id",
     "number",
     "account_id",
-    "request_id",
     "currency",
     "total",
     "amount_paid",
@@ -41,9 +40,13 @@ _SUMMARY_FIELDS = (
 )
 
 
+def _source(row: InvoiceRow) -> Source:
+    return Source(row.source_kind, row.source_id, row.period_start, row.period_end)
+
+
 def _summary(row: InvoiceRow) -> InvoiceSummary:
     summary = {f: getattr(row, f) for f in _SUMMARY_FIELDS}
-    return InvoiceSummary(**{**summary, "status": Status(row.status)})
+    return InvoiceSummary(**{**summary, "source": _source(row), "status": Status(row.status)})
 
 
 class InvoiceRepository:
@@ -66,8 +69,19 @@ class InvoiceRepository:
         return counter.last_number
 
     # -- invoices ----------------------------------------------------------------------------
+    async def for_source(self, source: Source) -> uuid.UUID | None:
+        """The invoice of this source (and period), if it has one."""
+        return await self.session.scalar(
+            select(InvoiceRow.id).where(
+                InvoiceRow.source_kind == str(source.kind),
+                InvoiceRow.source_id == source.id,
+                InvoiceRow.period_start.is_not_distinct_from(source.period_start),
+                InvoiceRow.period_end.is_not_distinct_from(source.period_end),
+            )
+        )
+
     async def for_request(self, request_id: uuid.UUID) -> uuid.UUID | None:
-        return await self.session.scalar(select(InvoiceRow.id).where(InvoiceRow.request_id == request_id))
+        return await self.for_source(Source.service_request(request_id))
 
     async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
         stmt = select(InvoiceRow).where(InvoiceRow.id == invoice_id)
@@ -84,16 +98,32 @@ class InvoiceRepository:
             id=row.id,
             number=row.number,
             account_id=row.account_id,
-            request_id=row.request_id,
+            source=_source(row),
             currency=row.currency,
             issued_at=row.issued_at,
             due_on=row.due_on,
             lines=[
-                Line(description=r.description, quantity=r.quantity, unit_price=r.unit_price, item_id=r.item_id)
+                Line(
+                    description=r.description,
+                    quantity=r.quantity,
+                    unit_price=r.unit_price,
+                    item_id=r.item_id,
+                    sku=r.sku,
+                    line_id=r.line_id,
+                    tax_rate=r.tax_rate,
+                )
                 for r in lines
             ],
             instructions=[Instruction(i["method"], dict(i["details"])) for i in row.instructions],
             payments=[Payment(**{f: getattr(p, f) for f in _PAYMENT_FIELDS}) for p in payments],
+            reservations=[
+                Reservation(id=r.id, amount=r.amount, method=r.method, reserved_at=r.reserved_at)
+                for r in await self.session.scalars(
+                    select(PaymentReservationRow)
+                    .where(PaymentReservationRow.invoice_id == invoice_id)
+                    .order_by(PaymentReservationRow.reserved_at, PaymentReservationRow.id)
+                )
+            ],
             status=Status(row.status),
         )
         return self.uow.track(invoice, self)
@@ -102,12 +132,13 @@ class InvoiceRepository:
         return self.uow.track(invoice, self)
 
     async def save(self, invoice: Invoice) -> None:
-        """A new invoice with its lines; a known one with the payments it took since it was loaded
-        (a declined attempt changes no row)."""
+        """A new invoice with its lines; a known one with the payments it took and the amounts it
+        holds for payments in flight (reservations) since it was loaded."""
         row = await self.session.get(InvoiceRow, invoice.id)
         if row is None:
             await self._insert(invoice)
             return
+        await self._save_reservations(invoice)
         known = set(await self.session.scalars(select(PaymentRow.id).where(PaymentRow.invoice_id == invoice.id)))
         new = [(n, p) for n, p in enumerate(invoice.payments, start=1) if p.id not in known]
         if not new:
@@ -122,13 +153,33 @@ class InvoiceRepository:
                 )
             )
 
+    async def _save_reservations(self, invoice: Invoice) -> None:
+        held = {r.id for r in invoice.reservations}
+        stored = set(
+            await self.session.scalars(
+                select(PaymentReservationRow.id).where(PaymentReservationRow.invoice_id == invoice.id)
+            )
+        )
+        if stored - held:
+            await self.session.execute(delete(PaymentReservationRow).where(PaymentReservationRow.id.in_(stored - held)))
+        for r in invoice.reservations:
+            if r.id not in stored:
+                self.session.add(
+                    PaymentReservationRow(
+                        id=r.id, invoice_id=invoice.id, amount=r.amount, method=r.method, reserved_at=r.reserved_at
+                    )
+                )
+
     async def _insert(self, invoice: Invoice) -> None:
         self.session.add(
             InvoiceRow(
                 id=invoice.id,
                 number=invoice.number,
                 account_id=invoice.account_id,
-                request_id=invoice.request_id,
+                source_kind=str(invoice.source.kind),
+                source_id=invoice.source.id,
+                period_start=invoice.source.period_start,
+                period_end=invoice.source.period_end,
                 currency=invoice.currency,
                 total=invoice.total,
                 amount_paid=invoice.amount_paid,
@@ -139,17 +190,21 @@ class InvoiceRepository:
                 updated_at=self.uow.now,
             )
         )
-        await self.session.flush()  # the invoice row before its lines (and the unique request_id now)
+        await self.session.flush()  # the invoice row before its lines (and its unique source now)
         for position, line in enumerate(invoice.lines, start=1):
             self.session.add(
                 InvoiceLineRow(
                     invoice_id=invoice.id,
                     position=position,
+                    line_id=line.line_id,
                     item_id=line.item_id,
+                    sku=line.sku,
                     description=line.description,
                     quantity=line.quantity,
                     unit_price=line.unit_price,
                     line_total=line.line_total,
+                    tax_rate=line.tax_rate,
+                    tax_amount=line.tax_amount,
                 )
             )
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from billing.domain.invoices import Line
-from billing.service.invoices import BillingService, IssueInvoice
+from billing.service.invoices import BillingService
+from billing.service.invoicing import IssueInvoice
 from portal_contracts.events.orders import RequestApproved
 from portal_runtime.consumer import EventConsumer, Incoming
 

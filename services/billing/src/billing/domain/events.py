@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: the value objects live beside the aggregate
-    from billing.domain.invoices import Instruction, Line, Payment, Status
+    from billing.domain.invoices import Instruction, Line, Payment, Source, Status
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class InvoiceIssued:
     number: str
     account_id: str
     request_id: uuid.UUID | None
+    source: Source
     currency: str
     lines: tuple[Line, ...]
     total: Decimal

@@ -1,10 +1,11 @@
-"""An invoice: issued once per approved request, numbered without gaps per year, paid in one
-or more payments until nothing is due."""
+"""An invoice: issued once per source (an approved service request, an order, a renewal for a
+billing period, a unit top-up, ...), numbered without gaps per year, paid in one or more payments
+until nothing is due."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -15,6 +16,7 @@ from portal_runtime.kernel import cents
 from portal_runtime.lifecycle import InvalidTransition, Lifecycle
 
 PAYMENT_TERMS_DAYS = 14
+ZERO = Decimal(0)
 METHODS = ("card", "bank_transfer", "paypal")
 
 
@@ -25,6 +27,51 @@ def invoice_number(year: int, sequence: int) -> str:
     return f"INV-{year:04d}-{sequence:06d}"
 
 
+class SourceKind(StrEnum):
+    """What an invoice bills for. Other services' sources are added here as they come."""
+
+    SERVICE_REQUEST = "service_request"
+    ORDER = "order"
+    RENEWAL = "renewal"
+    UNIT_TOP_UP = "unit_top_up"
+
+
+@dataclass(frozen=True)
+class Source:
+    """What an invoice is for: one invoice per source, and per billing period where there is one."""
+
+    kind: str  # a SourceKind value (tests may name kinds of their own)
+    id: str
+    period_start: date | None = None
+    period_end: date | None = None
+
+    def __post_init__(self) -> None:
+        if not str(self.kind).strip() or len(self.kind) > 32:
+            raise InvalidInput("an invoice source needs a kind (at most 32 characters)", field="source_kind")
+        if not str(self.id).strip() or len(self.id) > 200:
+            raise InvalidInput("an invoice source needs an id (at most 200 characters)", field="source_id")
+        if self.kind == SourceKind.SERVICE_REQUEST and self.request_id is None:
+            raise InvalidInput("a service request is named by its id (a UUID)", field="source_id")
+        if (self.period_start is None) != (self.period_end is None):
+            raise InvalidInput("a billing period has a start and an end", field="period_end")
+        if self.period_start is not None and self.period_end < self.period_start:
+            raise InvalidInput("a billing period ends on or after its start", field="period_end")
+
+    @classmethod
+    def service_request(cls, request_id: uuid.UUID) -> Source:
+        return cls(SourceKind.SERVICE_REQUEST.value, str(request_id))
+
+    @property
+    def request_id(self) -> uuid.UUID | None:
+        """The service request's id, for readers that know invoices by request only."""
+        if self.kind != SourceKind.SERVICE_REQUEST:
+            return None
+        try:
+            return uuid.UUID(self.id)
+        except ValueError:
+            return None
+
+
 @dataclass(frozen=True)
 class Line:
     description: str
@@ -32,10 +79,17 @@ class Line:
     unit_price: Decimal
     item_id: uuid.UUID | None = None
     currency: str | None = None  # when given, must be the invoice's
+    sku: str | None = None
+    line_id: uuid.UUID | None = None  # given on issue when not before
+    tax_rate: Decimal = ZERO  # 0 today: no line is taxed yet
 
     @property
     def line_total(self) -> Decimal:
         return cents(self.unit_price * self.quantity)
+
+    @property
+    def tax_amount(self) -> Decimal:
+        return cents(self.line_total * self.tax_rate)
 
 
 @dataclass(frozen=True)
@@ -56,6 +110,17 @@ class Payment:
     card_brand: str | None = None
     card_last4: str | None = None
     gateway_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """An amount held for a payment whose money is moving (the gateway is being asked): counted
+    as paid for what another payment may take, until it is recorded or released."""
+
+    id: uuid.UUID
+    amount: Decimal
+    method: str
+    reserved_at: datetime
 
 
 class Status(StrEnum):
@@ -90,13 +155,14 @@ class Invoice:
     id: uuid.UUID
     number: str
     account_id: str
-    request_id: uuid.UUID | None
+    source: Source
     currency: str
     lines: list[Line]
     issued_at: datetime
     due_on: date
     instructions: list[Instruction]
     payments: list[Payment] = field(default_factory=list)
+    reservations: list[Reservation] = field(default_factory=list)
     status: Status = Status.ISSUED
     events: list[InvoiceIssued | PaymentRecorded | InvoicePaid | PaymentRejected] = field(
         default_factory=list, repr=False
@@ -108,14 +174,16 @@ class Invoice:
         *,
         number: str,
         account_id: str,
-        request_id: uuid.UUID | None,
         currency: str,
         lines: list[Line],
         expected_total: Decimal | None,
         instructions: list[Instruction],
         now: datetime,
+        source: Source | None = None,
+        request_id: uuid.UUID | None = None,
         invoice_id: uuid.UUID | None = None,
     ) -> Invoice:
+        """For `source`; `request_id` alone names a service request as the source (as before)."""
         if not account_id:
             raise InvalidInput("an invoice needs an account", field="account_id")
         if not lines:
@@ -129,13 +197,23 @@ class Invoice:
                 raise InvalidInput(
                     f"line in {line.currency} on an invoice in {currency}", field=f"lines[{i}].unit_price.currency"
                 )
+            if line.tax_rate < 0:
+                raise InvalidInput("tax rate must not be negative", field=f"lines[{i}].tax_rate")
+            if line.sku is not None and not 0 < len(line.sku) <= 100:
+                raise InvalidInput("a SKU has 1 to 100 characters", field=f"lines[{i}].sku")
+        if source is None and request_id is None:
+            raise InvalidInput("an invoice needs a source", field="source_kind")
+        source = source or Source.service_request(request_id)
+        ids = [line.line_id for line in lines if line.line_id is not None]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("two lines have one line id", field="lines")
         invoice = cls(
             id=invoice_id or uuid.uuid4(),
             number=number,
             account_id=account_id,
-            request_id=request_id,
+            source=source,
             currency=currency,
-            lines=list(lines),
+            lines=[line if line.line_id else replace(line, line_id=uuid.uuid4()) for line in lines],
             issued_at=now,
             due_on=now.date() + timedelta(days=PAYMENT_TERMS_DAYS),
             instructions=list(instructions),
@@ -150,6 +228,7 @@ class Invoice:
                 number=invoice.number,
                 account_id=invoice.account_id,
                 request_id=invoice.request_id,
+                source=invoice.source,
                 currency=invoice.currency,
                 lines=tuple(invoice.lines),
                 total=invoice.total,
@@ -159,6 +238,10 @@ class Invoice:
             )
         )
         return invoice
+
+    @property
+    def request_id(self) -> uuid.UUID | None:
+        return self.source.request_id
 
     # -- what is owed ------------------------------------------------------------------------
     @property
@@ -173,9 +256,31 @@ class Invoice:
     def balance_due(self) -> Decimal:
         return self.total - self.amount_paid
 
+    @property
+    def amount_reserved(self) -> Decimal:
+        return cents(sum((r.amount for r in self.reservations), Decimal(0)))
+
+    @property
+    def payable(self) -> Decimal:
+        """What another payment may take now: the balance due less what payments in flight hold."""
+        return self.balance_due - self.amount_reserved
+
     # -- paying ------------------------------------------------------------------------------
+    def reserve(self, reservation: Reservation, *, currency: str) -> None:
+        """Hold `reservation.amount` for a payment about to move money (checked as a payment is)."""
+        self.check_payment(amount=reservation.amount, currency=currency)
+        self.reservations.append(reservation)
+
+    def release(self, reservation_id: uuid.UUID) -> Reservation | None:
+        """Give a held amount back (the payment was declined or could not be made)."""
+        held = next((r for r in self.reservations if r.id == reservation_id), None)
+        if held is not None:
+            self.reservations.remove(held)
+        return held
+
     def check_payment(self, *, amount: Decimal, currency: str) -> None:
-        """May this amount be paid now? Asked before any money moves; changes nothing."""
+        """May this amount be paid now? Asked before any money moves; changes nothing. What
+        payments in flight hold (reservations) is not available."""
         if not LIFECYCLE.allows(self.status, "pay"):
             raise PaidAlready(self.number, self.status)
         if currency != self.currency:
@@ -184,16 +289,23 @@ class Invoice:
             raise InvalidInput("amount must be more than zero", field="amount")
         if amount != cents(amount):
             raise InvalidInput("amount has at most two decimal places", field="amount")
-        if amount > self.balance_due:
+        if amount > self.payable:
             raise InvalidInput(
-                f"amount {amount} exceeds the balance due of {self.balance_due} {self.currency}",
+                f"amount {amount} exceeds the balance due of {self.payable} {self.currency}",
                 field="amount",
-                balance_due=str(self.balance_due),
+                balance_due=str(self.payable),
             )
 
-    def record_payment(self, payment: Payment, *, now: datetime) -> None:
-        """Take a payment that moved money: "settle" when it pays what is due, else "pay"."""
-        self.check_payment(amount=payment.amount, currency=payment.currency)
+    def record_payment(self, payment: Payment, *, now: datetime, reservation_id: uuid.UUID | None = None) -> None:
+        """Take a payment that moved money: "settle" when it pays what is due, else "pay". The
+        reservation it was made under, if any, becomes the payment (checked again without it)."""
+        held = self.release(reservation_id) if reservation_id is not None else None
+        try:
+            self.check_payment(amount=payment.amount, currency=payment.currency)
+        except Exception:
+            if held is not None:
+                self.reservations.append(held)
+            raise
         self.status = LIFECYCLE.target(self.status, "settle" if payment.amount == self.balance_due else "pay")
         self.payments.append(payment)
         self.events.append(
@@ -236,13 +348,17 @@ class InvoiceSummary:
     id: uuid.UUID
     number: str
     account_id: str
-    request_id: uuid.UUID | None
+    source: Source
     currency: str
     total: Decimal
     amount_paid: Decimal
     status: Status
     issued_at: datetime
     due_on: date
+
+    @property
+    def request_id(self) -> uuid.UUID | None:
+        return self.source.request_id
 
     @property
     def balance_due(self) -> Decimal:

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from billing.domain.cards import Card
 from billing.domain.invoices import Invoice, InvoiceSummary, Line, Payment, Status
 from billing.domain.payments import IDEMPOTENCY_HEADER, PaymentRequest, idempotency_key
-from billing.service.invoices import BillingService, PaymentApproved, PaymentDeclined
+from billing.service.invoices import BillingService
+from billing.service.payments import PaymentApproved, PaymentDeclined
 from portal_runtime.auth import Principal
 from portal_runtime.idempotency import Answer
 from portal_runtime.paging import MAX_LIMIT, Page, PageRequest
@@ -61,20 +62,28 @@ class PaymentIn(Strict):
 
 
 class LineOut(BaseModel):
+    line_id: uuid.UUID | None
     item_id: uuid.UUID | None
+    sku: str | None
     description: str
     quantity: int
     unit_price: Decimal
     line_total: Decimal
+    tax_rate: Decimal
+    tax_amount: Decimal
 
     @classmethod
     def of(cls, line: Line, currency: str) -> LineOut:
         return cls(
+            line_id=line.line_id,
             item_id=line.item_id,
+            sku=line.sku,
             description=line.description,
             quantity=line.quantity,
             unit_price=money(line.unit_price, currency),
             line_total=money(line.line_total, currency),
+            tax_rate=line.tax_rate,
+            tax_amount=money(line.tax_amount, currency),
         )
 
 
@@ -105,7 +114,11 @@ class InvoiceSummaryOut(BaseModel):
     id: uuid.UUID
     number: str
     account_id: str
-    request_id: uuid.UUID | None
+    source_kind: str
+    source_id: str
+    period_start: date | None
+    period_end: date | None
+    request_id: uuid.UUID | None  # set for a service request's invoice
     currency: str
     total: Decimal
     amount_paid: Decimal
@@ -116,7 +129,16 @@ class InvoiceSummaryOut(BaseModel):
 
     @classmethod
     def of(cls, invoice: Invoice | InvoiceSummary) -> InvoiceSummaryOut:
-        fields = {f: getattr(invoice, f) for f in InvoiceSummaryOut.model_fields}
+        source = invoice.source
+        fields = {
+            f: getattr(invoice, f) for f in InvoiceSummaryOut.model_fields if not f.startswith(("source_", "period_"))
+        }
+        fields |= dict(
+            source_kind=str(source.kind),
+            source_id=source.id,
+            period_start=source.period_start,
+            period_end=source.period_end,
+        )
         amounts = {f: money(fields[f], invoice.currency) for f in ("total", "amount_paid", "balance_due")}
         return cls(**{**fields, **amounts})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from portal_runtime.lifecycle import Transition
@@ -31,23 +31,45 @@ class InvoiceRepository:
             number=row.number,
             account_id=row.account_id,
             issued_at=row.issued_at,
-            lines=tuple(InvoicedLine(description=line["description"], quantity=line["quantity"]) for line in row.lines),
+            lines=tuple(
+                InvoicedLine(
+                    description=line["description"],
+                    quantity=line["quantity"],
+                    line_id=uuid.UUID(line["line_id"]) if line.get("line_id") else None,
+                    sku=line.get("sku"),
+                )
+                for line in row.lines
+            ),
         )
 
     def add(self, invoice: ReturnableInvoice) -> ReturnableInvoice:
         return self.uow.track(invoice, self)
 
     async def save(self, invoice: ReturnableInvoice) -> None:
-        """Insert, or replace what an earlier delivery of the same invoice recorded."""
+        """Insert, or replace what an earlier delivery of the same invoice recorded; a copy without
+        line ids (InvoiceIssued v1) never replaces one with them (v2 of the same invoice)."""
         values = {
             "number": invoice.number,
             "account_id": invoice.account_id,
             "issued_at": invoice.issued_at,
-            "lines": [{"description": line.description, "quantity": line.quantity} for line in invoice.lines],
+            "lines": [
+                {
+                    "line_id": str(line.line_id) if line.line_id else None,
+                    "description": line.description,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                }
+                for line in invoice.lines
+            ],
             "recorded_at": self.uow.now,
         }
         stmt = insert(ReturnableInvoiceRow).values(invoice_id=invoice.invoice_id, **values)
-        await self.session.execute(stmt.on_conflict_do_update(index_elements=["invoice_id"], set_=values))
+        keep_ids = None
+        if not invoice.has_line_ids:
+            keep_ids = text("NOT jsonb_path_exists(returnable_invoices.lines, '$[*].line_id ? (@ != null)')")
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=["invoice_id"], set_=values, where=keep_ids)
+        )
 
 
 class RmaRepository:
@@ -82,7 +104,14 @@ class RmaRepository:
         await self.session.flush()  # the RMA first: its lines and history refer to it
         if new:
             self.session.add_all(
-                RmaLineRow(rma_id=rma.id, position=i, sku=line.sku, quantity=line.quantity, reason=line.reason)
+                RmaLineRow(
+                    rma_id=rma.id,
+                    position=i,
+                    sku=line.sku,
+                    line_id=line.line_id,
+                    quantity=line.quantity,
+                    reason=line.reason,
+                )
                 for i, line in enumerate(rma.lines)
             )
         stored = self._stored.get(rma.id, 0)
@@ -97,12 +126,14 @@ class RmaRepository:
         await self.session.flush()
 
     async def claimed(self, invoice_number: str) -> dict[str, int]:
-        """By sku, what the invoice's returns that still hold goods (CLAIMING) add up to."""
+        """By line id (as text; by sku for lines without one), what the invoice's returns that
+        still hold goods (CLAIMING) add up to."""
+        key = func.coalesce(cast(RmaLineRow.line_id, String), RmaLineRow.sku)
         stmt = (
-            select(RmaLineRow.sku, func.sum(RmaLineRow.quantity))
+            select(key, func.sum(RmaLineRow.quantity))
             .join(RmaRow, RmaRow.id == RmaLineRow.rma_id)
             .where(RmaRow.invoice_number == invoice_number, RmaRow.status.in_(CLAIMING))
-            .group_by(RmaLineRow.sku)
+            .group_by(key)
         )
         return {sku: int(total) for sku, total in await self.session.execute(stmt)}
 
@@ -148,7 +179,10 @@ class RmaRepository:
                 reject_reason=r.reject_reason,
                 requested_at=r.requested_at,
                 updated_at=r.updated_at,
-                lines=tuple(ReturnLine(sku=x.sku, quantity=x.quantity, reason=x.reason) for x in lines.get(r.id, [])),
+                lines=tuple(
+                    ReturnLine(sku=x.sku, quantity=x.quantity, reason=x.reason, line_id=x.line_id)
+                    for x in lines.get(r.id, [])
+                ),
                 history=history.get(r.id, []),
             )
             for r in rows

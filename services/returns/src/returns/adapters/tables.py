@@ -17,7 +17,8 @@ class Base(DeclarativeBase):
 
 
 class ReturnableInvoiceRow(Base):
-    """Billing's issued invoices, kept locally from InvoiceIssued (lines: description, quantity)."""
+    """Billing's issued invoices, kept locally from InvoiceIssued (lines: line_id, description,
+    sku, quantity; line_id and sku null on copies from version 1 without them)."""
 
     __tablename__ = "returnable_invoices"
 
@@ -46,7 +47,8 @@ class RmaLineRow(Base):
 
     rma_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("rmas.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sku: Mapped[str] = mapped_column(String(500))
+    sku: Mapped[str] = mapped_column(String(500))  # the invoice line's description
+    line_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)  # the invoice line's id
     quantity: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal_contracts.events.billing import InvoiceIssued
+from portal_contracts.events.billing import InvoiceIssued, InvoiceIssuedV2
 from portal_runtime.consumer import EventConsumer, Incoming
 from portal_runtime.service import ServiceRuntime
 from returns.adapters.events import returnable_invoice
@@ -14,4 +14,8 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
 
     @consumer.on(InvoiceIssued)
     async def invoice_issued(d: Incoming) -> None:
+        await invoices.record(returnable_invoice(d.event))
+
+    @consumer.on(InvoiceIssuedV2)
+    async def invoice_issued_v2(d: Incoming) -> None:
         await invoices.record(returnable_invoice(d.event))

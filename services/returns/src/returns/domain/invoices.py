@@ -11,6 +11,8 @@ from datetime import datetime
 class InvoicedLine:
     description: str
     quantity: int
+    line_id: uuid.UUID | None = None  # billing's line id (InvoiceIssued v2); None on older copies
+    sku: str | None = None  # the catalog's SKU, where billing knew it
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,18 @@ class ReturnableInvoice:
     def belongs_to(self, account_id: str) -> bool:
         return self.account_id == account_id
 
+    @property
+    def has_line_ids(self) -> bool:
+        return bool(self.lines) and all(line.line_id is not None for line in self.lines)
+
+    def line(self, line_id: uuid.UUID) -> InvoicedLine | None:
+        return next((line for line in self.lines if line.line_id == line_id), None)
+
+    def described(self, description: str) -> list[InvoicedLine]:
+        return [line for line in self.lines if line.description == description]
+
     def invoiced(self, sku: str) -> int | None:
         """How many of `sku` (a line description) were invoiced; None when no line has it.
         Lines with the same description add up."""
-        quantities = [line.quantity for line in self.lines if line.description == sku]
+        quantities = [line.quantity for line in self.described(sku)]
         return sum(quantities) if quantities else None

@@ -36,9 +36,19 @@ LIFECYCLE = Lifecycle(
 
 @dataclass(frozen=True)
 class ReturnLine:
+    """A line to send back. It names the invoice line by `line_id`; `sku` is the invoice line's
+    description (what clients sent before line ids: still accepted, and resolved to the line's id
+    where the invoice has ids)."""
+
     sku: str
     quantity: int
     reason: str
+    line_id: uuid.UUID | None = None
+
+    @property
+    def claim_key(self) -> str:
+        """What earlier returns' claims are counted by: the line id, or (older invoices) the sku."""
+        return str(self.line_id) if self.line_id is not None else self.sku
 
 
 @dataclass
@@ -67,7 +77,8 @@ class Rma:
         now: datetime,
     ) -> Rma:
         """A return of `lines` of the caller's invoice. `claimed` is what earlier returns of the
-        invoice still hold, by sku. Another account's invoice reads as an unknown one."""
+        invoice still hold, by line id (as text), or by sku on invoices without line ids. Another
+        account's invoice reads as an unknown one."""
         if invoice is None or not invoice.belongs_to(account_id):
             raise InvalidInput(
                 f"no invoice {invoice_number!r} of yours to return goods against", field="invoice_number"
@@ -123,25 +134,51 @@ def _check_lines(
     checked: list[ReturnLine] = []
     for i, line in enumerate(lines):
         at = f"lines[{i}]"
-        sku, reason = line.sku.strip(), line.reason.strip()
-        if not sku:
-            raise InvalidInput("sku must not be empty", field=f"{at}.sku")
-        if any(c.sku == sku for c in checked):
-            raise InvalidInput(f"{sku!r} appears twice; put its whole quantity on one line", field=f"{at}.sku")
-        invoiced = invoice.invoiced(sku)
-        if invoiced is None:
-            raise InvalidInput(f"invoice {invoice.number} has no line {sku!r}", field=f"{at}.sku")
+        resolved, invoiced = _invoice_line(invoice, line, at)
+        if any(c.claim_key == resolved.claim_key for c in checked):
+            field = f"{at}.line_id" if line.line_id is not None else f"{at}.sku"
+            raise InvalidInput(f"{resolved.sku!r} appears twice; put its whole quantity on one line", field=field)
         if line.quantity < 1:
             raise InvalidInput("quantity must be at least 1", field=f"{at}.quantity")
-        held = claimed.get(sku, 0)
+        held = claimed.get(resolved.claim_key, 0)
         available = max(invoiced - held, 0)
         if line.quantity > available:
             raise InvalidInput(
-                f"at most {available} of {sku!r} can be returned: {invoiced} invoiced, {held} in earlier returns",
+                f"at most {available} of {resolved.sku!r} can be returned: {invoiced} invoiced, "
+                f"{held} in earlier returns",
                 field=f"{at}.quantity",
                 available=available,
             )
+        reason = line.reason.strip()
         if not reason:
             raise InvalidInput("reason must not be empty", field=f"{at}.reason")
-        checked.append(ReturnLine(sku=sku, quantity=line.quantity, reason=reason))
+        checked.append(ReturnLine(sku=resolved.sku, quantity=line.quantity, reason=reason, line_id=resolved.line_id))
     return tuple(checked)
+
+
+def _invoice_line(invoice: ReturnableInvoice, line: ReturnLine, at: str) -> tuple[ReturnLine, int]:
+    """The invoice line `line` names (by line id, or by description) and how many it invoiced."""
+    if line.line_id is not None:
+        found = invoice.line(line.line_id)
+        if found is None:
+            raise InvalidInput(f"invoice {invoice.number} has no line {line.line_id}", field=f"{at}.line_id")
+        if line.sku.strip() and line.sku.strip() != found.description:
+            raise InvalidInput(
+                f"line {line.line_id} of invoice {invoice.number} is {found.description!r}, not {line.sku.strip()!r}",
+                field=f"{at}.sku",
+            )
+        return ReturnLine(found.description, line.quantity, line.reason, found.line_id), found.quantity
+    sku = line.sku.strip()
+    if not sku:
+        raise InvalidInput("sku must not be empty (or name the invoice line by line_id)", field=f"{at}.sku")
+    described = invoice.described(sku)
+    if not described:
+        raise InvalidInput(f"invoice {invoice.number} has no line {sku!r}", field=f"{at}.sku")
+    if invoice.has_line_ids:
+        if len(described) > 1:
+            raise InvalidInput(
+                f"invoice {invoice.number} has {len(described)} lines {sku!r}; name one by line_id",
+                field=f"{at}.line_id",
+            )
+        return ReturnLine(sku, line.quantity, line.reason, described[0].line_id), described[0].quantity
+    return ReturnLine(sku, line.quantity, line.reason), sum(d.quantity for d in described)

@@ -9,7 +9,7 @@ from typing import Annotated
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal_runtime.auth import Principal, admin_only
 from portal_runtime.lifecycle import Transition
@@ -25,9 +25,22 @@ class Strict(BaseModel):
 
 
 class LineIn(Strict):
-    sku: Annotated[str, Field(min_length=1, max_length=500, description="the invoice line's description")]
+    """An invoice line to return, named by its `line_id` (billing's invoice line id); `sku`, the
+    line's description, is still accepted instead (as clients sent it before line ids)."""
+
+    line_id: Annotated[uuid.UUID | None, Field(description="the invoice line's id")] = None
+    sku: Annotated[
+        str | None,
+        Field(min_length=1, max_length=500, description="the invoice line's description (instead of line_id)"),
+    ] = None
     quantity: Annotated[int, Field(ge=1, le=1_000_000)]
     reason: Reason
+
+    @model_validator(mode="after")
+    def _names_a_line(self) -> LineIn:
+        if self.line_id is None and self.sku is None:
+            raise ValueError("name the invoice line by line_id (or sku, its description)")
+        return self
 
 
 class ReturnIn(Strict):
@@ -40,7 +53,8 @@ class RejectIn(Strict):
 
 
 class LineOut(BaseModel):
-    sku: str
+    line_id: uuid.UUID | None  # None for a line of an invoice returns knows without line ids
+    sku: str  # the invoice line's description
     quantity: int
     reason: str
 
@@ -62,7 +76,10 @@ class ReturnOut(BaseModel):
             account_id=rma.account_id,
             invoice_number=rma.invoice_number,
             status=rma.status,
-            lines=[LineOut(sku=line.sku, quantity=line.quantity, reason=line.reason) for line in rma.lines],
+            lines=[
+                LineOut(line_id=line.line_id, sku=line.sku, quantity=line.quantity, reason=line.reason)
+                for line in rma.lines
+            ],
             reject_reason=rma.reject_reason,
             requested_at=rma.requested_at,
             updated_at=rma.updated_at,
@@ -110,7 +127,10 @@ class ReturnController(Controller):
     ) -> ReturnOut:
         cmd = RequestReturn(
             invoice_number=data.invoice_number,
-            lines=[ReturnLine(sku=line.sku, quantity=line.quantity, reason=line.reason) for line in data.lines],
+            lines=[
+                ReturnLine(sku=line.sku or "", quantity=line.quantity, reason=line.reason, line_id=line.line_id)
+                for line in data.lines
+            ],
         )
         return ReturnOut.of(await rmas.request_return(request.user, cmd))
 
