@@ -76,3 +76,17 @@ def fake_services(tmp_path):
 @pytest.fixture
 def configured(infra) -> dict[str, str]:
     return configured_env(infra)
+
+
+@pytest.fixture
+def server_dir():
+    """A data directory PostgreSQL's own user can reach: not under pytest's tmp_path, whose root
+    (/tmp/pytest-of-<user>) pytest resets to mode 0700 whenever another pytest session starts,
+    which locked a restarting PostgreSQL out of its data mid-test."""
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="portal-pg-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -16,8 +16,8 @@ async def test_infra_database_is_usable(infra):
         await conn.close()
 
 
-async def test_data_survives_restart(tmp_path):
-    server = PostgresServer(tmp_path / "pg", port=free_port(55499))
+async def test_data_survives_restart(server_dir):
+    server = PostgresServer(server_dir / "pg", port=free_port())
     await server.start()
     try:
         await ensure_database(server.admin_url, "orders")
