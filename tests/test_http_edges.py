@@ -1,8 +1,11 @@
 """Identity, access and input errors at the HTTP edge, on a real service (catalog): every bad
-request answers a 4xx that names the problem and changes nothing."""
+request answers a 4xx problem (RFC 9457, `application/problem+json`) that names what is wrong,
+changes nothing and leaves the service ready."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -10,7 +13,7 @@ import pytest
 
 from catalog.bootstrap import definition as catalog_definition
 from portal_runtime.auth import issue_token
-from portal_runtime.testing import TEST_SECRET, bearer, running_service
+from portal_runtime.testing import TEST_SECRET, bearer, eventually, running_service
 
 ADMIN = bearer("ops", "admin")
 GOOD = {"sku": "SEO-1", "name": "SEO", "price": "10.00", "currency": "EUR", "billing": "one_time"}
@@ -22,6 +25,8 @@ async def catalog(new_database, kafka):
         rt,
         http,
     ):
+        # right after start, readiness may still wait for the Kafka connection (503 until then)
+        await eventually(lambda: ready(http), timeout=15, what="catalog ready")
         yield http
 
 
@@ -130,8 +135,8 @@ async def test_conflict_answers_409_with_current_status(catalog):
 
 async def test_health_openapi_and_asyncapi_answer_without_token(catalog):
     assert (await catalog.get("/health/live")).json() == {"status": "alive"}
-    ready = await catalog.get("/health/ready")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+    answer = await catalog.get("/health/ready")
+    assert answer.status_code == 200 and answer.json()["checks"] == {"database": "ok", "kafka": "ok"}
     assert "/v1/items" in (await catalog.get("/schema/openapi.json")).json()["paths"]
     assert (await catalog.get("/schema/swagger")).status_code == 200
     doc = (await catalog.get("/asyncapi.json")).json()
@@ -162,4 +167,153 @@ async def test_a_huge_offset_is_a_400_naming_it_not_a_500(catalog):
     listed = await catalog.get("/v1/items", params={"offset": str(2**63)}, headers=bearer("acme"))
     assert listed.status_code == 400 and "offset" in listed.text, listed.text
     assert (await catalog.get("/v1/items", params={"limit": "0"}, headers=bearer("acme"))).status_code == 400
-    assert (await catalog.get("/health/ready")).status_code == 200
+    assert await ready(catalog)
+
+
+# -- errors are RFC 9457 problems ------------------------------------------------------------
+
+PROBLEM = "application/problem+json"
+PROBLEMS = "https://portal.example/problems/"
+
+
+def assert_problem(response, status: int, kind: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"], body
+    assert body["type"] == (PROBLEMS + kind if kind else body["type"]), body
+    return body
+
+
+async def ready(http) -> bool:
+    return (await http.get("/health/ready")).status_code == 200
+
+
+async def test_every_error_is_a_problem_that_says_what_is_wrong(catalog):
+    missing = await catalog.post("/v1/items", json=GOOD)
+    assert_problem(missing, 401, "unauthorized")
+    assert missing.headers["www-authenticate"] == 'Bearer realm="portal"'  # no token: no error code (RFC 6750)
+    forged = await catalog.post("/v1/items", json=GOOD, headers=auth("not-a-jwt"))
+    assert_problem(forged, 401, "unauthorized")
+    challenge = forged.headers["www-authenticate"]
+    assert challenge.startswith('Bearer realm="portal", error="invalid_token", error_description="'), challenge
+    assert_problem(await catalog.post("/v1/items", json=GOOD, headers=bearer("acme")), 403, "forbidden")
+    assert_problem(await catalog.get(f"/v1/items/{uuid.uuid4()}", headers=ADMIN), 404, "not-found")
+    assert_problem(await catalog.get("/v1/nowhere", headers=ADMIN), 404, "not-found")
+    assert_problem(await catalog.delete("/v1/items", headers=ADMIN), 405, "method-not-allowed")
+    rule = assert_problem(
+        await catalog.post("/v1/items", json={**GOOD, "billing": "recurring"}, headers=ADMIN), 422, "invalid-input"
+    )
+    assert rule["field"] == "billing_period_months"
+    item = (await catalog.post("/v1/items", json=GOOD, headers=ADMIN)).json()
+    await catalog.post(f"/v1/items/{item['id']}/retire", headers=ADMIN)
+    clash = assert_problem(await catalog.post(f"/v1/items/{item['id']}/retire", headers=ADMIN), 409, "conflict")
+    assert clash["current_status"] == "retired"
+    invalid = assert_problem(
+        await catalog.post("/v1/items", json={**GOOD, "prices": [{"cycle": "weekly", "price": "1"}]}, headers=ADMIN),
+        400,
+        "validation-error",
+    )
+    assert [e["field"] for e in invalid["errors"]] == ["prices.0.cycle"], invalid
+    assert [e["key"] for e in invalid["extra"]] == ["prices.0.cycle"], invalid  # Litestar's list, as before
+    assert_problem(await catalog.post("/v1/items", content=b'{"sku": ', headers=JSON), 400, "malformed-body")
+
+
+# -- bad input is a 4xx, never a 500 (issue 11, item 6) --------------------------------------
+
+JSON = {**ADMIN, "content-type": "application/json"}
+
+
+async def refused(catalog, status: int, kind: str, send) -> dict:
+    """`send` answers `status` with a problem of `kind`, changes nothing and leaves catalog ready."""
+    before = await item_count(catalog)
+    body = assert_problem(await send(), status, kind)
+    assert await item_count(catalog) == before
+    assert await ready(catalog), "catalog should stay ready after bad input"
+    return body
+
+
+@pytest.mark.parametrize(
+    "body, names",
+    [
+        ({**GOOD, "name": "SEO\u0000"}, "name"),
+        ({**GOOD, "prices": [{"cycle": "one_time", "price": "1"}], "sku": "A\u0000"}, "sku"),
+        ({**GOOD, "description": "x", "prices": [{"cycle": "one\u0000", "price": "1"}]}, "prices.0.cycle"),
+        ({**GOOD, "ext\u0000ra": 1}, "ext\\u0000ra"),
+    ],
+)
+async def test_a_nul_character_in_the_body_is_a_400_naming_where(catalog, body, names):
+    problem = await refused(
+        catalog, 400, "invalid-character", lambda: catalog.post("/v1/items", json=body, headers=ADMIN)
+    )
+    assert problem["field"] == names and "NUL" in problem["detail"], problem
+
+
+async def test_a_nul_character_in_the_query_string_is_a_400_naming_the_parameter(catalog):
+    for query in ("status=%00", "account_id=a%00b", "offset=0&x=%00"):
+        problem = await refused(
+            catalog, 400, "invalid-character", lambda q=query: catalog.get(f"/v1/items?{q}", headers=ADMIN)
+        )
+        assert problem["field"] == query.rsplit("&", 1)[-1].split("=")[0], problem
+
+
+async def test_an_invalid_utf8_byte_inside_a_json_string_is_a_400(catalog):
+    raw = b'{"sku": "A", "name": "SEO \xff", "price": "10.00", "currency": "EUR", "billing": "one_time"}'
+    problem = await refused(
+        catalog, 400, "malformed-body", lambda: catalog.post("/v1/items", content=raw, headers=JSON)
+    )
+    assert "UTF-8" in problem["detail"], problem
+
+
+@pytest.mark.parametrize("depth", [65, 1000])
+async def test_deeply_nested_json_is_a_400(catalog, depth):
+    raw = b'{"sku": "A", "name": "n", "parents": ' + b"[" * depth + b"]" * depth + b"}"
+    problem = await refused(
+        catalog, 400, "malformed-body", lambda: catalog.post("/v1/items", content=raw, headers=JSON)
+    )
+    assert "nested deeper than 64" in problem["detail"], problem
+
+
+async def test_options_needs_no_token_and_answers_204_with_allow_on_every_route(catalog):
+    for path in ("/v1/items", f"/v1/items/{uuid.uuid4()}", "/v1/admin/jobs", "/v1/admin/jobs/purge/run"):
+        answer = await catalog.options(path)
+        assert answer.status_code == 204 and "OPTIONS" in answer.headers["allow"], (path, answer.text)
+    assert await ready(catalog)
+
+
+@pytest.mark.parametrize(
+    "change, names",
+    [
+        ({"units": "3"}, "units"),
+        ({"units": True}, "units"),
+        ({"billing": "recurring", "billing_period_months": "3"}, "billing_period_months"),
+        ({"billing": "recurring", "billing_period_months": True}, "billing_period_months"),
+        ({"billing": "recurring", "billing_period_months": 3.0}, "billing_period_months"),
+    ],
+)
+async def test_a_string_or_a_boolean_for_an_integer_is_a_400_naming_the_field(catalog, change, names):
+    problem = await refused(
+        catalog, 400, "validation-error", lambda: catalog.post("/v1/items", json={**GOOD, **change}, headers=ADMIN)
+    )
+    assert [e["field"] for e in problem["errors"]] == [names], problem
+
+
+async def test_strict_numbers_leave_decimal_strings_and_numbers_valid(catalog):
+    for price in ("12.50", 12.5, 12):
+        made = await catalog.post("/v1/items", json={**GOOD, "sku": f"P-{price}", "price": price}, headers=ADMIN)
+        assert made.status_code == 201 and made.json()["price"] in ("12.50", "12.5", "12", "12.00"), made.text
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", None, "application/x-www-form-urlencoded"])
+async def test_a_json_body_not_sent_as_json_is_a_415_naming_the_expected_type(catalog, content_type):
+    headers = {**ADMIN, **({"content-type": content_type} if content_type else {})}
+    raw = json.dumps(GOOD).encode()
+    problem = await refused(
+        catalog, 415, "unsupported-media-type", lambda: catalog.post("/v1/items", content=raw, headers=headers)
+    )
+    assert problem["expected"] == "application/json" and "application/json" in problem["detail"], problem
+    assert problem["field"] == "Content-Type"
+    ok = await catalog.post(
+        "/v1/items", content=raw, headers={**ADMIN, "content-type": "application/json; charset=utf-8"}
+    )
+    assert ok.status_code == 201, ok.text

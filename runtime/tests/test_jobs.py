@@ -148,7 +148,7 @@ async def test_two_processes_at_once_run_a_job_once(migrated_database):
             out, err = await asyncio.wait_for(proc.communicate(), 60)
             assert proc.returncode == 0, err.decode()
             outcomes.append(json.loads(out.decode().strip().splitlines()[-1]))
-        assert sorted(o["status"] for o in outcomes) == ["already ran", "ran"]
+        assert sorted(o["run_status"] for o in outcomes) == ["already ran", "ran"]
         assert [o["result"] for o in outcomes] == [{"counted": "2027-01-31"}] * 2
         async with engine.connect() as conn:
             assert await conn.scalar(text("SELECT n FROM job_effects")) == 1
@@ -178,7 +178,7 @@ async def test_every_job_of_every_service_runs_on_demand(make, new_database, kaf
             path = f"/v1/admin/jobs/{job['name']}/run"
             ran = await http.post(path, json={"as_of": today}, headers=ADMIN)
             assert ran.status_code == 200, ran.text
-            assert ran.json()["status"] == "ran" and ran.json()["as_of"] == today
+            assert ran.json()["run_status"] == "ran" and ran.json()["as_of"] == today
             assert isinstance(ran.json()["result"], dict)
             again = await http.post(path, json={"as_of": today}, headers=ADMIN)
             assert again.status_code == 409, again.text

@@ -22,6 +22,7 @@ from portal_runtime.clock import business_date
 from portal_runtime.errors import InvalidInput, NotFound
 from portal_runtime.faults import Fault, classify, describe
 from portal_runtime.jobs import AlreadyRan
+from portal_runtime.problems import problem
 
 if TYPE_CHECKING:
     from portal_runtime.service import ServiceRuntime
@@ -98,15 +99,13 @@ def admin_routes(rt: ServiceRuntime) -> list:
         except Exception as exc:
             if classify(exc) is not Fault.MESSAGE:
                 raise  # the database is away: the usual answer of an outage
-            return Response(
-                {
-                    "status_code": 500,
-                    "detail": f"{job} failed as of {as_of.isoformat()}: {describe(exc)}; it can be run again",
-                    "job": job,
-                    "as_of": as_of.isoformat(),
-                },
-                status_code=500,
-            )
+            raise problem(
+                500,
+                f"{job} failed as of {as_of.isoformat()}: {describe(exc)}; it can be run again",
+                kind="job-failed",
+                job=job,
+                as_of=as_of.isoformat(),
+            ) from exc
         if not outcome.ran:
             raise AlreadyRan(outcome)
         return Response(outcome.answer(), status_code=200)

@@ -1,4 +1,6 @@
-"""Bearer JWTs naming the account and the role, checked by Litestar's JWTAuth."""
+"""Bearer JWTs naming the account and the role, checked by Litestar's JWTAuth. A 401 carries
+`WWW-Authenticate: Bearer` (RFC 6750): with `error="invalid_token"` and the reason when a token
+came and was refused, without an error code when none came. OPTIONS needs no token anywhere."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ from typing import Any, Literal
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.security.jwt import JWTAuth, Token
+from litestar.middleware.authentication import AuthenticationResult
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+
+from portal_runtime.problems import bearer_challenge
 
 Role = Literal["customer", "admin"]
 ROLES: tuple[Role, ...] = ("customer", "admin")
@@ -55,9 +60,26 @@ def _principal(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Principal
     return Principal(account_id=token.sub, role=role)
 
 
+class BearerAuthenticationMiddleware(JWTAuthenticationMiddleware):
+    """Litestar's JWT middleware, its 401 naming the challenge and why the token was refused."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        try:
+            return await super().authenticate_request(connection)
+        except NotAuthorizedException as exc:
+            if not connection.headers.get(self.auth_header):
+                challenge = bearer_challenge()
+            else:
+                cause = exc.__cause__
+                reason = str(cause) if cause is not None and str(cause) else exc.detail
+                challenge = bearer_challenge("invalid_token", reason)
+            raise NotAuthorizedException(exc.detail, headers={"WWW-Authenticate": challenge}) from exc
+
+
 def jwt_auth(secret: str, algorithm: str = "HS256") -> JWTAuth[Principal, Token]:
     return JWTAuth[Principal, Token](
         retrieve_user_handler=_principal,
+        authentication_middleware_class=BearerAuthenticationMiddleware,
         token_secret=secret,
         algorithm=algorithm,
         exclude=PUBLIC_PATHS,
@@ -83,6 +105,13 @@ def issue_token(
 
 
 def admin_only(connection: ASGIConnection[Any, Principal, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: admin operations answer 403 to a customer."""
-    if not connection.user.is_admin:
+    """Guard: admin operations answer 403 to a customer (401 without a principal). OPTIONS passes:
+    it is never authenticated (Litestar's JWT middleware lets it by), and the answer Litestar
+    gives it (204 with `Allow`) shows nothing, so it answers alike on every route."""
+    if connection.scope["method"] == "OPTIONS":
+        return
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise NotAuthorizedException("a bearer token is needed", headers={"WWW-Authenticate": bearer_challenge()})
+    if not user.is_admin:
         raise PermissionDeniedException("this operation is for admins")

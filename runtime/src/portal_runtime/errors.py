@@ -1,11 +1,17 @@
-"""Errors a domain raises and the HTTP layer maps to 4xx. Standard library only, so that a
-domain package may import it and stay free of frameworks."""
+"""Errors a domain raises and the HTTP layer maps to 4xx problems (`portal_runtime.problems`).
+Standard library only, so that a domain package may import it and stay free of frameworks."""
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
+    """Answered as a problem: `status_code`; `message` as its `detail`; `field` (the input at
+    fault) and `extra` (e.g. `current_status`) as members; `problem_kind` names its `type`
+    (`https://portal.example/problems/<kind>`), by default the status's own (conflict, not-found,
+    invalid-input, ...)."""
+
     status_code = 400
+    problem_kind: str | None = None
 
     def __init__(self, message: str, *, field: str | None = None, **extra: object) -> None:
         super().__init__(message)

@@ -159,7 +159,7 @@ class RunOutcome:
         return {
             "job": self.job,
             "as_of": self.as_of.isoformat(),
-            "status": "ran" if self.ran else "already ran",
+            "run_status": "ran" if self.ran else "already ran",
             "result": self.result,
             "started_at": self.started_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,

@@ -1,4 +1,5 @@
-"""The Litestar application of a service: auth, errors that name the field, health, OpenAPI,
+"""The Litestar application of a service: auth, errors as problem details that name the field
+(`portal_runtime.problems`), bad input refused with a 4xx before any handler, health, OpenAPI,
 the system's AsyncAPI document, tracing."""
 
 from __future__ import annotations
@@ -7,22 +8,28 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar._signature.types import ExtendedMsgSpecValidationError
 from litestar.config.app import AppConfig
 from litestar.di import Provide
-from litestar.exceptions import ClientException, SerializationException
+from litestar.enums import RequestEncodingType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.pydantic import PydanticDIPlugin, PydanticInitPlugin, PydanticSchemaPlugin
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry.trace import TracerProvider
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 from portal_runtime import context
 from portal_runtime.auth import jwt_auth
-from portal_runtime.errors import DomainError
 from portal_runtime.paging import page_parameters
+from portal_runtime.problems import EXCEPTION_HANDLERS, problem, problem_details_plugin
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -62,23 +69,134 @@ def correlation_id(request: Request) -> uuid.UUID | None:
         return None
 
 
-def domain_error_handler(_: Request, exc: DomainError) -> Response:
-    body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.message}
-    if exc.field:
-        body["field"] = exc.field
-    body.update({k: v for k, v in exc.extra.items() if v is not None})
-    return Response(body, status_code=exc.status_code)
+# -- bad input: a 4xx, never a 500 ---------------------------------------------------------
+
+MAX_JSON_DEPTH = 64  # arrays and objects within each other; no body of ours comes near
 
 
-def client_error_handler(_: Request, exc: ClientException) -> Response:
-    """Litestar's 400s, with a body that could not be decoded said in so many words."""
-    detail = exc.detail
-    if isinstance(exc.__cause__, SerializationException):
-        detail = f"malformed JSON body: {detail}"
-    body: dict[str, Any] = {"status_code": exc.status_code, "detail": detail}
-    if exc.extra:
-        body["extra"] = exc.extra
-    return Response(body, status_code=exc.status_code, headers=exc.headers)
+def _json_media_type(media_type: str) -> bool:
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def _printable(name: str) -> str:
+    return name.replace("\x00", "\\u0000")
+
+
+def _nul(where: str, field: str) -> ProblemDetailsException:
+    return problem(
+        400,
+        f"{where} {_printable(field)!r} holds a NUL character (\\u0000), which no text may hold",
+        kind="invalid-character",
+        field=_printable(field),
+    )
+
+
+def _unsupported(request: Request) -> ProblemDetailsException:
+    given = request.headers.get("content-type") or "none"
+    return problem(
+        415,
+        f"the body must be sent as application/json (UTF-8); the Content-Type was {given}",
+        field="Content-Type",
+        expected="application/json",
+    )
+
+
+def _malformed(detail: str) -> ProblemDetailsException:
+    return problem(400, f"malformed JSON body: {detail}", kind="malformed-body")
+
+
+def _screen_json(value: Any) -> None:
+    """Refuse a decoded body nested deeper than MAX_JSON_DEPTH or with a NUL in a text (a key
+    or a value), naming the path (`lines.0.reason`). Iterative: depth costs no stack."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                raise _nul("the body's field", ".".join(path) or "(the body)")
+            continue
+        if isinstance(node, dict):
+            items: Any = node.items()
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            continue
+        if len(path) >= MAX_JSON_DEPTH:
+            raise _malformed(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        for key, child in items:
+            key = str(key)
+            if "\x00" in key:
+                raise _nul("the body's field", ".".join((*path, key)))
+            stack.append((child, (*path, key)))
+
+
+async def screen_request(request: Request) -> None:
+    """Before any handler (after authentication and guards): a NUL in a query parameter or a
+    text path parameter is a 400 naming it; a JSON body (of a handler that takes one) must come
+    as `application/json` (415 otherwise, or, without any Content-Type, 400 when it is not JSON
+    either), be UTF-8 inside its strings, nest at most MAX_JSON_DEPTH levels and hold no NUL
+    (400 naming where). PostgreSQL refuses NUL in text and a deep body exhausts the decoder's
+    stack: both used to be 500s."""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            raise _nul("the query parameter", name)
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise _nul("the path parameter", name)
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    kwarg = data.kwarg_definition if data else None
+    media = getattr(kwarg, "media_type", RequestEncodingType.JSON)
+    if data is None or media != RequestEncodingType.JSON:
+        return
+    body = await request.body()
+    if not body:
+        return  # no body: the handler's validation answers for a missing one
+    content_type, options = request.content_type
+    charset = options.get("charset", "utf-8").lower()
+    if content_type and (not _json_media_type(content_type) or charset not in ("utf-8", "utf8")):
+        raise _unsupported(request)
+    try:
+        value = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise _malformed(str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise _malformed(f"a string is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x})") from exc
+    except RecursionError as exc:
+        raise _malformed(f"nested deeper than {MAX_JSON_DEPTH} levels") from exc
+    if not content_type:
+        raise _unsupported(request)  # JSON, but not said so
+    _screen_json(value)
+
+
+def _strict_json_model(model_type: type[BaseModel], value: Any) -> BaseModel:
+    """A pydantic body is validated as the JSON it came as, strictly (`"3"` or `true` is no
+    integer; a string stays a valid Decimal, UUID or date, as JSON has no such types), unless the
+    model sets `strict` itself (`ConfigDict(strict=False)` to opt out)."""
+    if isinstance(value, model_type):
+        return value
+    strict = None if "strict" in model_type.model_config else True
+    try:
+        raw = msgspec.json.encode(value)
+    except (TypeError, msgspec.EncodeError):  # not from a JSON body: as Litestar would
+        raw = None
+    try:
+        if raw is None:
+            return model_type.model_validate(value)
+        return model_type.model_validate_json(raw, strict=strict)
+    except PydanticValidationError as exc:
+        raise ExtendedMsgSpecValidationError(errors=list(exc.errors(include_input=False, include_url=False))) from exc
+
+
+def _is_pydantic_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+class StrictPydanticInitPlugin(PydanticInitPlugin):
+    """Litestar's pydantic plugin with bodies validated by `_strict_json_model`."""
+
+    @classmethod
+    def decoders(cls, validate_strict: bool = False) -> list[tuple[Callable[[Any], bool], Callable[[Any, Any], Any]]]:
+        return [(_is_pydantic_model, _strict_json_model), *super().decoders(validate_strict)]
 
 
 def health_routes(checks: dict[str, ReadinessCheck]) -> list:
@@ -148,14 +266,21 @@ def create_app(
         route_handlers=[*route_handlers, *health_routes(readiness), *asyncapi_routes(), MetricsController],
         middleware=[correlation_middleware, prometheus.middleware],
         dependencies={"page": Provide(page_parameters, sync_to_thread=False), **(dependencies or {})},
-        exception_handlers={DomainError: domain_error_handler, ClientException: client_error_handler},
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        before_request=screen_request,
         openapi_config=OpenAPIConfig(
             title=f"{service} API",
             version="1.0.0",
             description=description,
             render_plugins=[SwaggerRenderPlugin()],
         ),
-        plugins=[OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=tracer_provider))],
+        plugins=[
+            OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=tracer_provider)),
+            problem_details_plugin(),
+            StrictPydanticInitPlugin(),
+            PydanticSchemaPlugin(),
+            PydanticDIPlugin(),
+        ],
         request_max_body_size=1_048_576,
         on_startup=list(on_startup),
         on_shutdown=list(on_shutdown),

@@ -350,11 +350,12 @@ async def test_a_declined_card_is_answered_402_stored_told_and_changes_nothing(b
     declined = card_payment(invoice.id, number="4000000000000002")
     answer = await billing.pay(declined, caller=ACME, idempotency_key="d", render=render)
     body = answer.body
-    assert answer.status_code == 402 and (body["reason"], body["field"], body["status"]) == (
+    assert answer.status_code == 402 and (body["reason"], body["field"], body["invoice_status"]) == (
         "card_declined",
         "card",
         "issued",
     )
+    assert body["status"] == 402 and body["type"].endswith("/payment-declined")
     assert uow.published == [
         PaymentFailed(invoice_id=invoice.id, account_id="acme", method="card", reason="card_declined", failed_at=NOW)
     ]

@@ -21,6 +21,8 @@ from billing.service.payments import PaymentApproved, PaymentDeclined
 from portal_runtime.auth import Principal
 from portal_runtime.idempotency import Answer
 from portal_runtime.paging import MAX_LIMIT, Page, PageRequest
+from portal_runtime.problems import KINDS, PROBLEM_BASE
+from portal_runtime.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
@@ -168,13 +170,15 @@ def render(outcome: PaymentApproved | PaymentDeclined) -> Answer:
     if isinstance(outcome, PaymentApproved):
         body = PaymentResultOut(payment=PaymentOut.of(outcome.payment), invoice=InvoiceOut.of(outcome.invoice))
         return Answer(201, body.model_dump(mode="json"))
-    declined = {
-        "status_code": 402,
+    declined = {  # a problem (RFC 9457), stored as given so that a replay answers the same bytes
+        "type": PROBLEM_BASE + "payment-declined",
+        "title": KINDS["payment-declined"],
+        "status": 402,
         "detail": f"the payment was declined: {outcome.reason}",
         "field": "card" if outcome.method == "card" else "payer_reference",
         "reason": outcome.reason,
         "invoice_id": str(outcome.invoice.id),
-        "status": str(outcome.invoice.status),
+        "invoice_status": str(outcome.invoice.status),
     }
     return Answer(402, declined)
 
@@ -182,7 +186,8 @@ def render(outcome: PaymentApproved | PaymentDeclined) -> Answer:
 def respond(answer: Answer) -> Response[bytes]:
     """The same bytes for the first answer and every replay of it (the stored JSON keeps its order)."""
     content = json.dumps(answer.body, separators=(",", ":"), ensure_ascii=False).encode()
-    return Response(content=content, status_code=answer.status_code, media_type=MediaType.JSON)
+    media_type = PROBLEM_MEDIA_TYPE if answer.status_code >= 400 else MediaType.JSON
+    return Response(content=content, status_code=answer.status_code, media_type=media_type)
 
 
 class InvoiceController(Controller):
