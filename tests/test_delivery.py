@@ -342,3 +342,17 @@ async def test_two_relays_of_one_service_publish_each_row_once_in_order(new_data
 async def _all_done(pending, relays) -> bool:
     assert all(r.alive() for r in relays), [r.why() for r in relays if not r.alive()]
     return await pending() == 0
+
+
+async def test_an_envelope_with_a_field_this_reader_does_not_know_is_applied_not_dead_lettered(new_database, kafka):
+    key, item = uuid.uuid4(), uuid.uuid4()
+    body = json.loads(envelope("newer producer", item))
+    body["partition_hint"] = "a field a newer producer adds to the envelope"
+    raw = json.dumps(body).encode()
+    seen = Seen()
+    group, _, probe_ctx = await probe(new_database, kafka, consumer_max_attempts=2, before_start=seen.watch)
+    async with probe_ctx as (rt, _):
+        await send(kafka, [(key, raw)])
+        await seen.wait(body["event_id"], "applied")
+        assert await probe_service.applied(rt, item) == 1
+    assert await read_topic(kafka, f"{group}.dlq", lambda r: r.key == str(key).encode(), want=1, timeout=3) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from portal_contracts import compat
+from portal_contracts.envelope import Envelope
 from portal_contracts.registry import all_events
 
 
@@ -27,6 +28,13 @@ def snapshot() -> int:
                 )
                 continue
         compat.write_snapshot(path, schema)
+    envelope_path, envelope_schema = compat.SCHEMA_DIR / "Envelope.json", compat.schema_of(Envelope)
+    if envelope_path.exists() and (
+        problems := compat.breaking_changes(compat.load_snapshot(envelope_path), envelope_schema)
+    ):
+        print("the Envelope breaks its readers; keep its fields:\n  " + "\n  ".join(problems))
+        return 1
+    compat.write_snapshot(envelope_path, envelope_schema)
     return 1 if failed else 0
 
 

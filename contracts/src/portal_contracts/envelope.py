@@ -12,9 +12,13 @@ from portal_contracts.base import Event
 
 
 class Envelope(BaseModel):
-    """What goes on the wire: metadata around one event payload (`data`)."""
+    """What goes on the wire: metadata around one event payload (`data`).
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Unknown fields are ignored, not refused: a producer that adds an envelope field must not send
+    every message to the dead-letter topics of consumers not yet redeployed. Its schema is recorded
+    as `contracts/schemas/Envelope.json` and held to the same compatibility check as the events."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     event_id: uuid.UUID
     type: str = Field(min_length=1)
