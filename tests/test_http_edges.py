@@ -317,3 +317,21 @@ async def test_a_json_body_not_sent_as_json_is_a_415_naming_the_expected_type(ca
         "/v1/items", content=raw, headers={**ADMIN, "content-type": "application/json; charset=utf-8"}
     )
     assert ok.status_code == 201, ok.text
+
+
+async def test_cors_is_off_by_default_and_allows_the_configured_front_end(new_database, kafka):
+    async with running_service(
+        catalog_definition(),
+        database_url=await new_database("catalog"),
+        kafka=kafka,
+        relay=False,
+        cors_allow_origins=["https://portal.example"],
+    ) as (_, http):
+        allowed = await http.options(
+            "/v1/items", headers={"Origin": "https://portal.example", "Access-Control-Request-Method": "POST"}
+        )
+        assert allowed.headers.get("access-control-allow-origin") == "https://portal.example", allowed.headers
+        other = await http.options(
+            "/v1/items", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+        )
+        assert other.headers.get("access-control-allow-origin") != "https://evil.example"

@@ -32,6 +32,12 @@ class NotFound(DomainError):
     status_code = 404
 
 
+class PreconditionFailed(DomainError):
+    """The caller's `If-Match` names another revision than the current one; nothing changed."""
+
+    status_code = 412
+
+
 class Conflict(DomainError):
     """The object's current state forbids the change (e.g. a transition); nothing changed."""
 

@@ -255,6 +255,7 @@ class ServiceRuntime:
             dependencies=self.definition.dependencies(self),
             on_startup=[startup],
             on_shutdown=[self.stop],
+            cors_allow_origins=self.settings.cors_allow_origins,
         )
 
 

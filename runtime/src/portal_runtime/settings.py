@@ -42,6 +42,9 @@ class ServiceSettings(BaseSettings):
     # Telemetry: OTLP export is on when OTEL_EXPORTER_OTLP_ENDPOINT is set (read by the exporter).
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
+    # Origins of portal front-ends allowed to call this API from a browser (CORS), e.g.
+    # CORS_ALLOW_ORIGINS='["https://portal.example"]'; none by default.
+    cors_allow_origins: list[str] = Field(default_factory=list)
 
     @field_validator("business_timezone")
     @classmethod

@@ -12,6 +12,7 @@ import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar._signature.types import ExtendedMsgSpecValidationError
 from litestar.config.app import AppConfig
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.openapi import OpenAPIConfig
@@ -255,8 +256,19 @@ def create_app(
     on_startup: Sequence[Callable[..., Any]] = (),
     on_shutdown: Sequence[Callable[..., Any]] = (),
     debug: bool = False,
+    cors_allow_origins: Sequence[str] = (),
 ) -> Litestar:
     auth = jwt_auth(jwt_secret)
+    # Portal front-ends on other origins (CORS_ALLOW_ORIGINS); none by default.
+    cors = (
+        CORSConfig(
+            allow_origins=list(cors_allow_origins),
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Correlation-ID"],
+            expose_headers=["ETag", "X-Correlation-ID"],
+        )
+        if cors_allow_origins
+        else None
+    )
     # HTTP rate, errors and latency per route template, beside the runtime's own metrics
     # (portal_runtime.metrics), at /metrics.
     prometheus = PrometheusConfig(
@@ -265,6 +277,7 @@ def create_app(
     config = AppConfig(
         route_handlers=[*route_handlers, *health_routes(readiness), *asyncapi_routes(), MetricsController],
         middleware=[correlation_middleware, prometheus.middleware],
+        cors_config=cors,
         dependencies={"page": Provide(page_parameters, sync_to_thread=False), **(dependencies or {})},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         before_request=screen_request,

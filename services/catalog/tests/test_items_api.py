@@ -196,3 +196,32 @@ async def test_kinds_and_cycles_refused_name_the_field(new_database, kafka):
             f"/v1/items/{host['id']}", json={"price": "12.00", "billing_period_months": 3}, headers=ADMIN
         )
         assert patched.json()["prices"] == [{"cycle": "quarterly", "price": "12.00"}], patched.text
+
+
+async def test_an_item_has_an_etag_and_a_change_with_a_stale_if_match_is_a_412_that_changes_nothing(
+    new_database, kafka
+):
+    async with running_service(catalog(), database_url=await new_database("catalog"), kafka=kafka, relay=False) as (
+        cat,
+        http,
+    ):
+        created = (await http.post("/v1/items", json=body(f"TAG-{uuid.uuid4().hex[:6]}"), headers=ADMIN)).json()
+        read = await http.get(f"/v1/items/{created['id']}", headers=ADMIN)
+        assert read.headers["ETag"] == '"1"'
+        changed = await http.patch(
+            f"/v1/items/{created['id']}", json={"name": "New name"}, headers={**ADMIN, "If-Match": read.headers["ETag"]}
+        )
+        assert changed.status_code == 200 and changed.headers["ETag"] == '"2"', changed.text
+        stale = await http.patch(
+            f"/v1/items/{created['id']}", json={"name": "Lost update"}, headers={**ADMIN, "If-Match": '"1"'}
+        )
+        assert stale.status_code == 412 and stale.json()["current_revision"] == 2, stale.text
+        assert stale.headers["content-type"].startswith("application/problem+json")
+        retire = await http.post(f"/v1/items/{created['id']}/retire", headers={**ADMIN, "If-Match": '"1"'})
+        assert retire.status_code == 412
+        after = (await http.get(f"/v1/items/{created['id']}", headers=ADMIN)).json()
+        assert (after["name"], after["revision"], after["status"]) == ("New name", 2, "active")
+        async with cat.sessions() as s:
+            assert len((await s.scalars(select(OutboxRecord))).all()) == 2, "nothing published for the 412s"
+        without = await http.patch(f"/v1/items/{created['id']}", json={"name": "No If-Match"}, headers=ADMIN)
+        assert without.status_code == 200  # If-Match is optional

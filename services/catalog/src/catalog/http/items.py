@@ -7,9 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.domain.items import Cycle, Item, Kind, Status
@@ -106,24 +106,30 @@ class ItemController(Controller):
             await catalog.create_item(CreateItem(**data.model_dump(exclude={"prices"}), prices=_prices(data)))
         )
 
-    @patch("/{item_id:uuid}", guards=[admin_only], summary="Change an item (admin)")
+    @patch("/{item_id:uuid}", guards=[admin_only], summary="Change an item (admin); If-Match: its ETag, or 412")
     async def change(
         self,
         item_id: FromPath[uuid.UUID],
         data: JSONBody[ItemPatch],
         catalog: NamedDependency[CatalogService],
-    ) -> ItemOut:
+        if_match: Annotated[str | None, HeaderParameter(name="If-Match", max_length=40)] = None,
+    ) -> Response[ItemOut]:
         changes = data.model_dump(exclude_unset=True)
         for name, value in changes.items():
             if value is None and name not in ("billing_period_months", "units"):
                 raise InvalidInput(f"{name} must not be null", field=name)
         if "prices" in changes:
             changes["prices"] = _prices(data)
-        return ItemOut.of(await catalog.change_item(item_id, changes))
+        return tagged(await catalog.change_item(item_id, changes, if_revision=revision_of(if_match)))
 
     @post("/{item_id:uuid}/retire", guards=[admin_only], status_code=200, summary="Retire an item (admin)")
-    async def retire(self, item_id: FromPath[uuid.UUID], catalog: NamedDependency[CatalogService]) -> ItemOut:
-        return ItemOut.of(await catalog.retire_item(item_id))
+    async def retire(
+        self,
+        item_id: FromPath[uuid.UUID],
+        catalog: NamedDependency[CatalogService],
+        if_match: Annotated[str | None, HeaderParameter(name="If-Match", max_length=40)] = None,
+    ) -> Response[ItemOut]:
+        return tagged(await catalog.retire_item(item_id, if_revision=revision_of(if_match)))
 
     @get("/", summary="List items: customers see active ones; admins may filter by status")
     async def list_items(
@@ -144,9 +150,24 @@ class ItemController(Controller):
         item_id: FromPath[uuid.UUID],
         request: Request[Principal, object, object],
         catalog: NamedDependency[CatalogService],
-    ) -> ItemOut:
-        return ItemOut.of(await catalog.get_item(item_id, include_retired=request.user.is_admin))
+    ) -> Response[ItemOut]:
+        return tagged(await catalog.get_item(item_id, include_retired=request.user.is_admin))
 
 
 def _prices(data: ItemIn | ItemPatch) -> list[dict] | None:
     return None if data.prices is None else [{"cycle": p.cycle, "price": p.price} for p in data.prices]
+
+
+def tagged(item: Item) -> Response[ItemOut]:
+    """An item with its revision as a strong ETag (`"3"`): send it back in If-Match to change it."""
+    return Response(ItemOut.of(item), headers={"ETag": f'"{item.revision}"'})
+
+
+def revision_of(if_match: str | None) -> int | None:
+    """The revision an If-Match names (`"3"`, `W/"3"` or `3`); None when absent or `*`."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidInput('If-Match must be an ETag of this item, e.g. "3"', field="If-Match")
+    return int(value)

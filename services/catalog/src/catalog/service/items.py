@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from catalog.domain.items import Item, Kind, Status
 from portal_runtime.clock import Clock
-from portal_runtime.errors import Conflict, InvalidInput, NotFound
+from portal_runtime.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from portal_runtime.paging import PageRequest, Slice
 from portal_runtime.uow import UnitsOfWork
 
@@ -45,9 +45,9 @@ class CatalogService:
             await uow.commit()
         return item
 
-    async def change_item(self, item_id: uuid.UUID, changes: dict) -> Item:
+    async def change_item(self, item_id: uuid.UUID, changes: dict, *, if_revision: int | None = None) -> Item:
         async with self.uow() as uow:
-            item = await self._load(uow, item_id)
+            item = await self._load(uow, item_id, if_revision)
             if "sku" in changes and await uow.items.sku_taken(changes["sku"], other_than=item_id):
                 raise Conflict(f"sku {changes['sku']!r} is taken", field="sku")
             was = item.kind
@@ -61,9 +61,9 @@ class CatalogService:
             await uow.commit()
         return item
 
-    async def retire_item(self, item_id: uuid.UUID) -> Item:
+    async def retire_item(self, item_id: uuid.UUID, *, if_revision: int | None = None) -> Item:
         async with self.uow() as uow:
-            item = await self._load(uow, item_id)
+            item = await self._load(uow, item_id, if_revision)
             item.retire(self.clock.now())
             await uow.commit()
         return item
@@ -94,8 +94,15 @@ class CatalogService:
                 raise InvalidInput(f"parent {parent} is retired", field="parents")
 
     @staticmethod
-    async def _load(uow, item_id: uuid.UUID) -> Item:
+    async def _load(uow, item_id: uuid.UUID, if_revision: int | None = None) -> Item:
+        """The item, locked; with `if_revision` (the caller's If-Match), only if it is still that one."""
         item = await uow.items.get(item_id, for_update=True)
         if item is None:
             raise NotFound(f"no item {item_id}")
+        if if_revision is not None and item.revision != if_revision:
+            raise PreconditionFailed(
+                f"item {item_id} is at revision {item.revision}, not {if_revision}: read it again",
+                field="If-Match",
+                current_revision=item.revision,
+            )
         return item
