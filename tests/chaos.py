@@ -211,10 +211,40 @@ async def chaos(
     return restarted
 
 
+async def consumer_lag(bootstrap: str) -> int:
+    """Messages on the topics that the consuming services' groups have not committed yet."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        committed = {}
+        for group in CONSUMING:
+            committed[group] = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await probe.start()
+    try:
+        lag = 0
+        for offsets in committed.values():
+            if not offsets:
+                continue
+            ends = await probe.end_offsets(list(offsets))
+            lag += sum(max(0, ends[tp] - meta.offset) for tp, meta in offsets.items())
+        return lag
+    finally:
+        await probe.stop()
+
+
 async def quiet(cluster: Cluster, timeout: float) -> None:
+    """Quiet: every outbox row published, every consuming group caught up with its topics (a
+    consumer still backing off after an outage has lag), and no email pending; twice in a row."""
     import asyncpg
 
     deadline = time.monotonic() + timeout
+    calm = 0
     while time.monotonic() < deadline:
         busy = 0
         for service in SERVICES:
@@ -226,7 +256,12 @@ async def quiet(cluster: Cluster, timeout: float) -> None:
             finally:
                 await conn.close()
         if busy == 0:
-            await asyncio.sleep(3)  # and nothing arrives after the last publish is consumed
+            try:
+                busy += await consumer_lag(cluster.infra.kafka_bootstrap)
+            except Exception:  # Kafka still settling: not quiet yet
+                busy += 1
+        calm = calm + 1 if busy == 0 else 0
+        if calm >= 2:
             return
         await asyncio.sleep(1)
     raise TimeoutError("the system did not become quiet")

@@ -102,7 +102,7 @@ class EventConsumer:
         self.handlers: dict[tuple[str, int], Handler] = {}
         self.stats = {"applied": 0, "duplicates": 0, "dead_lettered": 0, "ignored": 0, "retried": 0}
         self.outage = Waiting(service, "consumer")
-        self.outage_backoff = outage_backoff or Backoff(initial=max(backoff_seconds, 0.05), cap=30.0)
+        self.outage_backoff = outage_backoff or Backoff(initial=max(backoff_seconds, 0.05), cap=10.0)
 
     def on(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
