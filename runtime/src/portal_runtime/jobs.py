@@ -44,6 +44,7 @@ from portal_runtime.db import InboxRecord, OutboxRecord, RuntimeBase
 from portal_runtime.errors import Conflict, NotFound
 from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
 from portal_runtime.idempotency import purge_expired_keys
+from portal_runtime.leader import lead
 
 if TYPE_CHECKING:
     from portal_runtime.service import ServiceRuntime
@@ -352,42 +353,25 @@ class Jobs:
     async def scheduler(self) -> None:
         """Run due jobs until cancelled; only the holder of the service's scheduler lock does, so
         one runner at a time per service however many workers run."""
-        loop = asyncio.get_running_loop()
-        backoff = Backoff(initial=0.5, cap=30.0)
         failing: dict[str, tuple[float, Backoff]] = {}
-        while True:
-            try:
-                async with self.engine.connect() as conn:
-                    got = await conn.scalar(text("SELECT pg_try_advisory_lock(:id)"), {"id": self._scheduler_lock})
-                    await conn.commit()
-                    if not got:
-                        self.outage.end(loop.time())
-                        self.active = False
-                        await asyncio.sleep(self.poll_seconds * 5)
-                        continue
-                    self.active = True
-                    try:
-                        while True:
-                            await self.run_due(failing)
-                            await conn.execute(text("SELECT 1"))  # the lock's connection is still there
-                            await conn.commit()
-                            self.wakes += 1
-                            self.outage.end(loop.time())
-                            backoff.reset()
-                            await asyncio.sleep(self.poll_seconds)
-                    finally:
-                        self.active = False
-                        with contextlib.suppress(Exception):
-                            await conn.rollback()
-                            await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": self._scheduler_lock})
-                            await conn.commit()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database is away: wait and try again
-                if classify(exc) is Fault.MESSAGE:
-                    log.exception("job scheduler of %s failed; it tries again", self.service)
-                self.outage.start(describe(exc), loop.time())
-                await asyncio.sleep(backoff.next())
+
+        async def one_round(conn) -> float:
+            await self.run_due(failing)
+            await conn.execute(text("SELECT 1"))  # the lock's connection is still there
+            await conn.commit()
+            self.wakes += 1
+            return self.poll_seconds
+
+        await lead(
+            self.engine,
+            self._scheduler_lock,
+            one_round,
+            holder=self,
+            outage=self.outage,
+            backoff=Backoff(initial=0.5, cap=30.0),
+            standby_seconds=self.poll_seconds * 5,
+            what=f"job scheduler of {self.service}",
+        )
 
 
 def _row_answer(row: Any) -> dict[str, Any]:

@@ -11,20 +11,19 @@ FastStream's own publisher. Published rows are purged by the daily `purge` job (
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import propagate, trace
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.db import OutboxRecord
-from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
+from portal_runtime.faults import Backoff, Waiting
+from portal_runtime.leader import lead
 from portal_runtime.metrics import RELAY_PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -63,38 +62,21 @@ class OutboxRelay:
         with several replicas. The lock is taken on the connection that also reads and marks the
         rows: if that connection is lost, so is the lock, and so is this relay's right to publish.
         A database or broker that is away is waited out (logged once, `Waiting`)."""
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                async with self.engine.connect() as conn:
-                    got = await conn.scalar(text("SELECT pg_try_advisory_lock(:id)"), {"id": self._lock_id})
-                    await conn.commit()
-                    if not got:
-                        self.outage.end(loop.time())
-                        self.active = False
-                        await asyncio.sleep(self.poll_seconds * 5)
-                        continue
-                    self.active = True
-                    try:
-                        while True:
-                            sent = await self.relay_once(conn)
-                            self.outage.end(loop.time())
-                            self.backoff.reset()
-                            if sent < self.batch_size:
-                                await asyncio.sleep(self.poll_seconds)
-                    finally:
-                        self.active = False
-                        with contextlib.suppress(Exception):  # a lost connection has no lock left
-                            await conn.rollback()
-                            await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": self._lock_id})
-                            await conn.commit()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the broker or database is away: wait and try again
-                if classify(exc) is Fault.MESSAGE:
-                    log.exception("outbox relay of %s failed; it tries again", self.service)
-                self.outage.start(describe(exc), loop.time())
-                await asyncio.sleep(self.backoff.next())
+
+        async def one_batch(conn) -> float:
+            sent = await self.relay_once(conn)
+            return self.poll_seconds if sent < self.batch_size else 0
+
+        await lead(
+            self.engine,
+            self._lock_id,
+            one_batch,
+            holder=self,
+            outage=self.outage,
+            backoff=self.backoff,
+            standby_seconds=self.poll_seconds * 5,
+            what=f"outbox relay of {self.service}",
+        )
 
     async def relay_once(self, conn: AsyncConnection | None = None) -> int:
         """Publish one batch in id order, then mark it published. A crash between the two
