@@ -4,7 +4,6 @@ and `dlq list | replay` for its dead letters."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 
 import typer
@@ -14,7 +13,7 @@ from pydantic import ValidationError
 from portal_runtime.migrations import upgrade
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
 from portal_runtime.settings import DatabaseSettings, KafkaSettings, ServiceSettings
-from portal_runtime.telemetry import install_global, make_tracer_provider
+from portal_runtime.telemetry import configure_logging, install_global, make_tracer_provider
 
 
 def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
@@ -29,7 +28,6 @@ def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
                 where = ".".join(str(part) for part in error["loc"]).upper() or "settings"
                 typer.echo(f"{d.name} cannot run: {where}: {error['msg'].removeprefix('Value error, ')}", err=True)
             raise typer.Exit(2) from None
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
         provider = make_tracer_provider(d.name)
         install_global(provider)
         return ServiceRuntime(d, settings, tracer_provider=provider)
@@ -38,12 +36,16 @@ def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
         """Serve until stopped. A dependency that is away never ends this; a wrong configuration
         does, with exit code 2 and the reason on stderr."""
         rt = runtime()
+        app = rt.app(http=http, consume=consume, relay=relay)
+        role = "run" if http and consume and relay else "api" if http else "worker" if consume else "relay"
+        configure_logging(rt.definition.name, role, level=rt.settings.log_level, fmt=rt.settings.log_format)
         server = uvicorn.Server(
             uvicorn.Config(
-                rt.app(http=http, consume=consume, relay=relay),
+                app,
                 host=rt.settings.http_host,
                 port=rt.settings.http_port,
                 log_level=rt.settings.log_level.lower(),
+                log_config=None,  # uvicorn's records go to the root logger, rendered as the rest
             )
         )
 
@@ -82,7 +84,9 @@ def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
     def migrate(revision: str = "head") -> None:
         """Apply this service's Alembic migrations to DATABASE_URL."""
         d = definition()
-        upgrade(d.migrations, DatabaseSettings().database_url, revision)
+        settings = DatabaseSettings()
+        configure_logging(d.name, "migrate", level=settings.log_level, fmt=settings.log_format)
+        upgrade(d.migrations, settings.database_url, revision)
         typer.echo(f"{d.name}: database at {revision}")
 
     dlq = typer.Typer(no_args_is_help=True, help="This service's dead letters (<service>.dlq).")
