@@ -20,8 +20,11 @@ from portal_runtime.settings import ServiceSettings
 TEST_SECRET = "test-signing-key-not-a-secret-0123456789"
 
 
-def bearer(account: str, role: Role = "customer", secret: str = TEST_SECRET) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(secret, account, role)}"}
+def bearer(
+    account: str, role: Role = "customer", secret: str = TEST_SECRET, *, user: str | None = None
+) -> dict[str, str]:
+    """Headers of user `user` (by default the role's name) of `account` with `role`."""
+    return {"Authorization": f"Bearer {issue_token(secret, account, role, user_id=user)}"}
 
 
 @contextlib.asynccontextmanager

@@ -33,7 +33,7 @@ from returns.service.invoices import ReturnableInvoices
 from returns.service.returns import RequestReturn, ReturnsService
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
-ACME = Principal("acme", "customer")
+ACME = Principal("alice", "acme", "customer")
 
 
 @pytest.fixture

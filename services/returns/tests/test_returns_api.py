@@ -111,9 +111,9 @@ async def test_invoice_issued_then_return_requested_published_and_decided(new_da
         detail = (await http.get(f"/v1/returns/{rma['id']}", headers=ACME)).json()
         assert detail["status"] == "received"
         assert [(h["from_status"], h["to_status"], h["by"], h["note"], h["reason"]) for h in detail["history"]] == [
-            (None, "requested", "ACME", None, None),
-            ("requested", "approved", "ops", None, None),
-            ("approved", "received", "ops", None, None),
+            (None, "requested", "ACME/customer", None, None),
+            ("requested", "approved", "ops/admin", None, None),
+            ("approved", "received", "ops/admin", None, None),
         ]
 
 

@@ -27,8 +27,9 @@ from returns.service.invoices import ReturnableInvoices
 from returns.service.returns import RequestReturn, ReturnsService
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-ACME, BETA, OTHER = Principal("ACME", "customer"), Principal("BETA", "customer"), Principal("OTHER", "customer")
-OPS, CLERK = Principal("ops", "admin"), Principal("clerk", "admin")
+ACME, BETA = Principal("alice", "ACME", "customer"), Principal("bert", "BETA", "customer")
+OTHER = Principal("otto", "OTHER", "customer")
+OPS, CLERK = Principal("olga", "ops", "admin"), Principal("clerk", "ops", "admin")
 PAGE = PageRequest(10, 0)
 
 
@@ -81,7 +82,7 @@ async def test_request_stores_the_rma_and_stages_return_requested(svc):
         ("Router X1", 2),
         ("Cable", 3),
     ]
-    assert [(t.from_status, t.to_status, t.by) for t in history] == [(None, "requested", "ACME")]
+    assert [(t.from_status, t.to_status, t.by) for t in history] == [(None, "requested", "ACME/alice")]
     [env] = await outbox(svc)
     assert (env.type, env.key, env.correlation_id) == ("ReturnRequested", str(rma.id), cid)
     event = env.payload()
@@ -142,9 +143,9 @@ async def test_transitions_are_recorded_in_history_and_publish_nothing_else(svc)
     history = stored.history
     assert stored.status == "received" and stored.updated_at == svc.clock.now()
     assert [(t.from_status, t.to_status, t.by) for t in history] == [
-        (None, "requested", "ACME"),
-        ("requested", "approved", "ops"),
-        ("approved", "received", "clerk"),
+        (None, "requested", "ACME/alice"),
+        ("requested", "approved", "ops/olga"),
+        ("approved", "received", "ops/clerk"),
     ]
     assert [e.type for e in await outbox(svc)] == ["ReturnRequested"]
 

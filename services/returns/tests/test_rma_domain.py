@@ -34,6 +34,7 @@ def request(*lines, invoice=INVOICE, account="ACME", number="INV-1", claimed=Non
     return Rma.request(
         invoice=invoice,
         account_id=account,
+        by=f"{account}/customer",
         invoice_number=number,
         lines=list(lines) or [line()],
         claimed=claimed or {},
@@ -49,7 +50,7 @@ def test_request_is_requested_and_records_its_first_step():
     rma = request(line(quantity=2), line("Cable", 5, " loose "))
     assert rma.status == "requested" and rma.invoice_number == "INV-1" and rma.account_id == "ACME"
     assert rma.lines == (line(quantity=2), ReturnLine("Cable", 5, "loose"))
-    assert rma.history == [Transition(at=NOW, by="ACME", from_status=None, to_status=Status.REQUESTED)]
+    assert rma.history == [Transition(at=NOW, by="ACME/customer", from_status=None, to_status=Status.REQUESTED)]
     assert rma.events == [
         ReturnRequested(rma_id=rma.id, account_id="ACME", invoice_number="INV-1", lines=rma.lines, at=NOW)
     ]
@@ -87,7 +88,15 @@ def test_invalid_lines_name_the_field(lines, field):
 
 def test_no_lines_names_lines():
     with pytest.raises(InvalidInput) as err:
-        Rma.request(invoice=INVOICE, account_id="ACME", invoice_number="INV-1", lines=[], claimed={}, now=NOW)
+        Rma.request(
+            invoice=INVOICE,
+            account_id="ACME",
+            by="ACME/customer",
+            invoice_number="INV-1",
+            lines=[],
+            claimed={},
+            now=NOW,
+        )
     assert field_of(err) == "lines"
 
 

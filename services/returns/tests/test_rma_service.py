@@ -24,8 +24,8 @@ from returns.service.invoices import ReturnableInvoices
 from returns.service.returns import RequestReturn, ReturnsService
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-ACME, BETA = Principal("ACME", "customer"), Principal("BETA", "customer")
-OPS = Principal("ops", "admin")
+ACME, BETA = Principal("alice", "ACME", "customer"), Principal("bert", "BETA", "customer")
+OPS = Principal("olga", "ops", "admin")
 PAGE = PageRequest(10, 0)
 
 
@@ -134,7 +134,9 @@ async def test_a_request_stores_the_rma_with_its_first_step_and_publishes_return
     rma = await returns.request_return(ACME, ask("INV-1", ("Router X1", 2), ("Cable", 3)))
     stored = uow.rmas.rows[rma.id]
     assert (stored.status, stored.account_id, uow.commits) == (Status.REQUESTED, "ACME", 1)
-    assert [(t.from_status, t.to_status, t.by, t.at) for t in stored.history] == [(None, "requested", "ACME", NOW)]
+    assert [(t.from_status, t.to_status, t.by, t.at) for t in stored.history] == [
+        (None, "requested", "ACME/alice", NOW)
+    ]
     [published] = uow.published
     assert isinstance(published, ReturnRequested)
     assert (published.rma_id, published.account_id, published.invoice_number, published.requested_at) == (
@@ -179,14 +181,14 @@ async def test_approve_then_receive_store_each_step_and_publish_nothing_yet(retu
     uow.published.clear()
     clock.advance(hours=2)
     approved = await returns.approve(rma.id, OPS)
-    received = await returns.receive(rma.id, Principal("clerk", "admin"))
+    received = await returns.receive(rma.id, Principal("clerk", "ops", "admin"))
     assert (approved.status, received.status) == (Status.APPROVED, Status.RECEIVED)
     stored = uow.rmas.rows[rma.id]
     assert stored.status == Status.RECEIVED and stored.updated_at == NOW + timedelta(hours=2)
     assert [(t.from_status, t.to_status, t.by) for t in stored.history] == [
-        (None, "requested", "ACME"),
-        ("requested", "approved", "ops"),
-        ("approved", "received", "clerk"),
+        (None, "requested", "ACME/alice"),
+        ("requested", "approved", "ops/olga"),
+        ("approved", "received", "ops/clerk"),
     ]
     assert uow.published == []  # ReturnApproved and ReturnReceived have no contract yet
     assert stored.events == []
@@ -200,7 +202,7 @@ async def test_reject_keeps_the_reason_as_the_steps_note(returns, uow, invoice):
     assert rejected.reject_reason == stored.reject_reason == "outside the window"
     assert (stored.history[-1].to_status, stored.history[-1].by, stored.history[-1].note) == (
         "rejected",
-        "ops",
+        "ops/olga",
         "outside the window",
     )
     assert uow.published == []
@@ -248,7 +250,7 @@ async def test_another_accounts_return_is_404_like_a_missing_one(returns, uow, i
         with pytest.raises(NotFound):
             await call()
     assert (await returns.get_return(rma.id, ACME)).id == rma.id
-    assert (await returns.get_return(rma.id, OPS)).history[0].by == "ACME"
+    assert (await returns.get_return(rma.id, OPS)).history[0].by == "ACME/alice"
 
 
 async def test_lists_are_scoped_pages(returns, uow, invoice, clock):

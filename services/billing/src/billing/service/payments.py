@@ -157,7 +157,7 @@ class Payments:
                     currency=request.currency,
                     payer_reference=request.payer_reference,
                     paid_at=now,
-                    recorded_by=caller.account_id,
+                    recorded_by=caller.actor,
                     card_brand=request.card.brand if request.card else None,
                     card_last4=request.card.last4 if request.card else None,
                     gateway_reference=result.reference,

@@ -71,14 +71,16 @@ class Rma:
         *,
         invoice: ReturnableInvoice | None,
         account_id: str,
+        by: str,
         invoice_number: str,
         lines: Sequence[ReturnLine],
         claimed: Mapping[str, int],
         now: datetime,
     ) -> Rma:
-        """A return of `lines` of the caller's invoice. `claimed` is what earlier returns of the
-        invoice still hold, by line id (as text), or by sku on invoices without line ids. Another
-        account's invoice reads as an unknown one."""
+        """A return of `lines` of the caller's invoice, asked for by `by` (a user of the account,
+        as history records it). `claimed` is what earlier returns of the invoice still hold, by line
+        id (as text), or by sku on invoices without line ids. Another account's invoice reads as an
+        unknown one."""
         if invoice is None or not invoice.belongs_to(account_id):
             raise InvalidInput(
                 f"no invoice {invoice_number!r} of yours to return goods against", field="invoice_number"
@@ -93,7 +95,7 @@ class Rma:
             requested_at=now,
             updated_at=now,
         )
-        rma.history.append(LIFECYCLE.begin(Status.REQUESTED, by=account_id, at=now))
+        rma.history.append(LIFECYCLE.begin(Status.REQUESTED, by=by, at=now))
         rma.events.append(
             ReturnRequested(
                 rma_id=rma.id, account_id=account_id, invoice_number=rma.invoice_number, lines=checked, at=now

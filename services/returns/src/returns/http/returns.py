@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal_runtime.auth import Principal, admin_only
 from portal_runtime.lifecycle import Transition
+from portal_runtime.openapi import problems
 from portal_runtime.paging import Page, PageRequest
 from returns.domain.rma import ReturnLine, Rma, Status
 from returns.service.returns import RequestReturn, ReturnsService
@@ -27,6 +28,16 @@ class Strict(BaseModel):
 class LineIn(Strict):
     """An invoice line to return, named by its `line_id` (billing's invoice line id); `sku`, the
     line's description, is still accepted instead (as clients sent it before line ids)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={  # one of them names the line
+            "anyOf": [
+                {"required": ["line_id"], "properties": {"line_id": {"type": "string"}}},
+                {"required": ["sku"], "properties": {"sku": {"type": "string"}}},
+            ]
+        },
+    )
 
     line_id: Annotated[uuid.UUID | None, Field(description="the invoice line's id")] = None
     sku: Annotated[
@@ -118,7 +129,16 @@ class ReturnController(Controller):
     path = "/v1/returns"
     tags = ["returns"]
 
-    @post("/", summary="Request a return of goods from one of your invoices")
+    @post(
+        "/",
+        summary="Request a return of goods from one of your invoices",
+        responses=problems(
+            {
+                422: "No invoice of yours by that number, or a line it does not have, or more than it invoiced "
+                "(less what earlier returns hold), naming the `field`"
+            }
+        ),
+    )
     async def request_return(
         self,
         data: JSONBody[ReturnIn],
@@ -147,7 +167,7 @@ class ReturnController(Controller):
         return found.map(ReturnOut.of)
 
     @get("/{rma_id:uuid}", summary="Read one return with its history")
-    async def read(
+    async def get_return(
         self,
         rma_id: FromPath[uuid.UUID],
         request: Request[Principal, object, object],
@@ -161,8 +181,13 @@ class AdminReturnController(Controller):
     tags = ["returns (admin)"]
     guards = [admin_only]
 
-    @post("/{rma_id:uuid}/approve", status_code=200, summary="Approve a requested return (admin)")
-    async def approve(
+    @post(
+        "/{rma_id:uuid}/approve",
+        status_code=200,
+        summary="Approve a requested return (admin)",
+        responses=problems({409: "The return is not requested (`current_status`)"}),
+    )
+    async def approve_return(
         self,
         rma_id: FromPath[uuid.UUID],
         request: Request[Principal, object, object],
@@ -170,8 +195,13 @@ class AdminReturnController(Controller):
     ) -> ReturnOut:
         return ReturnOut.of(await rmas.approve(rma_id, request.user))
 
-    @post("/{rma_id:uuid}/reject", status_code=200, summary="Reject a requested return, saying why (admin)")
-    async def reject(
+    @post(
+        "/{rma_id:uuid}/reject",
+        status_code=200,
+        summary="Reject a requested return, saying why (admin)",
+        responses=problems({409: "The return is not requested (`current_status`)"}),
+    )
+    async def reject_return(
         self,
         rma_id: FromPath[uuid.UUID],
         data: JSONBody[RejectIn],
@@ -180,8 +210,13 @@ class AdminReturnController(Controller):
     ) -> ReturnOut:
         return ReturnOut.of(await rmas.reject(rma_id, data.reason, request.user))
 
-    @post("/{rma_id:uuid}/receive", status_code=200, summary="Record that an approved return's goods arrived (admin)")
-    async def receive(
+    @post(
+        "/{rma_id:uuid}/receive",
+        status_code=200,
+        summary="Record that an approved return's goods arrived (admin)",
+        responses=problems({409: "The return is not approved (`current_status`)"}),
+    )
+    async def receive_return(
         self,
         rma_id: FromPath[uuid.UUID],
         request: Request[Principal, object, object],

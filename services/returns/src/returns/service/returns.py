@@ -35,6 +35,7 @@ class ReturnsService:
             rma = Rma.request(
                 invoice=invoice,
                 account_id=actor.account_id,
+                by=actor.actor,
                 invoice_number=cmd.invoice_number,
                 lines=cmd.lines,
                 claimed=claimed,
@@ -47,21 +48,21 @@ class ReturnsService:
     async def approve(self, rma_id: uuid.UUID, actor: Principal) -> Rma:
         async with self.uow() as uow:
             rma = await self._load(uow, rma_id, actor)
-            rma.approve(by=actor.account_id, now=self.clock.now())
+            rma.approve(by=actor.actor, now=self.clock.now())
             await uow.commit()
         return rma
 
     async def reject(self, rma_id: uuid.UUID, reason: str, actor: Principal) -> Rma:
         async with self.uow() as uow:
             rma = await self._load(uow, rma_id, actor)
-            rma.reject(reason, by=actor.account_id, now=self.clock.now())
+            rma.reject(reason, by=actor.actor, now=self.clock.now())
             await uow.commit()
         return rma
 
     async def receive(self, rma_id: uuid.UUID, actor: Principal) -> Rma:
         async with self.uow() as uow:
             rma = await self._load(uow, rma_id, actor)
-            rma.receive(by=actor.account_id, now=self.clock.now())
+            rma.receive(by=actor.actor, now=self.clock.now())
             await uow.commit()
         return rma
 
