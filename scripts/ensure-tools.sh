@@ -21,3 +21,13 @@ if ! command -v uv >/dev/null 2>&1; then
   export PATH="$HOME/.local/bin:$PATH"
 fi
 uv sync --frozen -q
+# The AsyncAPI parser (npm, pinned by contracts/asyncapi-check/package-lock.json) for the AsyncAPI
+# check (contracts/tests/test_asyncapi.py): installed again only when the lock is newer than the
+# last install; without Node that test fails and says so.
+asyncapi_check=contracts/asyncapi-check
+if ! command -v npm >/dev/null 2>&1; then
+  echo "missing: node and npm, for the AsyncAPI check (e.g. sudo apt-get install nodejs npm)" >&2
+elif [ ! "$asyncapi_check/node_modules/.package-lock.json" -nt "$asyncapi_check/package-lock.json" ]; then
+  echo "installing the AsyncAPI parser into $asyncapi_check/node_modules" >&2
+  npm ci --prefix "$asyncapi_check" --ignore-scripts --no-audit --no-fund --loglevel=error >&2
+fi

@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.bootstrap import definition as catalog_definition
 from portal_contracts import Envelope, Money
+from portal_contracts.envelope import CONTENT_TYPE
 from portal_contracts.events.catalog import CatalogItemPublished
 from portal_runtime.db import OutboxRecord
 from portal_runtime.testing import Seen, bearer, eventually, read_topic, running_service
 
 PROBE = Path(probe_service.__file__)
 ADMIN = bearer("ops", "admin")
+CLOUDEVENT = [("content-type", CONTENT_TYPE.encode())]  # the header the relay sets
 
 
 def item_body(name: str) -> dict:
@@ -49,7 +51,7 @@ async def test_event_committed_in_one_service_is_applied_in_another(new_database
         running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (_, http),
         probe_ctx as (rt, _),
     ):
-        created = await http.post("/v1/items", json=item_body("SEO boost"), headers=ADMIN)
+        created = await http.post("/v1/admin/items", json=item_body("SEO boost"), headers=ADMIN)
         assert created.status_code == 201, created.text
         item_id = uuid.UUID(created.json()["id"])
         assert await eventually(lambda: probe_service.applied(rt, item_id), what="the probe to apply the item") == 1
@@ -70,7 +72,7 @@ async def test_consumer_dying_before_offset_commit_rereads_and_changes_nothing(n
         cat,
         http,
     ):
-        item_id = uuid.UUID((await http.post("/v1/items", json=item_body("Backup"), headers=ADMIN)).json()["id"])
+        item_id = uuid.UUID((await http.post("/v1/admin/items", json=item_body("Backup"), headers=ADMIN)).json()["id"])
         event_id = await eventually(lambda: outbox_event_id(cat, item_id), what="the item's event")
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(PROBE), "consume", url, kafka, group, str(item_id)
@@ -88,7 +90,7 @@ async def test_consumer_dying_before_offset_commit_rereads_and_changes_nothing(n
 async def test_relay_dying_before_marking_publishes_again_and_consumer_ignores_duplicate(new_database, kafka):
     catalog_url = await new_database("catalog")
     async with running_service(catalog_definition(), database_url=catalog_url, kafka=kafka, relay=False) as (cat, http):
-        item_id = uuid.UUID((await http.post("/v1/items", json=item_body("Mail"), headers=ADMIN)).json()["id"])
+        item_id = uuid.UUID((await http.post("/v1/admin/items", json=item_body("Mail"), headers=ADMIN)).json()["id"])
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(PROBE), "relay-catalog", catalog_url, kafka, "catalog"
         )
@@ -129,7 +131,8 @@ async def test_poison_and_garbage_go_to_dead_letter_and_partition_moves_on(new_d
     producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
     await producer.start()
     try:
-        await producer.send_and_wait("catalog.items", envelope("poison pill", poison), key=str(key).encode())
+        pill = envelope("poison pill", poison)
+        await producer.send_and_wait("catalog.items", pill, key=str(key).encode(), headers=CLOUDEVENT)
         await producer.send_and_wait("catalog.items", b"{not json", key=str(key).encode())
         await producer.send_and_wait("catalog.items", envelope("good one", good), key=str(key).encode())
     finally:
@@ -147,6 +150,9 @@ async def test_poison_and_garbage_go_to_dead_letter_and_partition_moves_on(new_d
     assert {h["x-original-topic"] for h in headers} == {"catalog.items"}
     assert all(h["x-original-offset"].isdigit() for h in headers)
     assert dead[[h["x-attempts"] for h in headers].index("0")].value == b"{not json"
+    # the pill is still the message it was: its value, and its own headers beside the failure's
+    assert dead[[h["x-attempts"] for h in headers].index("3")].value == pill
+    assert by_attempts["3"]["content-type"] == CONTENT_TYPE
 
 
 async def test_dead_letters_are_listed_and_replayed_once_the_cause_is_fixed(new_database, kafka):
@@ -156,11 +162,11 @@ async def test_dead_letters_are_listed_and_replayed_once_the_cause_is_fixed(new_
 
     key, poison = uuid.uuid4(), uuid.uuid4()
     pill = envelope("poison pill", poison)
-    pill_id = json.loads(pill)["event_id"]
+    pill_id = json.loads(pill)["id"]
     producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
     await producer.start()
     try:
-        await producer.send_and_wait("catalog.items", pill, key=str(key).encode())
+        await producer.send_and_wait("catalog.items", pill, key=str(key).encode(), headers=CLOUDEVENT)
         await producer.send_and_wait("catalog.items", b"{not json", key=str(key).encode())
     finally:
         await producer.stop()
@@ -200,6 +206,11 @@ async def test_dead_letters_are_listed_and_replayed_once_the_cause_is_fixed(new_
         assert code == 0 and f"CatalogItemPublished {pill_id}" in out, out
         assert not any(f"replayed {position} " in out for position in garbage), "unparseable ones replayed"
         assert await eventually(lambda: probe_service.applied(rt, poison), what="the replayed pill") == 1
+        [replayed, *_] = await read_topic(
+            kafka, "catalog.items", lambda r: r.value == pill and "x-replayed-from" in dict(r.headers), want=1
+        )
+        assert dict(replayed.headers)["content-type"] == CONTENT_TYPE.encode()  # its own headers came back
+        assert not any(name.startswith("x-") and name != "x-replayed-from" for name, _ in replayed.headers)
         # a second replay (an SRE running it twice) changes nothing
         seen_twice = rt.consumer.stats["duplicates"]
         code, out = await sre("replay", "--at", line.split()[0])
@@ -211,7 +222,7 @@ async def test_dead_letters_are_listed_and_replayed_once_the_cause_is_fixed(new_
 async def test_a_message_that_fails_once_is_applied_once_and_never_dead_lettered(new_database, kafka):
     key, flaky = uuid.uuid4(), uuid.uuid4()
     body = envelope("flaky one", flaky)
-    event_id = json.loads(body)["event_id"]
+    event_id = json.loads(body)["id"]
     seen = Seen()
     group, _, probe_ctx = await probe(new_database, kafka, consumer_max_attempts=2, before_start=seen.watch)
     async with probe_ctx as (rt, _):
@@ -230,7 +241,7 @@ async def test_a_dead_letter_publish_that_fails_leaves_the_message_to_be_redeliv
 
     key, poison, good = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     pill, after = envelope("poison pill", poison), envelope("good one", good)
-    pill_id = json.loads(pill)["event_id"]
+    pill_id = json.loads(pill)["id"]
     handed = collections.Counter()
 
     def break_first_dead_letter(rt) -> None:
@@ -347,12 +358,127 @@ async def _all_done(pending, relays) -> bool:
 async def test_an_envelope_with_a_field_this_reader_does_not_know_is_applied_not_dead_lettered(new_database, kafka):
     key, item = uuid.uuid4(), uuid.uuid4()
     body = json.loads(envelope("newer producer", item))
-    body["partition_hint"] = "a field a newer producer adds to the envelope"
+    body["partitionhint"] = "an extension attribute a newer producer adds to the envelope"
     raw = json.dumps(body).encode()
     seen = Seen()
     group, _, probe_ctx = await probe(new_database, kafka, consumer_max_attempts=2, before_start=seen.watch)
     async with probe_ctx as (rt, _):
         await send(kafka, [(key, raw)])
-        await seen.wait(body["event_id"], "applied")
+        await seen.wait(body["id"], "applied")
         assert await probe_service.applied(rt, item) == 1
     assert await read_topic(kafka, f"{group}.dlq", lambda r: r.key == str(key).encode(), want=1, timeout=3) == []
+
+
+def sdk_message(record):
+    """A Kafka record as the CloudEvents SDK's Kafka binding takes it."""
+    from cloudevents.core.bindings import kafka as binding
+
+    return binding.KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value)
+
+
+async def test_what_the_relay_publishes_is_a_structured_cloudevent_the_sdk_reads(new_database, kafka):
+    from cloudevents.core.bindings import kafka as binding
+
+    async with running_service(catalog_definition(), database_url=await new_database("catalog"), kafka=kafka) as (
+        cat,
+        http,
+    ):
+        item_id = uuid.UUID(
+            (await http.post("/v1/admin/items", json=item_body("Read by the SDK"), headers=ADMIN)).json()["id"]
+        )
+        event_id = await eventually(lambda: outbox_event_id(cat, item_id), what="the item's event")
+    [record] = await read_topic(kafka, "catalog.items", lambda r: r.key == str(item_id).encode(), want=1)
+    headers = dict(record.headers)
+    assert headers["content-type"] == CONTENT_TYPE.encode() and not any(h.startswith("ce_") for h in headers)
+    assert (headers["event-type"], headers["event-id"]) == (b"CatalogItemPublished", str(event_id).encode())
+    event = binding.from_kafka_event(sdk_message(record))
+    assert (event.get_id(), event.get_source(), event.get_type()) == (
+        str(event_id),
+        "/portal/catalog",
+        "CatalogItemPublished",
+    )
+    assert event.get_subject() == str(item_id) == event.get_extension("partitionkey")  # the SDK's name for the key
+    assert event.get_extension("dataversion") == 1 and event.get_extension("correlationid")
+    assert event.get_datacontenttype() == "application/json" and event.get_data()["price"]["amount"] == "19.90"
+
+
+async def test_an_event_the_sdk_makes_in_structured_mode_is_applied_by_our_consumer(new_database, kafka):
+    from cloudevents.core.bindings import kafka as binding
+    from cloudevents.core.v1.event import CloudEvent
+
+    item = uuid.uuid4()
+    data = CatalogItemPublished(
+        item_id=item,
+        sku="SDK-1",
+        name="made by the SDK",
+        price=Money(amount=Decimal("9.90"), currency="EUR"),
+        billing="one_time",
+        revision=1,
+        published_at=datetime.now(UTC),
+    ).model_dump(mode="json")
+    event = CloudEvent(
+        {
+            "type": "CatalogItemPublished",
+            "source": "/portal/catalog",
+            "subject": str(item),
+            "datacontenttype": "application/json",
+            "dataversion": 1,
+            "correlationid": str(uuid.uuid4()),
+            "id": str(uuid.uuid4()),
+        },
+        data,
+    )
+    message = binding.to_structured_event(event, key_mapper=lambda e: e.get_subject())
+    seen = Seen()
+    group, _, probe_ctx = await probe(new_database, kafka, consumer_max_attempts=2, before_start=seen.watch)
+    async with probe_ctx as (rt, _):
+        producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                "catalog.items", message.value, key=message.key.encode(), headers=list(message.headers.items())
+            )
+        finally:
+            await producer.stop()
+        await seen.wait(event.get_id(), "applied")
+        assert await probe_service.applied(rt, item) == 1
+
+
+async def test_an_outbox_row_staged_before_cloudevents_is_published_as_one(new_database, kafka):
+    """A row in the shape before the switch (contracts/schemas/Envelope.v1.json) still publishes."""
+    from cloudevents.core.bindings import kafka as binding
+
+    item, event_id, now = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
+    data = {"item_id": str(item), "revision": 2, "retired_at": now.isoformat()}
+    first_shape = {
+        "event_id": str(event_id),
+        "type": "CatalogItemRetired",
+        "version": 1,
+        "occurred_at": now.isoformat(),
+        "producer": "catalog",
+        "key": str(item),
+        "correlation_id": str(event_id),
+        "causation_id": None,
+        "trace": {},
+        "data": data,
+    }
+    async with running_service(
+        catalog_definition(), database_url=await new_database("catalog"), kafka=kafka, relay=False
+    ) as (cat, _):
+        async with cat.sessions() as s, s.begin():
+            s.add(
+                OutboxRecord(
+                    event_id=event_id,
+                    topic="catalog.items",
+                    key=str(item),
+                    event_type="CatalogItemRetired",
+                    envelope=first_shape,
+                    created_at=now,
+                )
+            )
+        assert await cat.relay.relay_once() == 1
+    [record] = await read_topic(kafka, "catalog.items", lambda r: r.key == str(item).encode(), want=1)
+    event = binding.from_kafka_event(sdk_message(record))
+    assert (event.get_id(), event.get_source(), event.get_subject()) == (str(event_id), "/portal/catalog", str(item))
+    assert event.get_specversion() == "1.0" and event.get_extension("dataversion") == 1 and event.get_data() == data
+    assert Envelope.model_validate_json(record.value).payload().revision == 2

@@ -1,6 +1,7 @@
 """`python -m portal_contracts snapshot`: record the schema of every event version.
 
 A new version gets its snapshot; an existing one is updated only where the change is compatible.
+The envelope's is `Envelope.v<ENVELOPE_VERSION>.json`, under the same rule.
 `python -m portal_contracts asyncapi` prints the AsyncAPI document of the whole system.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from portal_contracts import compat
-from portal_contracts.envelope import Envelope
+from portal_contracts.envelope import ENVELOPE_VERSION, Envelope
 from portal_contracts.registry import all_events
 
 
@@ -28,11 +29,11 @@ def snapshot() -> int:
                 )
                 continue
         compat.write_snapshot(path, schema)
-    envelope_path, envelope_schema = compat.SCHEMA_DIR / "Envelope.json", compat.schema_of(Envelope)
+    envelope_path, envelope_schema = compat.snapshot_path("Envelope", ENVELOPE_VERSION), compat.schema_of(Envelope)
     if envelope_path.exists() and (
         problems := compat.breaking_changes(compat.load_snapshot(envelope_path), envelope_schema)
     ):
-        print("the Envelope breaks its readers; keep its fields:\n  " + "\n  ".join(problems))
+        print("the Envelope breaks its readers; keep its attributes:\n  " + "\n  ".join(problems))
         return 1
     compat.write_snapshot(envelope_path, envelope_schema)
     return 1 if failed else 0

@@ -6,7 +6,13 @@ import re
 from decimal import Decimal
 from typing import Annotated, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+# A decimal number as it travels: a JSON string (pydantic writes a Decimal as `str(value)`, so exact
+# digits, sometimes with an exponent: "0.10", "-5", "1E-7"), never a float. Readers still accept a
+# JSON number (pydantic's Decimal does), but the schema says what producers write.
+DECIMAL_JSON_SCHEMA = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$"}
+DecimalString = Annotated[Decimal, WithJsonSchema(DECIMAL_JSON_SCHEMA)]
 
 
 class Money(BaseModel):
@@ -14,7 +20,7 @@ class Money(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    amount: Decimal
+    amount: DecimalString
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 

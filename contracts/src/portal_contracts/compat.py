@@ -2,6 +2,11 @@
 
 A field removed, retyped, or newly required, or an enum whose values changed, breaks readers:
 that needs a new version of the event. Adding an optional field does not.
+
+One retyping is not a change: pydantic's own schema of a `Decimal` (`number` or `string`) recorded
+before decimals were declared as what they are on the wire (`portal_contracts.base.DecimalString`, a
+string with a pattern). Both describe the same validator, which reads either and writes a string, so
+every message ever written still reads, and readers of the old schema read every new message.
 """
 
 from __future__ import annotations
@@ -10,8 +15,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from portal_contracts.base import DECIMAL_JSON_SCHEMA
+
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 _IGNORED = {"title", "description", "default", "examples"}
+_PYDANTIC_DECIMAL = {"anyOf": [{"type": "number"}, {"type": "string"}]}
 
 
 def snapshot_path(event_type: str, version: int, root: Path = SCHEMA_DIR) -> Path:
@@ -40,7 +48,8 @@ def _shape(node: Any, root: dict[str, Any]) -> Any:
     """A schema reduced to what decides how a value is read."""
     if isinstance(node, dict):
         node = _resolve(node, root)
-        return {k: _shape(v, root) for k, v in sorted(node.items()) if k not in _IGNORED}
+        shape = {k: _shape(v, root) for k, v in sorted(node.items()) if k not in _IGNORED}
+        return DECIMAL_JSON_SCHEMA if shape == _PYDANTIC_DECIMAL else shape
     if isinstance(node, list):
         return [_shape(v, root) for v in node]
     return node

@@ -20,6 +20,29 @@ TOPICS: dict[str, int] = {
 }
 SERVICES = ("catalog", "orders", "returns", "billing", "notify")
 
+# The events each service's consumer group (named after the service) applies; it ignores the other
+# events of those topics. The AsyncAPI document's receive operations come from here, and
+# tests/test_event_readers.py holds it to what each service's bootstrap registers.
+READS: dict[str, tuple[tuple[str, int], ...]] = {
+    "orders": (("CatalogItemPublished", 1), ("CatalogItemRetired", 1), ("PaymentConfirmed", 1)),
+    "returns": (("InvoiceIssued", 1), ("InvoiceIssued", 2)),
+    "billing": (("RequestApproved", 1),),
+    "notify": (
+        ("AccountProfileChanged", 1),
+        ("InformationRequested", 1),
+        ("InvoiceIssued", 1),
+        ("PaymentReceived", 1),
+        ("RequestRejected", 1),
+        ("RequestSubmitted", 1),
+        ("ServicesActivated", 1),
+    ),
+}
+
+
+def owner_of(topic: str) -> str:
+    """The one service that publishes on a topic: topics are named `<service>.<aggregate>`."""
+    return topic.split(".", 1)[0]
+
 
 def dead_letter_topic(service: str) -> str:
     """Where a service's consumer puts what it cannot handle."""

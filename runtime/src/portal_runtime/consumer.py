@@ -215,9 +215,11 @@ class EventConsumer:
     async def _dead_letter(
         self, body: bytes, record: Any, exc: BaseException, *, attempts: int, envelope: Envelope | None = None
     ) -> None:
-        """Publish the message to `<service>.dlq` with headers naming the failure. If that publish
+        """Publish the message to `<service>.dlq`, key and value unchanged, with its own headers (its
+        content type, event type and id stay readable) and headers naming the failure. If that publish
         fails, the exception propagates: the offset is not committed and the message comes again."""
-        headers = {
+        original = {k: (v or b"").decode(errors="replace") for k, v in getattr(record, "headers", None) or ()}
+        headers = original | {
             "x-error": f"{type(exc).__name__}: {exc}"[:2000],
             "x-error-trace": "".join(traceback.format_exception(exc))[-4000:],
             "x-original-topic": str(getattr(record, "topic", "")),

@@ -20,6 +20,7 @@ from opentelemetry import propagate, trace
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
+from portal_contracts.envelope import CONTENT_TYPE, structured
 from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.db import OutboxRecord
 from portal_runtime.faults import Backoff, Waiting
@@ -106,7 +107,7 @@ class OutboxRelay:
         return len(rows)
 
     async def _publish(self, row) -> None:
-        parent = propagate.extract(row.envelope.get("trace") or {})
+        parent = propagate.extract(structured(row.envelope))  # its traceparent and tracestate
         with self.tracer.start_as_current_span(
             f"{row.topic} relay",
             context=parent,
@@ -118,11 +119,13 @@ class OutboxRelay:
             await self.after_publish(row)
 
     async def send(self, row) -> None:
-        """The row's event on its topic, keyed by its aggregate, with its type and id as headers."""
+        """The row's event on its topic as a structured-mode CloudEvent, keyed by its aggregate,
+        with its type and id as headers too (to route without parsing)."""
+        event = structured(row.envelope)
         await self.broker.publish(
-            row.envelope,
+            event,
             topic=row.topic,
             key=row.key.encode(),
-            headers={"event-type": row.event_type, "event-id": str(row.event_id)},
-            correlation_id=str(row.envelope.get("correlation_id")),
+            headers={"content-type": CONTENT_TYPE, "event-type": row.event_type, "event-id": str(row.event_id)},
+            correlation_id=str(event["correlationid"]),
         )

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from portal_contracts.base import Event, Money, event
+from portal_contracts.base import DecimalString, Event, Money, event
 
 
 class InvoiceLine(BaseModel):
@@ -35,7 +34,7 @@ class InvoiceLineV2(BaseModel):
     quantity: int
     unit_price: Money
     line_total: Money
-    tax_rate: Decimal
+    tax_rate: DecimalString
     tax: Money
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from portal_contracts.base import Event, Money, event
+from portal_contracts.base import DecimalString, Event, Money, event
 
 Kind = Literal["service", "add_on", "unit_package", "good"]
 Cycle = Literal["monthly", "quarterly", "semi_annual", "annual", "biennial", "triennial", "one_time"]
@@ -20,7 +19,7 @@ class CyclePrice(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     cycle: Cycle
-    price: Decimal
+    price: DecimalString
 
 
 @event(topic="catalog.items", version=1, key="item_id")
