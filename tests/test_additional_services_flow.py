@@ -1,15 +1,17 @@
 """Issue 3's proof, over HTTP against the running catalog, orders, billing and notify on real
 Kafka, PostgreSQL and the SMTP sink: a seller's request for additional services from submission
 to activation (and, in a second run, to rejection), with an email at every step in the
-seller's language; and the same flow with every event delivered twice."""
+seller's language, the first being the confirmation of its address (notify mails nothing else to
+it before the seller posts the token back); and the same flow with every event delivered twice."""
 
 from __future__ import annotations
 
-from flow import ADMIN, approved_and_paid_in_two_parts, draft_with, offer, ok, running_portal, seller
+from flow import ADMIN, CONFIRMATION, approved_and_paid_in_two_parts, draft_with, offer, ok, running_portal, seller
 
 from portal_runtime.testing import eventually
 
 HAPPY_TEMPLATES = [
+    CONFIRMATION,
     "request_received",
     "information_requested",
     "invoice_issued",
@@ -26,16 +28,17 @@ def templates(mails):
 async def test_request_asked_answered_approved_paid_in_two_transfers_and_activated(infra, new_database, kafka):
     async with running_portal(infra, new_database, kafka) as portal:
         done = await approved_and_paid_in_two_parts(portal, language="tr")
-        mails = await portal.emails(done.email, 6)
-        # one email per step, in Turkish; the last two (payment settled / services active) come
-        # from two services and may arrive in either order
-        assert templates(mails)[:4] == HAPPY_TEMPLATES[:4]
+        mails = await portal.emails(done.email, 7)
+        # the confirmation, then one email per step, in Turkish; the last two (payment settled /
+        # services active) come from two services and may arrive in either order
+        assert templates(mails)[:5] == HAPPY_TEMPLATES[:5]
         assert sorted(templates(mails)) == sorted(HAPPY_TEMPLATES)
         assert {m["headers"]["Content-Language"] for m in mails} == {"tr"}
         assert all(m["text"] and m["html"] for m in mails)
         by_template = {}
         for m in mails:
             by_template.setdefault(m["headers"]["X-Portal-Template"], []).append(m)
+        assert by_template[CONFIRMATION][0]["subject"] == "Lütfen e-posta adresinizi onaylayın"
         assert by_template["request_received"][0]["subject"] == "Talebinizi aldık"
         assert by_template["information_requested"][0]["subject"] == "Talebiniz için ek bilgiye ihtiyacımız var"
         number = done.invoice["number"]
@@ -62,7 +65,9 @@ async def test_request_asked_answered_approved_paid_in_two_transfers_and_activat
             ("submitted", "approved"),
             ("approved", "active"),
         ]
-        assert [h["by"] for h in history] == [done.account, done.account, "ops", done.account, "ops", "billing"]
+        # `by` is the user within its account (the seller's token names user "customer", the admin's "admin").
+        me = f"{done.account}/customer"
+        assert [h["by"] for h in history] == [me, me, "ops/admin", me, "ops/admin", "billing"]
         assert ok(await portal.http["orders"].get(f"/v1/requests/{rid}/history", headers=ADMIN))["items"] == history
 
         # Another seller sees none of it.
@@ -86,11 +91,11 @@ async def test_a_rejected_request_is_emailed_with_the_reason_and_never_billed(in
         rejected = ok(await orders.post(f"/v1/admin/requests/{rid}/reject", headers=ADMIN, json={"reason": reason}))
         assert rejected["status"] == "rejected"
 
-        mails = await portal.emails(email, 2)
-        assert templates(mails) == ["request_received", "request_rejected"]
+        mails = await portal.emails(email, 3)
+        assert templates(mails) == [CONFIRMATION, "request_received", "request_rejected"]
         assert {m["headers"]["Content-Language"] for m in mails} == {"pl"}
-        assert mails[1]["subject"] == "Twoje zgłoszenie zostało odrzucone"
-        assert reason in mails[1]["text"] and reason in mails[1]["html"]
+        assert mails[2]["subject"] == "Twoje zgłoszenie zostało odrzucone"
+        assert reason in mails[2]["text"] and reason in mails[2]["html"]
 
         # A rejected request cannot be approved, asked about or edited: 409 with its status.
         for method, path, body in [
@@ -111,7 +116,7 @@ async def test_a_rejected_request_is_emailed_with_the_reason_and_never_billed(in
         await eventually(portal.settled, what="every event applied and every email sent")
         assert ok(await portal.http["billing"].get("/v1/invoices", headers=headers))["items"] == []
         assert ok(await orders.get("/v1/subscriptions", headers=headers))["items"] == []
-        assert len(await infra.messages(to=email)) == 2
+        assert len(await infra.messages(to=email)) == 3
 
 
 async def test_every_event_of_the_flow_delivered_twice_has_its_effect_once(infra, new_database, kafka):
@@ -122,10 +127,10 @@ async def test_every_event_of_the_flow_delivered_twice_has_its_effect_once(infra
         async def all_handed_twice():
             events = await portal.flow_events(done.account, {i["id"] for i in done.items.values()})
             short = [
-                (service, e["type"], portal.handed[(service, e["event_id"])])
+                (service, e["type"], portal.handed[(service, e["id"])])
                 for e in events
                 for service in portal.consumers_of(e)
-                if portal.handed[(service, e["event_id"])] < 2
+                if portal.handed[(service, e["id"])] < 2
             ]
             return (events, short) if not short else None
 
@@ -156,7 +161,7 @@ async def test_every_event_of_the_flow_delivered_twice_has_its_effect_once(infra
         invoices = ok(await portal.http["billing"].get("/v1/invoices", headers=done.headers))["items"]
         assert len(invoices) == 1 and invoices[0]["status"] == "paid"
         # one invoice issued: once as v1 (what existing readers take) and once as v2 (sources, line ids)
-        issued = [e["version"] for e in events if e["type"] == "InvoiceIssued"]
+        issued = [e["dataversion"] for e in events if e["type"] == "InvoiceIssued"]
         assert issued == [1, 2] and types.count("PaymentConfirmed") == 1, issued
         assert types.count("PaymentReceived") == 2
         # One activation: two subscriptions (one per requested service), one ServicesActivated.
@@ -168,7 +173,8 @@ async def test_every_event_of_the_flow_delivered_twice_has_its_effect_once(infra
         )["items"]
         assert [h["to_status"] for h in history].count("active") == 1
 
-        # One email per event: six deliveries, six sent, six at the SMTP sink.
+        # One email per event: seven deliveries (the profile's one confirmation, though its event came
+        # twice, and six for the request), seven sent, seven at the SMTP sink.
         async def all_sent():
             page = ok(
                 await portal.http["notify"].get("/v1/deliveries", headers=ADMIN, params={"account_id": done.account})
@@ -177,7 +183,7 @@ async def test_every_event_of_the_flow_delivered_twice_has_its_effect_once(infra
 
         deliveries = (await eventually(all_sent, what="every delivery to be sent"))["items"]
         assert sorted(d["template"] for d in deliveries) == sorted(HAPPY_TEMPLATES)
-        assert len({d["cause_event_id"] for d in deliveries}) == 6
+        assert len({d["cause_event_id"] for d in deliveries}) == 7
         await eventually(portal.settled, what="the system to settle (a doubled email would be out by then)")
         mails = await infra.messages(to=done.email)
         assert sorted(templates(mails)) == sorted(HAPPY_TEMPLATES)

@@ -24,7 +24,7 @@ MARKER = "__walkthrough_section_done__"
 # What each numbered section must print (a few telling pieces of it).
 EXPECT = {
     1: ['"name":"Premium listing"', '"name":"Store setup"'],
-    2: ['"language":"de"'],
+    2: ['"language":"de"', '"confirmed_at":'],
     3: ['"total": "349.90"', '"199.90"'],
     4: ['"status": "submitted"', '"status":"submitted"'],
     5: ['"information_requested"'],
@@ -33,7 +33,12 @@ EXPECT = {
     8: ['"number": "INV-', '"iban"', '"status": "issued"'],
     9: ['"status": "partially_paid"', '"balance_due": "79.90"', '"status": "paid"', '"balance_due": "0.00"'],
     10: ['"name":"Premium listing","status":"active"', '"next_due_on":null', '["approved","active","billing"]'],
-    11: ["Wir haben Ihre Anfrage erhalten", "Ihre Dienste sind aktiv", '"template":"services_active","status":"sent"'],
+    11: [
+        "Bitte bestätigen Sie Ihre E-Mail-Adresse",
+        "Wir haben Ihre Anfrage erhalten",
+        "Ihre Dienste sind aktiv",
+        '"template":"services_active","status":"sent"',
+    ],
     12: ['"rejected"', '"status_code":409', '"current_status":"rejected"'],
     13: ["Ihre Anfrage", "wurde abgelehnt", "One premium listing per shop."],
 }
@@ -108,8 +113,9 @@ async def test_the_readme_walkthrough_runs_as_written(infra, new_database, kafka
                 shell.kill()
             await shell.wait()
         mails = await infra.messages(to=email)
-        # six for the first request, two (received, rejected) for the second
-        assert len(mails) == 8, [m["subject"] for m in mails]
+        # the address's confirmation, six for the first request, two (received, rejected) for the second
+        assert len(mails) == 9, [m["subject"] for m in mails]
+        assert [m["headers"]["X-Portal-Template"] for m in mails].count("email_confirmation") == 1
         assert {m["headers"]["Content-Language"] for m in mails} == {"de"}
 
 

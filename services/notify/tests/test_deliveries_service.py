@@ -1,10 +1,12 @@
 """Notify's use cases on a fake unit of work (no database, milliseconds): what each one stores and
-publishes, and what it refuses. The SQL side (locks, SKIP LOCKED, the per-account order of
-sending) is in test_service.py on a real PostgreSQL."""
+publishes, and what it refuses; where each email goes while an address is confirmed or not. The
+SQL side (locks, SKIP LOCKED, the per-account order of sending) is in test_service.py on a real
+PostgreSQL."""
 
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from datetime import timedelta
 
@@ -16,8 +18,9 @@ from notify.adapters.events import to_contract
 from notify.adapters.smtp import SendError
 from notify.adapters.templates import TemplateRenderer
 from notify.domain import events as domain
-from notify.domain.deliveries import Delivery, RetryPolicy, Status
-from notify.domain.recipients import Recipient
+from notify.domain.deliveries import SECRET_SLOT, Delivery, RetryPolicy, Status
+from notify.domain.recipients import CONFIRMATION_TEMPLATE, ConfirmationExpired, Confirming, Recipient
+from notify.service.confirmations import Confirmations
 from notify.service.deliveries import DeliveryService
 from notify.service.inbound import Inbound
 from notify.service.sending import Sender
@@ -33,7 +36,8 @@ from portal_runtime.testing import FakeUnitOfWork, FakeUnitsOfWork
 
 POLICY = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=5))
 RENDERER = TemplateRenderer()  # one Jinja environment for the module
-ACME, OTHER, ADMIN = Principal("acme", "customer"), Principal("other", "customer"), Principal("ops", "admin")
+ACME, OTHER = Principal("alice", "acme", "customer"), Principal("otto", "other", "customer")
+ADMIN = Principal("olga", "ops", "admin")
 
 
 class FakeRecipients:
@@ -48,6 +52,11 @@ class FakeRecipients:
     async def get(self, account_id, *, for_update=False):
         found = self.rows.get(account_id)
         return self.uow.track(copy.deepcopy(found), self) if found else None
+
+    async def account_of_token(self, token_hash):
+        return next(
+            (r.account_id for r in self.rows.values() if getattr(r.confirmation, "token_hash", 0) == token_hash), None
+        )
 
     def add(self, recipient):
         return self.uow.track(recipient, self)
@@ -73,7 +82,8 @@ class FakeDeliveries:
         return self.uow.track(copy.deepcopy(found), self) if found else None
 
     async def waiting_for(self, account_id):
-        found = [d for d in self.rows.values() if d.account_id == account_id and d.status == Status.WAITING]
+        waiting = (Status.WAITING, Status.AWAITING)
+        found = [d for d in self.rows.values() if d.account_id == account_id and d.status in waiting]
         return [self.uow.track(copy.deepcopy(d), self) for d in sorted(found, key=lambda d: (d.created_at, d.id))]
 
     async def next_due(self, now):
@@ -82,7 +92,10 @@ class FakeDeliveries:
             d
             for d in pending
             if d.next_attempt_at <= now
-            and not any(o.account_id == d.account_id and o.created_at < d.created_at for o in pending)
+            and not any(
+                (o.account_id, o.recipient) == (d.account_id, d.recipient) and o.created_at < d.created_at
+                for o in pending
+            )
         ]
         first = min(due, key=lambda d: (d.next_attempt_at, d.id), default=None)
         return self.uow.track(copy.deepcopy(first), self) if first else None
@@ -122,12 +135,17 @@ class FakeNotifyUnitOfWork(FakeUnitOfWork):
 class FakeTransport:
     def __init__(self, fail: list[Exception | None] | None = None) -> None:
         self.sent: list[Delivery] = []
+        self.texts: list[str] = []  # as the mailbox reads them (a secret in its slot)
         self.fail = list(fail or [])
 
     async def send(self, delivery) -> None:
         if self.fail and (error := self.fail.pop(0)) is not None:
             raise error
         self.sent.append(delivery)
+        self.texts.append(delivery.to_send().text)
+
+    def to(self, address: str) -> list[Delivery]:
+        return [d for d in self.sent if d.recipient == address]
 
 
 @pytest.fixture
@@ -140,9 +158,17 @@ def clock() -> FrozenClock:
     return FrozenClock(AT)
 
 
+CONFIRMING = Confirming(valid_for=timedelta(hours=48), link="https://portal.test/confirm?token={token}")
+
+
 @pytest.fixture
 def inbound(uow, clock) -> Inbound:
-    return Inbound(FakeUnitsOfWork(uow), RENDERER, clock)
+    return Inbound(FakeUnitsOfWork(uow), RENDERER, clock, CONFIRMING)
+
+
+@pytest.fixture
+def confirmations(uow, clock) -> Confirmations:
+    return Confirmations(FakeUnitsOfWork(uow), RENDERER, clock)
 
 
 @pytest.fixture
@@ -160,6 +186,33 @@ def wrap(event) -> Envelope:
 
 async def caused(inbound, event, envelope: Envelope | None = None) -> Delivery | None:
     return await inbound.email_caused(event, cause_of(envelope or wrap(event)))
+
+
+async def changed(inbound, event, envelope: Envelope | None = None) -> Recipient | None:
+    """The profile's handler, as the consumer calls it."""
+    return await inbound.profile_changed(event, cause_of(envelope or wrap(event)))
+
+
+def known(uow, account: str = "acme", email: str = "ops@acme.test", language: str = "en") -> None:
+    """An account whose address was confirmed before the test (as a confirmation leaves it)."""
+    uow.recipients.rows[account] = Recipient(account, language, AT, email=email, confirmed_at=AT)
+
+
+def confirmation_to(uow, address: str) -> Delivery:
+    [found] = [
+        d for d in uow.deliveries.rows.values() if d.template == CONFIRMATION_TEMPLATE and d.recipient == address
+    ]
+    return found
+
+
+def token_for(uow, address: str) -> str:
+    """The token the confirmation email to `address` will carry (its secret, until it is sent)."""
+    return confirmation_to(uow, address).secret
+
+
+def token_in(text: str) -> str:
+    [token] = set(re.findall(r"token=([A-Za-z0-9_-]+)", text))
+    return token
 
 
 def about(delivery: Delivery, envelope: Envelope) -> dict:
@@ -180,7 +233,7 @@ async def drain(uow, clock, transport) -> int:
 
 
 async def test_an_event_for_a_known_recipient_records_a_rendered_pending_delivery(inbound, uow):
-    await inbound.profile_changed(profile("acme", "ops@acme.test", "de"))
+    known(uow, language="de")
     envelope = wrap(submitted())
     delivery = await caused(inbound, submitted(), envelope)
     stored = uow.deliveries.rows[delivery.id]
@@ -196,22 +249,29 @@ async def test_an_event_for_a_known_recipient_records_a_rendered_pending_deliver
         envelope.correlation_id,
         "RequestSubmitted",
     )
-    assert uow.recipients.locked == ["acme", "acme"], "both sides take the account's lock"
+    assert uow.recipients.locked == ["acme"], "recording takes the account's lock"
     assert uow.published == [], "recording an email publishes nothing"
 
 
-async def test_an_unknown_recipient_waits_and_its_profile_renders_its_emails_in_its_language(inbound, uow):
+async def test_an_unknown_recipient_waits_then_awaits_the_confirmation_which_renders_it_in_its_language(
+    inbound, confirmations, uow
+):
     first = await caused(inbound, submitted())
     asked = await caused(inbound, information_requested())
     elsewhere = await caused(inbound, submitted("other", request_id=uuid.uuid4()))
     assert {d.status for d in uow.deliveries.rows.values()} == {Status.WAITING}
 
-    recipient = await inbound.profile_changed(profile("acme", "ops@acme.test", "pl"))
+    recipient = await changed(inbound, profile("acme", "ops@acme.test", "pl"))
     assert recipient is not None and uow.recipients.rows["acme"].language == "pl"
     rows = uow.deliveries.rows
+    assert {(rows[d.id].status, rows[d.id].recipient) for d in (first, asked)} == {(Status.AWAITING, None)}
+    assert rows[elsewhere.id].status == Status.WAITING
+
+    await confirmations.confirm(token_for(uow, "ops@acme.test"))
     assert {(rows[d.id].status, rows[d.id].language) for d in (first, asked)} == {(Status.PENDING, "pl")}
-    assert rows[first.id].subject == "Otrzymaliśmy Twoje zgłoszenie"
+    assert rows[first.id].subject == "Otrzymaliśmy Twoje zgłoszenie" and rows[first.id].recipient == "ops@acme.test"
     assert rows[elsewhere.id].status == Status.WAITING and rows[elsewhere.id].recipient is None
+    assert uow.recipients.locked == ["acme", "acme", "other", "acme", "acme"], "every side takes the account's lock"
     assert uow.published == []
 
 
@@ -222,13 +282,14 @@ async def test_the_same_cause_twice_records_one_delivery(inbound, uow):
     assert len(uow.deliveries.rows) == 1
 
 
-async def test_an_older_profile_is_ignored_and_saves_nothing(inbound, uow):
-    await inbound.profile_changed(profile("acme", "new@acme.test", "tr", at=AT + timedelta(hours=1)))
-    commits = uow.commits
-    assert await inbound.profile_changed(profile("acme", "old@acme.test", "en", at=AT)) is None
-    assert uow.commits == commits
+async def test_an_older_profile_is_ignored_and_saves_nothing(inbound, confirmations, uow):
+    await changed(inbound, profile("acme", "new@acme.test", "tr", at=AT + timedelta(hours=1)))
+    commits, deliveries = uow.commits, len(uow.deliveries.rows)
+    assert await changed(inbound, profile("acme", "old@acme.test", "en", at=AT)) is None
+    assert uow.commits == commits and len(uow.deliveries.rows) == deliveries, "no confirmation for it"
     stored = uow.recipients.rows["acme"]
-    assert (stored.email, stored.language) == ("new@acme.test", "tr")
+    assert (stored.pending_email, stored.language) == ("new@acme.test", "tr")
+    await confirmations.confirm(token_for(uow, "new@acme.test"))
     delivery = await caused(inbound, submitted())
     assert uow.deliveries.rows[delivery.id].subject == "Talebinizi aldık"
 
@@ -236,16 +297,120 @@ async def test_an_older_profile_is_ignored_and_saves_nothing(inbound, uow):
 async def test_an_invalid_profile_is_refused_and_addresses_nothing(inbound, uow):
     waiting = await caused(inbound, submitted())
     with pytest.raises(InvalidInput) as refused:
-        await inbound.profile_changed(profile("acme", "not-an-address", "en"))
+        await changed(inbound, profile("acme", "not-an-address", "en"))
     assert refused.value.field == "email"
     assert uow.recipients.rows == {} and uow.deliveries.rows[waiting.id].status == Status.WAITING
+    assert len(uow.deliveries.rows) == 1, "no confirmation"
+
+
+# -- confirming an address -----------------------------------------------------------------------
+
+
+async def test_a_new_address_gets_one_confirmation_email_and_the_token_only_as_its_secret(inbound, uow, clock):
+    envelope = wrap(profile("acme", "ops@acme.test", "de"))
+    await changed(inbound, envelope.payload(), envelope)
+    [delivery] = uow.deliveries.rows.values()
+    assert (delivery.template, delivery.status, delivery.recipient, delivery.language) == (
+        CONFIRMATION_TEMPLATE,
+        Status.PENDING,
+        "ops@acme.test",
+        "de",
+    )
+    assert (delivery.cause_event_id, delivery.cause.event_type) == (envelope.event_id, "AccountProfileChanged")
+    assert delivery.subject == "Bitte bestätigen Sie Ihre E-Mail-Adresse"
+    token = delivery.secret
+    assert token and token not in delivery.text + delivery.html, "the stored rendering holds the slot"
+    assert f"https://portal.test/confirm?token={SECRET_SLOT}" in delivery.text and "48 Stunden" in delivery.text
+    stored = uow.recipients.rows["acme"]
+    assert (stored.email, stored.pending_email) == (None, "ops@acme.test")
+    assert token not in repr(stored) and stored.confirmation.token_hash != token
+    assert uow.published == [], "nothing leaves notify (the token least of all)"
+
+    transport = FakeTransport()
+    assert await drain(uow, clock, transport) == 1
+    assert f"https://portal.test/confirm?token={token}" in transport.texts[0], "the mailbox reads the token"
+    assert uow.deliveries.rows[delivery.id].secret is None, "forgotten once sent"
+
+
+async def test_while_a_change_is_pending_emails_go_to_the_confirmed_address_then_to_the_new_one(
+    inbound, confirmations, uow, clock
+):
+    known(uow, email="old@acme.test")
+    await changed(inbound, profile("acme", "new@acme.test", "en", at=AT + timedelta(minutes=1)))
+    meanwhile = await caused(inbound, submitted())
+    assert uow.deliveries.rows[meanwhile.id].recipient == "old@acme.test"
+    transport = FakeTransport()
+    await drain(uow, clock, transport)
+    assert [d.template for d in transport.to("new@acme.test")] == [CONFIRMATION_TEMPLATE], "only the confirmation"
+    assert [d.template for d in transport.to("old@acme.test")] == ["request_received"]
+
+    [sent] = [t for d, t in zip(transport.sent, transport.texts, strict=True) if d.recipient == "new@acme.test"]
+    confirmed = await confirmations.confirm(token_in(sent))
+    assert (confirmed.email, confirmed.confirmed_at, confirmed.pending_email) == ("new@acme.test", AT, None)
+    later = await caused(inbound, information_requested())
+    assert uow.deliveries.rows[later.id].recipient == "new@acme.test"
+    await drain(uow, clock, transport)
+    assert [d.template for d in transport.to("new@acme.test")] == [CONFIRMATION_TEMPLATE, "information_requested"]
+    assert len(transport.to("old@acme.test")) == 1
+
+
+async def test_emails_that_awaited_the_confirmation_go_out_once_however_often_it_is_confirmed(
+    inbound, confirmations, uow, clock
+):
+    await changed(inbound, profile("acme", "ops@acme.test", "en"))
+    received = await caused(inbound, submitted())
+    clock.advance(seconds=1)
+    asked = await caused(inbound, information_requested())
+    transport = FakeTransport()
+    assert await drain(uow, clock, transport) == 1 and [d.template for d in transport.sent] == [CONFIRMATION_TEMPLATE]
+    assert {uow.deliveries.rows[d.id].status for d in (received, asked)} == {Status.AWAITING}
+
+    token = token_in(transport.texts[0])  # as the mailbox reads it
+    clock.advance(minutes=5)
+    first = await confirmations.confirm(token)
+    again = await confirmations.confirm(token)
+    assert (
+        (first.email, first.confirmed_at)
+        == (again.email, again.confirmed_at)
+        == ("ops@acme.test", AT + timedelta(minutes=5, seconds=1))
+    )
+    assert await drain(uow, clock, transport) == 2
+    assert [d.id for d in transport.sent[1:]] == [received.id, asked.id], "in the order of their events, once each"
+    assert await drain(uow, clock, transport) == 0
+
+
+async def test_the_same_address_again_sends_no_second_confirmation(inbound, uow):
+    twice = wrap(profile("acme", "ops@acme.test", "en"))
+    await changed(inbound, twice.payload(), twice)
+    assert await changed(inbound, twice.payload(), twice) is None, "a replay is an older profile"
+    await changed(inbound, profile("acme", "ops@acme.test", "tr", at=AT + timedelta(minutes=1)))
+    assert uow.recipients.rows["acme"].language == "tr"
+    assert [d.template for d in uow.deliveries.rows.values()] == [CONFIRMATION_TEMPLATE]
+
+
+async def test_an_unknown_replaced_or_expired_token_is_refused_and_changes_nothing(inbound, confirmations, uow, clock):
+    with pytest.raises(NotFound):
+        await confirmations.confirm("no-such-token")
+    await changed(inbound, profile("acme", "first@acme.test", "en"))
+    replaced = token_for(uow, "first@acme.test")
+    await changed(inbound, profile("acme", "second@acme.test", "en", at=AT + timedelta(seconds=1)))
+    with pytest.raises(NotFound):
+        await confirmations.confirm(replaced)
+    waiting = await caused(inbound, submitted())
+    clock.advance(hours=48)
+    commits = uow.commits
+    with pytest.raises(ConfirmationExpired) as expired:
+        await confirmations.confirm(token_for(uow, "second@acme.test"))
+    assert expired.value.status_code == 410
+    assert uow.commits == commits and uow.recipients.rows["acme"].email is None
+    assert uow.deliveries.rows[waiting.id].status == Status.AWAITING
 
 
 # -- the sender --------------------------------------------------------------------------------------
 
 
 async def test_a_sent_email_publishes_email_sent_caused_by_the_emails_cause(inbound, uow, clock):
-    await inbound.profile_changed(profile("acme", "ops@acme.test"))
+    known(uow)
     envelope = wrap(submitted())
     delivery = await caused(inbound, submitted(), envelope)
     transport = FakeTransport()
@@ -259,7 +424,7 @@ async def test_a_sent_email_publishes_email_sent_caused_by_the_emails_cause(inbo
 
 
 async def test_failed_attempts_back_off_publish_nothing_then_end_with_email_failed(inbound, uow, clock):
-    await inbound.profile_changed(profile("acme", "ops@acme.test"))
+    known(uow)
     envelope = wrap(submitted())
     delivery = await caused(inbound, submitted(), envelope)
     refused = SendError("SMTPConnectError: Error connecting to 127.0.0.1 on port 1")
@@ -285,7 +450,7 @@ async def test_failed_attempts_back_off_publish_nothing_then_end_with_email_fail
 async def test_a_permanent_refusal_fails_at_once_and_an_unexpected_error_is_recorded_without_the_address(
     inbound, uow, clock
 ):
-    await inbound.profile_changed(profile("acme", "ops@acme.test"))
+    known(uow)
     refused = await caused(inbound, submitted())
     assert await drain(uow, clock, FakeTransport([SendError("recipient refused (550)", permanent=True)])) == 1
     clock.advance(seconds=1)
@@ -307,7 +472,7 @@ async def test_a_waiting_delivery_is_never_attempted(inbound, uow, clock):
 
 
 async def failed_delivery(inbound, uow, clock) -> Delivery:
-    await inbound.profile_changed(profile("acme", "ops@acme.test"))
+    known(uow)
     delivery = await caused(inbound, submitted())
     await drain(uow, clock, FakeTransport([SendError("550 message refused", permanent=True)]))
     assert uow.deliveries.rows[delivery.id].status == Status.FAILED
@@ -337,7 +502,7 @@ async def test_retry_makes_a_failed_delivery_pending_with_fresh_attempts_and_pub
 async def test_retrying_a_delivery_that_has_not_failed_is_a_409_that_changes_nothing(
     inbound, deliveries, uow, clock, state
 ):
-    await inbound.profile_changed(profile("acme", "ops@acme.test"))
+    known(uow)
     delivery = await caused(inbound, submitted())
     if state == "sent":
         await drain(uow, clock, FakeTransport())
@@ -392,6 +557,9 @@ async def test_another_accounts_delivery_is_404_like_a_missing_one(inbound, deli
 def test_only_the_end_of_a_delivery_is_published():
     delivery_id, cause_id = uuid.uuid4(), uuid.uuid4()
     assert to_contract(domain.DeliveryAddressed(delivery_id, "acme", "de", AT)) is None
+    assert to_contract(domain.DeliveryAwaitsConfirmation(delivery_id, "acme", AT)) is None
+    assert to_contract(domain.ConfirmationRequested("acme", "ops@acme.test", "de", "token", AT)) is None
+    assert to_contract(domain.AddressConfirmed("acme", AT)) is None
     assert to_contract(domain.AttemptFailed(delivery_id, 1, "451", AT)) is None
     assert to_contract(domain.DeliveryRetried(delivery_id, AT)) is None
     failed = to_contract(domain.EmailFailed(delivery_id, "acme", "request_received", cause_id, "", 3, AT))

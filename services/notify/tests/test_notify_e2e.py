@@ -1,14 +1,26 @@
 """notify on the real Kafka, PostgreSQL and a real SMTP server (aiosmtpd): events in, emails out,
-in the recipient's language, once each, and never lost when the mail server is away."""
+in the recipient's language, once each, never lost when the mail server is away, and never to an
+address nobody confirmed (a new address gets only its confirmation until its token comes back)."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
-from notify_samples import first_part_paid, invoice_issued, payment_confirmed, profile, rejected, rest_paid, submitted
+from notify_samples import (
+    AT,
+    first_part_paid,
+    information_requested,
+    invoice_issued,
+    payment_confirmed,
+    profile,
+    rejected,
+    rest_paid,
+    submitted,
+)
 
 from notify.bootstrap import definition
 from notify.settings import NotifySettings
@@ -58,6 +70,37 @@ def account() -> tuple[str, str]:
     return name, f"{name}@customers.test"
 
 
+CONFIRMATION = "email_confirmation"
+
+
+def caused_by_events(smtp, address: str):
+    """The emails to `address` other than its confirmation."""
+    return [m for m in smtp.mail.to(address) if m["X-Portal-Template"] != CONFIRMATION]
+
+
+def token_in(message) -> str:
+    """The token, as the reader of the confirmation email finds it (in the link and as the code)."""
+    [token] = set(re.findall(r"token=([A-Za-z0-9_-]+)", message.get_body(("plain",)).get_content()))
+    return token
+
+
+async def confirmation_to(smtp, address: str, n: int = 1):
+    def arrived():
+        found = [m for m in smtp.mail.to(address) if m["X-Portal-Template"] == CONFIRMATION]
+        return found if len(found) >= n else None
+
+    return (await eventually(arrived, what=f"the confirmation email to {address}"))[n - 1]
+
+
+async def confirmed(kafka, http, smtp, acct: str, address: str, language: str, at: datetime = AT) -> None:
+    """The account's profile arrives and the reader of its address confirms it: what every account
+    does before its emails go anywhere."""
+    await produce(kafka, envelope(profile(acct, address, language, at)))
+    token = token_in(await confirmation_to(smtp, address))
+    answer = await http.post("/v1/email-confirmations", json={"token": token})
+    assert answer.status_code == 200 and answer.json()["email"] == address, answer.text
+
+
 async def status_of(http, delivery_id: str, headers=ADMIN) -> str:
     return (await http.get(f"/v1/deliveries/{delivery_id}", headers=headers)).json()["status"]
 
@@ -67,8 +110,9 @@ async def test_email_arrives_in_the_recipients_language_with_text_and_html(new_d
     async with running_service(
         definition(settings(smtp.port)), database_url=await new_database("notify"), kafka=kafka
     ) as (_, http):
-        await produce(kafka, envelope(profile(acct, address, "de")), envelope(submitted(acct)))
-        [message] = await eventually(lambda: smtp.mail.to(address), what="the email to arrive")
+        await confirmed(kafka, http, smtp, acct, address, "de")
+        await produce(kafka, envelope(submitted(acct)))
+        [message] = await eventually(lambda: caused_by_events(smtp, address), what="the email to arrive")
         assert message["Subject"] == "Wir haben Ihre Anfrage erhalten"
         assert message.get_content_type() == "multipart/alternative"
         text = message.get_body(("plain",)).get_content()
@@ -78,7 +122,7 @@ async def test_email_arrives_in_the_recipients_language_with_text_and_html(new_d
 
         mine = bearer(acct)
         page = (await http.get("/v1/deliveries", headers=mine)).json()
-        assert page["total"] == 1
+        assert page["total"] == 2 and page["items"][1]["template"] == CONFIRMATION
         delivery = page["items"][0]
         assert (delivery["template"], delivery["language"], delivery["recipient"]) == (
             "request_received",
@@ -96,7 +140,7 @@ async def test_email_arrives_in_the_recipients_language_with_text_and_html(new_d
         assert (await http.get("/v1/deliveries", headers=stranger)).json()["total"] == 0
         assert (await http.get(f"/v1/deliveries?account_id={acct}", headers=stranger)).json()["total"] == 0
         admin_view = (await http.get(f"/v1/deliveries?account_id={acct}&status=sent", headers=ADMIN)).json()
-        assert [d["id"] for d in admin_view["items"]] == [delivery["id"]]
+        assert [d["id"] for d in admin_view["items"]] == [delivery["id"], page["items"][1]["id"]]
         assert (await http.get("/v1/deliveries?status=bogus", headers=ADMIN)).status_code == 400
     sent = await read_topic(kafka, "notify.deliveries", about(delivery["id"], "EmailSent"), want=1)
     assert len(sent) == 1
@@ -113,20 +157,25 @@ async def test_the_same_event_twice_sends_one_email(new_database, kafka, smtp):
     async with running_service(
         definition(settings(smtp.port)), database_url=await new_database("notify"), kafka=kafka
     ) as (rt, http):
-        await produce(kafka, envelope(profile(acct, address, "tr")), twice, twice, marker)
+        await confirmed(kafka, http, smtp, acct, address, "tr")
+        await produce(kafka, twice, twice, marker)
         await eventually(
             lambda: [m for m in smtp.mail.to(address) if m["Subject"] == "Talebiniz reddedildi"],
             what="the email after the duplicate",
         )
         assert rt.consumer.stats["duplicates"] >= 1
         subjects = sorted(m["Subject"] for m in smtp.mail.to(address))
-        assert subjects == ["Talebiniz reddedildi", "Talebinizi aldık"]
+        assert subjects == ["Lütfen e-posta adresinizi onaylayın", "Talebiniz reddedildi", "Talebinizi aldık"]
         page = (await http.get(f"/v1/deliveries?account_id={acct}", headers=ADMIN)).json()
-        assert page["total"] == 2
-        assert {d["cause_event_id"] for d in page["items"]} == {str(twice.event_id), str(marker.event_id)}
+        assert page["total"] == 3
+        caused = {d["cause_event_id"] for d in page["items"] if d["template"] != CONFIRMATION}
+        assert caused == {str(twice.event_id), str(marker.event_id)}
 
 
 async def test_smtp_down_fails_with_email_failed_and_an_admin_retry_sends_it(new_database, kafka, smtp_down):
+    """The mail server is away when a new account's confirmation is due: it fails (EmailFailed),
+    the account's first email awaits the confirmation meanwhile; an admin's retry sends the
+    confirmation, still with a token that works, and its confirmation sends the waiting email."""
     acct, address = account()
     async with running_service(
         definition(settings(smtp_down.port)), database_url=await new_database("notify"), kafka=kafka
@@ -138,22 +187,35 @@ async def test_smtp_down_fails_with_email_failed_and_an_admin_retry_sends_it(new
             return page["items"]
 
         [delivery] = await eventually(failed, what="the delivery to fail")
+        assert delivery["template"] == CONFIRMATION and delivery["recipient"] == address
         assert delivery["attempts"] == 3 and delivery["last_error"] and delivery["failed_at"]
         assert address not in delivery["last_error"]
         [event] = await read_topic(kafka, "notify.deliveries", about(delivery["id"], "EmailFailed"), want=1)
         data = json.loads(event.value)["data"]
-        assert data["attempts"] == 3 and data["template"] == "request_received" and address not in event.value.decode()
+        assert data["attempts"] == 3 and data["template"] == CONFIRMATION and address not in event.value.decode()
+
+        async def awaiting():
+            page = (await http.get("/v1/deliveries?status=awaiting_confirmation", headers=bearer(acct))).json()
+            return [d["template"] for d in page["items"]]
+
+        assert await eventually(awaiting, what="the first email to await the confirmation") == ["request_received"]
 
         await smtp_down.start()  # the mail server is back
-        assert (await http.post(f"/v1/deliveries/{delivery['id']}/retry", headers=bearer(acct))).status_code == 403
-        assert (await http.post(f"/v1/deliveries/{uuid.uuid4()}/retry", headers=ADMIN)).status_code == 404
-        retried = await http.post(f"/v1/deliveries/{delivery['id']}/retry", headers=ADMIN)
+        assert (
+            await http.post(f"/v1/admin/deliveries/{delivery['id']}/retry", headers=bearer(acct))
+        ).status_code == 403
+        assert (await http.post(f"/v1/admin/deliveries/{uuid.uuid4()}/retry", headers=ADMIN)).status_code == 404
+        retried = await http.post(f"/v1/admin/deliveries/{delivery['id']}/retry", headers=ADMIN)
         assert retried.status_code == 200 and retried.json()["status"] in ("pending", "sent")
-        [message] = await eventually(lambda: smtp_down.mail.to(address), what="the retried email")
-        assert message["Subject"] == "Otrzymaliśmy Twoje zgłoszenie"
+        message = await confirmation_to(smtp_down, address)
+        assert message["Subject"] == "Potwierdź swój adres e-mail"
         await eventually(lambda: _is(http, delivery["id"], "sent"), what="the delivery to be marked sent")
-        again = await http.post(f"/v1/deliveries/{delivery['id']}/retry", headers=ADMIN)
+        again = await http.post(f"/v1/admin/deliveries/{delivery['id']}/retry", headers=ADMIN)
         assert again.status_code == 409 and again.json()["current_status"] == "sent"
+
+        assert (await http.post("/v1/email-confirmations", json={"token": token_in(message)})).status_code == 200
+        [received] = await eventually(lambda: caused_by_events(smtp_down, address), what="the email that waited")
+        assert received["Subject"] == "Otrzymaliśmy Twoje zgłoszenie"
     assert len(await read_topic(kafka, "notify.deliveries", about(delivery["id"], "EmailSent"), want=1)) == 1
 
 
@@ -163,19 +225,20 @@ async def test_a_payment_in_two_parts_sends_two_payment_emails_and_none_for_paym
     acct, address = account()
     invoice = uuid.uuid4()
     first, rest = envelope(first_part_paid(acct, invoice)), envelope(rest_paid(acct, invoice))
-    confirmed = envelope(payment_confirmed(acct, invoice))
+    paid = envelope(payment_confirmed(acct, invoice))
     marker = envelope(invoice_issued(acct, invoice))  # same invoice key: same partition, after PaymentConfirmed
     async with running_service(
         definition(settings(smtp.port)), database_url=await new_database("notify"), kafka=kafka
     ) as (_, http):
-        await produce(kafka, envelope(profile(acct, address, "de")), first, rest, confirmed, marker)
+        await confirmed(kafka, http, smtp, acct, address, "de")
+        await produce(kafka, first, rest, paid, marker)
         await eventually(
             lambda: [m for m in smtp.mail.to(address) if m["Subject"].startswith("Ihre Anfrage")],
             what="the email after PaymentConfirmed",
         )
         page = (await http.get(f"/v1/deliveries?account_id={acct}", headers=ADMIN)).json()
-        assert page["total"] == 3
-        assert {d["cause_event_id"] for d in page["items"]} == {
+        assert page["total"] == 4
+        assert {d["cause_event_id"] for d in page["items"] if d["template"] != CONFIRMATION} == {
             str(first.event_id),
             str(rest.event_id),
             str(marker.event_id),
@@ -191,3 +254,76 @@ async def test_a_payment_in_two_parts_sends_two_payment_emails_and_none_for_paym
         assert "Erhaltener Betrag: 734,80\u00a0€" in texts[settled]
         assert "Die Rechnung ist damit vollständig bezahlt." in texts[settled]
         assert "vollständig bezahlt" in htmls[settled] and "offener Betrag" not in htmls[settled]
+
+
+async def test_a_new_address_gets_only_its_confirmation_until_its_token_comes_back(new_database, kafka, smtp):
+    """A customer points its profile at another address: that address gets one confirmation (a
+    redelivered profile event sends no second one); a submit meanwhile goes to the address
+    confirmed before; the token, posted without a bearer token, makes the new address the one
+    later emails go to; a second post answers alike."""
+    acct, old = account()
+    new = f"new-{old}"
+    async with running_service(
+        definition(settings(smtp.port)), database_url=await new_database("notify"), kafka=kafka
+    ) as (rt, http):
+        await confirmed(kafka, http, smtp, acct, old, "en")
+        change = envelope(profile(acct, new, "en", at=AT + timedelta(hours=1)))
+        await produce(kafka, change, change)  # redelivered
+        message = await confirmation_to(smtp, new)
+        assert message["Subject"] == "Please confirm your email address"
+        token = token_in(message)
+        html = message.get_body(("html",)).get_content()
+        assert f'href="https://portal.invalid/account/confirm-email?token={token}"' in html
+        await eventually(lambda: rt.consumer.stats["duplicates"] >= 1, what="the redelivered profile change")
+
+        await produce(kafka, envelope(submitted(acct)))
+        [meanwhile] = await eventually(lambda: caused_by_events(smtp, old), what="the email sent meanwhile")
+        assert meanwhile["Subject"] == "We received your request"
+        mine = bearer(acct)
+        listed = (await http.get("/v1/deliveries", headers=mine)).json()["items"]
+        [asked] = [d for d in listed if d["template"] == CONFIRMATION and d["recipient"] == new]
+        detail = (await http.get(f"/v1/deliveries/{asked['id']}", headers=mine)).json()
+        assert token not in json.dumps(detail), "the deliveries API never shows the token"
+        assert "[token withheld]" in detail["text"]
+
+        unknown = await http.post("/v1/email-confirmations", json={"token": "x" * 43})
+        assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/problem+json")
+        junk = await http.post("/v1/email-confirmations", json={"token": "not a token"})
+        assert junk.status_code == 400, junk.text
+        first = await http.post("/v1/email-confirmations", json={"token": token})
+        again = await http.post("/v1/email-confirmations", json={"token": token}, headers=bearer("someone-else"))
+        assert first.status_code == again.status_code == 200, (first.text, again.text)
+        assert first.json() == again.json() and first.json()["email"] == new
+
+        await produce(kafka, envelope(information_requested(acct)))
+        [later] = await eventually(lambda: caused_by_events(smtp, new), what="the email after the confirmation")
+        assert later["Subject"] == "We need more information about your request"
+        assert [m["X-Portal-Template"] for m in smtp.mail.to(new)] == [CONFIRMATION, "information_requested"]
+        assert [m["X-Portal-Template"] for m in smtp.mail.to(old)] == [CONFIRMATION, "request_received"]
+
+
+async def test_a_new_accounts_emails_await_its_confirmation_and_go_out_once(new_database, kafka, smtp):
+    acct, address = account()
+    async with running_service(
+        definition(settings(smtp.port)), database_url=await new_database("notify"), kafka=kafka
+    ) as (_, http):
+        await produce(kafka, envelope(profile(acct, address, "de")), envelope(submitted(acct)))
+        message = await confirmation_to(smtp, address)
+
+        async def awaiting():
+            page = (await http.get("/v1/deliveries?status=awaiting_confirmation", headers=bearer(acct))).json()
+            return page["items"]
+
+        [held] = await eventually(awaiting, what="the email to await the confirmation")
+        assert (held["template"], held["recipient"]) == ("request_received", None)
+        assert caused_by_events(smtp, address) == []
+
+        assert (await http.post("/v1/email-confirmations", json={"token": token_in(message)})).status_code == 200
+        await eventually(lambda: _is(http, held["id"], "sent"), what="the email that waited to be sent")
+        assert (await http.post("/v1/email-confirmations", json={"token": token_in(message)})).status_code == 200
+        await produce(kafka, envelope(rejected(acct)))  # same request key: after everything before it
+        await eventually(lambda: len(caused_by_events(smtp, address)) == 2, what="the email after the confirmation")
+        assert [m["Subject"] for m in caused_by_events(smtp, address)] == [
+            "Wir haben Ihre Anfrage erhalten",
+            "Ihre Anfrage wurde abgelehnt",
+        ], "the email that waited went out once"

@@ -1,5 +1,6 @@
-"""Use cases on a real PostgreSQL (no Kafka): recording deliveries from events, addressing the
-waiting ones, and the sender's attempts with a fake SMTP transport and a frozen clock."""
+"""Use cases on a real PostgreSQL (no Kafka): recording deliveries from events, confirming an
+address and addressing the waiting ones, and the sender's attempts with a fake SMTP transport and
+a frozen clock."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from notify_samples import (
     submitted,
 )
 from sqlalchemy import func, select
+from sqlalchemy import text as text_sql
 
 from notify import consumers
 from notify.adapters.causes import cause_of
@@ -29,6 +31,8 @@ from notify.adapters.smtp import SendError
 from notify.adapters.tables import DeliveryRow, RecipientRow
 from notify.adapters.templates import TemplateRenderer
 from notify.domain.deliveries import Delivery, RetryPolicy, Status
+from notify.domain.recipients import CONFIRMATION_TEMPLATE, Recipient, digest
+from notify.service.confirmations import Confirmations
 from notify.service.deliveries import DeliveryService
 from notify.service.inbound import Inbound
 from notify.service.sending import Sender
@@ -77,6 +81,11 @@ def inbound(units, clock):
     return Inbound(units, TemplateRenderer(), clock)
 
 
+@pytest.fixture
+def confirmations(units, clock):
+    return Confirmations(units, TemplateRenderer(), clock)
+
+
 def wrap(event) -> Envelope:
     return Envelope.wrap(event, producer="test", occurred_at=AT)
 
@@ -84,7 +93,7 @@ def wrap(event) -> Envelope:
 async def apply(sessions, inbound, event, envelope: Envelope | None = None):
     """The use case an event's handler calls (here in a unit of work of its own)."""
     if event.event_type == "AccountProfileChanged":
-        return await inbound.profile_changed(event)
+        return await inbound.profile_changed(event, cause_of(envelope or wrap(event)))
     return await inbound.email_caused(event, cause_of(envelope or wrap(event)))
 
 
@@ -93,12 +102,28 @@ async def rows(sessions, model, *where):
         return list(await s.scalars(select(model).where(*where)))
 
 
+async def known(units, account: str = "acme", email: str = "ops@acme.test", language: str = "en") -> None:
+    """An account whose address was confirmed before the test (as a confirmation leaves it)."""
+    async with units() as uow:
+        uow.recipients.add(Recipient(account, language, AT, email=email, confirmed_at=AT))
+        await uow.commit()
+
+
+async def confirm(sessions, confirmations, address: str):
+    """What the reader of `address` does: post back the token its confirmation email carries
+    (read here from the delivery's secret, which the sender puts into the email)."""
+    [row] = await rows(
+        sessions, DeliveryRow, DeliveryRow.template == CONFIRMATION_TEMPLATE, DeliveryRow.recipient == address
+    )
+    return await confirmations.confirm(row.secret)
+
+
 async def outbox_events(sessions) -> list[Envelope]:
     return [Envelope.model_validate(r.envelope) for r in await rows(sessions, OutboxRecord)]
 
 
-async def test_known_recipient_gets_a_rendered_pending_delivery(sessions, inbound):
-    await apply(sessions, inbound, profile("acme", "ops@acme.test", "de"))
+async def test_known_recipient_gets_a_rendered_pending_delivery(sessions, units, inbound):
+    await known(units, language="de")
     delivery = await apply(sessions, inbound, submitted())
     [row] = await rows(sessions, DeliveryRow)
     assert (row.id, row.status, row.attempts, row.recipient, row.language) == (
@@ -113,13 +138,19 @@ async def test_known_recipient_gets_a_rendered_pending_delivery(sessions, inboun
     assert row.template == "request_received" and row.cause_type == "RequestSubmitted"
 
 
-async def test_unknown_recipient_waits_and_the_profile_renders_it_in_its_language(sessions, inbound):
+async def test_unknown_recipient_waits_then_awaits_the_confirmation_which_renders_it_in_its_language(
+    sessions, inbound, confirmations
+):
     await apply(sessions, inbound, submitted())
     await apply(sessions, inbound, rejected())
     await apply(sessions, inbound, submitted(account="other"))
     assert {r.status for r in await rows(sessions, DeliveryRow)} == {"waiting_for_recipient"}
     await apply(sessions, inbound, profile("acme", "ops@acme.test", "pl"))
-    acme = await rows(sessions, DeliveryRow, DeliveryRow.account_id == "acme")
+    waiting = DeliveryRow.template != CONFIRMATION_TEMPLATE
+    acme = await rows(sessions, DeliveryRow, DeliveryRow.account_id == "acme", waiting)
+    assert {(r.status, r.recipient) for r in acme} == {("awaiting_confirmation", None)}
+    await confirm(sessions, confirmations, "ops@acme.test")
+    acme = await rows(sessions, DeliveryRow, DeliveryRow.account_id == "acme", waiting)
     assert {(r.status, r.language, r.recipient) for r in acme} == {("pending", "pl", "ops@acme.test")}
     assert {r.subject for r in acme} == {"Otrzymaliśmy Twoje zgłoszenie", "Twoje zgłoszenie zostało odrzucone"}
     [other] = await rows(sessions, DeliveryRow, DeliveryRow.account_id == "other")
@@ -135,16 +166,22 @@ def notify_consumer(sessions, units, inbound, clock) -> EventConsumer:
     return consumer
 
 
-async def test_a_payment_in_two_parts_sends_two_emails_and_payment_confirmed_none(sessions, units, inbound, clock):
+async def test_a_payment_in_two_parts_sends_two_emails_and_payment_confirmed_none(
+    sessions, units, inbound, confirmations, clock
+):
     consumer = notify_consumer(sessions, units, inbound, clock)
     assert ("PaymentReceived", 1) in consumer.handlers and ("PaymentConfirmed", 1) not in consumer.handlers
     assert "billing.invoices" in consumer.topics()  # PaymentConfirmed still comes by, on this topic
     first, rest, confirmed = wrap(first_part_paid()), wrap(rest_paid()), wrap(payment_confirmed())
-    for envelope in (wrap(profile("acme", "ops@acme.test", "de")), first, rest, confirmed):
+    changed = wrap(profile("acme", "ops@acme.test", "de"))
+    await consumer.handle(changed.model_dump_json().encode(), None)
+    await confirm(sessions, confirmations, "ops@acme.test")
+    for envelope in (first, rest, confirmed):
         await consumer.handle(envelope.model_dump_json().encode(), None)
     assert consumer.stats == {"applied": 3, "duplicates": 0, "dead_lettered": 0, "ignored": 1, "retried": 0}
 
     deliveries = {r.cause_event_id: r for r in await rows(sessions, DeliveryRow)}
+    assert deliveries.pop(changed.event_id).template == CONFIRMATION_TEMPLATE, "the profile's: its confirmation"
     assert set(deliveries) == {first.event_id, rest.event_id}, "no delivery for PaymentConfirmed"
     partial, settled = deliveries[first.event_id], deliveries[rest.event_id]
     assert {(r.template, r.cause_type, r.status) for r in (partial, settled)} == {
@@ -156,7 +193,9 @@ async def test_a_payment_in_two_parts_sends_two_emails_and_payment_confirmed_non
     assert "vollständig bezahlt" in settled.text_body and "offener Betrag" not in settled.text_body
 
 
-async def test_a_payment_waiting_for_its_recipient_renders_when_the_profile_comes(sessions, inbound):
+async def test_a_payment_waiting_for_its_recipient_renders_when_its_address_is_confirmed(
+    sessions, inbound, confirmations
+):
     await apply(sessions, inbound, first_part_paid())
     [row] = await rows(sessions, DeliveryRow)
     assert (row.status, row.template, row.cause_type) == (
@@ -165,12 +204,15 @@ async def test_a_payment_waiting_for_its_recipient_renders_when_the_profile_come
         "PaymentReceived",
     )
     await apply(sessions, inbound, profile("acme", "ops@acme.test", "pl"))
-    [row] = await rows(sessions, DeliveryRow)
+    await confirm(sessions, confirmations, "ops@acme.test")
+    [row] = await rows(sessions, DeliveryRow, DeliveryRow.template == "payment_received")
     assert row.status == "pending" and row.subject == "Otrzymaliśmy płatność za fakturę INV-2026-0042"
     assert "Otrzymana kwota: 500,00\u00a0€" in row.text_body and "Pozostało do zapłaty: 734,80\u00a0€" in row.text_body
 
 
-async def test_a_delivery_that_payment_confirmed_caused_before_still_renders_paid_in_full(sessions, units, inbound):
+async def test_a_delivery_that_payment_confirmed_caused_before_still_renders_paid_in_full(
+    sessions, units, inbound, confirmations
+):
     """Recorded while notify still took PaymentConfirmed, waiting for its recipient since."""
     envelope = wrap(payment_confirmed())
     async with units() as uow:
@@ -179,14 +221,15 @@ async def test_a_delivery_that_payment_confirmed_caused_before_still_renders_pai
         )
         await uow.commit()
     await apply(sessions, inbound, profile("acme", "ops@acme.test", "en"))
-    [row] = await rows(sessions, DeliveryRow)
+    await confirm(sessions, confirmations, "ops@acme.test")
+    [row] = await rows(sessions, DeliveryRow, DeliveryRow.template == "payment_received")
     assert (row.status, row.subject) == ("pending", "Payment received for invoice INV-2026-0042")
     assert "Amount received: €1,234.80" in row.text_body and "now paid in full" in row.text_body
     assert "Payment method" not in row.text_body
 
 
-async def test_the_same_cause_twice_records_one_delivery(sessions, inbound):
-    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+async def test_the_same_cause_twice_records_one_delivery(sessions, units, inbound):
+    await known(units)
     event = invoice_issued()
     envelope = wrap(event)
     assert await apply(sessions, inbound, event, envelope) is not None
@@ -194,18 +237,20 @@ async def test_the_same_cause_twice_records_one_delivery(sessions, inbound):
     assert len(await rows(sessions, DeliveryRow)) == 1
 
 
-async def test_newest_profile_wins_whatever_the_arrival_order(sessions, inbound):
+async def test_newest_profile_wins_whatever_the_arrival_order(sessions, inbound, confirmations):
     await apply(sessions, inbound, profile("acme", "new@acme.test", "tr", at=AT + timedelta(hours=1)))
     assert await apply(sessions, inbound, profile("acme", "old@acme.test", "en", at=AT)) is None
     [row] = await rows(sessions, RecipientRow)
-    assert (row.email, row.language, row.changed_at) == ("new@acme.test", "tr", AT + timedelta(hours=1))
+    assert (row.confirmation_email, row.language, row.changed_at) == ("new@acme.test", "tr", AT + timedelta(hours=1))
+    assert len(await rows(sessions, DeliveryRow)) == 1, "one confirmation: none for the older profile"
+    await confirm(sessions, confirmations, "new@acme.test")
     await apply(sessions, inbound, submitted())
-    [delivery] = await rows(sessions, DeliveryRow)
+    [delivery] = await rows(sessions, DeliveryRow, DeliveryRow.template == "request_received")
     assert (delivery.recipient, delivery.subject) == ("new@acme.test", "Talebinizi aldık")
 
 
 async def test_sent_delivery_publishes_email_sent_in_the_same_transaction(sessions, units, inbound, clock):
-    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await known(units)
     delivery = await apply(sessions, inbound, submitted())
     transport = FakeTransport()
     sender = Sender(units, clock, transport, POLICY)
@@ -222,7 +267,7 @@ async def test_sent_delivery_publishes_email_sent_in_the_same_transaction(sessio
 
 
 async def test_failures_follow_the_backoff_and_end_failed_with_email_failed(sessions, units, inbound, clock):
-    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await known(units)
     await apply(sessions, inbound, submitted())
     refused = SendError("SMTPConnectError: Error connecting to 127.0.0.1 on port 1")
     sender = Sender(units, clock, FakeTransport([refused] * 3), POLICY)
@@ -248,7 +293,7 @@ async def test_failures_follow_the_backoff_and_end_failed_with_email_failed(sess
 
 
 async def test_a_permanent_refusal_fails_at_once(sessions, units, inbound, clock):
-    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await known(units)
     await apply(sessions, inbound, submitted())
     transport = FakeTransport([SendError("recipient refused (550)", permanent=True)])
     await Sender(units, clock, transport, POLICY).drain()
@@ -257,7 +302,7 @@ async def test_a_permanent_refusal_fails_at_once(sessions, units, inbound, clock
 
 
 async def test_an_unexpected_transport_error_is_recorded_too(sessions, units, inbound, clock):
-    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await known(units)
     await apply(sessions, inbound, submitted())
 
     class Broken:
@@ -271,7 +316,7 @@ async def test_an_unexpected_transport_error_is_recorded_too(sessions, units, in
 
 async def test_parallel_senders_never_send_the_same_delivery(sessions, units, inbound, clock):
     for n in range(6):  # six accounts: one account's emails go out one after the other
-        await apply(sessions, inbound, profile(f"acme-{n}", f"ops@acme-{n}.test"))
+        await known(units, f"acme-{n}", f"ops@acme-{n}.test")
         await apply(sessions, inbound, submitted(f"acme-{n}", request_id=uuid.uuid4()))
     transport = FakeTransport(delay=0.05)
     senders = [Sender(units, clock, transport, POLICY) for _ in range(3)]
@@ -283,8 +328,8 @@ async def test_parallel_senders_never_send_the_same_delivery(sessions, units, in
 
 
 async def test_one_accounts_emails_go_out_in_the_order_of_their_events(sessions, units, inbound, clock):
-    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
-    await apply(sessions, inbound, profile("other", "ops@other.test"))
+    await known(units)
+    await known(units, "other", "ops@other.test")
     received = await apply(sessions, inbound, submitted())
     clock.advance(seconds=1)
     asked = await apply(sessions, inbound, information_requested())
@@ -303,7 +348,7 @@ async def test_one_accounts_emails_go_out_in_the_order_of_their_events(sessions,
 
 
 async def test_a_failed_email_does_not_hold_up_the_next_ones(sessions, units, inbound, clock):
-    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await known(units)
     await apply(sessions, inbound, submitted())
     clock.advance(seconds=1)
     asked = await apply(sessions, inbound, information_requested())
@@ -313,13 +358,13 @@ async def test_a_failed_email_does_not_hold_up_the_next_ones(sessions, units, in
 
 
 async def test_retry_only_from_failed_and_reads_are_scoped(sessions, units, inbound, clock):
-    await apply(sessions, inbound, profile("acme", "ops@acme.test"))
+    await known(units)
     delivery = await apply(sessions, inbound, submitted())
     service = DeliveryService(units, clock)
     acme, stranger, admin = (
-        Principal("acme", "customer"),
-        Principal("someone-else", "customer"),
-        Principal("ops", "admin"),
+        Principal("alice", "acme", "customer"),
+        Principal("sam", "someone-else", "customer"),
+        Principal("olga", "ops", "admin"),
     )
     with pytest.raises(Conflict) as err:
         await service.retry(delivery.id)
@@ -340,3 +385,82 @@ async def test_retry_only_from_failed_and_reads_are_scoped(sessions, units, inbo
     assert (await service.list_deliveries(admin, account_id="other", page=PageRequest(10, 0))).total == 0
     assert (await service.list_deliveries(acme, page=PageRequest(10, 0))).total == 1
     assert (await service.list_deliveries(stranger, account_id="acme", page=PageRequest(10, 0))).items == []
+
+
+# -- confirming an address -------------------------------------------------------------------------
+
+
+class Mailbox(FakeTransport):
+    """A transport that keeps each email's text as its reader sees it (the secret filled in)."""
+
+    def __init__(self, fail: list[SendError | None] | None = None) -> None:
+        super().__init__(fail)
+        self.texts: dict[str, list[str]] = {}
+
+    async def send(self, delivery) -> None:
+        await super().send(delivery)
+        self.texts.setdefault(delivery.recipient, []).append(delivery.to_send().text)
+
+
+async def test_a_new_address_gets_its_confirmation_and_no_table_keeps_the_token_once_it_is_sent(
+    sessions, units, inbound, confirmations, clock
+):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test", "de"))
+    [recipient] = await rows(sessions, RecipientRow)
+    [delivery] = await rows(sessions, DeliveryRow)
+    token = delivery.secret
+    assert (recipient.email, recipient.confirmation_email) == (None, "ops@acme.test")
+    assert recipient.confirmation_token_hash == digest(token) and recipient.confirmation_expires_at == AT + timedelta(
+        hours=48
+    )
+    assert (delivery.template, delivery.status, delivery.recipient) == (
+        CONFIRMATION_TEMPLATE,
+        "pending",
+        "ops@acme.test",
+    )
+    assert token not in delivery.text_body + delivery.html_body
+
+    mailbox = Mailbox()
+    assert await Sender(units, clock, mailbox, POLICY).drain() == 1
+    [text] = mailbox.texts["ops@acme.test"]
+    assert f"token={token}" in text
+    async with sessions() as s:
+        for table in ("recipients", "deliveries", "outbox"):
+            dump = await s.scalar(text_sql(f"SELECT string_agg(t::text, ' ') FROM {table} t"))
+            assert token not in (dump or ""), f"{table} keeps the token"
+
+    confirmed = await confirmations.confirm(token)
+    [recipient] = await rows(sessions, RecipientRow)
+    assert (confirmed.email, recipient.email, recipient.confirmed_at) == ("ops@acme.test", "ops@acme.test", AT)
+    assert recipient.confirmation_confirmed_at == AT
+
+
+async def test_a_confirmation_slow_to_be_accepted_holds_up_nothing_sent_to_the_confirmed_address(
+    sessions, units, inbound, clock
+):
+    await known(units, email="old@acme.test")
+    await apply(sessions, inbound, profile("acme", "new@acme.test", "en", at=AT + timedelta(minutes=1)))
+    clock.advance(seconds=1)
+    received = await apply(sessions, inbound, submitted())
+    mailbox = Mailbox([SendError("451 greylisted, try again later")])
+    assert await Sender(units, clock, mailbox, POLICY).drain() == 2
+    assert [d.id for d in mailbox.sent] == [received.id], "sent to the confirmed address meanwhile"
+    [confirmation] = await rows(sessions, DeliveryRow, DeliveryRow.template == CONFIRMATION_TEMPLATE)
+    assert (confirmation.status, confirmation.attempts, confirmation.secret is not None) == ("pending", 1, True)
+
+
+async def test_two_confirmations_at_once_release_the_waiting_emails_once(
+    sessions, units, inbound, confirmations, clock
+):
+    await apply(sessions, inbound, profile("acme", "ops@acme.test", "en"))
+    await apply(sessions, inbound, submitted())
+    clock.advance(seconds=1)
+    await apply(sessions, inbound, information_requested())
+    [row] = await rows(sessions, DeliveryRow, DeliveryRow.template == CONFIRMATION_TEMPLATE)
+    both = await asyncio.gather(confirmations.confirm(row.secret), confirmations.confirm(row.secret))
+    assert {(r.email, r.confirmed_at) for r in both} == {("ops@acme.test", AT + timedelta(seconds=1))}
+    mailbox = Mailbox()
+    await Sender(units, clock, mailbox, POLICY).drain()
+    assert sorted(d.template for d in mailbox.sent) == sorted(
+        [CONFIRMATION_TEMPLATE, "request_received", "information_requested"]
+    ), "each once"

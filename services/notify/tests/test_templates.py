@@ -31,6 +31,8 @@ from notify.adapters import catalogs
 from notify.adapters.causes import TEMPLATES, context_of, event_of, template_for
 from notify.adapters.templates import TemplateRenderer, environment, format_date, format_money
 from notify.adapters.wording import Wording
+from notify.domain.deliveries import SECRET_SLOT
+from notify.domain.recipients import CONFIRMATION_TEMPLATE
 from portal_contracts.events.billing import PaymentConfirmed, PaymentInstruction, PaymentReceived
 from portal_contracts.events.orders import ActivatedService
 
@@ -137,8 +139,9 @@ def render_event(event, lang: str):
 def test_every_email_is_one_template_set_and_no_folder_per_language_remains():
     root = Path(notify.__file__).parent / "templates"
     assert set(TEMPLATES.values()) == set(ALL) == set(SUBJECTS)
+    emails = {*ALL, CONFIRMATION_TEMPLATE}  # the confirmation is caused by a profile, not by TEMPLATES
     expected = {"_layout.txt.j2", "_layout.html.j2"} | {
-        f"{template}.{kind}.j2" for template in ALL for kind in ("subject", "txt", "html")
+        f"{template}.{kind}.j2" for template in emails for kind in ("subject", "txt", "html")
     }
     assert {p.name for p in root.iterdir()} == expected
     assert not [p for p in root.iterdir() if p.is_dir()]
@@ -627,6 +630,57 @@ def test_a_waiting_delivery_caused_by_payment_confirmed_still_renders_paid_in_fu
     for part in (content.text, content.html):
         assert TOTAL_1234_80[lang] in part and PAID_IN_FULL[lang] in part
         assert METHOD[lang].strip() not in part and STILL_DUE[lang].strip() not in part
+
+
+# --- the confirmation of an address ----------------------------------------------------------
+
+CONFIRM_SUBJECT = {
+    "en": "Please confirm your email address",
+    "tr": "Lütfen e-posta adresinizi onaylayın",
+    "de": "Bitte bestätigen Sie Ihre E-Mail-Adresse",
+    "pl": "Potwierdź swój adres e-mail",
+}
+# the token's life, with the language's plural forms (Polish has three)
+VALID_FOR = {
+    ("en", 1): "work for 1 hour.",
+    ("en", 48): "work for 48 hours.",
+    ("tr", 48): "48 saat geçerlidir.",
+    ("de", 1): "1 Stunde lang gültig.",
+    ("de", 48): "48 Stunden lang gültig.",
+    ("pl", 1): "przez 1 godzinę.",
+    ("pl", 24): "przez 24 godziny.",
+    ("pl", 48): "przez 48 godzin.",
+}
+
+
+def render_confirmation(lang: str, hours: int = 48, email: str = "ops@acme.test"):
+    link = f"https://portal.test/confirm?token={SECRET_SLOT}"
+    context = {"email": email, "link": link, "code": SECRET_SLOT, "hours": hours}
+    return RENDER.render(CONFIRMATION_TEMPLATE, lang, context)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_confirmation_names_the_address_and_holds_the_tokens_slot_in_link_and_code(lang):
+    content = render_confirmation(lang)
+    assert content.subject == CONFIRM_SUBJECT[lang] and f"<title>{content.subject}</title>" in content.html
+    assert content.text.startswith(GREETING[lang] + "\n") and f'<html lang="{lang}">' in content.html
+    for part in (content.text, content.html):
+        assert "ops@acme.test" in part
+        assert f"https://portal.test/confirm?token={SECRET_SLOT}" in part  # the link
+        assert part.count(SECRET_SLOT) == 2  # the link and the code: filled in when the email is sent
+        assert VALID_FOR[(lang, 48)] in part
+    assert f'<a href="https://portal.test/confirm?token={SECRET_SLOT}"' in content.html
+
+
+@pytest.mark.parametrize("lang, hours", sorted(VALID_FOR))
+def test_the_confirmation_says_how_long_it_works_with_the_languages_plurals(lang, hours):
+    assert VALID_FOR[(lang, hours)] in render_confirmation(lang, hours).text
+
+
+def test_the_confirmations_address_is_escaped_in_html_only():
+    content = render_confirmation("en", email='"x<b>"@acme.test')
+    assert '"x<b>"@acme.test' in content.text
+    assert "&#34;x&lt;b&gt;&#34;@acme.test" in content.html and "<b>" not in content.html
 
 
 def test_unknown_language_falls_back_to_english():

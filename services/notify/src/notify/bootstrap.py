@@ -11,7 +11,9 @@ from notify.adapters.events import to_contract
 from notify.adapters.repository import NotifyUnitOfWork
 from notify.adapters.smtp import SmtpTransport
 from notify.adapters.templates import TemplateRenderer
-from notify.http.deliveries import DeliveryController
+from notify.http.confirmations import EmailConfirmationController
+from notify.http.deliveries import AdminDeliveryController, DeliveryController
+from notify.service.confirmations import Confirmations
 from notify.service.deliveries import DeliveryService
 from notify.service.inbound import Inbound
 from notify.service.sending import Sender
@@ -31,10 +33,14 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
 
     def dependencies(rt: ServiceRuntime) -> dict:
         service = DeliveryService(rt.uow, rt.clock)
-        return {"deliveries": Provide(lambda: service, sync_to_thread=False)}
+        confirmations = Confirmations(rt.uow, TemplateRenderer(), rt.clock)
+        return {
+            "deliveries": Provide(lambda: service, sync_to_thread=False),
+            "confirmations": Provide(lambda: confirmations, sync_to_thread=False),
+        }
 
     def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
-        consumers.register(consumer, Inbound(rt.uow, TemplateRenderer(), rt.clock))
+        consumers.register(consumer, Inbound(rt.uow, TemplateRenderer(), rt.clock, config().confirming()))
 
     async def send_emails(rt: ServiceRuntime) -> None:
         cfg = config()
@@ -45,10 +51,11 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
         name="notify",
         description="Emails to customers in their language: request received, information requested, "
         "rejected, approved with invoice, payment received, services active. Keeps its own copy of each "
-        "account's address (from `AccountProfileChanged`); every delivery ends `sent` (EmailSent) or "
-        "`failed` (EmailFailed) on `notify.deliveries`.",
+        "account's address (from `AccountProfileChanged`) and mails only an address that was confirmed "
+        "(a new one gets a confirmation email with a token for `POST /v1/email-confirmations`); every "
+        "delivery ends `sent` (EmailSent) or `failed` (EmailFailed) on `notify.deliveries`.",
         migrations=Path(__file__).parent / "migrations",
-        routes=[DeliveryController],
+        routes=[DeliveryController, AdminDeliveryController, EmailConfirmationController],
         register_consumers=register_consumers,
         dependencies=dependencies,
         background=[send_emails],

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notify.domain.deliveries import RetryPolicy
+from notify.domain.recipients import Confirming
 
 
 class NotifySettings(BaseSettings):
@@ -27,6 +28,20 @@ class NotifySettings(BaseSettings):
     send_backoff_max_seconds: float = Field(default=3600, ge=0)
     send_poll_seconds: float = Field(default=1.0, gt=0)
     send_concurrency: int = Field(default=2, ge=1, description="deliveries sent in parallel per process")
+    # Confirming a new address
+    email_confirmation_hours: int = Field(default=Confirming().hours, ge=1, le=24 * 30, description="a token's life")
+    email_confirmation_url: str = Field(
+        default=Confirming().link,
+        description="the link in the confirmation email: the portal front-end's page that posts the token "
+        "to POST /v1/email-confirmations; {token} stands for the token",
+    )
+
+    @field_validator("email_confirmation_url")
+    @classmethod
+    def _has_token(cls, url: str) -> str:
+        if "{token}" not in url:
+            raise ValueError("EMAIL_CONFIRMATION_URL must hold {token}")
+        return url
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
@@ -34,3 +49,6 @@ class NotifySettings(BaseSettings):
             base=timedelta(seconds=self.send_backoff_seconds),
             cap=timedelta(seconds=self.send_backoff_max_seconds),
         )
+
+    def confirming(self) -> Confirming:
+        return Confirming(valid_for=timedelta(hours=self.email_confirmation_hours), link=self.email_confirmation_url)

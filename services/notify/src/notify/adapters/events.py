@@ -1,6 +1,7 @@
 """Notify's domain events → published contract events: the service's one mapping. Only the end
-of a delivery is published (EmailSent / EmailFailed on `notify.deliveries`); addressing, a failed
-attempt that is tried again and an admin's retry stay inside notify."""
+of a delivery is published (EmailSent / EmailFailed on `notify.deliveries`); addressing, waiting
+for a confirmation, a failed attempt that is tried again, an admin's retry and an address's
+confirmation stay inside notify (ConfirmationRequested holds a token: it must never leave)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ def to_contract(event: object) -> Event | None:
             return EmailSent(**asdict(event))
         case domain.EmailFailed():
             return EmailFailed(**{**asdict(event), "error": event.error or "unknown error"})
-        case domain.DeliveryAddressed() | domain.AttemptFailed() | domain.DeliveryRetried():
+        case (
+            domain.DeliveryAddressed()
+            | domain.DeliveryAwaitsConfirmation()
+            | domain.AttemptFailed()
+            | domain.DeliveryRetried()
+            | domain.ConfirmationRequested()
+            | domain.AddressConfirmed()
+        ):
             return None
     raise TypeError(f"notify has no contract for {type(event).__name__}")

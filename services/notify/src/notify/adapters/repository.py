@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from notify.adapters.tables import DeliveryRow, RecipientRow
 from notify.domain.deliveries import Cause, Delivery, Status
-from notify.domain.recipients import Recipient
+from notify.domain.recipients import Confirmation, Recipient
 from portal_runtime.paging import PageRequest, Slice, fetch_page
 from portal_runtime.uow import UnitOfWork, repository
 
@@ -30,6 +30,7 @@ _SAME = (
     "created_at",
     "sent_at",
     "failed_at",
+    "secret",
 )
 
 
@@ -53,8 +54,30 @@ def _delivery(row: DeliveryRow) -> Delivery:
     )
 
 
+# The confirmation asked for: column → attribute of `Confirmation`.
+_CONFIRMATION = {
+    "confirmation_email": "email",
+    "confirmation_token_hash": "token_hash",
+    "confirmation_requested_at": "requested_at",
+    "confirmation_expires_at": "expires_at",
+    "confirmation_confirmed_at": "confirmed_at",
+}
+_RECIPIENT = ("account_id", "email", "language", "changed_at", "confirmed_at")
+
+
 def _recipient(row: RecipientRow) -> Recipient:
-    return Recipient(account_id=row.account_id, email=row.email, language=row.language, changed_at=row.changed_at)
+    confirmation = None
+    if row.confirmation_token_hash is not None:
+        confirmation = Confirmation(**{attr: getattr(row, column) for column, attr in _CONFIRMATION.items()})
+    return Recipient(**{f: getattr(row, f) for f in _RECIPIENT}, confirmation=confirmation)
+
+
+def _recipient_columns(recipient: Recipient) -> dict:
+    confirmation = recipient.confirmation
+    return {
+        **{f: getattr(recipient, f) for f in _RECIPIENT},
+        **{column: getattr(confirmation, attr, None) for column, attr in _CONFIRMATION.items()},
+    }
 
 
 class RecipientRepository:
@@ -73,17 +96,25 @@ class RecipientRepository:
         row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
         return self.uow.track(_recipient(row), self) if row else None
 
+    async def account_of_token(self, token_hash: str) -> str | None:
+        """The account whose newest confirmation has this token digest (unique), if any."""
+        return await self.session.scalar(
+            select(RecipientRow.account_id).where(RecipientRow.confirmation_token_hash == token_hash)
+        )
+
     def add(self, recipient: Recipient) -> Recipient:
         return self.uow.track(recipient, self)
 
     async def save(self, recipient: Recipient) -> None:
         row = await self.session.get(RecipientRow, recipient.account_id)
+        columns = _recipient_columns(recipient)
         if row is None:
-            row = RecipientRow(account_id=recipient.account_id)
+            row = RecipientRow()
             self.session.add(row)
-        elif (row.email, row.language, row.changed_at) == (recipient.email, recipient.language, recipient.changed_at):
-            return  # only read (to address an email): updated_at says when the profile last changed
-        row.email, row.language, row.changed_at = recipient.email, recipient.language, recipient.changed_at
+        elif all(getattr(row, column) == value for column, value in columns.items()):
+            return  # only read (to address an email): updated_at says when the recipient last changed
+        for column, value in columns.items():
+            setattr(row, column, value)
         row.updated_at = self.uow.now
 
 
@@ -106,10 +137,11 @@ class DeliveryRepository:
         return self.uow.track(_delivery(row), self) if row else None
 
     async def waiting_for(self, account_id: str) -> list[Delivery]:
-        """The account's deliveries waiting for their recipient, oldest first, locked."""
+        """The account's deliveries not addressed yet (waiting for their recipient, or for its
+        address to be confirmed), oldest first, locked."""
         rows = await self.session.scalars(
             select(DeliveryRow)
-            .where(DeliveryRow.account_id == account_id, DeliveryRow.status == Status.WAITING)
+            .where(DeliveryRow.account_id == account_id, DeliveryRow.status.in_([Status.WAITING, Status.AWAITING]))
             .order_by(DeliveryRow.created_at, DeliveryRow.id)
             .with_for_update()
         )
@@ -119,10 +151,12 @@ class DeliveryRepository:
         """The most overdue pending delivery that no other sender holds, locked until the
         transaction ends (FOR UPDATE SKIP LOCKED: senders in parallel never take the same one).
 
-        One account's emails go out in the order of their events: a delivery waits while an
-        older one of its account is still pending (being sent, or waiting out its backoff), so
-        "we need more information" never overtakes "we received your request". An older one
-        that ends `failed` no longer holds the others up."""
+        One account's emails to one address go out in the order of their events: a delivery
+        waits while an older one of its account to the same address is still pending (being
+        sent, or waiting out its backoff), so "we need more information" never overtakes "we
+        received your request". An older one that ends `failed` no longer holds the others up,
+        nor does one to another address (a confirmation email to a new address that is slow to
+        accept it holds up nothing sent to the confirmed one)."""
         older = aliased(DeliveryRow)
         row = await self.session.scalar(
             select(DeliveryRow)
@@ -130,6 +164,7 @@ class DeliveryRepository:
             .where(
                 ~exists().where(
                     older.account_id == DeliveryRow.account_id,
+                    older.recipient == DeliveryRow.recipient,
                     older.status == Status.PENDING,
                     older.created_at < DeliveryRow.created_at,
                 )

@@ -30,20 +30,19 @@ class SendError(Exception):
 
 
 def build_message(delivery: Delivery, sender: str, clock: Clock) -> EmailMessage:
-    if not (delivery.recipient and delivery.subject is not None and delivery.text is not None and delivery.html):
-        raise ValueError(f"delivery {delivery.id} is not rendered")
+    content = delivery.to_send()  # the only place a delivery's secret is put into its email
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = delivery.recipient
-    msg["Subject"] = delivery.subject
+    msg["Subject"] = content.subject
     msg["Date"] = format_datetime(clock.now())
     # The same id on every attempt: a resend after a crash can be recognised as the same email.
     domain = sender.rsplit("@", 1)[-1].strip(" >") or "portal.invalid"
     msg["Message-ID"] = f"<{delivery.id}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Portal-Template"] = delivery.template
-    msg.set_content(delivery.text)
-    msg.add_alternative(delivery.html, subtype="html")
+    msg.set_content(content.text)
+    msg.add_alternative(content.html, subtype="html")
     msg["Content-Language"] = delivery.language or "en"  # after the parts: they take Content-* headers
     return msg
 

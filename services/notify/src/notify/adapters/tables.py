@@ -1,4 +1,5 @@
-"""Notify's tables: its copy of recipients, and the deliveries."""
+"""Notify's tables: its copy of recipients (with the confirmed address and the confirmation asked
+for), and the deliveries."""
 
 from __future__ import annotations
 
@@ -20,10 +21,17 @@ class RecipientRow(Base):
     __tablename__ = "recipients"
 
     account_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    email: Mapped[str] = mapped_column(String(320))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)  # the confirmed address
     language: Mapped[str] = mapped_column(String(2))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The newest address asked for and its token's SHA-256 (never the token).
+    confirmation_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    confirmation_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    confirmation_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    confirmation_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    confirmation_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class DeliveryRow(Base):
@@ -55,3 +63,5 @@ class DeliveryRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A confirmation email's token until the email is sent (the rendering holds a slot for it).
+    secret: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,4 +1,5 @@
-"""Event handlers: the profile feeds the recipients; each email-causing event records one delivery.
+"""Event handlers: the profile feeds the recipients (a new address gets its confirmation email,
+caused by the profile's event); each email-causing event records one delivery.
 Each calls a use case, which joins the consumer's unit of work (the inbox row is in it)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from portal_runtime.consumer import EventConsumer, Incoming
 def register(consumer: EventConsumer, inbound: Inbound) -> None:
     @consumer.on(AccountProfileChanged)
     async def profile_changed(d: Incoming) -> None:
-        await inbound.profile_changed(d.event)
+        await inbound.profile_changed(d.event, cause_of(d.envelope))
 
     async def email_caused(d: Incoming) -> None:
         await inbound.email_caused(d.event, cause_of(d.envelope))

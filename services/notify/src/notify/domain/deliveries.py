@@ -1,10 +1,17 @@
 """One email caused by one event: recorded, addressed, attempted, sent or failed.
 
 waiting_for_recipient ──address──▶ pending ──send──▶ sent
-                                   │  ▲  ⟲ attempt (failed, tried again after the backoff)
-        fail (permanent refusal, or│  │retry (admin)
-          its last attempt failed) ▼  │
-                                   failed
+  │                                ▲  │  ▲  ⟲ attempt (failed, tried again after the backoff)
+  │ await_confirmation      address│  │  │retry (admin)
+  ▼                                │  ▼  │
+awaiting_confirmation ─────────────┘  failed   (fail: a permanent refusal, or its last attempt failed)
+
+An email is addressed only to the account's confirmed address (`notify.domain.recipients`):
+without a profile it waits for the recipient, with an address not confirmed yet for the
+confirmation. The confirmation email itself is the one delivery addressed to an unconfirmed
+address; it carries its token as `secret`, which the stored rendering holds only as
+`SECRET_SLOT` (so the deliveries API never shows it), is put in when the email is handed to the
+SMTP server, and is forgotten once it is sent.
 
 Every move is checked against `LIFECYCLE` (a forbidden one is `InvalidTransition`: 409 with
 `current_status`) and raises its typed event (`notify.domain.events`) into `events`.
@@ -17,12 +24,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from notify.domain.events import AttemptFailed, DeliveryAddressed, DeliveryRetried, EmailFailed, EmailSent
+from notify.domain.events import (
+    AttemptFailed,
+    DeliveryAddressed,
+    DeliveryAwaitsConfirmation,
+    DeliveryRetried,
+    EmailFailed,
+    EmailSent,
+)
 from portal_runtime.lifecycle import Lifecycle
 
 
 class Status(StrEnum):
     WAITING = "waiting_for_recipient"
+    AWAITING = "awaiting_confirmation"
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
@@ -32,6 +47,8 @@ LIFECYCLE = Lifecycle(
     "delivery",
     {
         (Status.WAITING, "address"): Status.PENDING,
+        (Status.WAITING, "await_confirmation"): Status.AWAITING,
+        (Status.AWAITING, "address"): Status.PENDING,
         (Status.PENDING, "send"): Status.SENT,
         (Status.PENDING, "attempt"): Status.PENDING,  # an attempt failed: tried again after the backoff
         (Status.PENDING, "fail"): Status.FAILED,
@@ -51,6 +68,11 @@ class Cause:
     event_type: str
     version: int
     payload: dict
+
+
+# Where a delivery's secret stands in its stored rendering (text and HTML alike: no character
+# here is escaped in HTML).
+SECRET_SLOT = "[token withheld]"
 
 
 @dataclass(frozen=True)
@@ -102,9 +124,10 @@ class Delivery:
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
     failed_at: datetime | None = None
-    events: list[DeliveryAddressed | AttemptFailed | EmailSent | EmailFailed | DeliveryRetried] = field(
-        default_factory=list, repr=False
-    )
+    secret: str | None = field(default=None, repr=False)  # put in SECRET_SLOT when sent, forgotten once sent
+    events: list[
+        DeliveryAddressed | DeliveryAwaitsConfirmation | AttemptFailed | EmailSent | EmailFailed | DeliveryRetried
+    ] = field(default_factory=list, repr=False)
 
     @property
     def cause_event_id(self) -> uuid.UUID:
@@ -124,6 +147,7 @@ class Delivery:
         now: datetime,
         address: tuple[str, str] | None = None,
         content: Content | None = None,
+        secret: str | None = None,
     ) -> Delivery:
         """The one email `cause` asks for: pending if its recipient is known, else waiting for it."""
         delivery = cls(
@@ -133,6 +157,7 @@ class Delivery:
             cause=cause,
             status=Status.WAITING,
             created_at=now,
+            secret=secret,
         )
         if address is not None and content is not None:
             delivery.address(*address, content, now=now)
@@ -148,6 +173,21 @@ class Delivery:
             DeliveryAddressed(delivery_id=self.id, account_id=self.account_id, language=language, at=now)
         )
 
+    def await_confirmation(self, now: datetime) -> None:
+        """The account has an address but none confirmed: the email waits for the confirmation."""
+        self.status = LIFECYCLE.target(self.status, "await_confirmation")
+        self.events.append(DeliveryAwaitsConfirmation(delivery_id=self.id, account_id=self.account_id, at=now))
+
+    def to_send(self) -> Content:
+        """The email as it is handed over: the rendering with the secret (if any) in its slot."""
+        if not (self.recipient and self.subject is not None and self.text is not None and self.html):
+            raise ValueError(f"delivery {self.id} is not rendered")
+        if self.secret is None:
+            return Content(self.subject, self.text, self.html)
+        return Content(
+            self.subject, self.text.replace(SECRET_SLOT, self.secret), self.html.replace(SECRET_SLOT, self.secret)
+        )
+
     def is_due(self, now: datetime) -> bool:
         return self.status == Status.PENDING and (self.next_attempt_at is None or self.next_attempt_at <= now)
 
@@ -155,6 +195,7 @@ class Delivery:
         self.status = LIFECYCLE.target(self.status, "send")
         self.attempts += 1
         self.sent_at, self.next_attempt_at, self.last_error = now, None, None
+        self.secret = None  # handed over: no copy is kept
         self.events.append(EmailSent(**self._which(), sent_at=now))
 
     def attempt_failed(self, error: str, now: datetime, policy: RetryPolicy, *, permanent: bool = False) -> None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from notify.domain.deliveries import Delivery, Status
 from notify.service.deliveries import DeliveryService
 from portal_runtime.auth import Principal, admin_only
+from portal_runtime.openapi import problems
 from portal_runtime.paging import Page, PageRequest
 
 
@@ -61,7 +62,7 @@ class DeliveryController(Controller):
         return found.map(DeliveryOut.of)
 
     @get("/{delivery_id:uuid}", summary="Read one delivery, with its rendered text and HTML")
-    async def read(
+    async def get_delivery(
         self,
         delivery_id: FromPath[uuid.UUID],
         request: Request[Principal, object, object],
@@ -70,13 +71,19 @@ class DeliveryController(Controller):
         delivery = await deliveries.get_delivery(request.user, delivery_id)
         return DeliveryDetail(**DeliveryOut.of(delivery).model_dump(), text=delivery.text, html=delivery.html)
 
+
+class AdminDeliveryController(Controller):
+    path = "/v1/admin/deliveries"
+    tags = ["deliveries (admin)"]
+    guards = [admin_only]
+
     @post(
         "/{delivery_id:uuid}/retry",
-        guards=[admin_only],
         status_code=200,
         summary="Send a failed delivery again: failed → pending, a fresh round of attempts (admin)",
+        responses=problems({409: "The delivery has not failed (`current_status`)"}),
     )
-    async def retry(
+    async def retry_delivery(
         self, delivery_id: FromPath[uuid.UUID], deliveries: NamedDependency[DeliveryService]
     ) -> DeliveryOut:
         return DeliveryOut.of(await deliveries.retry(delivery_id))

@@ -1,0 +1,83 @@
+"""Notify's migrations: the tables they make are the models', and revision 0003 keeps the
+addresses notify already held as confirmed (and back)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from notify.adapters.tables import Base
+from notify.bootstrap import definition
+from portal_runtime.db import RuntimeBase
+from portal_runtime.migrations import alembic_config, upgrade
+
+
+async def test_migrations_make_the_tables_the_models_describe(migrated_database):
+    engine = create_async_engine(await migrated_database(definition()))
+
+    def diff(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return [
+            d
+            for d in compare_metadata(context, [Base.metadata, RuntimeBase.metadata])
+            if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")
+        ]
+
+    try:
+        async with engine.connect() as conn:
+            assert await conn.run_sync(diff) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_an_address_held_before_confirmations_stays_the_one_emails_go_to(new_database):
+    migrations = definition().migrations
+    url = await new_database("notify")
+    await asyncio.to_thread(upgrade, migrations, url, "0002")
+    engine = create_async_engine(url)
+    waiting = uuid.uuid4()
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO recipients (account_id, email, language, changed_at, updated_at) "
+                    "VALUES ('acme', 'ops@acme.test', 'de', now(), now())"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO deliveries (id, account_id, template, cause_event_id, cause_type, cause_version, "
+                    "cause_payload, correlation_id, status, attempts, created_at, updated_at) VALUES (:id, 'newco', "
+                    "'request_received', :cause, 'RequestSubmitted', 1, '{}', :cause, 'waiting_for_recipient', 0, "
+                    "now(), now())"
+                ),
+                {"id": waiting, "cause": uuid.uuid4()},
+            )
+        await asyncio.to_thread(upgrade, migrations, url)
+        async with engine.begin() as conn:
+            held = (await conn.execute(text("SELECT email, confirmed_at, confirmation_email FROM recipients"))).one()
+            assert tuple(held) == ("ops@acme.test", None, None), "kept as confirmed, marked as taken before"
+            # an account that only asked for an address since, and an email awaiting it
+            await conn.execute(
+                text(
+                    "INSERT INTO recipients (account_id, language, changed_at, updated_at, confirmation_email, "
+                    "confirmation_token_hash, confirmation_requested_at, confirmation_expires_at) VALUES ('newco', "
+                    "'en', now(), now(), 'ops@newco.test', :hash, now(), now())"
+                ),
+                {"hash": "0" * 64},
+            )
+            await conn.execute(text("UPDATE deliveries SET status = 'awaiting_confirmation'"))
+        await asyncio.to_thread(command.downgrade, alembic_config(migrations, url), "0002")
+        async with engine.connect() as conn:
+            back = (await conn.execute(text("SELECT account_id, email FROM recipients"))).all()
+            status = await conn.scalar(text("SELECT status FROM deliveries"))
+        assert [tuple(r) for r in back] == [("acme", "ops@acme.test")], "an account without an address is dropped"
+        assert status == "waiting_for_recipient"
+    finally:
+        await engine.dispose()
