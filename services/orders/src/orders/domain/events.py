@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from orders.domain.lines import AddOnRef, OrderLine
 from orders.domain.pricing import PricedLine
 
 
@@ -108,7 +109,7 @@ class RequestActivated:
 class SubscriptionActivated:
     subscription_id: uuid.UUID
     account_id: str
-    request_id: uuid.UUID
+    request_id: uuid.UUID | None  # None for a service bought through the cart (an order)
     anchor_on: date
     next_due_on: date | None
     by: str
@@ -144,3 +145,112 @@ class SubscriptionTerminated(SubscriptionMoved):
 
 class SubscriptionCompleted(SubscriptionMoved):
     """A one-time service delivered."""
+
+
+class SubscriptionRenewed(SubscriptionMoved):
+    """One more period paid (`note` names the new due date); the status is unchanged."""
+
+
+class SubscriptionCancellationScheduled(SubscriptionMoved):
+    """The client cancelled at the end of the period; the status is unchanged until then."""
+
+
+# -- orders (client area) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class OrderPlaced:
+    """A cart checked out, or the renewal job's order for an account and due date."""
+
+    order_id: uuid.UUID
+    number: str
+    account_id: str
+    source: str  # "cart" | "renewal"
+    due_on: date | None  # renewal orders: the services' due date; cart orders: None
+    currency: str
+    lines: tuple[OrderLine, ...]
+    total: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OrderPaid:
+    order_id: uuid.UUID
+    account_id: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OrderCancelled:
+    order_id: uuid.UUID
+    account_id: str
+    reason: str  # "unpaid" | "terminated" | "admin"
+    by: str
+    at: datetime
+
+
+# -- services (client area): one event per PARENT service, naming its add-ons ----------------
+@dataclass(frozen=True, kw_only=True)
+class ServiceEvent:
+    """What notify tells the customer about a service: the service (a parent, or an add-on told
+    on its own when its parent is not part of the same move: then `parent_id` names the parent)
+    and the add-ons the same move concerned. The subclass says which move."""
+
+    subscription_id: uuid.UUID
+    account_id: str
+    name: str
+    domain: str | None
+    cycle: str
+    price: Decimal
+    currency: str
+    next_due_on: date | None
+    add_ons: tuple[AddOnRef, ...]
+    at: datetime
+    parent_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceActivated(ServiceEvent):
+    """Paid for the first time: active from today."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceRenewed(ServiceEvent):
+    """One more period paid: `next_due_on` is the new due date."""
+
+    period_start: date
+    period_end: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceOverdue(ServiceEvent):
+    """The reminder: the renewal due on `due_on` is unpaid; suspended on `suspends_on` if it stays so."""
+
+    due_on: date
+    suspends_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSuspended(ServiceEvent):
+    reason: str  # "overdue", or an admin's reason
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceReactivated(ServiceEvent):
+    """Delivered again (the overdue renewal paid, or an admin lifted the suspension)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceTerminated(ServiceEvent):
+    """Ended by us (unpaid too long, or an admin): its add-ons ended with it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceCancellationScheduled(ServiceEvent):
+    """The customer cancelled at the end of the period: no renewal; it ends on `ends_on`."""
+
+    ends_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceCancelled(ServiceEvent):
+    """Ended: on its due date after a scheduled cancellation, or at once by an admin."""

@@ -9,6 +9,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from portal_runtime.errors import Conflict
+
+
+class NotOfferedYet(Conflict):
+    """An item the copy does not know: created a moment ago, its CatalogItemPublished may not
+    have arrived yet (about 0.2 s on a quiet machine), so the same request may succeed after
+    `retry_after` seconds. 409 rather than 422: the input is not wrong, the copy's state is
+    behind. A retired item is known, and stays a plain refusal (422)."""
+
+    problem_kind = "not-offered-yet"
+    retry_after = 1
+
 
 class Status(StrEnum):
     OFFERED = "offered"
@@ -33,13 +45,35 @@ class Offer:
     prices: tuple[tuple[str, Decimal], ...] = ()  # (cycle, price), the primary one first
     units: int | None = None
     parents: tuple[uuid.UUID, ...] = ()
+    # An add-on's limit per parent service: 1 unless the catalog says otherwise, None = no limit.
+    max_per_parent: int | None = 1
 
     @property
     def is_offered(self) -> bool:
         return self.status == Status.OFFERED
 
+    @property
+    def cycles(self) -> tuple[str, ...]:
+        """The cycles the item is sold in (a copy made before cycles: its one price's cycle)."""
+        if self.prices:
+            return tuple(cycle for cycle, _ in self.prices)
+        cycle = cycle_of(self.billing, self.billing_period_months)
+        return (cycle,) if cycle and self.price is not None else ()
+
+    def price_for(self, cycle: str) -> Decimal | None:
+        """The item's price in `cycle`; None when it is not sold in that cycle."""
+        if not self.prices:
+            return self.price if cycle in self.cycles else None
+        return next((price for c, price in self.prices if c == cycle), None)
+
 
 _CYCLES = {1: "monthly", 3: "quarterly", 6: "semi_annual", 12: "annual", 24: "biennial", 36: "triennial"}
+CYCLE_MONTHS = {cycle: months for months, cycle in _CYCLES.items()}  # one_time: none, never due again
+
+
+def months_of(cycle: str | None) -> int | None:
+    """A cycle's length in months; None for one_time (and anything unknown)."""
+    return CYCLE_MONTHS.get(cycle) if cycle else None
 
 
 def cycle_of(billing: str | None, billing_period_months: int | None) -> str | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from orders.domain.offers import Offer
-from portal_runtime.errors import InvalidInput
+from portal_runtime.errors import Conflict
 from portal_runtime.kernel import cents
 
 
@@ -60,11 +60,12 @@ class Summary:
     problems: tuple[Problem, ...] = field(default=())
 
     def require_submittable(self) -> None:
-        """Raise the first reason this summary cannot be submitted, naming the field."""
+        """Raise the first reason this summary cannot be submitted, naming the field: a conflict
+        with the draft's state (409), as submitting takes no input to be wrong."""
         if not self.lines:
-            raise InvalidInput("an empty request cannot be submitted", field="lines")
+            raise Conflict("an empty request cannot be submitted", field="lines")
         for p in self.problems:
-            raise InvalidInput(p.message, field=p.field, item_id=str(p.item_id) if p.item_id else None)
+            raise Conflict(p.message, field=p.field, item_id=str(p.item_id) if p.item_id else None)
 
 
 def summarise(lines: Sequence[PricedLine]) -> Summary:

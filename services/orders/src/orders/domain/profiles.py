@@ -12,12 +12,12 @@ from portal_runtime.kernel import LANGUAGES
 
 # A deliberately simple shape check (one @, no spaces, a dot in the domain); pydantic's
 # EmailStr would need the email-validator package, which the project does not carry.
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
 def check_email(email: str) -> str:
     email = email.strip()
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > 254 or not EMAIL.match(email):
         raise InvalidInput("email is not a valid address", field="email")
     local, domain = email.rsplit("@", 1)
     return f"{local}@{domain.lower()}"

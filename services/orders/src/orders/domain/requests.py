@@ -27,7 +27,7 @@ from orders.domain.events import (
     RequestRejected,
     RequestSubmitted,
 )
-from orders.domain.offers import Offer
+from orders.domain.offers import NotOfferedYet, Offer
 from orders.domain.pricing import PricedLine, Summary, price, summarise
 from orders.domain.subscriptions import Subscription
 from portal_runtime.errors import InvalidInput, NotFound
@@ -115,7 +115,14 @@ class ServiceRequest:
         if not 1 <= quantity <= MAX_QUANTITY:
             raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", field="quantity")
         offer = offers.get(item_id)
-        if offer is None or not offer.is_offered:
+        if offer is None:
+            raise NotOfferedYet(
+                f"item {item_id} is not offered (yet): orders has not heard of it. An item created a moment "
+                "ago is offered once orders' copy of the catalog has it; try again after Retry-After",
+                field=field,
+                item_id=str(item_id),
+            )
+        if not offer.is_offered:
             raise InvalidInput(f"item {item_id} is not offered", field=field, item_id=str(item_id))
         for other in self.lines:
             known = offers.get(other.item_id)
