@@ -71,14 +71,14 @@ def auth(token: str) -> dict[str, str]:
 )
 async def test_missing_forged_or_expired_token_answers_401(catalog, headers, why):
     before = await item_count(catalog)
-    response = await catalog.post("/v1/items", json=GOOD, headers=headers)
+    response = await catalog.post("/v1/admin/items", json=GOOD, headers=headers)
     assert response.status_code == 401, why
     assert response.json()["detail"]
     assert await item_count(catalog) == before
 
 
 async def test_customer_gets_403_on_admin_operation(catalog):
-    response = await catalog.post("/v1/items", json=GOOD, headers=bearer("acme"))
+    response = await catalog.post("/v1/admin/items", json=GOOD, headers=bearer("acme"))
     assert response.status_code == 403
     assert "admin" in response.json()["detail"]
 
@@ -107,7 +107,7 @@ async def test_customer_gets_403_on_admin_operation(catalog):
 )
 async def test_bad_input_answers_4xx_naming_the_problem_and_changes_nothing(catalog, body, content_type, names):
     before = await item_count(catalog)
-    response = await catalog.post("/v1/items", content=body, headers={**ADMIN, "content-type": content_type})
+    response = await catalog.post("/v1/admin/items", content=body, headers={**ADMIN, "content-type": content_type})
     assert response.status_code == 400, response.text
     text = response.text
     if names:
@@ -118,15 +118,15 @@ async def test_bad_input_answers_4xx_naming_the_problem_and_changes_nothing(cata
 
 
 async def test_domain_rule_answers_422_with_the_field(catalog):
-    response = await catalog.post("/v1/items", json={**GOOD, "billing": "recurring"}, headers=ADMIN)
+    response = await catalog.post("/v1/admin/items", json={**GOOD, "billing": "recurring"}, headers=ADMIN)
     assert response.status_code == 422
     assert response.json()["field"] == "billing_period_months"
 
 
 async def test_conflict_answers_409_with_current_status(catalog):
-    item = (await catalog.post("/v1/items", json=GOOD, headers=ADMIN)).json()
-    assert (await catalog.post(f"/v1/items/{item['id']}/retire", headers=ADMIN)).status_code == 200
-    again = await catalog.post(f"/v1/items/{item['id']}/retire", headers=ADMIN)
+    item = (await catalog.post("/v1/admin/items", json=GOOD, headers=ADMIN)).json()
+    assert (await catalog.post(f"/v1/admin/items/{item['id']}/retire", headers=ADMIN)).status_code == 200
+    again = await catalog.post(f"/v1/admin/items/{item['id']}/retire", headers=ADMIN)
     assert again.status_code == 409 and again.json()["current_status"] == "retired"
     # customers no longer see a retired item; admins still do
     assert (await catalog.get(f"/v1/items/{item['id']}", headers=bearer("acme"))).status_code == 404
@@ -190,33 +190,37 @@ async def ready(http) -> bool:
 
 
 async def test_every_error_is_a_problem_that_says_what_is_wrong(catalog):
-    missing = await catalog.post("/v1/items", json=GOOD)
+    missing = await catalog.post("/v1/admin/items", json=GOOD)
     assert_problem(missing, 401, "unauthorized")
     assert missing.headers["www-authenticate"] == 'Bearer realm="portal"'  # no token: no error code (RFC 6750)
-    forged = await catalog.post("/v1/items", json=GOOD, headers=auth("not-a-jwt"))
+    forged = await catalog.post("/v1/admin/items", json=GOOD, headers=auth("not-a-jwt"))
     assert_problem(forged, 401, "unauthorized")
     challenge = forged.headers["www-authenticate"]
     assert challenge.startswith('Bearer realm="portal", error="invalid_token", error_description="'), challenge
-    assert_problem(await catalog.post("/v1/items", json=GOOD, headers=bearer("acme")), 403, "forbidden")
+    assert_problem(await catalog.post("/v1/admin/items", json=GOOD, headers=bearer("acme")), 403, "forbidden")
     assert_problem(await catalog.get(f"/v1/items/{uuid.uuid4()}", headers=ADMIN), 404, "not-found")
     assert_problem(await catalog.get("/v1/nowhere", headers=ADMIN), 404, "not-found")
     assert_problem(await catalog.delete("/v1/items", headers=ADMIN), 405, "method-not-allowed")
     rule = assert_problem(
-        await catalog.post("/v1/items", json={**GOOD, "billing": "recurring"}, headers=ADMIN), 422, "invalid-input"
+        await catalog.post("/v1/admin/items", json={**GOOD, "billing": "recurring"}, headers=ADMIN),
+        422,
+        "invalid-input",
     )
     assert rule["field"] == "billing_period_months"
-    item = (await catalog.post("/v1/items", json=GOOD, headers=ADMIN)).json()
-    await catalog.post(f"/v1/items/{item['id']}/retire", headers=ADMIN)
-    clash = assert_problem(await catalog.post(f"/v1/items/{item['id']}/retire", headers=ADMIN), 409, "conflict")
+    item = (await catalog.post("/v1/admin/items", json=GOOD, headers=ADMIN)).json()
+    await catalog.post(f"/v1/admin/items/{item['id']}/retire", headers=ADMIN)
+    clash = assert_problem(await catalog.post(f"/v1/admin/items/{item['id']}/retire", headers=ADMIN), 409, "conflict")
     assert clash["current_status"] == "retired"
     invalid = assert_problem(
-        await catalog.post("/v1/items", json={**GOOD, "prices": [{"cycle": "weekly", "price": "1"}]}, headers=ADMIN),
+        await catalog.post(
+            "/v1/admin/items", json={**GOOD, "prices": [{"cycle": "weekly", "price": "1"}]}, headers=ADMIN
+        ),
         400,
         "validation-error",
     )
     assert [e["field"] for e in invalid["errors"]] == ["prices.0.cycle"], invalid
     assert [e["key"] for e in invalid["extra"]] == ["prices.0.cycle"], invalid  # Litestar's list, as before
-    assert_problem(await catalog.post("/v1/items", content=b'{"sku": ', headers=JSON), 400, "malformed-body")
+    assert_problem(await catalog.post("/v1/admin/items", content=b'{"sku": ', headers=JSON), 400, "malformed-body")
 
 
 # -- bad input is a 4xx, never a 500 (issue 11, item 6) --------------------------------------
@@ -244,7 +248,7 @@ async def refused(catalog, status: int, kind: str, send) -> dict:
 )
 async def test_a_nul_character_in_the_body_is_a_400_naming_where(catalog, body, names):
     problem = await refused(
-        catalog, 400, "invalid-character", lambda: catalog.post("/v1/items", json=body, headers=ADMIN)
+        catalog, 400, "invalid-character", lambda: catalog.post("/v1/admin/items", json=body, headers=ADMIN)
     )
     assert problem["field"] == names and "NUL" in problem["detail"], problem
 
@@ -260,7 +264,7 @@ async def test_a_nul_character_in_the_query_string_is_a_400_naming_the_parameter
 async def test_an_invalid_utf8_byte_inside_a_json_string_is_a_400(catalog):
     raw = b'{"sku": "A", "name": "SEO \xff", "price": "10.00", "currency": "EUR", "billing": "one_time"}'
     problem = await refused(
-        catalog, 400, "malformed-body", lambda: catalog.post("/v1/items", content=raw, headers=JSON)
+        catalog, 400, "malformed-body", lambda: catalog.post("/v1/admin/items", content=raw, headers=JSON)
     )
     assert "UTF-8" in problem["detail"], problem
 
@@ -269,15 +273,25 @@ async def test_an_invalid_utf8_byte_inside_a_json_string_is_a_400(catalog):
 async def test_deeply_nested_json_is_a_400(catalog, depth):
     raw = b'{"sku": "A", "name": "n", "parents": ' + b"[" * depth + b"]" * depth + b"}"
     problem = await refused(
-        catalog, 400, "malformed-body", lambda: catalog.post("/v1/items", content=raw, headers=JSON)
+        catalog, 400, "malformed-body", lambda: catalog.post("/v1/admin/items", content=raw, headers=JSON)
     )
     assert "nested deeper than 64" in problem["detail"], problem
 
 
 async def test_options_needs_no_token_and_answers_204_with_allow_on_every_route(catalog):
-    for path in ("/v1/items", f"/v1/items/{uuid.uuid4()}", "/v1/admin/jobs", "/v1/admin/jobs/purge/run"):
+    """`Allow` names every method of the path (Litestar's own answer named only the first
+    handler's when a path has several)."""
+    for path, allowed in (
+        ("/v1/items", "GET, OPTIONS"),
+        (f"/v1/items/{uuid.uuid4()}", "GET, OPTIONS"),
+        ("/v1/admin/items", "OPTIONS, POST"),
+        (f"/v1/admin/items/{uuid.uuid4()}", "OPTIONS, PATCH"),
+        ("/v1/admin/jobs", "GET, OPTIONS"),
+        ("/v1/admin/jobs/purge/run", "OPTIONS, POST"),
+        ("/v1/admin/clock", "DELETE, GET, OPTIONS, PUT"),
+    ):
         answer = await catalog.options(path)
-        assert answer.status_code == 204 and "OPTIONS" in answer.headers["allow"], (path, answer.text)
+        assert (answer.status_code, answer.headers["allow"]) == (204, allowed), (path, answer.text)
     assert await ready(catalog)
 
 
@@ -288,20 +302,29 @@ async def test_options_needs_no_token_and_answers_204_with_allow_on_every_route(
         ({"units": True}, "units"),
         ({"billing": "recurring", "billing_period_months": "3"}, "billing_period_months"),
         ({"billing": "recurring", "billing_period_months": True}, "billing_period_months"),
-        ({"billing": "recurring", "billing_period_months": 3.0}, "billing_period_months"),
+        ({"billing": "recurring", "billing_period_months": 3.5}, "billing_period_months"),
+        ({"price": 12.5}, "price"),  # an amount is decimal text: a JSON number may have lost digits
+        ({"price": 12}, "price"),
     ],
 )
-async def test_a_string_or_a_boolean_for_an_integer_is_a_400_naming_the_field(catalog, change, names):
+async def test_a_string_a_boolean_or_a_fraction_for_a_number_is_a_400_naming_the_field(catalog, change, names):
     problem = await refused(
-        catalog, 400, "validation-error", lambda: catalog.post("/v1/items", json={**GOOD, **change}, headers=ADMIN)
+        catalog,
+        400,
+        "validation-error",
+        lambda: catalog.post("/v1/admin/items", json={**GOOD, **change}, headers=ADMIN),
     )
     assert [e["field"] for e in problem["errors"]] == [names], problem
 
 
-async def test_strict_numbers_leave_decimal_strings_and_numbers_valid(catalog):
-    for price in ("12.50", 12.5, 12):
-        made = await catalog.post("/v1/items", json={**GOOD, "sku": f"P-{price}", "price": price}, headers=ADMIN)
+async def test_decimal_text_and_an_integral_number_for_an_integer_are_valid(catalog):
+    """`3.0` is an integer as JSON Schema's `integer` (which the document declares) has it."""
+    for price in ("12.50", "12.5", "12"):
+        made = await catalog.post("/v1/admin/items", json={**GOOD, "sku": f"P-{price}", "price": price}, headers=ADMIN)
         assert made.status_code == 201 and made.json()["price"] in ("12.50", "12.5", "12", "12.00"), made.text
+    monthly = {**GOOD, "sku": "P-M", "billing": "recurring", "billing_period_months": 3.0}
+    made = await catalog.post("/v1/admin/items", json=monthly, headers=ADMIN)
+    assert made.status_code == 201 and made.json()["billing_period_months"] == 3, made.text
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", None, "application/x-www-form-urlencoded"])
@@ -309,12 +332,12 @@ async def test_a_json_body_not_sent_as_json_is_a_415_naming_the_expected_type(ca
     headers = {**ADMIN, **({"content-type": content_type} if content_type else {})}
     raw = json.dumps(GOOD).encode()
     problem = await refused(
-        catalog, 415, "unsupported-media-type", lambda: catalog.post("/v1/items", content=raw, headers=headers)
+        catalog, 415, "unsupported-media-type", lambda: catalog.post("/v1/admin/items", content=raw, headers=headers)
     )
     assert problem["expected"] == "application/json" and "application/json" in problem["detail"], problem
     assert problem["field"] == "Content-Type"
     ok = await catalog.post(
-        "/v1/items", content=raw, headers={**ADMIN, "content-type": "application/json; charset=utf-8"}
+        "/v1/admin/items", content=raw, headers={**ADMIN, "content-type": "application/json; charset=utf-8"}
     )
     assert ok.status_code == 201, ok.text
 
@@ -328,10 +351,10 @@ async def test_cors_is_off_by_default_and_allows_the_configured_front_end(new_da
         cors_allow_origins=["https://portal.example"],
     ) as (_, http):
         allowed = await http.options(
-            "/v1/items", headers={"Origin": "https://portal.example", "Access-Control-Request-Method": "POST"}
+            "/v1/admin/items", headers={"Origin": "https://portal.example", "Access-Control-Request-Method": "POST"}
         )
         assert allowed.headers.get("access-control-allow-origin") == "https://portal.example", allowed.headers
         other = await http.options(
-            "/v1/items", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+            "/v1/admin/items", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
         )
         assert other.headers.get("access-control-allow-origin") != "https://evil.example"

@@ -198,7 +198,7 @@ def _post_item(base: str):
     import httpx
 
     return httpx.post(
-        base + "/v1/items",
+        base + "/v1/admin/items",
         headers=ADMIN,
         timeout=10,
         json={
@@ -276,7 +276,7 @@ async def test_kafka_away_while_clients_write_through_every_api_then_each_event_
             catalog, orders, billing = portal.http["catalog"], portal.http["orders"], portal.http["billing"]
             answers = {}
             answers["catalog: create item"] = created = await catalog.post(
-                "/v1/items",
+                "/v1/admin/items",
                 headers=ADMIN,
                 json={
                     "sku": f"BANNER-{uuid.uuid4().hex[:6]}",
@@ -287,7 +287,7 @@ async def test_kafka_away_while_clients_write_through_every_api_then_each_event_
                 },
             )
             answers["catalog: change item"] = await catalog.patch(
-                f"/v1/items/{created.json()['id']}", headers=ADMIN, json={"price": "12.50"}
+                f"/v1/admin/items/{created.json()['id']}", headers=ADMIN, json={"price": "12.50"}
             )
             answers["orders: profile"] = await orders.put(
                 "/v1/account/profile", headers=headers, json={"email": email, "language": "de"}
@@ -309,7 +309,7 @@ async def test_kafka_away_while_clients_write_through_every_api_then_each_event_
                 },
             )
             answers["notify: retry"] = await portal.http["notify"].post(
-                f"/v1/deliveries/{failed}/retry", headers=FLOW_ADMIN
+                f"/v1/admin/deliveries/{failed}/retry", headers=FLOW_ADMIN
             )
             refused = {
                 what: f"{r.status_code} {r.text}" for what, r in answers.items() if not 200 <= r.status_code < 300

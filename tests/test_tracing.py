@@ -28,7 +28,7 @@ async def test_one_trace_spans_http_outbox_kafka_and_the_consumer(new_database, 
         ) as (probe, _),
     ):
         body = {"sku": f"T-{group}", "name": "Traced", "price": "5.00", "currency": "EUR", "billing": "one_time"}
-        created = await http.post("/v1/items", json=body, headers=bearer("ops", "admin"))
+        created = await http.post("/v1/admin/items", json=body, headers=bearer("ops", "admin"))
         assert created.status_code == 201
         item_id = uuid.UUID(created.json()["id"])
         await eventually(lambda: probe_service.applied(probe, item_id), what="the probe to apply the item")

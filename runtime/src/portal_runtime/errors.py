@@ -8,10 +8,12 @@ class DomainError(Exception):
     """Answered as a problem: `status_code`; `message` as its `detail`; `field` (the input at
     fault) and `extra` (e.g. `current_status`) as members; `problem_kind` names its `type`
     (`https://portal.example/problems/<kind>`), by default the status's own (conflict, not-found,
-    invalid-input, ...)."""
+    invalid-input, ...). `retry_after` (seconds), when set, says the same request may succeed
+    that much later: the answer carries it as `Retry-After`."""
 
     status_code = 400
     problem_kind: str | None = None
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, field: str | None = None, **extra: object) -> None:
         super().__init__(message)

@@ -54,6 +54,7 @@ KINDS: dict[str, str] = {
     "unsupported-media-type": "Unsupported media type",
     "invalid-input": "Refused by a rule",
     "payment-declined": "The payment was declined",
+    "not-offered-yet": "Not offered (yet)",
     "job-failed": "The job failed",
     "internal-error": "Internal server error",
     "unavailable": "Service unavailable",
@@ -73,6 +74,8 @@ KIND_BY_STATUS = {
     503: "unavailable",
 }
 RESERVED = frozenset({"type", "title", "status", "detail", "instance"})
+# Litestar's ValidationException for a required parameter that is absent (it has no `extra`).
+_MISSING = re.compile(r"^Missing required (\w+) parameter '([^']+)'")
 
 
 def problem(
@@ -125,7 +128,9 @@ def _quotable(text: str) -> str:
 
 
 def domain_error_to_problem(exc: DomainError) -> ProblemDetailsException:
-    return problem(exc.status_code, exc.message, kind=exc.problem_kind, members={"field": exc.field, **exc.extra})
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    members = {"field": exc.field, **exc.extra}
+    return problem(exc.status_code, exc.message, kind=exc.problem_kind, headers=headers, members=members)
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
@@ -145,7 +150,15 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
             for e in entries
             if isinstance(e, Mapping)
         ]
-        found = problem(status, exc.detail, kind="validation-error", headers=headers, errors=errors, extra=exc.extra)
+        missing = _MISSING.match(exc.detail or "")
+        if missing and not errors:  # Litestar says which parameter in its message only
+            source, name = missing.groups()
+            errors = [{"field": name, "message": f"the {source} parameter {name} is required", "source": source}]
+        # One field at fault is named as `field` too, as a domain error names it.
+        at = errors[0].get("field") if len(errors) == 1 else None
+        found = problem(
+            status, exc.detail, kind="validation-error", headers=headers, field=at, errors=errors, extra=exc.extra
+        )
     elif isinstance(exc.__cause__, SerializationException):
         found = problem(status, f"malformed JSON body: {exc.detail}", kind="malformed-body", headers=headers)
     else:

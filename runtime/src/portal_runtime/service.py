@@ -27,6 +27,7 @@ from sqlalchemy import text
 
 from portal_contracts.registry import dead_letter_topic
 from portal_runtime.admin import admin_routes
+from portal_runtime.auth import jwt_auth_from
 from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.consumer import EventConsumer
 from portal_runtime.db import make_engine, make_sessionmaker
@@ -89,7 +90,7 @@ class ServiceRuntime:
                 refresh_seconds=settings.test_clock_refresh_seconds,
             )
         self.clock: Clock = self.test_clock or clock or SystemClock()
-        self.broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name, tracer_provider)
+        self.broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name, tracer_provider, settings)
         self.outbox = Outbox(settings.service_name, self.clock)
         self.uow = UnitsOfWork(self.sessions, self.outbox, definition.event_mapping, definition.unit_of_work)
         self.consumer = EventConsumer(
@@ -249,7 +250,7 @@ class ServiceRuntime:
             service=self.definition.name,
             description=self.definition.description,
             route_handlers=[*(self.definition.routes if http else ()), *admin_routes(self)],
-            jwt_secret=self.settings.jwt_secret.get_secret_value(),
+            auth=jwt_auth_from(self.settings),
             readiness=self.readiness(consume=consume, relay=relay),
             tracer_provider=self.tracer_provider,
             dependencies=self.definition.dependencies(self),
@@ -268,7 +269,9 @@ async def missing_topics(bootstrap: str, topics: list[str]) -> list[str]:
         return []
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    from portal_runtime.kafka import client_options
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000, **client_options())
     try:
         await admin.start()
         described = await admin.describe_topics(topics)

@@ -15,12 +15,11 @@ from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.pydantic import PydanticDIPlugin, PydanticInitPlugin, PydanticSchemaPlugin
+from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry.trace import TracerProvider
@@ -28,7 +27,8 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from portal_runtime import context
-from portal_runtime.auth import jwt_auth
+from portal_runtime.auth import BearerJWTAuth
+from portal_runtime.openapi import openapi_config
 from portal_runtime.paging import page_parameters
 from portal_runtime.problems import EXCEPTION_HANDLERS, problem, problem_details_plugin
 
@@ -169,15 +169,38 @@ async def screen_request(request: Request) -> None:
     _screen_json(value)
 
 
+async def before_request(request: Request) -> Response | None:
+    """OPTIONS is answered here (see `options_answer`); every other request is screened."""
+    if request.method == "OPTIONS":
+        return options_answer(request)
+    await screen_request(request)
+    return None
+
+
+def options_answer(request: Request) -> Response:
+    """204 with `Allow` naming every method of the path. Litestar's own answer names only the
+    methods of the first handler registered on a path (it keeps the OPTIONS handler it made for
+    that one when the path's route is made again with the others)."""
+    allowed = request.app.state.get(_ALLOW)
+    if allowed is None:
+        routes = [route for route in request.app.routes if isinstance(route, HTTPRoute)]
+        allowed = {path: ", ".join(sorted(r.methods)) for r in routes for path in (r.path, r.path_format)}
+        request.app.state[_ALLOW] = allowed
+    return Response(None, status_code=204, headers={"Allow": allowed.get(request.scope["path_template"], "OPTIONS")})
+
+
+_ALLOW = "_portal_allow_by_path"  # in the app's state
+
+
 def _strict_json_model(model_type: type[BaseModel], value: Any) -> BaseModel:
     """A pydantic body is validated as the JSON it came as, strictly (`"3"` or `true` is no
-    integer; a string stays a valid Decimal, UUID or date, as JSON has no such types), unless the
+    integer, `3.0` is one; a string stays a valid Decimal, UUID or date, as JSON has no such types), unless the
     model sets `strict` itself (`ConfigDict(strict=False)` to opt out)."""
     if isinstance(value, model_type):
         return value
     strict = None if "strict" in model_type.model_config else True
     try:
-        raw = msgspec.json.encode(value)
+        raw = msgspec.json.encode(_integral(value))
     except (TypeError, msgspec.EncodeError):  # not from a JSON body: as Litestar would
         raw = None
     try:
@@ -186,6 +209,19 @@ def _strict_json_model(model_type: type[BaseModel], value: Any) -> BaseModel:
         return model_type.model_validate_json(raw, strict=strict)
     except PydanticValidationError as exc:
         raise ExtendedMsgSpecValidationError(errors=list(exc.errors(include_input=False, include_url=False))) from exc
+
+
+def _integral(value: Any) -> Any:
+    """`value` with every float that has no fraction (`3.0`) as the integer it is: JSON Schema's
+    `integer`, which the documents declare, takes `3.0`, so an integer field does too (a float
+    field still takes `3`)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
 
 
 def _is_pydantic_model(annotation: Any) -> bool:
@@ -249,7 +285,7 @@ def create_app(
     service: str,
     description: str,
     route_handlers: Sequence[Any],
-    jwt_secret: str,
+    auth: BearerJWTAuth,
     readiness: dict[str, ReadinessCheck],
     tracer_provider: TracerProvider | None = None,
     dependencies: dict[str, Any] | None = None,
@@ -258,7 +294,6 @@ def create_app(
     debug: bool = False,
     cors_allow_origins: Sequence[str] = (),
 ) -> Litestar:
-    auth = jwt_auth(jwt_secret)
     # Portal front-ends on other origins (CORS_ALLOW_ORIGINS); none by default.
     cors = (
         CORSConfig(
@@ -280,13 +315,8 @@ def create_app(
         cors_config=cors,
         dependencies={"page": Provide(page_parameters, sync_to_thread=False), **(dependencies or {})},
         exception_handlers=dict(EXCEPTION_HANDLERS),
-        before_request=screen_request,
-        openapi_config=OpenAPIConfig(
-            title=f"{service} API",
-            version="1.0.0",
-            description=description,
-            render_plugins=[SwaggerRenderPlugin()],
-        ),
+        before_request=before_request,
+        openapi_config=openapi_config(service, description),
         plugins=[
             OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=tracer_provider)),
             problem_details_plugin(),

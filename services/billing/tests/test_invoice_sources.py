@@ -101,7 +101,7 @@ async def test_an_invoice_for_a_test_only_source_is_issued_and_published_with_it
     )
     assert (setup.item_id, setup.sku) == (None, None)  # unknown where the source does not know them
     assert (mailbox.tax_rate, mailbox.tax.amount, v2.tax_total.amount, v2.total.amount) == (0, 0, 0, Decimal("23.50"))
-    stored = await svc.get_invoice(invoice.id, Principal("acme", "customer"))
+    stored = await svc.get_invoice(invoice.id, Principal("alice", "acme", "customer"))
     assert [line.line_id for line in stored.lines] == [line.line_id for line in invoice.lines]
     assert stored.source == invoice.source and stored.lines[0].sku == "MAIL-10G"
 

@@ -43,9 +43,9 @@ from portal_runtime.paging import PageRequest, Slice
 from portal_runtime.testing import FakeUnitOfWork, FakeUnitsOfWork
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
-ACME = Principal("acme", "customer")
-GLOBEX = Principal("globex", "customer")
-OPS = Principal("ops", "admin")
+ACME = Principal("alice", "acme", "customer")
+GLOBEX = Principal("gina", "globex", "customer")
+OPS = Principal("olga", "ops", "admin")
 
 
 class FakeInvoices:
@@ -272,7 +272,12 @@ async def test_a_card_payment_in_part_is_stored_answered_and_published(billing, 
     stored = uow.invoices.rows[invoice.id]
     [payment] = stored.payments
     assert stored.status == Status.PARTIALLY_PAID and stored.amount_paid == Decimal("100.00")
-    assert (payment.method, payment.card_brand, payment.recorded_by, payment.paid_at) == ("card", "visa", "acme", NOW)
+    assert (payment.method, payment.card_brand, payment.recorded_by, payment.paid_at) == (
+        "card",
+        "visa",
+        "acme/alice",
+        NOW,
+    )
     assert uow.published == [
         PaymentReceived(
             invoice_id=invoice.id,
@@ -385,7 +390,11 @@ async def test_admins_record_bank_transfers_and_only_they_do(billing, uow, gatew
     assert by_customer.value.field == admin_card.value.field == "method" and uow.published == []
     answer = await billing.pay(transfer, caller=OPS, idempotency_key="bt3", render=render)
     body = answer.body
-    assert answer.status_code == 201 and body["payment"]["recorded_by"] == "ops" and body["invoice"]["status"] == "paid"
+    assert (
+        answer.status_code == 201
+        and body["payment"]["recorded_by"] == "ops/olga"
+        and body["invoice"]["status"] == "paid"
+    )
     assert [type(e) for e in uow.published] == [PaymentReceived, PaymentConfirmed] and gateway.keys == []
 
 

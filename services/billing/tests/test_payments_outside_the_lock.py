@@ -30,7 +30,7 @@ from portal_runtime.errors import InvalidInput
 from portal_runtime.outbox import Outbox
 from portal_runtime.uow import UnitsOfWork
 
-ACME = Principal("acme", "customer")
+ACME = Principal("alice", "acme", "customer")
 
 
 class WatchingGateway(SandboxGateway):

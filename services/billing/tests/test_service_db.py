@@ -105,7 +105,7 @@ async def test_due_date_and_instructions_on_the_issued_invoice(env):
 async def test_concurrent_requests_with_one_key_charge_once_and_answer_alike(env):
     svc, _, gateway = env
     invoice = await issue(svc, approved("acme"))
-    caller = Principal("acme", "customer")
+    caller = Principal("alice", "acme", "customer")
     answers = await asyncio.gather(
         *(svc.pay(card_payment(invoice.id), caller=caller, idempotency_key="k-1", render=render) for _ in range(3))
     )
@@ -118,7 +118,7 @@ async def test_concurrent_requests_with_one_key_charge_once_and_answer_alike(env
 async def test_replay_after_more_payments_still_gives_the_first_answer(env):
     svc, _, _ = env
     invoice = await issue(svc, approved("acme"))
-    caller = Principal("acme", "customer")
+    caller = Principal("alice", "acme", "customer")
     first = await svc.pay(card_payment(invoice.id), caller=caller, idempotency_key="a", render=render)
     await svc.pay(card_payment(invoice.id, "79.70"), caller=caller, idempotency_key="b", render=render)
     again = await svc.pay(card_payment(invoice.id), caller=caller, idempotency_key="a", render=render)
@@ -137,10 +137,10 @@ async def test_keys_belong_to_their_caller(env):
     svc, _, _ = env
     mine, theirs = await issue(svc, approved("acme")), await issue(svc, approved("globex"))
     a = await svc.pay(
-        card_payment(mine.id), caller=Principal("acme", "customer"), idempotency_key="same", render=render
+        card_payment(mine.id), caller=Principal("alice", "acme", "customer"), idempotency_key="same", render=render
     )
     b = await svc.pay(
-        card_payment(theirs.id), caller=Principal("globex", "customer"), idempotency_key="same", render=render
+        card_payment(theirs.id), caller=Principal("gina", "globex", "customer"), idempotency_key="same", render=render
     )
     assert a.status_code == b.status_code == 201 and a.body != b.body
 
@@ -148,7 +148,7 @@ async def test_keys_belong_to_their_caller(env):
 async def test_a_declined_card_is_stored_told_and_changes_nothing(env):
     svc, _, gateway = env
     invoice = await issue(svc, approved("acme"))
-    caller = Principal("acme", "customer")
+    caller = Principal("alice", "acme", "customer")
     answer = await svc.pay(
         card_payment(invoice.id, number="4000000000000002"), caller=caller, idempotency_key="d", render=render
     )
@@ -165,7 +165,9 @@ async def test_a_declined_card_is_stored_told_and_changes_nothing(env):
 async def test_no_card_number_is_stored_anywhere(env):
     svc, _, _ = env
     invoice = await issue(svc, approved("acme"))
-    await svc.pay(card_payment(invoice.id), caller=Principal("acme", "customer"), idempotency_key="x", render=render)
+    await svc.pay(
+        card_payment(invoice.id), caller=Principal("alice", "acme", "customer"), idempotency_key="x", render=render
+    )
     async with svc.uow.sessions() as s:
         conn = await s.connection()
         raw = await conn.exec_driver_sql(

@@ -5,7 +5,7 @@ import pytest
 from orders_testkit import offer
 
 from orders.domain.pricing import cents, price
-from portal_runtime.errors import InvalidInput
+from portal_runtime.errors import Conflict
 
 
 def test_line_totals_and_total_are_decimal_and_rounded_half_up():
@@ -25,7 +25,7 @@ def test_unknown_retired_and_foreign_currency_lines_are_problems_and_leave_no_to
     assert s.total is None
     assert [p.item_id for p in s.problems] == [gone.item_id, unknown, usd.item_id]
     assert [line.available for line in s.lines] == [True, False, False, True]
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Conflict) as err:  # the draft's state, not the (empty) input of a submit
         s.require_submittable()
     assert err.value.extra["item_id"] == str(gone.item_id)
 

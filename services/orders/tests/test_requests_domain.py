@@ -5,8 +5,9 @@ import pytest
 from orders_testkit import NOW, offer
 
 from orders.domain import events
+from orders.domain.offers import NotOfferedYet
 from orders.domain.requests import LIFECYCLE, ServiceRequest, Status
-from portal_runtime.errors import InvalidInput, NotFound
+from portal_runtime.errors import Conflict, InvalidInput, NotFound
 from portal_runtime.lifecycle import InvalidTransition
 
 DRAFT, SUBMITTED, DISCARDED = Status.DRAFT, Status.SUBMITTED, Status.DISCARDED
@@ -162,10 +163,17 @@ def test_an_item_not_offered_cannot_be_added_and_is_named():
     gone = offer(status="retired")
     unknown = uuid.uuid4()
     r = draft()
-    for item_id in (gone.item_id, unknown):
-        with pytest.raises(InvalidInput) as err:
+    for item_id, refusal in ((gone.item_id, InvalidInput), (unknown, NotOfferedYet)):
+        with pytest.raises(refusal) as err:
             r.set_line(item_id, 1, {**OFFERS, gone.item_id: gone})
         assert err.value.field == "item_id" and err.value.extra["item_id"] == str(item_id)
+    # unknown to the copy: perhaps created a moment ago, so worth asking again (409, Retry-After)
+    assert (NotOfferedYet.status_code, NotOfferedYet.problem_kind, NotOfferedYet.retry_after) == (
+        409,
+        "not-offered-yet",
+        1,
+    )
+    assert [line.item_id for line in r.lines] == [line.item_id for line in draft().lines]
 
 
 def test_one_currency_per_request():
@@ -179,7 +187,7 @@ def test_one_currency_per_request():
 
 def test_an_empty_request_cannot_be_submitted():
     r = ServiceRequest.create("acme", by="acme", now=NOW)
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Conflict) as err:
         r.submit(OFFERS, by="acme", now=NOW)
     assert err.value.field == "lines" and r.status == DRAFT
 
@@ -187,7 +195,7 @@ def test_an_empty_request_cannot_be_submitted():
 def test_submitting_with_a_retired_item_names_it_and_changes_nothing():
     r = draft((A, 1), (B, 1))
     retired_b = offer(status="retired", item_id=B.item_id)
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(Conflict) as err:
         r.submit({A.item_id: A, B.item_id: retired_b}, by="acme", now=NOW)
     assert err.value.field == "item_id" and err.value.extra["item_id"] == str(B.item_id)
     assert r.status == DRAFT and r.submitted_at is None and all(line.frozen is None for line in r.lines)

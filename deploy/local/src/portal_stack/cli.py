@@ -1,5 +1,6 @@
-"""`portal` command line: `portal up` (everything), `portal infra` (servers only) and `portal clock
-set | show | reset` (the test clocks of the running services)."""
+"""`portal` command line: `portal up` (everything), `portal infra` (servers only), `portal clock
+set | show | reset` (the test clocks of the running services) and `portal bench` (a benchmark on
+servers of its own)."""
 
 from __future__ import annotations
 
@@ -116,6 +117,69 @@ def infra(data_dir: DataDir = None) -> None:
     _main(Stack(config, run_services=False))
 
 
+@app.command()
+def openapi(
+    service: Annotated[
+        str | None, typer.Argument(help=f"One service's own document instead ({', '.join(SERVICES)}).")
+    ] = None,
+    server: Annotated[str, typer.Option(help="The gateway's address, as the document's one `servers` entry.")] = "/",
+) -> None:
+    """Print the OpenAPI document for an API gateway, combined from the five services (or one
+    service's own). Built from the services' code: no server needs to run."""
+    import importlib
+    import json
+
+    from portal_runtime.openapi import document, gateway_document, offline_app
+
+    if service is not None and service not in SERVICES:
+        console.print(f"[bold red]error:[/] unknown service {escape(service)}; one of {', '.join(SERVICES)}")
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.WARNING)
+    documents = {
+        name: document(offline_app(importlib.import_module(f"{name}.bootstrap").definition()))
+        for name in ([service] if service else SERVICES)
+    }
+    combined = documents[service] if service else gateway_document(documents, server=server)
+    typer.echo(json.dumps(combined, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="A short run: few messages, 1 client, one repetition.")] = False,
+    clients: Annotated[str | None, typer.Option(help="Client counts of the seller flows [1,8,32].")] = None,
+    flows_per_client: Annotated[int | None, typer.Option(help="Flows per client, at least 10 per count [3].")] = None,
+    relay_rows: Annotated[int | None, typer.Option(help="Outbox rows the relays publish [10000].")] = None,
+    consumer_events: Annotated[int | None, typer.Option(help="Events the consumers apply [5000].")] = None,
+    http_seconds: Annotated[float | None, typer.Option(help="Seconds of each GET and POST load [5].")] = None,
+    http_connections: Annotated[int | None, typer.Option(help="Connections of the GET and POST load [16].")] = None,
+    repetitions: Annotated[int | None, typer.Option(help="Repetitions; the figures are medians [2].")] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write every figure to this JSON file.")] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the servers' data and logs directory.")] = False,
+) -> None:
+    """Benchmark the system on servers of its own: seller flows, relay, consumer, orders GET and POST,
+    each beside a framework-free baseline in the same run, with SQL statements, CPU and memory."""
+    from portal_stack.bench import Options, main
+
+    if clients and not all(c.strip().isdigit() and int(c) > 0 for c in clients.split(",")):
+        raise typer.BadParameter("client counts, comma-separated, e.g. 1,8,32", param_hint="--clients")
+    options = (Options.quick() if quick else Options()).override(
+        clients=[int(c) for c in clients.split(",")] if clients else None,
+        flows_per_client=flows_per_client,
+        relay_rows=relay_rows,
+        consumer_events=consumer_events,
+        http_seconds=http_seconds,
+        http_connections=http_connections,
+        repetitions=repetitions,
+        keep=keep,
+    )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        main(options, Console(width=max(console.width, 160)), json_file)
+    except InfraError as exc:
+        console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
+        raise typer.Exit(1) from None
+
+
 clock_app = typer.Typer(
     help="The test clock of every service (services started with PORTAL_TEST_CLOCK=1).", no_args_is_help=True
 )
@@ -127,7 +191,7 @@ def _admin_token(data_dir: Path | None) -> str:
     `portal up` keeps in <data_dir>/jwt_secret)."""
     from datetime import UTC, datetime, timedelta
 
-    from litestar.security.jwt import Token
+    import jwt
 
     config = _config(data_dir)
     secret = config.jwt_secret
@@ -139,9 +203,9 @@ def _admin_token(data_dir: Path | None) -> str:
         console.print("start the services with `./portal up` first")
         raise typer.Exit(2)
     now = datetime.now(UTC)
-    return Token(sub="portal-cli", exp=now + timedelta(minutes=5), iat=now, extras={"role": "admin"}).encode(
-        secret, "HS256"
-    )
+    # user `portal-cli` of the `ops` account (portal_runtime.auth: `sub`, `account`, `role`)
+    claims = {"sub": "portal-cli", "account": "ops", "role": "admin", "iat": now, "exp": now + timedelta(minutes=5)}
+    return jwt.encode(claims, secret, "HS256")
 
 
 def _call_clocks(method: str, body: dict | None, data_dir: Path | None) -> None:

@@ -10,7 +10,7 @@ from billing.adapters.events import to_contract
 from billing.adapters.gateway import PaymentGateway, SandboxGateway
 from billing.adapters.repository import BillingUnitOfWork
 from billing.consumers import orders
-from billing.http.invoices import InvoiceController
+from billing.http.invoices import AdminInvoiceController, InvoiceController
 from billing.service.invoices import BillingService
 from billing.settings import BillingSettings
 from portal_runtime.consumer import EventConsumer
@@ -38,7 +38,7 @@ def definition(*, gateway: PaymentGateway | None = None, settings: BillingSettin
         "without gaps, one per source and billing period), their payment "
         "instructions and payments. Publishes on `billing.invoices`.",
         migrations=Path(__file__).parent / "migrations",
-        routes=[InvoiceController],
+        routes=[InvoiceController, AdminInvoiceController],
         dependencies=dependencies,
         register_consumers=register_consumers,
         event_mapping=to_contract,

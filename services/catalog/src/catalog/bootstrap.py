@@ -8,7 +8,7 @@ from litestar.di import Provide
 
 from catalog.adapters.events import to_contract
 from catalog.adapters.repository import CatalogUnitOfWork
-from catalog.http.items import ItemController
+from catalog.http.items import AdminItemController, ItemController
 from catalog.service.items import CatalogService
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
 
@@ -24,7 +24,7 @@ def definition() -> ServiceDefinition:
         description="Products, additional services, add-ons and their prices. Admins change them; "
         "every change is published on `catalog.items`.",
         migrations=Path(__file__).parent / "migrations",
-        routes=[ItemController],
+        routes=[ItemController, AdminItemController],
         dependencies=_dependencies,
         event_mapping=to_contract,
         unit_of_work=CatalogUnitOfWork,

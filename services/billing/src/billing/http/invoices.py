@@ -1,4 +1,7 @@
-"""HTTP: parse, authorise, call the service, answer."""
+"""HTTP: parse, authorise, call the service, answer. One meaning per path: a customer pays at
+`/v1/invoices/{id}/payments` (card or PayPal, through the gateway, may be declined: 402); the
+business records a bank transfer that arrived at `/v1/admin/invoices/{id}/payments` (never
+declined). Both take an Idempotency-Key and answer a replay as the first time."""
 
 from __future__ import annotations
 
@@ -10,17 +13,19 @@ from typing import Annotated, Literal
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing.domain.cards import Card
 from billing.domain.invoices import Invoice, InvoiceSummary, Line, Payment, Status
-from billing.domain.payments import IDEMPOTENCY_HEADER, PaymentRequest, idempotency_key
+from billing.domain.payments import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, PaymentRequest, idempotency_key
 from billing.service.invoices import BillingService
 from billing.service.payments import PaymentApproved, PaymentDeclined
-from portal_runtime.auth import Principal
+from portal_runtime.auth import Principal, admin_only
 from portal_runtime.idempotency import Answer
-from portal_runtime.paging import MAX_LIMIT, Page, PageRequest
+from portal_runtime.openapi import decimal_text, problems
+from portal_runtime.paging import Page, PageRequest
 from portal_runtime.problems import KINDS, PROBLEM_BASE
 from portal_runtime.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 
@@ -55,12 +60,38 @@ class CardIn(Strict):
     cvc: Annotated[str, Field(pattern=r"^[0-9]{3,4}$")]
 
 
+Amount = decimal_text(digits=14, positive=True)
+PayerReference = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S", description="not blank")]
+
+
 class PaymentIn(Strict):
-    method: Literal["card", "bank_transfer", "paypal"]
-    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    """A customer pays its invoice: by card (with `card`) or PayPal (`payer_reference` is the
+    PayPal account)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={  # `card` with method card, and only with it
+            "if": {"properties": {"method": {"const": "card"}}},
+            "then": {"required": ["card"], "properties": {"card": {"type": "object"}}},
+            "else": {"properties": {"card": {"type": "null"}}},
+        },
+    )
+
+    method: Literal["card", "paypal"]
+    amount: Amount
     currency: Currency
-    payer_reference: Annotated[str, Field(min_length=1, max_length=200)]
-    card: CardIn | None = None
+    payer_reference: PayerReference
+    card: CardIn | None = Field(default=None, description="required with method card; only with it")
+
+
+class TransferIn(Strict):
+    """A bank transfer that arrived, recorded by the business (`payer_reference`: what the bank
+    statement names)."""
+
+    method: Literal["bank_transfer"] = "bank_transfer"
+    amount: Amount
+    currency: Currency
+    payer_reference: PayerReference
 
 
 class LineOut(BaseModel):
@@ -190,6 +221,27 @@ def respond(answer: Answer) -> Response[bytes]:
     return Response(content=content, status_code=answer.status_code, media_type=media_type)
 
 
+IDEMPOTENCY_KEY = HeaderParameter(
+    name=IDEMPOTENCY_HEADER,
+    required=True,
+    min_length=1,
+    max_length=MAX_KEY_LENGTH,
+    pattern=r"^[!-~]([ -~]*[!-~])?$",  # printable ASCII, no space at either end
+    description="one key per payment: the same key with the same body answers as the first time and pays nothing "
+    "more; with another body it is a 422",
+)
+PAID = ResponseSpec(
+    data_container=PaymentResultOut, description="Paid: the payment and the invoice after it", generate_examples=False
+)
+PAYMENT_CONFLICT = (
+    "The invoice is paid or void (`current_status`), or a request with this Idempotency-Key is still being answered"
+)
+PAYMENT_REFUSED = (
+    "Refused by a rule, naming the `field`: more than the balance due, another currency than the invoice's, a "
+    "card that is not valid or has expired, or an Idempotency-Key used before with another body"
+)
+
+
 class InvoiceController(Controller):
     path = "/v1/invoices"
     tags = ["invoices"]
@@ -199,18 +251,15 @@ class InvoiceController(Controller):
         self,
         request: Request[Principal, object, object],
         billing: NamedDependency[BillingService],
+        page: NamedDependency[PageRequest],
         account_id: FromQuery[str | None] = None,
         status: FromQuery[Status | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> Page[InvoiceSummaryOut]:
-        found = await billing.list_invoices(
-            request.user, account_id=account_id, status=status, page=PageRequest(limit, offset)
-        )
+        found = await billing.list_invoices(request.user, account_id=account_id, status=status, page=page)
         return found.map(InvoiceSummaryOut.of)
 
     @get("/{invoice_id:uuid}", summary="Read one invoice with lines, instructions and payments")
-    async def read(
+    async def get_invoice(
         self,
         invoice_id: FromPath[uuid.UUID],
         request: Request[Principal, object, object],
@@ -220,26 +269,29 @@ class InvoiceController(Controller):
 
     @post(
         "/{invoice_id:uuid}/payments",
-        summary="Pay an invoice (customer: card or PayPal; admin: record a "
-        f"bank transfer). Requires an {IDEMPOTENCY_HEADER} header; a replay answers as the first time.",
+        summary="Pay an invoice by card or PayPal (customer); a bank transfer is recorded by the business at "
+        "/v1/admin/invoices/{invoice_id}/payments",
+        responses={
+            201: PAID,
+            **problems(
+                {
+                    402: "The card or PayPal payment was declined (`payment-declined`, with `reason`); the same "
+                    "Idempotency-Key answers the same again",
+                    403: "For customers: an admin records a bank transfer instead (`field`: method)",
+                    409: PAYMENT_CONFLICT,
+                    422: PAYMENT_REFUSED,
+                }
+            ),
+        },
     )
-    async def pay(
+    async def pay_invoice(
         self,
         invoice_id: FromPath[uuid.UUID],
         data: JSONBody[PaymentIn],
         request: Request[Principal, object, object],
         billing: NamedDependency[BillingService],
-        key: Annotated[
-            str | None,
-            HeaderParameter(
-                name=IDEMPOTENCY_HEADER,
-                description="Required: one key per "
-                "payment attempt; a retry with the same key and body gets the "
-                "first answer",
-            ),
-        ] = None,
+        key: Annotated[str, IDEMPOTENCY_KEY],
     ) -> Response[bytes]:
-        key = idempotency_key(key)
         card = None
         if data.card is not None:
             card = Card.parse(
@@ -249,12 +301,47 @@ class InvoiceController(Controller):
                 cvc=data.card.cvc,
                 today=billing.clock.now().date(),
             )
-        payment = PaymentRequest(
-            invoice_id=invoice_id,
-            method=data.method,
-            amount=data.amount,
-            currency=data.currency,
-            payer_reference=data.payer_reference,
-            card=card,
-        )
-        return respond(await billing.pay(payment, caller=request.user, idempotency_key=key, render=render))
+        return await _pay(billing, request.user, key, invoice_id, data, card)
+
+
+class AdminInvoiceController(Controller):
+    """What the business records on an invoice: the money that arrived by bank transfer."""
+
+    path = "/v1/admin/invoices"
+    tags = ["invoices (admin)"]
+    guards = [admin_only]
+
+    @post(
+        "/{invoice_id:uuid}/payments",
+        summary="Record a bank transfer that arrived for an invoice of any account (admin)",
+        responses={201: PAID, **problems({409: PAYMENT_CONFLICT, 422: PAYMENT_REFUSED})},
+    )
+    async def record_payment(
+        self,
+        invoice_id: FromPath[uuid.UUID],
+        data: JSONBody[TransferIn],
+        request: Request[Principal, object, object],
+        billing: NamedDependency[BillingService],
+        key: Annotated[str, IDEMPOTENCY_KEY],
+    ) -> Response[bytes]:
+        return await _pay(billing, request.user, key, invoice_id, data, None)
+
+
+async def _pay(
+    billing: BillingService,
+    caller: Principal,
+    key: str,
+    invoice_id: uuid.UUID,
+    data: PaymentIn | TransferIn,
+    card: Card | None,
+) -> Response[bytes]:
+    payment = PaymentRequest(
+        invoice_id=invoice_id,
+        method=data.method,
+        amount=data.amount,
+        currency=data.currency,
+        payer_reference=data.payer_reference,
+        card=card,
+    )
+    answer = await billing.pay(payment, caller=caller, idempotency_key=idempotency_key(key), render=render)
+    return respond(answer)

@@ -1,4 +1,5 @@
-"""HTTP: parse, authorise, call the service, answer."""
+"""HTTP: parse, authorise, call the service, answer. Reads at `/v1/items` (customers see active items);
+what admins change at `/v1/admin/items` (the one admin path convention, `/v1/admin/<resource>`)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,41 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from catalog.domain.items import Cycle, Item, Kind, Status
+from catalog.domain.items import CURRENCIES, Cycle, Item, Kind, Status
 from catalog.service.items import CatalogService, CreateItem
 from portal_runtime.auth import Principal, admin_only
 from portal_runtime.errors import InvalidInput
+from portal_runtime.openapi import decimal_text, problems
 from portal_runtime.paging import Page, PageRequest
 
-Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+# What a rule of one field refuses, the document says (pattern, enum, bounds), so that whatever
+# it allows is taken; rules across fields (price or prices, a period for recurring, units and
+# parents by kind) stay the domain's, answered 422 naming the field.
+Price = decimal_text(digits=12)
+Currency = Literal[CURRENCIES]  # type: ignore[valid-type]
+Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"\S", description="not blank")]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S", description="not blank")]
+Description = Annotated[str, Field(max_length=4000)]
+Billing = Literal["one_time", "recurring"]
+MONTHS = (1, 3, 6, 12, 24, 36)
+
+
+def _months(value: int) -> int:
+    if value not in MONTHS:
+        raise ValueError(f"billing_period_months is one of {', '.join(map(str, MONTHS))}")
+    return value
+
+
+# strict: `true` is no 1 (a Literal of ints would take it)
+Months = Annotated[
+    int, Field(strict=True), AfterValidator(_months), WithJsonSchema({"type": "integer", "enum": list(MONTHS)})
+]
+Units = Annotated[int, Field(ge=1, description="a unit_package's number of units")]
 
 
 class Strict(BaseModel):
@@ -31,39 +55,42 @@ class PriceIn(Strict):
     price: Price
 
 
-Prices = Annotated[list[PriceIn], Field(min_length=1, max_length=len(Cycle))]
+Prices = Annotated[list[PriceIn], Field(min_length=1, max_length=len(Cycle), description="one per cycle")]
 Parents = Annotated[list[uuid.UUID], Field(max_length=100)]
+OMITTABLE = Field(default=None)  # may be left out, never null (documented without a default)
 
 
 class ItemIn(Strict):
     """Prices either as `prices` (one per cycle, the primary one first) or, as before cycles, as
-    `price` + `billing` (+ `billing_period_months`: 1, 3, 6, 12, 24 or 36)."""
+    `price` + `billing` (+ `billing_period_months` when recurring)."""
 
-    sku: Annotated[str, Field(min_length=1, max_length=64)]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Annotated[str, Field(max_length=4000)] = ""
+    sku: Sku
+    name: Name
+    description: Description = ""
     kind: Kind = Kind.SERVICE
     price: Price | None = None
     currency: Currency
-    billing: Literal["one_time", "recurring"] | None = None
-    billing_period_months: Annotated[int, Field(ge=1, le=120)] | None = None
+    billing: Billing | None = None
+    billing_period_months: Months | None = None
     prices: Prices | None = None
-    units: int | None = Field(default=None, description="a unit_package's number of units")
+    units: Units | None = None
     parents: Parents = Field(default_factory=list, description="an add_on's service items")
 
 
 class ItemPatch(Strict):
-    sku: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    description: Annotated[str, Field(max_length=4000)] | None = None
-    kind: Kind | None = None
-    price: Price | None = None
-    currency: Currency | None = None
-    billing: Literal["one_time", "recurring"] | None = None
-    billing_period_months: Annotated[int, Field(ge=1, le=120)] | None = None
-    prices: Prices | None = None
-    units: int | None = None
-    parents: Parents | None = None
+    """The fields to change; `billing_period_months` and `units` may be set to null (none)."""
+
+    sku: Sku = OMITTABLE
+    name: Name = OMITTABLE
+    description: Description = OMITTABLE
+    kind: Kind = OMITTABLE
+    price: Price = OMITTABLE
+    currency: Currency = OMITTABLE
+    billing: Billing = OMITTABLE
+    billing_period_months: Months | None = None
+    prices: Prices = OMITTABLE
+    units: Units | None = None
+    parents: Parents = OMITTABLE
 
 
 class PriceOut(BaseModel):
@@ -96,40 +123,29 @@ class ItemOut(BaseModel):
         return cls(**fields, prices=[PriceOut(cycle=p.cycle, price=p.price) for p in item.prices])
 
 
+ETAG = ResponseHeader(
+    name="ETag",
+    description='the item\'s revision (`"3"`): send it in If-Match to change the item',
+    required=True,
+    documentation_only=True,
+)
+IF_MATCH = HeaderParameter(
+    name="If-Match",
+    pattern=r'^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$',
+    description='the ETag the change is based on (`"3"`); a stale one answers 412 and changes nothing. '
+    "Optional: without it the change applies to whatever revision is current",
+)
+CHANGED = {
+    409: "The item is retired (`current_status`), or the change conflicts with another item (a taken `sku`)",
+    412: "If-Match names an older revision than the current one (`current_revision`); nothing changed",
+}
+
+
 class ItemController(Controller):
+    """Reads, for customers (active items) and admins (every item)."""
+
     path = "/v1/items"
     tags = ["items"]
-
-    @post("/", guards=[admin_only], summary="Create an item (admin)")
-    async def create(self, data: JSONBody[ItemIn], catalog: NamedDependency[CatalogService]) -> ItemOut:
-        return ItemOut.of(
-            await catalog.create_item(CreateItem(**data.model_dump(exclude={"prices"}), prices=_prices(data)))
-        )
-
-    @patch("/{item_id:uuid}", guards=[admin_only], summary="Change an item (admin); If-Match: its ETag, or 412")
-    async def change(
-        self,
-        item_id: FromPath[uuid.UUID],
-        data: JSONBody[ItemPatch],
-        catalog: NamedDependency[CatalogService],
-        if_match: Annotated[str | None, HeaderParameter(name="If-Match", max_length=40)] = None,
-    ) -> Response[ItemOut]:
-        changes = data.model_dump(exclude_unset=True)
-        for name, value in changes.items():
-            if value is None and name not in ("billing_period_months", "units"):
-                raise InvalidInput(f"{name} must not be null", field=name)
-        if "prices" in changes:
-            changes["prices"] = _prices(data)
-        return tagged(await catalog.change_item(item_id, changes, if_revision=revision_of(if_match)))
-
-    @post("/{item_id:uuid}/retire", guards=[admin_only], status_code=200, summary="Retire an item (admin)")
-    async def retire(
-        self,
-        item_id: FromPath[uuid.UUID],
-        catalog: NamedDependency[CatalogService],
-        if_match: Annotated[str | None, HeaderParameter(name="If-Match", max_length=40)] = None,
-    ) -> Response[ItemOut]:
-        return tagged(await catalog.retire_item(item_id, if_revision=revision_of(if_match)))
 
     @get("/", summary="List items: customers see active ones; admins may filter by status")
     async def list_items(
@@ -144,8 +160,8 @@ class ItemController(Controller):
         found = await catalog.list_items(status=status, page=page)
         return found.map(ItemOut.of)
 
-    @get("/{item_id:uuid}", summary="Read one item")
-    async def read(
+    @get("/{item_id:uuid}", summary="Read one item (customers: an active one)", response_headers=[ETAG])
+    async def get_item(
         self,
         item_id: FromPath[uuid.UUID],
         request: Request[Principal, object, object],
@@ -154,13 +170,64 @@ class ItemController(Controller):
         return tagged(await catalog.get_item(item_id, include_retired=request.user.is_admin))
 
 
+class AdminItemController(Controller):
+    """What admins change; every change is published (CatalogItemPublished / Retired)."""
+
+    path = "/v1/admin/items"
+    tags = ["items (admin)"]
+    guards = [admin_only]
+
+    @post(
+        "/",
+        summary="Create an item (admin)",
+        response_headers=[ETAG],
+        responses=problems({409: "The `sku` is taken by another item"}),
+    )
+    async def create_item(self, data: JSONBody[ItemIn], catalog: NamedDependency[CatalogService]) -> Response[ItemOut]:
+        made = await catalog.create_item(CreateItem(**data.model_dump(exclude={"prices"}), prices=_prices(data)))
+        return tagged(made, status_code=201)
+
+    @patch(
+        "/{item_id:uuid}",
+        summary="Change an item (admin); If-Match: its ETag, or 412",
+        response_headers=[ETAG],
+        responses=problems(CHANGED),
+    )
+    async def change_item(
+        self,
+        item_id: FromPath[uuid.UUID],
+        data: JSONBody[ItemPatch],
+        catalog: NamedDependency[CatalogService],
+        if_match: Annotated[str | None, IF_MATCH] = None,
+    ) -> Response[ItemOut]:
+        changes = data.model_dump(exclude_unset=True)
+        if "prices" in changes:
+            changes["prices"] = _prices(data)
+        return tagged(await catalog.change_item(item_id, changes, if_revision=revision_of(if_match)))
+
+    @post(
+        "/{item_id:uuid}/retire",
+        status_code=200,
+        summary="Retire an item (admin): no longer offered; If-Match: its ETag, or 412",
+        response_headers=[ETAG],
+        responses=problems({409: "The item is retired already (`current_status`)", 412: CHANGED[412]}),
+    )
+    async def retire_item(
+        self,
+        item_id: FromPath[uuid.UUID],
+        catalog: NamedDependency[CatalogService],
+        if_match: Annotated[str | None, IF_MATCH] = None,
+    ) -> Response[ItemOut]:
+        return tagged(await catalog.retire_item(item_id, if_revision=revision_of(if_match)))
+
+
 def _prices(data: ItemIn | ItemPatch) -> list[dict] | None:
     return None if data.prices is None else [{"cycle": p.cycle, "price": p.price} for p in data.prices]
 
 
-def tagged(item: Item) -> Response[ItemOut]:
+def tagged(item: Item, status_code: int = 200) -> Response[ItemOut]:
     """An item with its revision as a strong ETag (`"3"`): send it back in If-Match to change it."""
-    return Response(ItemOut.of(item), headers={"ETag": f'"{item.revision}"'})
+    return Response(ItemOut.of(item), status_code=status_code, headers={"ETag": f'"{item.revision}"'})
 
 
 def revision_of(if_match: str | None) -> int | None:

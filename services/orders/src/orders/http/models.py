@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from orders.adapters.repository import RequestHeader
-from orders.domain.profiles import Profile
+from orders.domain.profiles import EMAIL, Profile
 from orders.domain.requests import MAX_LINES, MAX_QUANTITY, MAX_TEXT
 from orders.domain.subscriptions import Subscription
 from orders.service.requests import RequestView
@@ -26,7 +26,9 @@ class Strict(BaseModel):
 
 # -- in ------------------------------------------------------------------------------------
 class ProfileIn(Strict):
-    email: Annotated[str, Field(min_length=3, max_length=254)]
+    email: Annotated[
+        str, Field(min_length=3, max_length=254, pattern=EMAIL.pattern, description="one @, a dot after it")
+    ]
     language: Literal["en", "tr", "de", "pl"]
 
 

@@ -17,7 +17,7 @@ class SubscriptionController(Controller):
     tags = ["subscriptions"]
 
     @get("/", summary="The caller's account's subscriptions (admins: every account's, or account_id's)")
-    async def list_own(
+    async def list_subscriptions(
         self,
         request: Request[Principal, object, object],
         subscriptions: NamedDependency[SubscriptionService],

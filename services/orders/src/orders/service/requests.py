@@ -50,7 +50,7 @@ class RequestService:
             raise InvalidInput("each item appears once in lines", field="lines")
         async with self.uow() as uow:
             offers = await uow.offers.many(item_id for item_id, _ in lines)
-            request = ServiceRequest.create(actor.account_id, by=actor.account_id, now=self.clock.now())
+            request = ServiceRequest.create(actor.account_id, by=actor.actor, now=self.clock.now())
             for i, (item_id, quantity) in enumerate(lines):
                 request.set_line(item_id, quantity, offers, field=f"lines[{i}].item_id")
             uow.requests.add(request)
@@ -67,32 +67,30 @@ class RequestService:
 
     async def discard(self, actor: Principal, request_id: uuid.UUID) -> RequestView:
         return await self._change(
-            actor, request_id, lambda r, _: r.discard(by=actor.account_id, now=self.clock.now()), own=True
+            actor, request_id, lambda r, _: r.discard(by=actor.actor, now=self.clock.now()), own=True
         )
 
     async def submit(self, actor: Principal, request_id: uuid.UUID) -> RequestView:
         return await self._change(
-            actor, request_id, lambda r, offers: r.submit(offers, by=actor.account_id, now=self.clock.now()), own=True
+            actor, request_id, lambda r, offers: r.submit(offers, by=actor.actor, now=self.clock.now()), own=True
         )
 
     async def answer(self, actor: Principal, request_id: uuid.UUID, answer: str) -> RequestView:
         return await self._change(
-            actor, request_id, lambda r, _: r.answer(answer, by=actor.account_id, now=self.clock.now()), own=True
+            actor, request_id, lambda r, _: r.answer(answer, by=actor.actor, now=self.clock.now()), own=True
         )
 
     # -- the admin's review ----------------------------------------------------------------
     async def approve(self, admin: Principal, request_id: uuid.UUID) -> RequestView:
-        return await self._change(admin, request_id, lambda r, _: r.approve(by=admin.account_id, now=self.clock.now()))
+        return await self._change(admin, request_id, lambda r, _: r.approve(by=admin.actor, now=self.clock.now()))
 
     async def reject(self, admin: Principal, request_id: uuid.UUID, reason: str) -> RequestView:
         return await self._change(
-            admin, request_id, lambda r, _: r.reject(reason, by=admin.account_id, now=self.clock.now())
+            admin, request_id, lambda r, _: r.reject(reason, by=admin.actor, now=self.clock.now())
         )
 
     async def ask(self, admin: Principal, request_id: uuid.UUID, question: str) -> RequestView:
-        return await self._change(
-            admin, request_id, lambda r, _: r.ask(question, by=admin.account_id, now=self.clock.now())
-        )
+        return await self._change(admin, request_id, lambda r, _: r.ask(question, by=admin.actor, now=self.clock.now()))
 
     # -- reads -----------------------------------------------------------------------------
     async def get(self, actor: Principal, request_id: uuid.UUID) -> RequestView:
@@ -108,10 +106,9 @@ class RequestService:
 
     async def list(self, actor: Principal, f: RequestFilter, page: PageRequest) -> Slice[RequestHeader]:
         """Customers list their own account's requests; admins every account's, or `f.account_id`'s."""
-        if f.submitted_from and f.submitted_to and f.submitted_from > f.submitted_to:
-            raise InvalidInput("submitted_from is after submitted_to", field="submitted_from")
         scope = actor.scope(f.account_id)
-        if scope.empty:
+        # submitted_from after submitted_to is a range with nothing in it: an empty page
+        if scope.empty or (f.submitted_from and f.submitted_to and f.submitted_from > f.submitted_to):
             return Slice.empty(page)
         async with self.uow() as uow:
             return await uow.requests.page(
