@@ -190,3 +190,29 @@ class FakeUnitsOfWork:
             yield self.uow
         finally:
             self.uow._seen.clear()
+
+
+async def schema_drift(url: str, *metadatas: Any) -> list:
+    """What alembic's autogenerate finds between the database at `url` (as its migrations made it)
+    and the models' metadata (types compared): [] when the migrations make the tables the models
+    describe. The runtime's own tables (RuntimeBase) are always compared too."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from portal_runtime.db import RuntimeBase
+
+    def diff(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return [
+            d
+            for d in compare_metadata(context, [*metadatas, RuntimeBase.metadata])
+            if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")
+        ]
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(diff)
+    finally:
+        await engine.dispose()

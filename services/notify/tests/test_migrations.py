@@ -7,33 +7,17 @@ import asyncio
 import uuid
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from notify.adapters.tables import Base
 from notify.bootstrap import definition
-from portal_runtime.db import RuntimeBase
 from portal_runtime.migrations import alembic_config, upgrade
+from portal_runtime.testing import schema_drift
 
 
 async def test_migrations_make_the_tables_the_models_describe(migrated_database):
-    engine = create_async_engine(await migrated_database(definition()))
-
-    def diff(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return [
-            d
-            for d in compare_metadata(context, [Base.metadata, RuntimeBase.metadata])
-            if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")
-        ]
-
-    try:
-        async with engine.connect() as conn:
-            assert await conn.run_sync(diff) == []
-    finally:
-        await engine.dispose()
+    assert await schema_drift(await migrated_database(definition()), Base.metadata) == []
 
 
 async def test_an_address_held_before_confirmations_stays_the_one_emails_go_to(new_database):
