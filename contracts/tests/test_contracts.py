@@ -54,6 +54,18 @@ def test_newly_required_field_is_breaking_but_optional_one_is_not():
     assert compat.breaking_changes(old, new) == ["colour: field is now required"]
 
 
+def test_fields_of_list_items_are_compared_field_by_field():
+    old, new = _item_schema(), copy.deepcopy(_item_schema())
+    new["$defs"]["CyclePrice"]["properties"]["note"] = {"type": "string", "default": ""}
+    assert compat.breaking_changes(old, new) == []  # an optional field added to the items: compatible
+    new["$defs"]["CyclePrice"]["required"].append("note")
+    del new["$defs"]["CyclePrice"]["properties"]["price"]
+    assert compat.breaking_changes(old, new) == [
+        "prices[].price: field removed",
+        "prices[].note: field is now required",
+    ]
+
+
 def test_decimals_are_declared_as_strings_and_that_declaration_is_compatible():
     recorded = [path.name for path in compat.SCHEMA_DIR.glob("*.json") if '"type": "number"' in path.read_text()]
     assert not recorded, f"{recorded} declare a JSON number: declare decimals with portal_contracts.base.DecimalString"

@@ -57,6 +57,9 @@ def _shape(node: Any, root: dict[str, Any]) -> Any:
 
 def _compare(old, new, old_root, new_root, where, problems) -> None:
     old, new = _resolve(old, old_root), _resolve(new, new_root)
+    if old.get("type") == new.get("type") == "array" and "items" in old and "items" in new:
+        _compare(old["items"], new["items"], old_root, new_root, f"{where}[]", problems)
+        return
     if "properties" not in old:
         if _shape(old, old_root) != _shape(new, new_root):
             problems.append(f"{where or 'event'}: type changed")

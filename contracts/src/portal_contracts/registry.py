@@ -14,6 +14,8 @@ TOPICS: dict[str, int] = {
     "catalog.items": 3,
     "orders.requests": 3,
     "orders.accounts": 3,
+    "orders.orders": 3,
+    "orders.services": 3,
     "billing.invoices": 3,
     "returns.rma": 3,
     "notify.deliveries": 3,
@@ -24,16 +26,32 @@ SERVICES = ("catalog", "orders", "returns", "billing", "notify")
 # events of those topics. The AsyncAPI document's receive operations come from here, and
 # tests/test_event_readers.py holds it to what each service's bootstrap registers.
 READS: dict[str, tuple[tuple[str, int], ...]] = {
-    "orders": (("CatalogItemPublished", 1), ("CatalogItemRetired", 1), ("PaymentConfirmed", 1)),
+    "orders": (
+        ("CatalogItemPublished", 1),
+        ("CatalogItemRetired", 1),
+        ("InvoiceIssued", 2),
+        ("InvoiceVoided", 1),
+        ("PaymentConfirmed", 1),
+    ),
     "returns": (("InvoiceIssued", 1), ("InvoiceIssued", 2)),
-    "billing": (("RequestApproved", 1),),
+    "billing": (("OrderCancelled", 1), ("OrderPlaced", 1), ("RequestApproved", 1)),
     "notify": (
         ("AccountProfileChanged", 1),
         ("InformationRequested", 1),
         ("InvoiceIssued", 1),
+        ("InvoiceIssued", 2),
+        ("OrderPlaced", 1),
         ("PaymentReceived", 1),
         ("RequestRejected", 1),
         ("RequestSubmitted", 1),
+        ("ServiceActivated", 1),
+        ("ServiceCancellationScheduled", 1),
+        ("ServiceCancelled", 1),
+        ("ServiceOverdue", 1),
+        ("ServiceReactivated", 1),
+        ("ServiceRenewed", 1),
+        ("ServiceSuspended", 1),
+        ("ServiceTerminated", 1),
         ("ServicesActivated", 1),
     ),
 }

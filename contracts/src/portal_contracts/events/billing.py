@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from portal_contracts.base import DecimalString, Event, Money, event
 
@@ -36,6 +36,11 @@ class InvoiceLineV2(BaseModel):
     line_total: Money
     tax_rate: DecimalString
     tax: Money
+    subscription_id: uuid.UUID | None = Field(
+        default=None, description="the client-area service the line is for (order and renewal invoices)"
+    )
+    period_start: date | None = Field(default=None, description="the first day the line pays for")
+    period_end: date | None = Field(default=None, description="the day after the last it pays for (the next due date)")
 
 
 class PaymentInstruction(BaseModel):
@@ -123,3 +128,17 @@ class PaymentFailed(Event):
     method: str
     reason: str
     failed_at: AwareDatetime
+
+
+@event(topic="billing.invoices", version=1, key="invoice_id")
+class InvoiceVoided(Event):
+    """An unpaid invoice will not be paid: its order was cancelled (`reason` as the order's
+    cancellation: unpaid, terminated, admin). A payment on it is refused from now on."""
+
+    invoice_id: uuid.UUID
+    number: str
+    account_id: str
+    source_kind: str
+    source_id: str
+    reason: str
+    voided_at: AwareDatetime

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from portal_contracts.base import DecimalString, Event, Money, event
 
+Language = Literal["en", "tr", "de", "pl"]
 Kind = Literal["service", "add_on", "unit_package", "good"]
 Cycle = Literal["monthly", "quarterly", "semi_annual", "annual", "biennial", "triennial", "one_time"]
 
@@ -46,6 +47,12 @@ class CatalogItemPublished(Event):
     units: int | None = Field(default=None, ge=1, description="a unit_package's number of units")
     parents: list[uuid.UUID] = Field(
         default_factory=list, description="an add_on's service items, the ones it may be added to"
+    )
+    featured: dict[Language, str] | None = Field(
+        default=None, description="set when an admin features the item: a short text per language (en, tr, de, pl)"
+    )
+    max_per_parent: int | None = Field(
+        default=1, ge=1, description="an add_on: how many one parent service may have (null: no limit)"
     )
 
 
