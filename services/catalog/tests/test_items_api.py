@@ -17,6 +17,14 @@ from portal_runtime.testing import bearer, eventually, running_service
 ADMIN = bearer("ops", "admin")
 
 
+async def staged(cat, key: str | None = None) -> list[dict]:
+    """The envelopes catalog staged in its outbox (what the relay publishes), oldest first; with
+    `key`, one item's."""
+    stmt = select(OutboxRecord.envelope).order_by(OutboxRecord.id)
+    async with cat.sessions() as s:
+        return list(await s.scalars(stmt if key is None else stmt.where(OutboxRecord.key == key)))
+
+
 def body(sku: str) -> dict:
     return {
         "sku": sku,
@@ -39,12 +47,7 @@ async def test_a_patch_publishes_the_new_price_and_orders_copy_follows(new_datab
         )
         assert patched.status_code == 200, patched.text
         assert (patched.json()["price"], patched.json()["revision"]) == ("59.90", 2)
-        async with cat.sessions() as s:
-            envelopes = (
-                await s.scalars(
-                    select(OutboxRecord.envelope).where(OutboxRecord.key == item["id"]).order_by(OutboxRecord.id)
-                )
-            ).all()
+        envelopes = await staged(cat, item["id"])
         assert [(e["data"]["revision"], e["data"]["price"]["amount"]) for e in envelopes] == [
             (1, "49.90"),
             (2, "59.90"),
@@ -75,8 +78,7 @@ async def test_one_sku_created_at_once_gives_one_item_and_409s_naming_sku(new_da
         codes = sorted(a.status_code for a in answers)
         assert codes == [201] + [409] * 7, [a.text for a in answers]
         assert all(a.json()["field"] == "sku" for a in answers if a.status_code == 409)
-        async with cat.sessions() as s:
-            assert len((await s.scalars(select(OutboxRecord))).all()) == 1, "one item, one event"
+        assert len(await staged(cat)) == 1, "one item, one event"
 
 
 def priced(sku: str, kind: str, prices: list[tuple[str, str]], **more) -> dict:
@@ -131,8 +133,7 @@ async def test_each_kind_is_created_published_and_copied_by_orders_and_the_old_i
         listed = (await http.get("/v1/items", headers=bearer("acme", "customer"))).json()["items"]
         assert {i["sku"]: i["kind"] for i in listed}[f"SMS-{tag}"] == "unit_package"
 
-        async with cat.sessions() as s:
-            envelopes = {e["data"]["sku"]: e["data"] for e in await s.scalars(select(OutboxRecord.envelope))}
+        envelopes = {e["data"]["sku"]: e["data"] for e in await staged(cat)}
         assert envelopes[f"SSL-{tag}"]["kind"] == "add_on" and envelopes[f"SSL-{tag}"]["parents"] == [host["id"]]
         assert envelopes[f"SMS-{tag}"]["units"] == 1000
         assert envelopes[f"HOST-{tag}"]["prices"] == [
@@ -230,7 +231,103 @@ async def test_an_item_has_an_etag_and_a_change_with_a_stale_if_match_is_a_412_t
         assert retire.status_code == 412
         after = (await http.get(f"/v1/items/{created['id']}", headers=ADMIN)).json()
         assert (after["name"], after["revision"], after["status"]) == ("New name", 2, "active")
-        async with cat.sessions() as s:
-            assert len((await s.scalars(select(OutboxRecord))).all()) == 2, "nothing published for the 412s"
+        assert len(await staged(cat)) == 2, "nothing published for the 412s"
         without = await http.patch(f"/v1/admin/items/{created['id']}", json={"name": "No If-Match"}, headers=ADMIN)
         assert without.status_code == 200  # If-Match is optional
+
+
+TEXTS = {"en": "New: SSL", "tr": "Yeni: SSL", "de": "Neu: SSL", "pl": "Nowość: SSL"}
+
+
+async def test_an_add_on_s_max_per_parent_is_set_changed_answered_and_published(new_database, kafka):
+    async with running_service(catalog(), database_url=await new_database("catalog"), kafka=kafka, relay=False) as (
+        cat,
+        http,
+    ):
+        host = await http.post("/v1/admin/items", json=priced("HOST", "service", [("monthly", "9.00")]), headers=ADMIN)
+        parents = {"parents": [host.json()["id"]]}
+        ssl = await http.post(
+            "/v1/admin/items", json=priced("SSL", "add_on", [("annual", "20.00")], **parents), headers=ADMIN
+        )
+        ips = priced("IP", "add_on", [("monthly", "2.00")], **parents, max_per_parent=4)
+        ips = await http.post("/v1/admin/items", json=ips, headers=ADMIN)
+        assert [a.json()["max_per_parent"] for a in (host, ssl, ips)] == [None, 1, 4], ips.text
+        unlimited = await http.patch(
+            f"/v1/admin/items/{ips.json()['id']}", json={"max_per_parent": None}, headers=ADMIN
+        )
+        assert (unlimited.status_code, unlimited.json()["max_per_parent"]) == (200, None), unlimited.text
+        vps = priced("VPS", "service", [("monthly", "9.00")], max_per_parent=2)
+        for method, path, payload, status in (
+            ("POST", "/v1/admin/items", vps, 422),  # only an add-on has one
+            ("PATCH", f"/v1/admin/items/{host.json()['id']}", {"max_per_parent": None}, 422),
+            ("PATCH", f"/v1/admin/items/{ssl.json()['id']}", {"max_per_parent": 0}, 400),
+        ):
+            answer = await http.request(method, path, json=payload, headers=ADMIN)
+            assert (answer.status_code, answer.json().get("field")) == (status, "max_per_parent"), answer.text
+        envelopes = await staged(cat)
+        assert [(e["data"]["sku"], e["data"]["max_per_parent"]) for e in envelopes] == [
+            ("HOST", None),
+            ("SSL", 1),
+            ("IP", 4),
+            ("IP", None),
+        ]
+
+
+async def test_an_admin_features_an_active_item_customers_list_it_and_each_change_is_published(new_database, kafka):
+    async with running_service(catalog(), database_url=await new_database("catalog"), kafka=kafka, relay=False) as (
+        cat,
+        http,
+    ):
+        item = (await http.post("/v1/admin/items", json=body("SSL"), headers=ADMIN)).json()
+        await http.post("/v1/admin/items", json=body("DNS"), headers=ADMIN)
+        featured = f"/v1/admin/items/{item['id']}/featured"
+        put = await http.put(featured, json={"texts": TEXTS}, headers=ADMIN)
+        assert (put.status_code, put.json()["featured"], put.json()["revision"], put.headers["ETag"]) == (
+            200,
+            TEXTS,
+            2,
+            '"2"',
+        ), put.text
+        again = await http.put(featured, json={"texts": TEXTS}, headers=ADMIN)
+        assert (again.status_code, again.json()["revision"]) == (200, 2), "the same texts change nothing"
+        customer = bearer("acme", "customer")
+        listed = (await http.get("/v1/items", params={"featured": "true"}, headers=customer)).json()
+        assert [(i["sku"], i["featured"]) for i in listed["items"]] == [("SSL", TEXTS)] and listed["total"] == 1
+        every = (await http.get("/v1/items", params={"featured": "false"}, headers=customer)).json()["items"]
+        assert sorted(i["sku"] for i in every) == ["DNS", "SSL"]
+        deleted = await http.delete(featured, headers=ADMIN)
+        assert (deleted.status_code, deleted.json()["featured"], deleted.json()["revision"]) == (200, None, 3)
+        assert (await http.delete(featured, headers=ADMIN)).json()["revision"] == 3, "not featured: unchanged"
+        envelopes = await staged(cat, item["id"])
+        assert [(e["type"], e["data"]["revision"], e["data"]["featured"]) for e in envelopes] == [
+            ("CatalogItemPublished", 1, None),
+            ("CatalogItemPublished", 2, TEXTS),
+            ("CatalogItemPublished", 3, None),
+        ]
+
+
+async def test_featuring_refusals_name_the_field_or_the_status(new_database, kafka):
+    async with running_service(catalog(), database_url=await new_database("catalog"), kafka=kafka, relay=False) as (
+        _,
+        http,
+    ):
+        item = (await http.post("/v1/admin/items", json=body("SSL"), headers=ADMIN)).json()
+        featured = f"/v1/admin/items/{item['id']}/featured"
+        without_pl = {k: v for k, v in TEXTS.items() if k != "pl"}
+        for texts, status, field in (
+            ({**TEXTS, "fr": "Nouveau"}, 422, "texts.fr"),
+            (without_pl, 400, "texts.pl"),
+            ({**TEXTS, "en": "x" * 201}, 400, "texts.en"),
+            ({**TEXTS, "de": ""}, 400, "texts.de"),
+        ):
+            answer = await http.put(featured, json={"texts": texts}, headers=ADMIN)
+            assert (answer.status_code, answer.json().get("field")) == (status, field), answer.text
+        assert (await http.put(featured, json={"texts": TEXTS}, headers=bearer("acme", "customer"))).status_code == 403
+        unknown = await http.put(f"/v1/admin/items/{uuid.uuid4()}/featured", json={"texts": TEXTS}, headers=ADMIN)
+        assert unknown.status_code == 404, unknown.text
+        await http.put(featured, json={"texts": TEXTS}, headers=ADMIN)
+        assert (await http.post(f"/v1/admin/items/{item['id']}/retire", headers=ADMIN)).status_code == 200
+        read = (await http.get(f"/v1/items/{item['id']}", headers=ADMIN)).json()
+        assert (read["status"], read["featured"]) == ("retired", None), "retiring clears it"
+        refused = await http.put(featured, json={"texts": TEXTS}, headers=ADMIN)
+        assert (refused.status_code, refused.json().get("current_status")) == (409, "retired"), refused.text

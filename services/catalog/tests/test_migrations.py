@@ -1,5 +1,6 @@
-"""Catalog's migrations: the tables they make are the models', and revision 0003 turns an
-existing item's one price into the cycle it means (and back)."""
+"""Catalog's migrations: the tables they make are the models', revision 0003 turns an
+existing item's one price into the cycle it means (and back), and revision 0004 lets an existing
+add-on be added once per parent (other kinds have no such limit)."""
 
 from __future__ import annotations
 
@@ -69,5 +70,28 @@ async def test_existing_items_become_services_with_the_cycle_of_their_one_price(
             ("O", "150.00", "one_time", None),
             ("Y", "400.00", "recurring", 12),
         ]
+    finally:
+        await engine.dispose()
+
+
+async def test_existing_add_ons_may_be_added_once_per_parent_and_nothing_is_featured(new_database):
+    migrations = definition().migrations
+    url = await new_database("catalog")
+    await asyncio.to_thread(upgrade, migrations, url, "0003")
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for sku, kind in (("HOST", "service"), ("SSL", "add_on")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO items (id, sku, name, description, kind, currency, status, revision, "
+                        "created_at, updated_at) VALUES (:id, :sku, :sku, '', :kind, 'EUR', 'active', 1, now(), now())"
+                    ),
+                    {"id": uuid.uuid4(), "sku": sku, "kind": kind},
+                )
+        await asyncio.to_thread(upgrade, migrations, url)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT sku, max_per_parent, featured FROM items ORDER BY sku"))).all()
+        assert [tuple(r) for r in rows] == [("HOST", None, None), ("SSL", 1, None)]
     finally:
         await engine.dispose()

@@ -24,6 +24,8 @@ def to_contract(event: object) -> Event:
                 prices=[CyclePrice(cycle=cycle, price=price) for cycle, price in event.prices],
                 units=event.units,
                 parents=list(event.parents),
+                max_per_parent=event.max_per_parent,
+                featured=None if event.featured is None else dict(event.featured),
             )
         case ItemRetired():
             return CatalogItemRetired(item_id=event.item_id, revision=event.revision, retired_at=event.at)

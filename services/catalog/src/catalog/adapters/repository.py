@@ -15,7 +15,20 @@ from portal_runtime.errors import Conflict
 from portal_runtime.paging import PageRequest, Slice, fetch_page
 from portal_runtime.uow import UnitOfWork, repository
 
-_FIELDS = ("id", "sku", "name", "description", "kind", "currency", "units", "status", "revision", "created_at")
+_FIELDS = (
+    "id",
+    "sku",
+    "name",
+    "description",
+    "kind",
+    "currency",
+    "units",
+    "max_per_parent",
+    "featured",
+    "status",
+    "revision",
+    "created_at",
+)
 
 
 class ItemRepository:
@@ -88,10 +101,12 @@ class ItemRepository:
                 [{"item_id": item.id, "parent_id": p, "position": n} for n, p in enumerate(item.parents)],
             )
 
-    async def page(self, *, status: Status | None, page: PageRequest) -> Slice[Item]:
+    async def page(self, *, status: Status | None, featured: bool, page: PageRequest) -> Slice[Item]:
         stmt = select(ItemRow).order_by(ItemRow.name, ItemRow.id)
         if status:
             stmt = stmt.where(ItemRow.status == status)
+        if featured:
+            stmt = stmt.where(ItemRow.featured.is_not(None))
         rows, total = await fetch_page(self.session, stmt, page)
         return Slice(await self._to_domain(rows), total, page.limit, page.offset)
 

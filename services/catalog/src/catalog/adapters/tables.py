@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from portal_runtime.db import NAMING
@@ -27,6 +27,9 @@ class ItemRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))
     units: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_per_parent: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # a text per language while featured; SQL NULL (not JSON null) when not, so `IS NULL` finds it
+    featured: Mapped[dict[str, str] | None] = mapped_column(JSONB(none_as_null=True), nullable=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

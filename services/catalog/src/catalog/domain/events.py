@@ -26,6 +26,8 @@ class ItemPublished:
     prices: tuple[tuple[str, Decimal], ...]  # (cycle, price), the primary one first
     units: int | None
     parents: tuple[uuid.UUID, ...]
+    max_per_parent: int | None  # an add-on's limit per parent service (None: none, or no limit)
+    featured: tuple[tuple[str, str], ...] | None  # (language, text) while featured
     revision: int
     at: datetime
 

@@ -1,13 +1,15 @@
 """A catalog item: a service, an add-on to services, a package of units or a good, with its
-prices per billing cycle (one currency)."""
+prices per billing cycle (one currency); an admin may feature an active item with a short text
+per language (the client area's banner)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from catalog.domain.events import ItemPublished, ItemRetired
 from portal_runtime.errors import InvalidInput
@@ -15,6 +17,17 @@ from portal_runtime.lifecycle import Lifecycle
 
 BILLINGS = ("one_time", "recurring")
 CURRENCIES = ("EUR", "USD", "GBP", "TRY", "PLN")
+LANGUAGES = ("en", "tr", "de", "pl")  # a featured item has a text in each
+FEATURED_TEXT_LENGTH = 200
+
+
+class Default(Enum):
+    """`max_per_parent` not given: 1 for an add-on, none for another kind (None is "no limit")."""
+
+    DEFAULT = "default"
+
+
+DEFAULT = Default.DEFAULT
 
 
 class Status(StrEnum):
@@ -107,7 +120,42 @@ def parse_prices(prices: list) -> list[CyclePrice]:
     return parsed
 
 
-LIFECYCLE = Lifecycle("item", {(Status.ACTIVE, "change"): Status.ACTIVE, (Status.ACTIVE, "retire"): Status.RETIRED})
+def _max_per_parent(kind: Kind, value: int | None | Default) -> int | None:
+    """An add-on's limit per parent service (1 unless given; None: no limit); other kinds have none."""
+    if value is DEFAULT:
+        return 1 if kind == Kind.ADD_ON else None
+    if kind != Kind.ADD_ON:
+        raise InvalidInput("only an add_on has max_per_parent", field="max_per_parent")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise InvalidInput("max_per_parent is a whole number from 1, or null for no limit", field="max_per_parent")
+    return value
+
+
+def _featured_texts(texts: Mapping[str, object]) -> dict[str, str]:
+    """A text per language, each 1 to 200 characters and not blank; another language is refused."""
+    for language in texts:
+        if language not in LANGUAGES:
+            raise InvalidInput(
+                f"{language!r} is no language of the portal ({', '.join(LANGUAGES)})", field=f"texts.{language}"
+            )
+    for language in LANGUAGES:
+        text = texts.get(language)
+        if not isinstance(text, str) or not text.strip() or len(text) > FEATURED_TEXT_LENGTH:
+            raise InvalidInput(
+                f"texts.{language}: a text of 1 to {FEATURED_TEXT_LENGTH} characters, not blank",
+                field=f"texts.{language}",
+            )
+    return {language: texts[language] for language in LANGUAGES}
+
+
+LIFECYCLE = Lifecycle(
+    "item",
+    {
+        (Status.ACTIVE, "change"): Status.ACTIVE,
+        (Status.ACTIVE, "feature"): Status.ACTIVE,
+        (Status.ACTIVE, "retire"): Status.RETIRED,
+    },
+)
 
 
 @dataclass
@@ -121,6 +169,8 @@ class Item:
     kind: Kind = Kind.SERVICE
     units: int | None = None
     parents: list[uuid.UUID] = field(default_factory=list)
+    max_per_parent: int | None = None  # an add-on's (None: no limit); other kinds have none
+    featured: dict[str, str] | None = None  # a text per language while featured
     status: Status = Status.ACTIVE
     revision: int = 1
     created_at: datetime | None = None
@@ -155,6 +205,7 @@ class Item:
         billing_period_months: int | None = None,
         units: int | None = None,
         parents: list[uuid.UUID] | None = None,
+        max_per_parent: int | None | Default = DEFAULT,
     ) -> Item:
         """Prices come either as `prices` (cycle, price pairs) or as the old `price` + `billing`
         (+ `billing_period_months`), which is one price of the cycle they mean."""
@@ -168,6 +219,7 @@ class Item:
             cycle_prices = legacy_prices(price, billing, billing_period_months)
         else:
             raise InvalidInput("an item needs prices (or price and billing)", field="prices")
+        kind = _kind(kind)
         item = cls(
             id=uuid.uuid4(),
             sku=sku.strip(),
@@ -175,9 +227,10 @@ class Item:
             description=description,
             currency=currency,
             prices=cycle_prices,
-            kind=_kind(kind),
+            kind=kind,
             units=units,
             parents=list(dict.fromkeys(parents or [])),
+            max_per_parent=_max_per_parent(kind, max_per_parent),
             created_at=now,
         )
         item._check()
@@ -185,9 +238,10 @@ class Item:
         return item
 
     def change(self, now: datetime, **fields: object) -> None:
-        """Change any of sku, name, description, currency, kind, units, parents, and either
-        `prices` (all of them) or the primary price by the old `price`/`billing`/
-        `billing_period_months`. Another kind drops units or parents it does not have."""
+        """Change any of sku, name, description, currency, kind, units, parents, max_per_parent,
+        and either `prices` (all of them) or the primary price by the old `price`/`billing`/
+        `billing_period_months`. Another kind drops units, parents or max_per_parent it does not
+        have (an item becoming an add-on may be added once per parent unless told otherwise)."""
         LIFECYCLE.target(self.status, "change")
         before = {k: v for k, v in vars(self).items() if k != "events"}
         try:
@@ -196,8 +250,7 @@ class Item:
         except InvalidInput:
             vars(self).update(before)  # refused: the item stays as it was
             raise
-        self.revision += 1
-        self._published(now)
+        self._revised(now)
 
     def _apply(self, fields: dict) -> None:
         legacy = {k: fields.pop(k) for k in ("price", "billing", "billing_period_months") if k in fields}
@@ -218,15 +271,39 @@ class Item:
                 self.units = None
             if fields["kind"] != Kind.ADD_ON and "parents" not in fields:
                 self.parents = []
+            if fields["kind"] != self.kind and "max_per_parent" not in fields:
+                self.max_per_parent = _max_per_parent(fields["kind"], DEFAULT)
+        if "max_per_parent" in fields:
+            fields["max_per_parent"] = _max_per_parent(fields.get("kind", self.kind), fields["max_per_parent"])
         if "parents" in fields:
             fields["parents"] = list(dict.fromkeys(fields["parents"] or []))
         for name, value in fields.items():
             setattr(self, name, value)
 
+    def feature(self, texts: Mapping[str, object], now: datetime) -> None:
+        """Feature the item with a text per language (only an active one); the same texts again change nothing."""
+        LIFECYCLE.target(self.status, "feature")
+        texts = _featured_texts(texts)
+        if texts != self.featured:
+            self.featured = texts
+            self._revised(now)
+
+    def unfeature(self, now: datetime) -> None:
+        """No longer featured; an item that is not featured stays as it is."""
+        if self.featured is not None:
+            self.featured = None
+            self._revised(now)
+
     def retire(self, now: datetime) -> None:
+        """No longer offered, nor featured."""
         self.status = LIFECYCLE.target(self.status, "retire")
+        self.featured = None
         self.revision += 1
         self.events.append(ItemRetired(item_id=self.id, revision=self.revision, at=now))
+
+    def _revised(self, now: datetime) -> None:
+        self.revision += 1
+        self._published(now)
 
     def _published(self, now: datetime) -> None:
         self.events.append(
@@ -243,6 +320,8 @@ class Item:
                 prices=tuple((p.cycle, p.price) for p in self.prices),
                 units=self.units,
                 parents=tuple(self.parents),
+                max_per_parent=self.max_per_parent,
+                featured=None if self.featured is None else tuple((k, self.featured[k]) for k in LANGUAGES),
                 revision=self.revision,
                 at=now,
             )

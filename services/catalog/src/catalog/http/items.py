@@ -8,13 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from catalog.domain.items import CURRENCIES, Cycle, Item, Kind, Status
+from catalog.domain.items import CURRENCIES, FEATURED_TEXT_LENGTH, Cycle, Item, Kind, Status
 from catalog.service.items import CatalogService, CreateItem
 from portal_runtime.auth import Principal, admin_only
 from portal_runtime.errors import InvalidInput
@@ -44,6 +44,9 @@ Months = Annotated[
     int, Field(strict=True), AfterValidator(_months), WithJsonSchema({"type": "integer", "enum": list(MONTHS)})
 ]
 Units = Annotated[int, Field(ge=1, description="a unit_package's number of units")]
+MaxPerParent = Annotated[int, Field(strict=True, ge=1)]
+MAX_PER_PARENT = "an add_on only: how many of it one parent service may have (null: no limit)"
+Banner = Annotated[str, Field(min_length=1, max_length=FEATURED_TEXT_LENGTH, pattern=r"\S", description="not blank")]
 
 
 class Strict(BaseModel):
@@ -75,10 +78,12 @@ class ItemIn(Strict):
     prices: Prices | None = None
     units: Units | None = None
     parents: Parents = Field(default_factory=list, description="an add_on's service items")
+    max_per_parent: MaxPerParent | None = Field(default=1, description=f"{MAX_PER_PARENT}; another kind: 422")
 
 
 class ItemPatch(Strict):
-    """The fields to change; `billing_period_months` and `units` may be set to null (none)."""
+    """The fields to change; `billing_period_months`, `units` and `max_per_parent` may be set to
+    null (none; for `max_per_parent`, no limit)."""
 
     sku: Sku = OMITTABLE
     name: Name = OMITTABLE
@@ -91,6 +96,32 @@ class ItemPatch(Strict):
     prices: Prices = OMITTABLE
     units: Units | None = None
     parents: Parents = OMITTABLE
+    max_per_parent: MaxPerParent | None = Field(default=None, description=MAX_PER_PARENT)
+
+
+class FeaturedTextsIn(BaseModel):
+    """A text per language, all four; another language is refused (422 naming it), as the document
+    says (`additionalProperties: false`)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
+
+    en: Banner
+    tr: Banner
+    de: Banner
+    pl: Banner
+
+
+class FeaturedIn(Strict):
+    texts: FeaturedTextsIn
+
+
+class FeaturedTexts(BaseModel):
+    """The banner's text in each language."""
+
+    en: str
+    tr: str
+    de: str
+    pl: str
 
 
 class PriceOut(BaseModel):
@@ -113,6 +144,10 @@ class ItemOut(BaseModel):
     prices: list[PriceOut]
     units: int | None
     parents: list[uuid.UUID]
+    max_per_parent: int | None = Field(
+        description="an add_on's limit per parent service (null: no limit, or not an add_on)"
+    )
+    featured: FeaturedTexts | None = Field(description="the texts while an admin features the item")
     status: str
     revision: int
     created_at: datetime | None
@@ -147,17 +182,21 @@ class ItemController(Controller):
     path = "/v1/items"
     tags = ["items"]
 
-    @get("/", summary="List items: customers see active ones; admins may filter by status")
+    @get(
+        "/",
+        summary="List items: customers see active ones; admins may filter by status; `featured=true`: featured ones",
+    )
     async def list_items(
         self,
         request: Request[Principal, object, object],
         catalog: NamedDependency[CatalogService],
         page: NamedDependency[PageRequest],
         status: FromQuery[Status | None] = None,
+        featured: FromQuery[bool] = False,
     ) -> Page[ItemOut]:
         if not request.user.is_admin:
             status = Status.ACTIVE
-        found = await catalog.list_items(status=status, page=page)
+        found = await catalog.list_items(status=status, featured=featured, page=page)
         return found.map(ItemOut.of)
 
     @get("/{item_id:uuid}", summary="Read one item (customers: an active one)", response_headers=[ETAG])
@@ -184,7 +223,9 @@ class AdminItemController(Controller):
         responses=problems({409: "The `sku` is taken by another item"}),
     )
     async def create_item(self, data: JSONBody[ItemIn], catalog: NamedDependency[CatalogService]) -> Response[ItemOut]:
-        made = await catalog.create_item(CreateItem(**data.model_dump(exclude={"prices"}), prices=_prices(data)))
+        # max_per_parent left out is the domain's default: 1 for an add-on, none for another kind
+        given = data.model_dump(exclude={"prices"} | ({"max_per_parent"} - data.model_fields_set))
+        made = await catalog.create_item(CreateItem(**given, prices=_prices(data)))
         return tagged(made, status_code=201)
 
     @patch(
@@ -219,6 +260,34 @@ class AdminItemController(Controller):
         if_match: Annotated[str | None, IF_MATCH] = None,
     ) -> Response[ItemOut]:
         return tagged(await catalog.retire_item(item_id, if_revision=revision_of(if_match)))
+
+    @put(
+        "/{item_id:uuid}/featured",
+        summary="Feature an item (admin): a text per language for the client area's banner; the same texts again "
+        "change nothing",
+        response_headers=[ETAG],
+        responses=problems(
+            {
+                409: "The item is retired (`current_status`): only an active item is featured",
+                422: "A language other than en, tr, de and pl (`field`: `texts.<language>`)",
+            }
+        ),
+    )
+    async def feature_item(
+        self, item_id: FromPath[uuid.UUID], data: JSONBody[FeaturedIn], catalog: NamedDependency[CatalogService]
+    ) -> Response[ItemOut]:
+        return tagged(await catalog.feature_item(item_id, data.texts.model_dump()))
+
+    @delete(
+        "/{item_id:uuid}/featured",
+        status_code=200,
+        summary="Feature an item no longer (admin); one that is not featured stays as it is",
+        response_headers=[ETAG],
+    )
+    async def unfeature_item(
+        self, item_id: FromPath[uuid.UUID], catalog: NamedDependency[CatalogService]
+    ) -> Response[ItemOut]:
+        return tagged(await catalog.unfeature_item(item_id))
 
 
 def _prices(data: ItemIn | ItemPatch) -> list[dict] | None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
-from catalog.domain.items import Item, Kind, Status
+from catalog.domain.items import DEFAULT, Default, Item, Kind, Status
 from portal_runtime.clock import Clock
 from portal_runtime.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from portal_runtime.paging import PageRequest, Slice
@@ -15,7 +17,8 @@ from portal_runtime.uow import UnitsOfWork
 
 @dataclass
 class CreateItem:
-    """Prices as `prices` ([{"cycle", "price"}]) or as the old `price` + `billing` (+ period)."""
+    """Prices as `prices` ([{"cycle", "price"}]) or as the old `price` + `billing` (+ period);
+    `max_per_parent` only for an add-on (1 unless given; None: no limit)."""
 
     sku: str
     name: str
@@ -28,6 +31,7 @@ class CreateItem:
     prices: list[dict] | None = None
     units: int | None = None
     parents: list[uuid.UUID] = field(default_factory=list)
+    max_per_parent: int | None | Default = DEFAULT
 
 
 class CatalogService:
@@ -62,10 +66,24 @@ class CatalogService:
         return item
 
     async def retire_item(self, item_id: uuid.UUID, *, if_revision: int | None = None) -> Item:
+        return await self._act(item_id, Item.retire, if_revision)
+
+    async def feature_item(self, item_id: uuid.UUID, texts: Mapping[str, object]) -> Item:
+        """Featured with a text per language (en, tr, de, pl): only an active item."""
+        return await self._act(item_id, lambda item, now: item.feature(texts, now))
+
+    async def unfeature_item(self, item_id: uuid.UUID) -> Item:
+        return await self._act(item_id, Item.unfeature)
+
+    async def _act(
+        self, item_id: uuid.UUID, act: Callable[[Item, datetime], None], if_revision: int | None = None
+    ) -> Item:
+        """`act` on the item, locked; saved and published only when it changed (raised an event)."""
         async with self.uow() as uow:
             item = await self._load(uow, item_id, if_revision)
-            item.retire(self.clock.now())
-            await uow.commit()
+            act(item, self.clock.now())
+            if item.events:
+                await uow.commit()
         return item
 
     async def get_item(self, item_id: uuid.UUID, *, include_retired: bool) -> Item:
@@ -75,9 +93,10 @@ class CatalogService:
             raise NotFound(f"no item {item_id}")
         return item
 
-    async def list_items(self, *, status: Status | None, page: PageRequest) -> Slice[Item]:
+    async def list_items(self, *, status: Status | None, page: PageRequest, featured: bool = False) -> Slice[Item]:
+        """Items of `status` (any when None); with `featured`, only the featured ones."""
         async with self.uow() as uow:
-            return await uow.items.page(status=status, page=page)
+            return await uow.items.page(status=status, featured=featured, page=page)
 
     @staticmethod
     async def _check_parents(uow, item: Item) -> None:
