@@ -1,17 +1,30 @@
-"""Helpers of billing's tests: events as orders would publish them, and reading topics."""
+"""Helpers of billing's tests: events as orders would publish them, reading topics, and the fake
+unit of work the use-case tests run on (no database, milliseconds). Leaving a fake unit of work
+without commit undoes what the fake repositories did (the counter, the claimed Idempotency-Keys),
+as a rollback does."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from billing.adapters.events import to_contract
+from billing.domain.invoices import Invoice, InvoiceSummary
+from billing.domain.orders import OrderCancellation
+from billing.service.orders import order_of
 from portal_contracts import Envelope, Money
-from portal_contracts.events.orders import RequestApproved, RequestLine
+from portal_contracts.events.orders import OrderCancelled, OrderLine, OrderPlaced, RequestApproved, RequestLine
+from portal_runtime.idempotency import MemoryIdempotencyKeys
+from portal_runtime.lifecycle import Transition
+from portal_runtime.paging import Slice
+from portal_runtime.testing import FakeUnitOfWork, FakeUnitsOfWork
 
 CARD_OK = {"number": "4242424242424242", "expiry_month": 12, "expiry_year": 2030, "cvc": "123"}
 CARD_DECLINED = {**CARD_OK, "number": "4000000000000002"}
@@ -51,7 +64,81 @@ def approved(
     )
 
 
-def envelope(event: RequestApproved) -> Envelope:
+HOSTING = uuid.UUID("00000000-0000-4000-8000-00000000a001")
+SSL = uuid.UUID("00000000-0000-4000-8000-00000000a002")
+
+
+def order_placed(
+    account: str,
+    *,
+    source: str = "cart",
+    order_id: uuid.UUID | None = None,
+    due_on: date | None = None,
+    start: date = date(2026, 3, 20),
+    placed_at: datetime | None = None,
+) -> OrderPlaced:
+    """A hosting service (monthly, 20.00) and its SSL add-on prorated to 7.50 of its 12.00; a
+    renewal order renews both for the month from `due_on`."""
+
+    def eur(amount: str) -> Money:
+        return Money(amount=Decimal(amount), currency="EUR")
+
+    renewal = source == "renewal"
+    start = due_on if renewal else start
+    end = date(start.year + start.month // 12, start.month % 12 + 1, start.day)
+    hosting, ssl = uuid.uuid4(), uuid.uuid4()
+    lines = [
+        OrderLine(
+            line_id=uuid.uuid4(),
+            kind="renewal" if renewal else "new",
+            item_id=HOSTING,
+            sku="HOST-M",
+            name="Web hosting",
+            cycle="monthly",
+            quantity=1,
+            unit_price=eur("20.00"),
+            amount=eur("20.00"),
+            subscription_id=hosting,
+            domain="shop.example",
+            period_start=start,
+            period_end=end,
+        ),
+        OrderLine(
+            line_id=uuid.uuid4(),
+            kind="renewal" if renewal else "add_on",
+            item_id=SSL,
+            sku="SSL-ADV",
+            name="Advanced SSL",
+            cycle="monthly",
+            quantity=1,
+            unit_price=eur("12.00"),
+            amount=eur("12.00" if renewal else "7.50"),
+            subscription_id=ssl,
+            parent_subscription_id=hosting,
+            period_start=start,
+            period_end=end,
+        ),
+    ]
+    return OrderPlaced(
+        order_id=order_id or uuid.uuid4(),
+        number="ORD-2026-000001",
+        account_id=account,
+        source=source,
+        due_on=due_on,
+        currency="EUR",
+        lines=lines,
+        total=eur("32.00" if renewal else "27.50"),
+        placed_at=placed_at or datetime.now(UTC),
+    )
+
+
+def order_cancelled(placed: OrderPlaced, reason: str = "unpaid") -> OrderCancelled:
+    return OrderCancelled(
+        order_id=placed.order_id, account_id=placed.account_id, reason=reason, cancelled_at=datetime.now(UTC)
+    )
+
+
+def envelope(event) -> Envelope:
     return Envelope.wrap(event, producer="orders", occurred_at=datetime.now(UTC))
 
 
@@ -60,7 +147,7 @@ async def produce(kafka: str, *envelopes: Envelope) -> None:
     await producer.start()
     try:
         for env in envelopes:
-            await producer.send_and_wait("orders.requests", env.model_dump_json().encode(), key=env.key.encode())
+            await producer.send_and_wait(env.payload().topic, env.model_dump_json().encode(), key=env.key.encode())
     finally:
         await producer.stop()
 
@@ -91,3 +178,99 @@ async def read_topic(kafka: str, topic: str, predicate, *, want: int, timeout: f
     finally:
         await consumer.stop()
     return found
+
+
+class FakeInvoices:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.rows: dict[uuid.UUID, Invoice] = {}
+        self.counters: dict[int, int] = {}
+        self.history: list[tuple[uuid.UUID, Transition]] = []  # (invoice id, row) as stored
+
+    async def next_sequence(self, year):
+        self.counters[year] = self.counters.get(year, 0) + 1
+        return self.counters[year]
+
+    async def for_source(self, source):
+        return next((i.id for i in self.rows.values() if i.source == source), None)
+
+    async def for_order(self, order_id):
+        return next((i.id for i in self.rows.values() if order_of(i) == order_id), None)
+
+    async def get(self, invoice_id, *, for_update=False):
+        found = self.rows.get(invoice_id)
+        return self.uow.track(copy.deepcopy(found), self) if found else None
+
+    def add(self, invoice):
+        return self.uow.track(invoice, self)
+
+    async def save(self, invoice):
+        self.history.extend((invoice.id, step) for step in invoice.history)
+        invoice.history.clear()  # as the repository does: stored once
+        self.rows[invoice.id] = copy.deepcopy(invoice)
+
+    async def page(self, *, account_id, status, page, source_kind=None):
+        found = sorted(
+            (
+                i
+                for i in self.rows.values()
+                if (account_id is None or i.account_id == account_id)
+                and (status is None or i.status == status)
+                and (source_kind is None or i.source.kind == source_kind)
+            ),
+            key=lambda i: (i.issued_at, i.number),
+            reverse=True,
+        )
+        summaries = [InvoiceSummary(**{f: getattr(i, f) for f in InvoiceSummary.__dataclass_fields__}) for i in found]
+        return Slice(summaries[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
+
+
+class FakeCancellations:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, OrderCancellation] = {}
+
+    async def record(self, cancellation):
+        self.rows.setdefault(cancellation.order_id, cancellation)
+
+    async def get(self, order_id):
+        return self.rows.get(order_id)
+
+
+class FakeBillingUnitOfWork(FakeUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__(to_contract)
+        self.invoices = FakeInvoices(self)
+        self.cancellations = FakeCancellations()
+        self.idempotency = MemoryIdempotencyKeys()
+
+    def state(self) -> tuple:
+        return copy.deepcopy(
+            (
+                self.invoices.rows,
+                self.invoices.counters,
+                self.invoices.history,
+                self.cancellations.rows,
+                self.idempotency.rows,
+            )
+        )
+
+    def restore(self, state: tuple) -> None:
+        (
+            self.invoices.rows,
+            self.invoices.counters,
+            self.invoices.history,
+            self.cancellations.rows,
+            self.idempotency.rows,
+        ) = state
+
+
+class FakeBillingUnitsOfWork(FakeUnitsOfWork):
+    @contextlib.asynccontextmanager
+    async def __call__(self):
+        before, commits = self.uow.state(), self.uow.commits
+        try:
+            async with super().__call__() as uow:
+                yield uow
+        finally:
+            if self.uow.commits == commits:
+                self.uow.restore(before)  # left without commit: rolled back

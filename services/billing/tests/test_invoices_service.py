@@ -1,24 +1,21 @@
-"""Billing's use cases on a fake unit of work (no database, milliseconds): what each one stores
-and publishes, and what it refuses. Leaving a unit of work without commit undoes what the fake
-repositories did (the counter, the claimed Idempotency-Keys), as a rollback does."""
+"""Billing's use cases on a fake unit of work (no database, milliseconds; `billing_testkit`): what
+each one stores and publishes, and what it refuses."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from billing_testkit import approved
+from billing_testkit import FakeBillingUnitOfWork, FakeBillingUnitsOfWork, approved
 
-from billing.adapters.events import to_contract
 from billing.adapters.gateway import SandboxGateway
 from billing.consumers import orders
 from billing.consumers.orders import issue_command
 from billing.domain.cards import Card
-from billing.domain.invoices import Invoice, InvoiceSummary, Status
+from billing.domain.invoices import Invoice, Status
 from billing.domain.payments import Forbidden, PaymentRequest
 from billing.http.invoices import render
 from billing.service.invoices import BillingService
@@ -33,81 +30,18 @@ from portal_contracts.events.billing import (
     PaymentInstruction,
     PaymentReceived,
 )
+from portal_contracts.events.orders import RequestApproved
 from portal_runtime.auth import Principal
 from portal_runtime.clock import FrozenClock
 from portal_runtime.consumer import Incoming
 from portal_runtime.errors import InvalidInput, NotFound
-from portal_runtime.idempotency import MemoryIdempotencyKeys
 from portal_runtime.lifecycle import InvalidTransition
-from portal_runtime.paging import PageRequest, Slice
-from portal_runtime.testing import FakeUnitOfWork, FakeUnitsOfWork
+from portal_runtime.paging import PageRequest
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 ACME = Principal("alice", "acme", "customer")
 GLOBEX = Principal("gina", "globex", "customer")
 OPS = Principal("olga", "ops", "admin")
-
-
-class FakeInvoices:
-    def __init__(self, uow: FakeUnitOfWork) -> None:
-        self.uow = uow
-        self.rows: dict[uuid.UUID, Invoice] = {}
-        self.counters: dict[int, int] = {}
-
-    async def next_sequence(self, year):
-        self.counters[year] = self.counters.get(year, 0) + 1
-        return self.counters[year]
-
-    async def for_source(self, source):
-        return next((i.id for i in self.rows.values() if i.source == source), None)
-
-    async def get(self, invoice_id, *, for_update=False):
-        found = self.rows.get(invoice_id)
-        return self.uow.track(copy.deepcopy(found), self) if found else None
-
-    def add(self, invoice):
-        return self.uow.track(invoice, self)
-
-    async def save(self, invoice):
-        self.rows[invoice.id] = copy.deepcopy(invoice)
-
-    async def page(self, *, account_id, status, page):
-        found = sorted(
-            (
-                i
-                for i in self.rows.values()
-                if (account_id is None or i.account_id == account_id) and (status is None or i.status == status)
-            ),
-            key=lambda i: (i.issued_at, i.number),
-            reverse=True,
-        )
-        summaries = [InvoiceSummary(**{f: getattr(i, f) for f in InvoiceSummary.__dataclass_fields__}) for i in found]
-        return Slice(summaries[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
-
-
-class FakeBillingUnitOfWork(FakeUnitOfWork):
-    def __init__(self) -> None:
-        super().__init__(to_contract)
-        self.invoices = FakeInvoices(self)
-        self.idempotency = MemoryIdempotencyKeys()
-
-    def state(self) -> tuple:
-        return copy.deepcopy((self.invoices.rows, self.invoices.counters, self.idempotency.rows))
-
-    def restore(self, state: tuple) -> None:
-        self.invoices.rows, self.invoices.counters, self.idempotency.rows = state
-
-
-class FakeBillingUnitsOfWork(FakeUnitsOfWork):
-    @contextlib.asynccontextmanager
-    async def __call__(self):
-        before, commits = self.uow.state(), self.uow.commits
-        try:
-            async with super().__call__() as uow:
-                yield uow
-        finally:
-            if self.uow.commits == commits:
-                self.uow.restore(before)  # left without commit: rolled back
 
 
 class CountingGateway(SandboxGateway):
@@ -220,7 +154,7 @@ async def test_the_consumer_issues_through_the_use_case_in_its_unit_of_work(bill
 
     orders.register(Consumer(), billing)
     event = approved("acme")
-    [handler] = handlers.values()
+    handler = handlers[RequestApproved]
     await handler(Incoming(Envelope.wrap(event, producer="orders", occurred_at=NOW), event, uow))
     [invoice] = uow.invoices.rows.values()
     assert invoice.request_id == event.request_id

@@ -23,7 +23,7 @@ def definition(*, gateway: PaymentGateway | None = None, settings: BillingSettin
     payee = (settings or BillingSettings()).payee()
 
     def service(rt: ServiceRuntime) -> BillingService:
-        return BillingService(rt.uow, rt.clock, gateway, payee)
+        return BillingService(rt.uow, rt.clock, gateway, payee, rt.settings.timezone)
 
     def dependencies(rt: ServiceRuntime) -> dict:
         billing = service(rt)

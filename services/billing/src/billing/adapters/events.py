@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from billing.domain.events import InvoiceIssued, InvoicePaid, PaymentRecorded, PaymentRejected
+from billing.domain.events import InvoiceIssued, InvoicePaid, InvoiceVoided, PaymentRecorded, PaymentRejected
 from portal_contracts import Event, Money
 from portal_contracts.events import billing as contract
 
@@ -43,6 +43,16 @@ def to_contract(event: object) -> Event | list[Event]:
                 method=event.method,
                 reason=event.reason,
                 failed_at=event.at,
+            )
+        case InvoiceVoided():
+            return contract.InvoiceVoided(
+                invoice_id=event.invoice_id,
+                number=event.number,
+                account_id=event.account_id,
+                source_kind=str(event.source.kind),
+                source_id=event.source.id,
+                reason=event.reason,
+                voided_at=event.at,
             )
     raise TypeError(f"billing has no contract for {type(event).__name__}")
 
@@ -95,6 +105,9 @@ def _issued_v2(event: InvoiceIssued) -> contract.InvoiceIssuedV2:
                 line_total=_money(line.line_total, currency),
                 tax_rate=line.tax_rate,
                 tax=_money(line.tax_amount, currency),
+                subscription_id=line.subscription_id,
+                period_start=line.period_start,
+                period_end=line.period_end,
             )
             for line in event.lines
         ],

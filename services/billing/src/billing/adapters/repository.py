@@ -1,5 +1,6 @@
 """Loading and storing invoices and taking invoice numbers inside a unit of work (which tracks the
-invoices it loads and adds, and saves them on commit); the runtime's Idempotency-Keys beside them."""
+invoices it loads and adds, and saves them on commit); orders' cancellations and the runtime's
+Idempotency-Keys beside them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
-from billing.adapters.tables import InvoiceCounterRow, InvoiceLineRow, InvoiceRow, PaymentReservationRow, PaymentRow
+from billing.adapters.tables import (
+    InvoiceCounterRow,
+    InvoiceHistoryRow,
+    InvoiceLineRow,
+    InvoiceRow,
+    OrderCancellationRow,
+    PaymentReservationRow,
+    PaymentRow,
+)
 from billing.domain.invoices import Instruction, Invoice, InvoiceSummary, Line, Payment, Reservation, Source, Status
+from billing.domain.orders import ORDER_SOURCES, OrderCancellation
 from portal_runtime.idempotency import IdempotencyKeys
 from portal_runtime.paging import PageRequest, Slice, fetch_page
 from portal_runtime.uow import UnitOfWork, repository
@@ -83,6 +93,14 @@ class InvoiceRepository:
     async def for_request(self, request_id: uuid.UUID) -> uuid.UUID | None:
         return await self.for_source(Source.service_request(request_id))
 
+    async def for_order(self, order_id: uuid.UUID) -> uuid.UUID | None:
+        """The invoice of a client-area order, cart or renewal (one per order: `uq_invoices_order`)."""
+        return await self.session.scalar(
+            select(InvoiceRow.id).where(
+                InvoiceRow.source_kind.in_(ORDER_SOURCES), InvoiceRow.source_id == str(order_id)
+            )
+        )
+
     async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
         stmt = select(InvoiceRow).where(InvoiceRow.id == invoice_id)
         row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
@@ -111,6 +129,10 @@ class InvoiceRepository:
                     sku=r.sku,
                     line_id=r.line_id,
                     tax_rate=r.tax_rate,
+                    amount=r.line_total,
+                    subscription_id=r.subscription_id,
+                    period_start=r.period_start,
+                    period_end=r.period_end,
                 )
                 for r in lines
             ],
@@ -132,20 +154,40 @@ class InvoiceRepository:
         return self.uow.track(invoice, self)
 
     async def save(self, invoice: Invoice) -> None:
-        """A new invoice with its lines; a known one with the payments it took and the amounts it
-        holds for payments in flight (reservations) since it was loaded."""
+        """A new invoice with its lines; a known one with the payments it took, the amounts it
+        holds for payments in flight (reservations) and the moves it made (history) since it was
+        loaded."""
         row = await self.session.get(InvoiceRow, invoice.id)
         if row is None:
             await self._insert(invoice)
-            return
-        await self._save_reservations(invoice)
+        else:
+            await self._save_reservations(invoice)
+            await self._save_payments(invoice, row)
+        self._save_history(invoice)
+
+    def _save_history(self, invoice: Invoice) -> None:
+        for step in invoice.history:
+            self.session.add(
+                InvoiceHistoryRow(
+                    invoice_id=invoice.id,
+                    at=step.at,
+                    by=step.by,
+                    from_status=step.from_status,
+                    to_status=step.to_status,
+                    note=step.note,
+                )
+            )
+        invoice.history.clear()  # stored: saved again (a second commit) they would be rows twice
+
+    async def _save_payments(self, invoice: Invoice, row: InvoiceRow) -> None:
+        """The new payments and the status: one UPDATE of the row (set after the SELECT, which
+        would flush a change made before it)."""
         known = set(await self.session.scalars(select(PaymentRow.id).where(PaymentRow.invoice_id == invoice.id)))
         new = [(n, p) for n, p in enumerate(invoice.payments, start=1) if p.id not in known]
-        if not new:
-            return
-        row.amount_paid = invoice.amount_paid
-        row.status = invoice.status
-        row.updated_at = self.uow.now
+        if row.status != invoice.status or new:
+            row.status = invoice.status
+            row.amount_paid = invoice.amount_paid
+            row.updated_at = self.uow.now
         for position, payment in new:
             self.session.add(
                 PaymentRow(
@@ -205,19 +247,54 @@ class InvoiceRepository:
                     line_total=line.line_total,
                     tax_rate=line.tax_rate,
                     tax_amount=line.tax_amount,
+                    subscription_id=line.subscription_id,
+                    period_start=line.period_start,
+                    period_end=line.period_end,
                 )
             )
 
-    async def page(self, *, account_id: str | None, status: Status | None, page: PageRequest) -> Slice[InvoiceSummary]:
+    async def page(
+        self, *, account_id: str | None, status: Status | None, page: PageRequest, source_kind: str | None = None
+    ) -> Slice[InvoiceSummary]:
         stmt = select(InvoiceRow).order_by(InvoiceRow.issued_at.desc(), InvoiceRow.number.desc())
         if account_id is not None:
             stmt = stmt.where(InvoiceRow.account_id == account_id)
         if status is not None:
             stmt = stmt.where(InvoiceRow.status == status)
+        if source_kind is not None:
+            stmt = stmt.where(InvoiceRow.source_kind == source_kind)
         rows, total = await fetch_page(self.session, stmt, page)
         return Slice([_summary(r) for r in rows], total, page.limit, page.offset)
 
 
+class OrderCancellations:
+    """Orders' cancellations, one per order (a second telling of one changes nothing)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    async def record(self, cancellation: OrderCancellation) -> None:
+        await self.session.execute(
+            insert(OrderCancellationRow)
+            .values(
+                order_id=cancellation.order_id,
+                account_id=cancellation.account_id,
+                reason=cancellation.reason,
+                cancelled_at=cancellation.cancelled_at,
+                recorded_at=self.uow.now,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def get(self, order_id: uuid.UUID) -> OrderCancellation | None:
+        row = await self.session.get(OrderCancellationRow, order_id)
+        if row is None:
+            return None
+        return OrderCancellation(row.order_id, row.account_id, row.reason, row.cancelled_at)
+
+
 class BillingUnitOfWork(UnitOfWork):
     invoices = repository(InvoiceRepository)
+    cancellations = repository(OrderCancellations)
     idempotency = repository(IdempotencyKeys)

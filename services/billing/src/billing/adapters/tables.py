@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Computed,
     Date,
@@ -17,7 +18,9 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -41,11 +44,14 @@ class InvoiceCounterRow(Base):
 
 
 REQUEST_ID_SQL = "CASE WHEN source_kind = 'service_request' THEN source_id::uuid END"
+ORDER_SOURCES_SQL = "source_kind IN ('order', 'renewal')"  # billing.domain.orders.ORDER_SOURCES
 
 
 class InvoiceRow(Base):
     """One invoice per source, and per billing period where there is one: the unique index
-    `uq_invoices_source` (NULLS NOT DISTINCT, so a source without a period has one invoice)."""
+    `uq_invoices_source` (NULLS NOT DISTINCT, so a source without a period has one invoice). An
+    order has one invoice whatever its kind and period: `uq_invoices_order` (also how an order's
+    invoice is found by the order's id)."""
 
     __tablename__ = "invoices"
     __table_args__ = (
@@ -59,6 +65,12 @@ class InvoiceRow(Base):
             "period_end",
             unique=True,
             postgresql_nulls_not_distinct=True,
+        ),
+        Index(
+            "uq_invoices_order",
+            "source_id",
+            unique=True,
+            postgresql_where=text(ORDER_SOURCES_SQL),
         ),
     )
 
@@ -96,6 +108,38 @@ class InvoiceLineRow(Base):
     line_total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 6))
     tax_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    # An order's line: the client-area service and the period it pays for (end exclusive).
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class InvoiceHistoryRow(Base):
+    """The one history row shape (at, by, from_status, to_status, note) of an invoice's moves
+    that a payment does not record by itself: voiding (note: the reason)."""
+
+    __tablename__ = "invoice_history"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("invoices.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by: Mapped[str] = mapped_column(String(200))
+    from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class OrderCancellationRow(Base):
+    """An order orders cancelled, kept whether or not its invoice exists yet (see
+    `billing.domain.orders`): the invoice issued later for it is voided at once."""
+
+    __tablename__ = "order_cancellations"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(32))
+    cancelled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PaymentRow(Base):

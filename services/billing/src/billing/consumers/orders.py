@@ -1,11 +1,14 @@
-"""Events from orders that billing acts on."""
+"""Events from orders that billing acts on: approved service requests and client-area orders are
+invoiced; a cancelled order's invoice is voided."""
 
 from __future__ import annotations
 
 from billing.domain.invoices import Line
+from billing.domain.orders import OrderCancellation, line_description
 from billing.service.invoices import BillingService
 from billing.service.invoicing import IssueInvoice
-from portal_contracts.events.orders import RequestApproved
+from billing.service.orders import InvoiceOrder
+from portal_contracts.events.orders import OrderCancelled, OrderPlaced, RequestApproved
 from portal_runtime.consumer import EventConsumer, Incoming
 
 
@@ -28,7 +31,54 @@ def issue_command(event: RequestApproved) -> IssueInvoice:
     )
 
 
+def order_command(event: OrderPlaced) -> InvoiceOrder:
+    """One invoice line per order line, its total the line's amount (after proration)."""
+    return InvoiceOrder(
+        order_id=event.order_id,
+        source=event.source,
+        account_id=event.account_id,
+        currency=event.currency,
+        lines=[
+            Line(
+                description=line_description(
+                    line.name,
+                    domain=line.domain,
+                    renewal=event.source == "renewal" or line.kind == "renewal",
+                    period_start=line.period_start,
+                    period_end=line.period_end,
+                ),
+                quantity=line.quantity,
+                unit_price=line.unit_price.amount,
+                amount=line.amount.amount,
+                item_id=line.item_id,
+                sku=line.sku,
+                currency=line.unit_price.currency,
+                subscription_id=line.subscription_id,
+                period_start=line.period_start,
+                period_end=line.period_end,
+            )
+            for line in event.lines
+        ],
+        total=event.total.amount,
+        due_on=event.due_on,
+    )
+
+
+def cancellation(event: OrderCancelled) -> OrderCancellation:
+    return OrderCancellation(
+        order_id=event.order_id, account_id=event.account_id, reason=event.reason, cancelled_at=event.cancelled_at
+    )
+
+
 def register(consumer: EventConsumer, billing: BillingService) -> None:
     @consumer.on(RequestApproved)
     async def on_request_approved(incoming: Incoming) -> None:
         await billing.issue_invoice(issue_command(incoming.event))  # joins the consumer's unit of work
+
+    @consumer.on(OrderPlaced)
+    async def on_order_placed(incoming: Incoming) -> None:
+        await billing.invoice_order(order_command(incoming.event))
+
+    @consumer.on(OrderCancelled)
+    async def on_order_cancelled(incoming: Incoming) -> None:
+        await billing.cancel_order(cancellation(incoming.event))

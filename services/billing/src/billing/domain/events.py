@@ -66,3 +66,15 @@ class PaymentRejected:
     method: str
     reason: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class InvoiceVoided:
+    """The invoice will not be paid (its order was cancelled): `reason` as the cancellation's."""
+
+    invoice_id: uuid.UUID
+    number: str
+    account_id: str
+    source: Source
+    reason: str
+    at: datetime

@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from billing.domain.events import InvoiceIssued, InvoicePaid, PaymentRecorded, PaymentRejected
+from billing.domain.events import InvoiceIssued, InvoicePaid, InvoiceVoided, PaymentRecorded, PaymentRejected
 from portal_runtime.errors import InvalidInput
 from portal_runtime.kernel import cents
-from portal_runtime.lifecycle import InvalidTransition, Lifecycle
+from portal_runtime.lifecycle import InvalidTransition, Lifecycle, Transition
 
 PAYMENT_TERMS_DAYS = 14
 ZERO = Decimal(0)
@@ -74,6 +74,11 @@ class Source:
 
 @dataclass(frozen=True)
 class Line:
+    """`amount`, when given, is the line's total as its source computed it (an order's prorated
+    add-on costs less than its unit price); else the total is unit price × quantity.
+    `subscription_id` and `period_start`..`period_end` (end exclusive: the next due date) name the
+    client-area service and the period an order's line pays for."""
+
     description: str
     quantity: int
     unit_price: Decimal
@@ -82,10 +87,14 @@ class Line:
     sku: str | None = None
     line_id: uuid.UUID | None = None  # given on issue when not before
     tax_rate: Decimal = ZERO  # 0 today: no line is taxed yet
+    amount: Decimal | None = None
+    subscription_id: uuid.UUID | None = None
+    period_start: date | None = None
+    period_end: date | None = None
 
     @property
     def line_total(self) -> Decimal:
-        return cents(self.unit_price * self.quantity)
+        return cents(self.unit_price * self.quantity if self.amount is None else self.amount)
 
     @property
     def tax_amount(self) -> Decimal:
@@ -127,16 +136,20 @@ class Status(StrEnum):
     ISSUED = "issued"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
+    VOIDED = "voided"
 
 
-# "pay" leaves something due, "settle" pays what is due; a paid invoice takes neither.
+# "pay" leaves something due, "settle" pays what is due; a paid invoice takes neither. "void":
+# what is still due will not be asked for (its order was cancelled); a voided invoice takes nothing.
 LIFECYCLE = Lifecycle(
     "invoice",
     {
         (Status.ISSUED, "pay"): Status.PARTIALLY_PAID,
         (Status.ISSUED, "settle"): Status.PAID,
+        (Status.ISSUED, "void"): Status.VOIDED,
         (Status.PARTIALLY_PAID, "pay"): Status.PARTIALLY_PAID,
         (Status.PARTIALLY_PAID, "settle"): Status.PAID,
+        (Status.PARTIALLY_PAID, "void"): Status.VOIDED,
     },
 )
 
@@ -146,7 +159,8 @@ class PaidAlready(InvalidTransition):
 
     def __init__(self, number: str, current: Status) -> None:
         super().__init__(LIFECYCLE.kind, "pay", current)
-        self.message = f"invoice {number} is {current} already"
+        paid = current is Status.PAID
+        self.message = f"invoice {number} is {current} already" if paid else f"invoice {number} is {current}"
         self.args = (self.message,)
 
 
@@ -164,7 +178,9 @@ class Invoice:
     payments: list[Payment] = field(default_factory=list)
     reservations: list[Reservation] = field(default_factory=list)
     status: Status = Status.ISSUED
-    events: list[InvoiceIssued | PaymentRecorded | InvoicePaid | PaymentRejected] = field(
+    # The moves of its lifecycle made since it was loaded (history rows, appended on save).
+    history: list[Transition[Status]] = field(default_factory=list)
+    events: list[InvoiceIssued | PaymentRecorded | InvoicePaid | PaymentRejected | InvoiceVoided] = field(
         default_factory=list, repr=False
     )
 
@@ -182,8 +198,10 @@ class Invoice:
         source: Source | None = None,
         request_id: uuid.UUID | None = None,
         invoice_id: uuid.UUID | None = None,
+        due_on: date | None = None,
     ) -> Invoice:
-        """For `source`; `request_id` alone names a service request as the source (as before)."""
+        """For `source`; `request_id` alone names a service request as the source (as before).
+        Due `PAYMENT_TERMS_DAYS` after issue unless the source names the day (`due_on`)."""
         if not account_id:
             raise InvalidInput("an invoice needs an account", field="account_id")
         if not lines:
@@ -193,6 +211,8 @@ class Invoice:
                 raise InvalidInput("quantity must be at least 1", field=f"lines[{i}].quantity")
             if line.unit_price < 0:
                 raise InvalidInput("unit price must not be negative", field=f"lines[{i}].unit_price")
+            if line.amount is not None and line.amount < 0:
+                raise InvalidInput("a line's amount must not be negative", field=f"lines[{i}].amount")
             if line.currency is not None and line.currency != currency:
                 raise InvalidInput(
                     f"line in {line.currency} on an invoice in {currency}", field=f"lines[{i}].unit_price.currency"
@@ -215,7 +235,7 @@ class Invoice:
             currency=currency,
             lines=[line if line.line_id else replace(line, line_id=uuid.uuid4()) for line in lines],
             issued_at=now,
-            due_on=now.date() + timedelta(days=PAYMENT_TERMS_DAYS),
+            due_on=due_on or now.date() + timedelta(days=PAYMENT_TERMS_DAYS),
             instructions=list(instructions),
         )
         if expected_total is not None and cents(expected_total) != invoice.total:
@@ -333,6 +353,29 @@ class Invoice:
                     at=now,
                 )
             )
+
+    # -- voiding ------------------------------------------------------------------------------
+    @property
+    def voidable(self) -> bool:
+        """Not paid in full, and not voided already."""
+        return LIFECYCLE.allows(self.status, "void")
+
+    def void(self, *, reason: str, by: str, now: datetime) -> None:
+        """What is still due will not be asked for: the invoice takes no payment from now on
+        (payments it took stay recorded). A paid or voided invoice refuses (409)."""
+        step = LIFECYCLE.move(self.status, "void", by=by, at=now, note=reason)
+        self.status = step.to_status
+        self.history.append(step)
+        self.events.append(
+            InvoiceVoided(
+                invoice_id=self.id,
+                number=self.number,
+                account_id=self.account_id,
+                source=self.source,
+                reason=reason,
+                at=now,
+            )
+        )
 
     def payment_failed(self, *, method: str, reason: str, now: datetime) -> None:
         """A declined attempt: the invoice stays as it was; the failure is still told."""

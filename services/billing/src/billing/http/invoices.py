@@ -14,11 +14,11 @@ from typing import Annotated, Literal
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing.domain.cards import Card
-from billing.domain.invoices import Invoice, InvoiceSummary, Line, Payment, Status
+from billing.domain.invoices import Invoice, InvoiceSummary, Line, Payment, SourceKind, Status
 from billing.domain.payments import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH, PaymentRequest, idempotency_key
 from billing.service.invoices import BillingService
 from billing.service.payments import PaymentApproved, PaymentDeclined
@@ -104,6 +104,11 @@ class LineOut(BaseModel):
     line_total: Decimal
     tax_rate: Decimal
     tax_amount: Decimal
+    subscription_id: uuid.UUID | None = Field(
+        description="the client-area service the line is for (order and renewal invoices), else null"
+    )
+    period_start: date | None = Field(description="the first day the line pays for, where it pays for a period")
+    period_end: date | None = Field(description="the day after the last it pays for (the next due date)")
 
     @classmethod
     def of(cls, line: Line, currency: str) -> LineOut:
@@ -117,6 +122,9 @@ class LineOut(BaseModel):
             line_total=money(line.line_total, currency),
             tax_rate=line.tax_rate,
             tax_amount=money(line.tax_amount, currency),
+            subscription_id=line.subscription_id,
+            period_start=line.period_start,
+            period_end=line.period_end,
         )
 
 
@@ -147,8 +155,11 @@ class InvoiceSummaryOut(BaseModel):
     id: uuid.UUID
     number: str
     account_id: str
-    source_kind: str
-    source_id: str
+    source_kind: str = Field(
+        description="what the invoice bills for: service_request, order (a client-area cart order), renewal "
+        "(a renewal order), unit_top_up, ..."
+    )
+    source_id: str = Field(description="the source's id: the request's or the order's (order and renewal)")
     period_start: date | None
     period_end: date | None
     request_id: uuid.UUID | None  # set for a service request's invoice
@@ -156,7 +167,9 @@ class InvoiceSummaryOut(BaseModel):
     total: Decimal
     amount_paid: Decimal
     balance_due: Decimal
-    status: Status
+    status: Status = Field(
+        description="issued, partially_paid, paid, or voided (its order was cancelled: it takes no payment)"
+    )
     issued_at: datetime
     due_on: date
 
@@ -254,8 +267,13 @@ class InvoiceController(Controller):
         page: NamedDependency[PageRequest],
         account_id: FromQuery[str | None] = None,
         status: FromQuery[Status | None] = None,
+        source_kind: Annotated[
+            SourceKind | None, QueryParameter(description="only invoices of this source kind, e.g. renewal")
+        ] = None,
     ) -> Page[InvoiceSummaryOut]:
-        found = await billing.list_invoices(request.user, account_id=account_id, status=status, page=page)
+        found = await billing.list_invoices(
+            request.user, account_id=account_id, status=status, page=page, source_kind=source_kind
+        )
         return found.map(InvoiceSummaryOut.of)
 
     @get("/{invoice_id:uuid}", summary="Read one invoice with lines, instructions and payments")

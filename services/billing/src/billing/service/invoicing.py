@@ -35,6 +35,7 @@ class IssueInvoice:
     source_id: str | uuid.UUID | None = None
     period_start: date | None = None
     period_end: date | None = None
+    due_on: date | None = None  # None: PAYMENT_TERMS_DAYS after issue
 
     @property
     def source(self) -> Source:
@@ -64,39 +65,54 @@ class Invoicing:
         """One invoice per source (and billing period), numbered from the year's counter (locked
         until commit; called by a consumer, this joins its unit of work). None when the source has
         its invoice already. A total that does not add up raises: the number goes back."""
-        source = cmd.source
         async with self.uow() as uow:
-            if await uow.invoices.for_source(source) is not None:
-                log.info("%s %s has its invoice already", source.kind, source.id)
-                return None
-            now = self.clock.now()
-            number = invoice_number(now.year, await uow.invoices.next_sequence(now.year))
-            invoice_id = uuid.uuid4()
-            invoice = Invoice.issue(
-                invoice_id=invoice_id,
-                number=number,
-                account_id=cmd.account_id,
-                source=source,
-                currency=cmd.currency,
-                lines=cmd.lines,
-                expected_total=cmd.expected_total,
-                now=now,
-                instructions=instructions_for(invoice_id=str(invoice_id), number=number, payee=self.payee),
-            )
-            uow.invoices.add(invoice)
+            invoice = await self.issue_in(uow, cmd)
             await uow.commit()
         return invoice
+
+    async def issue_in(self, uow, cmd: IssueInvoice) -> Invoice | None:
+        """The issue itself, in a unit of work the caller commits (which may change the invoice
+        before that: an order's invoice is voided at once when the order was cancelled)."""
+        source = cmd.source
+        if await uow.invoices.for_source(source) is not None:
+            log.info("%s %s has its invoice already", source.kind, source.id)
+            return None
+        now = self.clock.now()
+        number = invoice_number(now.year, await uow.invoices.next_sequence(now.year))
+        invoice_id = uuid.uuid4()
+        invoice = Invoice.issue(
+            invoice_id=invoice_id,
+            number=number,
+            account_id=cmd.account_id,
+            source=source,
+            currency=cmd.currency,
+            lines=cmd.lines,
+            expected_total=cmd.expected_total,
+            now=now,
+            due_on=cmd.due_on,
+            instructions=instructions_for(invoice_id=str(invoice_id), number=number, payee=self.payee),
+        )
+        return uow.invoices.add(invoice)
 
     async def get_invoice(self, invoice_id: uuid.UUID, caller: Principal) -> Invoice:
         async with self.uow() as uow:
             return visible(await uow.invoices.get(invoice_id), invoice_id, caller)
 
     async def list_invoices(
-        self, caller: Principal, *, account_id: str | None, status: Status | None, page: PageRequest
+        self,
+        caller: Principal,
+        *,
+        account_id: str | None,
+        status: Status | None,
+        page: PageRequest,
+        source_kind: str | None = None,
     ) -> Slice[InvoiceSummary]:
-        """A customer's own invoices; an admin's of every account, or of `account_id`'s."""
+        """A customer's own invoices; an admin's of every account, or of `account_id`'s; of one
+        source kind when `source_kind` names it."""
         scope = caller.scope(account_id)
         if scope.empty:
             return Slice.empty(page)
         async with self.uow() as uow:
-            return await uow.invoices.page(account_id=scope.account_id, status=status, page=page)
+            return await uow.invoices.page(
+                account_id=scope.account_id, status=status, page=page, source_kind=source_kind
+            )

@@ -9,7 +9,8 @@ transaction that locks the invoice:
 2. charge: the gateway is asked, with no transaction open and no lock held.
 3. record: a second unit of work locks the invoice again, turns the reservation into the payment
    (re-checking the amount due) or releases it on a decline, stores the answer for the key and
-   commits with the events.
+   commits with the events. An order's invoice whose order was cancelled while the payment was
+   in flight is voided then, unless that payment paid it in full (`billing.service.orders`).
 
 Two payments at once with different keys cannot both charge beyond what is due: the second's
 claim sees the first's reservation and is refused before its card is charged. The same key sent
@@ -27,6 +28,7 @@ from billing.adapters.gateway import GatewayResult, PaymentGateway
 from billing.domain.invoices import Invoice, Payment, Reservation
 from billing.domain.payments import PaymentRequest, check_method, fingerprint
 from billing.service.invoicing import visible
+from billing.service.orders import void_if_cancelled
 from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock
 from portal_runtime.idempotency import Answer, KeyWithoutAnswer
@@ -170,6 +172,7 @@ class Payments:
                 invoice.release(claimed.reservation_id)
                 invoice.payment_failed(method=request.method, reason=reason, now=now)
                 outcome = PaymentDeclined(invoice, request.method, reason)
+            await void_if_cancelled(uow, invoice, self.clock)
             answer = await uow.idempotency.store(caller.account_id, key, render(outcome))
             await uow.commit()
         return answer
@@ -179,6 +182,7 @@ class Payments:
             async with self.uow() as uow:
                 invoice = await uow.invoices.get(invoice_id, for_update=True)
                 invoice.release(reservation_id)
+                await void_if_cancelled(uow, invoice, self.clock)
                 await uow.commit()
         except Exception:  # the original failure matters more; the hold stays until released by hand
             log.exception("could not release reservation %s of invoice %s", reservation_id, invoice_id)
