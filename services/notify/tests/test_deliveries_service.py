@@ -11,9 +11,20 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from notify_samples import AT, information_requested, invoice_issued, profile, submitted
+from notify_samples import (
+    AT,
+    CLIENT_AREA,
+    information_requested,
+    invoice_issued,
+    order_placed,
+    profile,
+    renewal_invoice,
+    service_reactivated,
+    service_suspended,
+    submitted,
+)
 
-from notify.adapters.causes import cause_of
+from notify.adapters.causes import cause_of, context_of
 from notify.adapters.events import to_contract
 from notify.adapters.smtp import SendError
 from notify.adapters.templates import TemplateRenderer
@@ -574,3 +585,72 @@ def test_only_the_end_of_a_delivery_is_published():
     )
     with pytest.raises(TypeError):
         to_contract(object())
+
+
+# -- the client area's emails (issue 12) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", sorted(CLIENT_AREA))
+async def test_each_client_area_event_records_one_delivery_rendered_in_the_accounts_language(template, inbound, uow):
+    known(uow, language="tr")
+    event = CLIENT_AREA[template]()
+    envelope = wrap(event)
+    delivery = await caused(inbound, event, envelope)
+    stored = uow.deliveries.rows[delivery.id]
+    expected = RENDERER.render(template, "tr", context_of(event))
+    assert (stored.template, stored.status, stored.recipient, stored.language) == (
+        template,
+        Status.PENDING,
+        "ops@acme.test",
+        "tr",
+    )
+    assert (stored.subject, stored.text, stored.html) == (expected.subject, expected.text, expected.html)
+    assert (stored.cause.event_type, stored.cause.event_id) == (event.event_type, envelope.event_id)
+    assert await caused(inbound, event, envelope) is None, "the same event again records nothing more"
+    assert len(uow.deliveries.rows) == 1 and uow.published == []
+
+
+async def test_an_order_invoice_published_as_v1_and_v2_is_one_email_from_v2(inbound, uow):
+    known(uow)
+    v2 = renewal_invoice()
+    v1 = invoice_issued(invoice_id=v2.invoice_id).model_copy(update={"request_id": None, "number": v2.number})
+    assert await caused(inbound, v1) is None
+    delivery = await caused(inbound, v2)
+    assert [d.template for d in uow.deliveries.rows.values()] == ["order_invoice"]
+    assert uow.deliveries.rows[delivery.id].subject == "Renewal invoice INV-2026-0100, due on March 31, 2026"
+
+
+async def test_the_seller_flows_invoice_stays_its_v1_email_and_its_v2_records_nothing(inbound, uow):
+    known(uow)
+    v1 = invoice_issued()
+    v2 = renewal_invoice(source_kind="service_request").model_copy(update={"invoice_id": v1.invoice_id})
+    assert (await caused(inbound, v1)).template == "invoice_issued"
+    assert await caused(inbound, v2) is None
+    [stored] = uow.deliveries.rows.values()
+    assert stored.subject == "Your request is approved – invoice INV-2026-0042"
+
+
+async def test_a_renewal_order_records_no_email_its_invoice_is_the_one(inbound, uow):
+    known(uow)
+    assert await caused(inbound, order_placed(source="renewal")) is None
+    assert uow.deliveries.rows == {} and uow.commits == 0
+
+
+async def test_a_service_event_for_an_unconfirmed_address_waits_then_goes_out_once_in_its_language(
+    inbound, confirmations, uow, clock
+):
+    suspended = await caused(inbound, service_suspended())
+    clock.advance(seconds=1)
+    reactivated = await caused(inbound, service_reactivated())
+    await changed(inbound, profile("acme", "ops@acme.test", "de"))
+    rows = uow.deliveries.rows
+    assert {rows[d.id].status for d in (suspended, reactivated)} == {Status.AWAITING}
+
+    await confirmations.confirm(token_for(uow, "ops@acme.test"))
+    transport = FakeTransport()
+    assert await drain(uow, clock, transport) == 3  # the confirmation and the two, in the order of their events
+    assert [d.subject for d in transport.sent if d.template != CONFIRMATION_TEMPLATE] == [
+        "Ihr Dienst Web Hosting <Pro> (example.com) wurde gesperrt",
+        "Ihr Dienst Web Hosting <Pro> (example.com) ist wieder aktiv",
+    ]
+    assert await drain(uow, clock, transport) == 0

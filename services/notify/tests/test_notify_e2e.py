@@ -19,6 +19,8 @@ from notify_samples import (
     profile,
     rejected,
     rest_paid,
+    service_reactivated,
+    service_suspended,
     submitted,
 )
 
@@ -170,6 +172,36 @@ async def test_the_same_event_twice_sends_one_email(new_database, kafka, smtp):
         assert page["total"] == 3
         caused = {d["cause_event_id"] for d in page["items"] if d["template"] != CONFIRMATION}
         assert caused == {str(twice.event_id), str(marker.event_id)}
+
+
+async def test_a_service_event_delivered_twice_sends_one_email_in_the_accounts_language(new_database, kafka, smtp):
+    """ServiceSuspended comes twice (a redelivery: the same event id); ServiceReactivated, on the same
+    key, comes after it, so once its email is out the duplicate has been consumed."""
+    acct, address = account()
+    twice = envelope(service_suspended(acct))
+    marker = envelope(service_reactivated(acct))
+    async with running_service(
+        definition(settings(smtp.port)), database_url=await new_database("notify"), kafka=kafka
+    ) as (rt, http):
+        await confirmed(kafka, http, smtp, acct, address, "pl")
+        await produce(kafka, twice, twice, marker)
+        reactivated = "Twoja usługa Web Hosting <Pro> (example.com) jest znowu aktywna"
+        await eventually(
+            lambda: [m for m in smtp.mail.to(address) if m["Subject"] == reactivated],
+            what="the email after the duplicate",
+        )
+        assert rt.consumer.stats["duplicates"] >= 1
+        [suspended, again] = caused_by_events(smtp, address)
+        assert (suspended["X-Portal-Template"], again["X-Portal-Template"]) == (
+            "service_suspended",
+            "service_reactivated",
+        )
+        assert suspended["Subject"] == "Twoja usługa Web Hosting <Pro> (example.com) została zawieszona"
+        text = suspended.get_body(("plain",)).get_content()
+        assert text.startswith("Dzień dobry,") and "Dodatki: Advanced SSL i Backup" in text
+        page = (await http.get(f"/v1/deliveries?account_id={acct}", headers=ADMIN)).json()
+        caused = {d["cause_event_id"] for d in page["items"] if d["template"] != CONFIRMATION}
+        assert page["total"] == 3 and caused == {str(twice.event_id), str(marker.event_id)}
 
 
 async def test_smtp_down_fails_with_email_failed_and_an_admin_retry_sends_it(new_database, kafka, smtp_down):

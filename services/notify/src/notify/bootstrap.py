@@ -50,7 +50,10 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
     return ServiceDefinition(
         name="notify",
         description="Emails to customers in their language: request received, information requested, "
-        "rejected, approved with invoice, payment received, services active. Keeps its own copy of each "
+        "rejected, approved with invoice, payment received, services active; in the client area order "
+        "received, the order's or renewal's invoice (services and add-ons with their periods), and one email "
+        "per service event (active, renewed, overdue reminder, suspended, reactivated, terminated, "
+        "cancellation scheduled, cancelled) naming the service and its add-ons. Keeps its own copy of each "
         "account's address (from `AccountProfileChanged`) and mails only an address that was confirmed "
         "(a new one gets a confirmation email with a token for `POST /v1/email-confirmations`); every "
         "delivery ends `sent` (EmailSent) or `failed` (EmailFailed) on `notify.deliveries`.",

@@ -1,4 +1,9 @@
-"""Which contract event causes which email, and what the template sees of it."""
+"""Which contract event causes which email, and what the template sees of it.
+
+One invoice is one email although billing publishes it twice (InvoiceIssued v1, then v2): the
+seller flow's invoice (v1 with a `request_id`) keeps its email from v1, the client area's
+(v2 with `source_kind` order or renewal) has its own from v2, and neither version causes a
+second one. A renewal order is told by its invoice: only a cart's OrderPlaced is "order received"."""
 
 from __future__ import annotations
 
@@ -7,17 +12,27 @@ from typing import Any
 
 from notify.domain.deliveries import Cause
 from portal_contracts import Envelope, Event, Money
-from portal_contracts.events.billing import InvoiceIssued, PaymentConfirmed, PaymentReceived
+from portal_contracts.events.billing import InvoiceIssued, InvoiceIssuedV2, PaymentConfirmed, PaymentReceived
 from portal_contracts.events.orders import (
     InformationRequested,
+    OrderPlaced,
     RequestRejected,
     RequestSubmitted,
+    ServiceActivated,
+    ServiceCancellationScheduled,
+    ServiceCancelled,
+    ServiceOverdue,
+    ServiceReactivated,
+    ServiceRenewed,
     ServicesActivated,
+    ServiceSuspended,
+    ServiceTerminated,
 )
 from portal_runtime import context
 
 # Every payment gets its "payment received" email, the settling one included (it says "paid in
-# full"); PaymentConfirmed, which billing publishes after the settling payment, causes none.
+# full"), whatever the invoice is for; PaymentConfirmed, which billing publishes after the
+# settling payment, causes none.
 TEMPLATES: dict[type[Event], str] = {
     RequestSubmitted: "request_received",
     InformationRequested: "information_requested",
@@ -25,10 +40,30 @@ TEMPLATES: dict[type[Event], str] = {
     InvoiceIssued: "invoice_issued",
     PaymentReceived: "payment_received",
     ServicesActivated: "services_active",
+    OrderPlaced: "order_received",
+    InvoiceIssuedV2: "order_invoice",
+    ServiceActivated: "service_activated",
+    ServiceRenewed: "service_renewed",
+    ServiceOverdue: "service_overdue",
+    ServiceSuspended: "service_suspended",
+    ServiceReactivated: "service_reactivated",
+    ServiceTerminated: "service_terminated",
+    ServiceCancellationScheduled: "service_cancellation_scheduled",
+    ServiceCancelled: "service_cancelled",
 }
+# The invoices the client area's invoice email is for (InvoiceIssued v2's source_kind).
+CLIENT_AREA_INVOICES = ("order", "renewal")
 
 
-def template_for(event: Event) -> str:
+def template_for(event: Event) -> str | None:
+    """The email the event causes; None when it causes none (another event's email says it)."""
+    match event:
+        case InvoiceIssued(request_id=None):  # not the seller flow's: its v2 says what it is
+            return None
+        case InvoiceIssuedV2() if event.source_kind not in CLIENT_AREA_INVOICES:  # v1's email, or none
+            return None
+        case OrderPlaced(source="renewal"):  # its invoice is its email
+            return None
     return TEMPLATES[type(event)]
 
 

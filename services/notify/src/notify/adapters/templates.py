@@ -36,8 +36,18 @@ def environment(language: str, loader: BaseLoader | None = None) -> Environment:
     env.policies["ext.i18n.trimmed"] = True  # as catalogs.extract() reads them
     wording = Wording(language, catalogs.translations(language))
     env.install_gettext_translations(wording.translations, newstyle=True)
-    env.globals.update(lang=language, ways_to_pay=wording.ways_to_pay)
-    env.filters.update(money=wording.money, date=wording.date, method=wording.method, billing=wording.billing)
+    env.globals.update(lang=language, ways_to_pay=wording.ways_to_pay, period=wording.period)
+    env.filters.update(
+        money=wording.money,
+        date=wording.date,
+        method=wording.method,
+        billing=wording.billing,
+        cycle=wording.cycle,
+        service=wording.service,
+        order_line=wording.order_line,
+        description=wording.description,
+        names=wording.names,
+    )
     return env
 
 

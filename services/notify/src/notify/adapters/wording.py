@@ -4,7 +4,12 @@ cycle, and how to pay an invoice, written as sentences a person would write to a
 from the payment instructions billing put in InvoiceIssued.
 
 Every function returns plain text (never markup): the HTML templates escape it like any other
-value. Its strings are in the same gettext catalogs as the templates' (notify/locale)."""
+value. Its strings are in the same gettext catalogs as the templates' (notify/locale).
+
+The client area's emails add a service's cycle (`monthly` → "every month", with the same plural
+strings as a request line's billing), the period a line pays for (CLDR's date interval; the
+contracts' period ends the day before the next due date, so the last day shown is the day before
+`period_end`), a service as its name and domain, and a list of add-ons as the language joins a list."""
 
 from __future__ import annotations
 
@@ -12,17 +17,22 @@ import functools
 import gettext
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _cldr_date
+from babel.dates import format_interval
 from babel.lists import format_list
 from babel.numbers import format_currency, get_currency_precision
 
 DEFAULT_LANGUAGE = "en"
 DATE_FORMAT = "long"  # "15. Februar 2026", "February 15, 2026": unambiguous in every language
+PERIOD_SKELETON = "yMMMd"  # "Jan 31 – Feb 27, 2026", "31. Jan. – 27. Feb. 2026": the month named, never a number
+
+# A client-area service's cycle (portal_contracts.events.catalog.Cycle) in months.
+CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "semi_annual": 6, "annual": 12, "biennial": 24, "triennial": 36}
 
 # How card brands are written (billing sends them as lower-case keys).
 CARD_BRANDS = {
@@ -98,6 +108,53 @@ class Wording:
             return self.translations.gettext("one-time")
         months = line.billing_period_months or 1
         return self.translations.ngettext("every month", "every %(num)s months", months) % {"num": months}
+
+    def cycle(self, cycle: str) -> str:
+        """A client-area cycle as a request line's billing is said: "every month", "one-time"."""
+        months = CYCLE_MONTHS.get(cycle)
+        if months is None:
+            return self.translations.gettext("one-time")
+        return self.translations.ngettext("every month", "every %(num)s months", months) % {"num": months}
+
+    def period(self, start: date, end: date | None) -> str:
+        """The period a line pays for, first to last day (`end` is the day after it); open-ended
+        (a one-time line) as its first day."""
+        if end is None or end - start <= timedelta(days=1):
+            return self.date(start)
+        return format_interval(start, end - timedelta(days=1), PERIOD_SKELETON, locale=self.locale)
+
+    def service(self, name: str, domain: str | None = None) -> str:
+        """A service as the customer knows it: its name, and its domain if it has one."""
+        return f"{name} ({domain})" if domain else name
+
+    def order_line(self, line: Any) -> str:
+        """An order line as what it buys, in which cycle, for which period:
+        "Add-on SSL (example.com), every month, Jan 10 – Feb 9, 2026"."""
+        _ = self.translations.gettext
+        what = {
+            "new": _("%(service)s, %(cycle)s, %(period)s"),
+            "renewal": _("Renewal of %(service)s, %(cycle)s, %(period)s"),
+            "add_on": _("Add-on %(service)s, %(cycle)s, %(period)s"),
+        }[line.kind]
+        said = what % {
+            "service": self.service(line.name, line.domain),
+            "cycle": self.cycle(line.cycle),
+            "period": self.period(line.period_start, line.period_end),
+        }
+        return f"{line.quantity} × {said}" if line.quantity > 1 else said
+
+    def description(self, line: Any) -> str:
+        """An invoice line's description without the period in ISO form that billing may append to
+        it (`Web hosting (example.com), 2026-03-31 – 2026-04-29`): the email names the period in
+        the language, beside it."""
+        if line.period_start is None or line.period_end is None:
+            return line.description
+        iso = f", {line.period_start.isoformat()} – {(line.period_end - timedelta(days=1)).isoformat()}"
+        return line.description.removesuffix(iso)
+
+    def names(self, things: Iterable[Any]) -> str:
+        """Names joined as the language joins a list: "SSL, Backup, and DNS", "SSL, Backup und DNS"."""
+        return format_list([thing.name for thing in things], locale=self.locale)
 
     def ways_to_pay(self, instructions: Iterable[Any], *, number: str, total: Any) -> list[WayToPay]:
         """Each payment instruction as what the customer does: transfer the total to the

@@ -62,11 +62,15 @@ class Inbound:
         return recipient
 
     async def email_caused(self, event: Event, cause: Cause) -> Delivery | None:
-        """Record the one email this event causes; None if its cause has a delivery already. It
-        goes to the confirmed address; it waits while the account has none."""
+        """Record the one email this event causes; None if its cause has a delivery already, or
+        if it causes none (`template_for`). It goes to the confirmed address; it waits while the
+        account has none."""
         now = self.clock.now()
         account_id: str = event.account_id  # every email-causing event names its account
         template = template_for(event)
+        if template is None:
+            log.info("notify: %s %s causes no email of its own", cause.event_type, cause.event_id)
+            return None
         async with self.uow() as uow:
             await uow.recipients.lock_account(account_id)
             if await uow.deliveries.has_cause(cause.event_id):
