@@ -181,6 +181,7 @@ ALSO_RIGHT = {
     "retireItem": (["412"], "a stale If-Match"),
     "payInvoice": (["402", "422"], "a declined card; a card number's check digit, an expired card"),
     "requestReturn": (["422"], "an invoice of the caller's by that number, a line it has, no more than it invoiced"),
+    "checkOutCart": (["422"], "a cart with lines, each still offered and allowed as when it was added"),
 }
 POSITIVE = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 

@@ -202,12 +202,28 @@ def test_an_add_on_is_bought_at_most_max_per_parent_times(w):
     cart = w.cart()
     cart.add_add_on(w.ssl.item_id, "monthly", hosting.id, w.offers, w.subs, now=NOW)
     err = refused(
-        InvalidInput, "item_id", cart.add_add_on, w.ssl.item_id, "monthly", hosting.id, w.offers, w.subs, now=NOW
+        InvalidInput,
+        "parent_subscription_id",
+        cart.add_add_on,
+        w.ssl.item_id,
+        "monthly",
+        hosting.id,
+        w.offers,
+        w.subs,
+        now=NOW,
     )
     assert err.extra["max_per_parent"] == 1
     w.pay(w.checkout(cart, date(2026, 1, 10)), date(2026, 1, 10))  # now attached: still counted
     refused(
-        InvalidInput, "item_id", w.cart().add_add_on, w.ssl.item_id, "annual", hosting.id, w.offers, w.subs, now=NOW
+        InvalidInput,
+        "parent_subscription_id",
+        w.cart().add_add_on,
+        w.ssl.item_id,
+        "annual",
+        hosting.id,
+        w.offers,
+        w.subs,
+        now=NOW,
     )
     two = item("add_on", (("monthly", "1.00"),), parents=[w.hosting.item_id], max_per_parent=2, name="IP")
     unlimited = item("add_on", (("monthly", "1.00"),), parents=[w.hosting.item_id], max_per_parent=None, name="Mail")
@@ -215,7 +231,17 @@ def test_an_add_on_is_bought_at_most_max_per_parent_times(w):
     cart = w.cart()
     for _ in range(2):
         cart.add_add_on(two.item_id, "monthly", hosting.id, w.offers, w.subs, now=NOW)
-    refused(InvalidInput, "item_id", cart.add_add_on, two.item_id, "monthly", hosting.id, w.offers, w.subs, now=NOW)
+    refused(
+        InvalidInput,
+        "parent_subscription_id",
+        cart.add_add_on,
+        two.item_id,
+        "monthly",
+        hosting.id,
+        w.offers,
+        w.subs,
+        now=NOW,
+    )
     for _ in range(5):
         cart.add_add_on(unlimited.item_id, "monthly", hosting.id, w.offers, w.subs, now=NOW)
     assert len(cart.lines) == 7
@@ -305,7 +331,7 @@ def test_early_renewal_only_inside_the_window_naming_when_it_opens(w):
         now=NOW,
         window_days=30,
     )
-    assert err.extra["opens_on"] == "2027-01-01" and "2027-01-01" in err.message
+    assert err.extra["window_opens_on"] == "2027-01-01" and "2027-01-01" in err.message
     [line] = cart.add_renewal(hosting.id, w.subs, business_date=date(2027, 1, 1), now=NOW, window_days=30)
     assert (line.kind, line.period_start) == (LineKind.RENEWAL, date(2027, 1, 31))
     refused(
@@ -452,7 +478,7 @@ def test_fulfilment_activates_new_services_anchored_on_the_payment_day(w):
         "example.com",
         order.id,
     )
-    assert (setup.status, setup.next_due_on, setup.cycle) == (S.ACTIVE, None, "one_time")
+    assert (setup.status, setup.next_due_on, setup.cycle) == (S.COMPLETED, None, "one_time")
     assert order.status == Status.PAID and [type(e) for e in order.events] == [events.OrderPlaced, events.OrderPaid]
     told = [e for e in drain(hosting) if isinstance(e, events.ServiceEvent)]
     assert [(type(e), e.name, e.domain, e.cycle, e.price, e.next_due_on, e.add_ons) for e in told] == [
@@ -612,7 +638,7 @@ def test_cancellation_refusals_and_admin_cancel_at_once(w):
     setup, _ = w.buy(w.setup, "one_time", date(2026, 1, 1))
     with pytest.raises(Conflict) as err:
         schedule_cancellation(setup, [], by=ACME, now=NOW)
-    assert err.value.extra["current_status"] == "active" and not setup.cancel_at_period_end
+    assert err.value.extra["current_status"] == "completed" and not setup.cancel_at_period_end
     hosting, _ = w.buy(w.hosting, "monthly", date(2026, 1, 1))
     ssl, _ = w.buy(w.ssl, "annual", date(2026, 1, 2), parent=hosting)
     end_service(hosting, [ssl], "cancel", by="ops", now=NOW, note="admin")

@@ -8,14 +8,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from orders_testkit import NOW, payment, published, retired
 from sqlalchemy import select
 
 from orders.adapters.events import offer_from_published, offer_from_retired, to_contract
 from orders.adapters.repository import OrdersUnitOfWork
-from orders.adapters.tables import Base
 from orders.bootstrap import definition
 from orders.domain.offers import NotOfferedYet
 from orders.service.catalog_copy import CatalogCopy
@@ -24,7 +21,7 @@ from orders.service.requests import RequestFilter, RequestService
 from orders.service.subscriptions import SubscriptionService
 from portal_runtime.auth import Principal
 from portal_runtime.clock import FrozenClock
-from portal_runtime.db import OutboxRecord, RuntimeBase, make_engine, make_sessionmaker
+from portal_runtime.db import OutboxRecord, make_engine, make_sessionmaker
 from portal_runtime.errors import Conflict, InvalidInput, NotFound
 from portal_runtime.outbox import Outbox
 from portal_runtime.paging import PageRequest
@@ -84,17 +81,6 @@ async def env(migrated_database):
     e = Env(await migrated_database(definition()))
     yield e
     await e.engine.dispose()
-
-
-async def test_migration_matches_the_tables(env):
-    async with env.engine.connect() as conn:
-        diff = await conn.run_sync(
-            lambda c: compare_metadata(
-                MigrationContext.configure(c, opts={"compare_type": True}), [Base.metadata, RuntimeBase.metadata]
-            )
-        )
-    ours = [d for d in diff if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")]
-    assert ours == []
 
 
 async def test_catalog_copy_keeps_the_highest_revision(env):

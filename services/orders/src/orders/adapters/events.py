@@ -4,9 +4,10 @@ events into the contract events it publishes (`to_contract`, the service's one m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from orders.domain import events as domain
+from orders.domain.lines import OrderLine
 from orders.domain.offers import Offer, Status, cycle_of
 from orders.domain.pricing import PricedLine
 from portal_contracts import Event, Money
@@ -35,6 +36,8 @@ def offer_from_published(e: CatalogItemPublished) -> Offer:
         prices=prices,
         units=e.units,
         parents=tuple(e.parents),
+        max_per_parent=e.max_per_parent,
+        featured=dict(e.featured) if e.featured else None,
     )
 
 
@@ -45,7 +48,8 @@ def offer_from_retired(e: CatalogItemRetired) -> Offer:
 # -- out -----------------------------------------------------------------------------------
 def to_contract(event: object) -> Event | None:
     """The contract event a domain event publishes; None for those nobody else needs (a draft
-    discarded, a subscription's own moves: its activation is told by ServicesActivated)."""
+    discarded, a subscription's own moves: told by ServicesActivated or the Service* events; an
+    order paid: told by the Service* events of its fulfilment)."""
     match event:
         case domain.AccountProfileChanged():
             return contract.AccountProfileChanged(
@@ -79,11 +83,27 @@ def to_contract(event: object) -> Event | None:
         case domain.RequestActivated():
             services = [contract.ActivatedService(**asdict(s)) for s in event.services]  # the same fields
             return contract.ServicesActivated(**_ids(event), services=services, activated_at=event.at)
-        case domain.RequestDiscarded() | domain.SubscriptionActivated() | domain.SubscriptionMoved():
-            return None
-        case domain.OrderPlaced() | domain.OrderPaid() | domain.OrderCancelled() | domain.ServiceEvent():
-            # The client area's domain (issue 12): no use case raises these yet; their contracts
-            # (OrderPlaced, OrderCancelled, the orders.services events) come with the wiring.
+        case domain.OrderPlaced():
+            return contract.OrderPlaced(
+                order_id=event.order_id,
+                number=event.number,
+                account_id=event.account_id,
+                source=event.source,
+                due_on=event.due_on,
+                currency=event.currency,
+                lines=[_order_line(line) for line in event.lines],
+                total=Money(amount=event.total, currency=event.currency),
+                placed_at=event.at,
+            )
+        case domain.OrderCancelled():
+            return contract.OrderCancelled(
+                order_id=event.order_id, account_id=event.account_id, reason=event.reason, cancelled_at=event.at
+            )
+        case domain.ServiceEvent():
+            return _service_event(event)
+        case (
+            domain.RequestDiscarded() | domain.SubscriptionActivated() | domain.SubscriptionMoved() | domain.OrderPaid()
+        ):
             return None
     raise TypeError(f"orders has no contract for {type(event).__name__}")
 
@@ -105,3 +125,43 @@ def _lines(lines: Sequence[PricedLine]) -> list[contract.RequestLine]:
         )
         for p in lines
     ]
+
+
+def _order_line(line: OrderLine) -> contract.OrderLine:
+    return contract.OrderLine(
+        line_id=line.line_id,
+        kind=line.kind,
+        item_id=line.item_id,
+        sku=line.sku,
+        name=line.name,
+        cycle=line.cycle,
+        quantity=line.quantity,
+        unit_price=Money(amount=line.unit_price, currency=line.currency),
+        amount=Money(amount=line.amount, currency=line.currency),
+        subscription_id=line.subscription_id,
+        parent_subscription_id=line.parent_subscription_id,
+        domain=line.domain,
+        period_start=line.period_start,
+        period_end=line.period_end,
+    )
+
+
+_SERVICE_COMMON = {f.name for f in fields(domain.ServiceEvent)}
+
+
+def _service_event(event: domain.ServiceEvent) -> contract.ServiceEvent:
+    """The contract event of the same name: the common fields, then the move's own (period,
+    due dates, reason), which the domain event and the contract name alike."""
+    own = {f.name: getattr(event, f.name) for f in fields(event) if f.name not in _SERVICE_COMMON}
+    return getattr(contract, type(event).__name__)(
+        subscription_id=event.subscription_id,
+        account_id=event.account_id,
+        name=event.name,
+        domain=event.domain,
+        cycle=event.cycle,
+        price=Money(amount=event.price, currency=event.currency),
+        next_due_on=event.next_due_on,
+        add_ons=[contract.AddOnRef(subscription_id=a.subscription_id, name=a.name) for a in event.add_ons],
+        at=event.at,
+        **own,
+    )

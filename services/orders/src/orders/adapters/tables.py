@@ -1,4 +1,5 @@
-"""Orders' tables."""
+"""Orders' tables: the catalog copy, profiles, the seller flow's requests, and the client area's
+carts, orders (with their invoice link) and services (subscriptions)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, MetaData, Numeric, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -37,6 +38,9 @@ class OfferedItemRow(Base):
     prices: Mapped[list] = mapped_column(JSONB, default=list)  # [{"cycle", "price"}], the primary one first
     units: Mapped[int | None] = mapped_column(Integer, nullable=True)
     parents: Mapped[list] = mapped_column(JSONB, default=list)  # an add-on's service item ids
+    # {en, tr, de, pl} while an admin features the item; SQL NULL otherwise
+    featured: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True), nullable=True)
+    max_per_parent: Mapped[int | None] = mapped_column(Integer, nullable=True, default=1)  # None: no limit
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -104,7 +108,14 @@ class SubscriptionRow(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     account_id: Mapped[str] = mapped_column(String(200), index=True)
-    request_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("service_requests.id"), index=True)
+    # the seller flow's request, or the client area's order that bought it
+    request_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID, ForeignKey("service_requests.id"), nullable=True, index=True
+    )
+    order_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("orders.id"), nullable=True, index=True)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(  # an add-on's parent service
+        UUID, ForeignKey("subscriptions.id"), nullable=True, index=True
+    )
     item_id: Mapped[uuid.UUID] = mapped_column(UUID)
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer)
@@ -115,8 +126,12 @@ class SubscriptionRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     activated_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     anchor_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # the billing cycle's anchor
-    next_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    next_due_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    domain: Mapped[str | None] = mapped_column(String(253), nullable=True)
+    cycle: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspend_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class SubscriptionHistoryRow(_HistoryColumns, Base):
@@ -125,3 +140,119 @@ class SubscriptionHistoryRow(_HistoryColumns, Base):
     subscription_id: Mapped[uuid.UUID] = mapped_column(
         UUID, ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
     )
+
+
+class ServiceReminderRow(Base):
+    """An overdue reminder sent: once per service and due date."""
+
+    __tablename__ = "service_reminders"
+
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        UUID, ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    reminded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- the client area: carts and orders -------------------------------------------------------
+class CartRow(Base):
+    """One open cart per account (the unique account_id)."""
+
+    __tablename__ = "carts"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CartLineRow(Base):
+    __tablename__ = "cart_lines"
+
+    line_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    cart_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("carts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    cycle: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    subscription_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    parent_subscription_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
+    domain: Mapped[str | None] = mapped_column(String(253), nullable=True)
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class OrderCounterRow(Base):
+    """The last order number of a year; locked while the next is taken (a rollback gives it back)."""
+
+    __tablename__ = "order_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    account_id: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    placed_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class OrderLineRow(Base):
+    """An order's line. `claimed_period` is a renewal line's period_start while its order is not
+    cancelled (None otherwise): the unique index on (subscription_id, claimed_period) is the
+    database's guarantee that no service period is ever on two live orders, however often or
+    wherever the renewal job or a checkout runs (NULLs are distinct, so other lines never clash)."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (Index("uq_order_lines_renewal_claim", "subscription_id", "claimed_period", unique=True),)
+
+    line_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    sku: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    cycle: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    subscription_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    parent_subscription_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
+    domain: Mapped[str | None] = mapped_column(String(253), nullable=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    claimed_period: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class OrderHistoryRow(_HistoryColumns, Base):
+    __tablename__ = "order_history"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+
+
+class OrderInvoiceRow(Base):
+    """Billing's invoice of an order, as orders hears of it: InvoiceIssued v2 (source_kind order or
+    renewal) makes it, PaymentConfirmed marks it paid, InvoiceVoided voided."""
+
+    __tablename__ = "order_invoices"
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # issued | partially_paid | paid | voided
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    due_on: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -25,7 +25,7 @@ from orders.domain.offers import NotOfferedYet, Offer, months_of
 from orders.domain.orders import Order, Source, renewal_line
 from orders.domain.subscriptions import Status as ServiceStatus
 from orders.domain.subscriptions import Subscription
-from portal_runtime.errors import InvalidInput, NotFound
+from portal_runtime.errors import DomainError, InvalidInput, NotFound
 from portal_runtime.kernel import add_months, cents
 
 MAX_LINES = 50
@@ -190,6 +190,27 @@ class Cart:
         currencies = {line.currency for line in priced}
         return Quote(priced, next(iter(currencies), None), sum((line.amount for line in priced), Decimal("0.00")))
 
+    def preview(
+        self,
+        offers: Mapping[uuid.UUID, Offer],
+        subscriptions: Mapping[uuid.UUID, Subscription],
+        *,
+        business_date: date,
+        ordered: set[tuple[uuid.UUID, date]] = frozenset(),
+        window_days: int = WINDOW_DAYS,
+    ) -> list[tuple[CartLine, OrderLine | None, DomainError | None]]:
+        """The cart as the customer sees it: each line priced as of `business_date`, or why it
+        cannot be any more (checkout refuses such a line)."""
+        shown = []
+        for line in self.lines:
+            try:
+                shown.append(
+                    (line, self._priced(line, offers, subscriptions, business_date, ordered, window_days), None)
+                )
+            except DomainError as refusal:
+                shown.append((line, None, refusal))
+        return shown
+
     def checkout(
         self,
         offers: Mapping[uuid.UUID, Offer],
@@ -284,7 +305,7 @@ class Cart:
             if attached + in_cart >= offer.max_per_parent:
                 raise InvalidInput(
                     f"{offer.name} is bought at most {offer.max_per_parent} time(s) per service",
-                    field="item_id",
+                    field="parent_subscription_id",
                     max_per_parent=offer.max_per_parent,
                 )
         return offer, parent
@@ -409,9 +430,22 @@ def _renewal_refusal(
         return InvalidInput(
             f"service {service.id} is due {service.next_due_on}: it can be renewed from {opens_on}",
             field="subscription_id",
-            opens_on=opens_on.isoformat(),
+            window_opens_on=opens_on.isoformat(),
         )
     return None
+
+
+def renewal_window(
+    service: Subscription,
+    today: date,
+    ordered: set[tuple[uuid.UUID, date]] = frozenset(),
+    window_days: int = WINDOW_DAYS,
+) -> tuple[bool, date | None]:
+    """Whether the cart takes an early renewal of `service` today, and the day its window opens
+    (None for a service never renewed from the cart: one-time, ended, or ending at period end)."""
+    opens = service.live and service.recurring and not service.cancel_at_period_end and service.next_due_on
+    opens_on = service.next_due_on - timedelta(days=window_days) if opens else None
+    return _renewal_refusal(service, today, ordered, window_days) is None, opens_on
 
 
 def _check_renewal(service: Subscription, today: date, ordered: set[tuple[uuid.UUID, date]], window_days: int) -> None:

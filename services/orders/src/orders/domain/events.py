@@ -243,6 +243,8 @@ class ServiceReactivated(ServiceEvent):
 class ServiceTerminated(ServiceEvent):
     """Ended by us (unpaid too long, or an admin): its add-ons ended with it."""
 
+    reason: str = "overdue"
+
 
 @dataclass(frozen=True, kw_only=True)
 class ServiceCancellationScheduled(ServiceEvent):
@@ -254,3 +256,5 @@ class ServiceCancellationScheduled(ServiceEvent):
 @dataclass(frozen=True, kw_only=True)
 class ServiceCancelled(ServiceEvent):
     """Ended: on its due date after a scheduled cancellation, or at once by an admin."""
+
+    reason: str = "period_end"  # "period_end" | "admin"

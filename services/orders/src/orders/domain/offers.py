@@ -5,6 +5,7 @@ Catalog's events may arrive late or twice; the copy keeps the highest revision o
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -47,6 +48,8 @@ class Offer:
     parents: tuple[uuid.UUID, ...] = ()
     # An add-on's limit per parent service: 1 unless the catalog says otherwise, None = no limit.
     max_per_parent: int | None = 1
+    # Set while an admin features the item: a short text per language (en, tr, de, pl).
+    featured: Mapping[str, str] | None = None
 
     @property
     def is_offered(self) -> bool:

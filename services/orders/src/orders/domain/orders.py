@@ -249,8 +249,9 @@ def fulfil(
     order: Order, subscriptions: Mapping[uuid.UUID, Subscription], paid_on: date, *, by: str, now: datetime
 ) -> Fulfilment:
     """Apply an order paid in full on `paid_on`: new services become active (anchored on
-    `paid_on`), add-ons attach to their parent (in the parent's cycle: due with it), renewals
-    extend (an overdue suspension ends, and so do its add-ons' that are paid up). One
+    `paid_on`; a one-time one is then completed: delivered, never due again), add-ons attach
+    to their parent (in the parent's cycle: due with it), renewals extend (an overdue
+    suspension ends, and so do its add-ons' that are paid up). One
     ServiceActivated / ServiceRenewed / ServiceReactivated per parent, naming its add-ons.
     An order already paid changes nothing (a payment seen again). `subscriptions`: the
     account's services, by id (at least the renewed ones and the add-ons' parents)."""
@@ -280,8 +281,10 @@ def fulfil(
                     current_status=str(parent.status),
                 )
             service.attach_to(parent, paid_on, by=by, now=now)
-            if parent.status == ServiceStatus.SUSPENDED:
+            if parent.status == ServiceStatus.SUSPENDED and service.recurring:
                 service.suspend(by=by, now=now, note="its parent is suspended", reason=parent.suspend_reason)
+        if not service.recurring:  # a one-time service is delivered once paid
+            service.complete(by=by, now=now, note=f"order {order.number} paid")
         created.append(service)
     everyone = [*subscriptions.values(), *created]
     for parent in list(reactivated):

@@ -120,7 +120,8 @@ def apply_overdue(
         note = f"renewal {order.number} due {step.due_on} unpaid"
         return [service, *suspend_service(service, add_ons, reason=OVERDUE, by=by, now=now, note=note)]
     ended = end_service(service, add_ons, "terminate", by=by, now=now, note=f"renewal {order.number} unpaid")
-    order.cancel("terminated", by=by, now=now)
+    if order.status == Status.PLACED:  # an order renewing two services is cancelled by the first termination
+        order.cancel("terminated", by=by, now=now)
     return [service, *ended]
 
 

@@ -312,12 +312,12 @@ class Subscription:
     def cancel(self, *, by: str, now: datetime, note: str | None = None) -> None:
         """Ended at the account's wish: nothing more is due."""
         self._moved(SubscriptionCancelled, "cancel", by=by, now=now, note=note)
-        self.next_due_on = None
+        self.next_due_on = self.suspend_reason = None
 
     def terminate(self, *, by: str, now: datetime, note: str | None = None) -> None:
         """Ended by us (e.g. unpaid): nothing more is due."""
         self._moved(SubscriptionTerminated, "terminate", by=by, now=now, note=note)
-        self.next_due_on = None
+        self.next_due_on = self.suspend_reason = None
 
     def complete(self, *, by: str, now: datetime, note: str | None = None) -> None:
         """A one-time service delivered. A recurring one does not complete: it is cancelled or terminated."""
@@ -384,10 +384,12 @@ def end_service(
     by: str,
     now: datetime,
     note: str | None = None,
+    reason: str | None = None,
 ) -> list[Subscription]:
     """End a service (`action` "cancel" or "terminate") and, with it, every add-on of it not
     ended yet (a pending one is cancelled); raises ServiceCancelled / ServiceTerminated naming
-    them. Answers the add-ons it ended."""
+    them, with `reason` (by default: a cancellation at period end, a termination as overdue).
+    Answers the add-ons it ended."""
     if action not in ("cancel", "terminate"):
         raise ValueError(f"a service ends by cancel or terminate, not {action}")
     getattr(parent, action)(by=by, now=now, note=note)
@@ -398,7 +400,7 @@ def end_service(
             getattr(add_on, move)(by=by, now=now, note=f"its parent {parent.id} ended")
             ended.append(add_on)
     kind = ServiceCancelled if action == "cancel" else ServiceTerminated
-    parent.events.append(parent.service_event(kind, ended, now))
+    parent.events.append(parent.service_event(kind, ended, now, **({"reason": reason} if reason else {})))
     return ended
 
 

@@ -1,0 +1,41 @@
+"""Orders' own settings, read from the environment under the names the client area documents
+(RENEWAL_DAYS_BEFORE, RENEWAL_WINDOW_DAYS, OVERDUE_*, UNPAID_ORDER_CANCEL_DAYS) and the time of
+day each daily job runs (RENEWALS_AT, OVERDUE_AT, UNPAID_ORDERS_AT, in BUSINESS_TIMEZONE). Apart
+from the runtime's ServiceSettings, as billing's and notify's are: they are business rules, not
+wiring."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orders.domain.overdue import OverdueSettings
+
+
+class OrdersSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    renewal_days_before: int = Field(default=14, ge=0, description="a renewal order is made this many days ahead")
+    renewal_window_days: int = Field(default=30, ge=0, description="early renewal opens this many days ahead")
+    overdue_reminder_days: int = Field(default=1, ge=0, description="days after the due date: the reminder")
+    overdue_suspend_after_days: int = Field(default=7, ge=0, description="days after the due date: suspended")
+    overdue_terminate_after_days: int = Field(default=30, ge=0, description="days after the due date: terminated")
+    unpaid_order_cancel_days: int = Field(default=14, ge=1, description="a cart order unpaid this long is cancelled")
+    # The daily jobs run in this order: renewals first, then overdue, then unpaid orders.
+    renewals_at: time = time(1, 0)
+    overdue_at: time = time(1, 30)
+    unpaid_orders_at: time = time(2, 0)
+
+    @model_validator(mode="after")
+    def _overdue_in_order(self) -> OrdersSettings:
+        self.overdue()  # reminder <= suspension <= termination, or a ValueError naming the rule
+        return self
+
+    def overdue(self) -> OverdueSettings:
+        return OverdueSettings(
+            reminder_days=self.overdue_reminder_days,
+            suspend_after_days=self.overdue_suspend_after_days,
+            terminate_after_days=self.overdue_terminate_after_days,
+        )
