@@ -8,15 +8,8 @@ need=()
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v runc >/dev/null 2>&1 || need+=(runc)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing ${need[*]}" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
-  else
-    echo "missing: ${need[*]} — the container test needs rootful podman; as root: apt-get install ${need[*]}" >&2
-    exit 1
-  fi
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/apt-install-missing.sh"
+apt_install_missing "the container test needs rootful podman; as root: apt-get install ${need[*]}" "${need[@]}" || exit 1
 conf=/etc/containers/containers.conf.d/portal.conf
 if [ ! -f "$conf" ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -6,15 +6,8 @@ command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)  # the README's walkthrough (and its test)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing ${need_apt[*]}" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >&2
-  else
-    echo "missing: ${need_apt[*]} — install them (e.g. sudo apt-get install ${need_apt[*]})" >&2
-    exit 1
-  fi
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/apt-install-missing.sh"
+apt_install_missing "install them (e.g. sudo apt-get install ${need_apt[*]})" "${need_apt[@]}" || exit 1
 if ! command -v uv >/dev/null 2>&1; then
   echo "installing uv from PyPI" >&2
   python3 -m pip install -q --user uv >&2 || python3 -m pip install -q uv >&2

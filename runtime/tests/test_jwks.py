@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from litestar import Request, get
@@ -27,7 +26,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from portal_runtime.auth import Principal, jwt_auth_from
 from portal_runtime.settings import ServiceSettings
-from portal_runtime.testing import TEST_SECRET, bearer, running_service
+from portal_runtime.testing import TEST_SECRET, bearer, running_service, served
 from portal_runtime.web import create_app
 
 AUDIENCE = "portal-customer"
@@ -148,20 +147,8 @@ async def probe(settings: ServiceSettings) -> AsyncIterator[httpx.AsyncClient]:
         readiness={},
         tracer_provider=TracerProvider(),
     )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if serving.done():
-                serving.result()
-                raise RuntimeError("the probe app did not start")
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        await serving
+    async with served(app, "the probe app") as client:
+        yield client
 
 
 def auth(token: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ email addresses and tokens never reach it."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import signal
@@ -17,7 +16,7 @@ import uuid
 import httpx
 
 from catalog.bootstrap import definition as catalog
-from portal_runtime.testing import TEST_SECRET, bearer, eventually
+from portal_runtime.testing import TEST_SECRET, bearer, eventually, json_lines
 from portal_stack._proc import free_port
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -25,14 +24,8 @@ HEX = re.compile(r"^[0-9a-f]+$")
 
 
 def parse(stderr: str) -> list[dict]:
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert lines, "the process logged nothing"
-    parsed = []
-    for line in lines:
-        try:
-            parsed.append(json.loads(line))
-        except ValueError:
-            raise AssertionError(f"not a JSON line: {line!r}") from None
+    assert stderr.strip(), "the process logged nothing"
+    parsed = json_lines(stderr, "the process")
     for entry in parsed:
         assert {"timestamp", "level", "logger", "service", "role", "message"} <= entry.keys(), entry
     return parsed

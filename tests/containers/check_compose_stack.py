@@ -28,7 +28,7 @@ import httpx
 import pytest
 from flow import Portal, approved_and_paid_in_two_parts
 
-from portal_runtime.testing import TEST_SECRET, eventually
+from portal_runtime.testing import TEST_SECRET, eventually, json_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("catalog", "orders", "returns", "billing", "notify")
@@ -137,14 +137,7 @@ def readiness(service: str, role: str) -> str:
 
 def log_lines(service: str, role: str) -> list[dict[str, Any]]:
     done = subprocess.run(["podman", "logs", container(service, role)], capture_output=True, text=True, check=True)
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    parsed = []
-    for line in lines:
-        try:
-            parsed.append(json.loads(line))
-        except ValueError:
-            raise AssertionError(f"{service} {role} logged a line that is not JSON: {line!r}") from None
-    return parsed
+    return json_lines(done.stdout + done.stderr, f"{service} {role}")
 
 
 @pytest.mark.timeout(2400)  # with the image builds and the stack's start (the project's default is 300 s)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -61,23 +63,43 @@ async def running_service(
     )
     if before_start is not None:
         before_start(rt)
-    app = rt.app(http=http, consume=consume, relay=relay)
-    # A real HTTP server in this event loop (Litestar's test client runs the app in another
-    # loop, where the service's engine and the test's would not mix).
+    async with served(rt.app(http=http, consume=consume, relay=relay), definition.name) as client:
+        yield rt, client
+
+
+@contextlib.asynccontextmanager
+async def served(app: Any, name: str) -> AsyncIterator[httpx.AsyncClient]:
+    """Serve an ASGI app on a free port of 127.0.0.1 in this event loop and yield a client of it:
+    Litestar's test client runs the app in another loop, where the service's engine and the test's
+    would not mix, and a request that waits would hold up the next one."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     serving = asyncio.create_task(server.serve())
     try:
         while not server.started:
             if serving.done():
                 serving.result()
-                raise RuntimeError(f"{definition.name} did not start")
-            await asyncio.sleep(0.02)
+                raise RuntimeError(f"{name} did not start")
+            await asyncio.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield rt, client
+            yield client
     finally:
         server.should_exit = True
         await serving
+
+
+def json_lines(text: str, source: str) -> list[dict[str, Any]]:
+    """The entries of a JSON log as `portal_runtime.logs` writes it (one object a line; blank lines
+    passed over); a line that is not JSON fails the test, naming `source` and the line."""
+    parsed = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            parsed.append(json.loads(line))
+        except ValueError:
+            raise AssertionError(f"{source} logged a line that is not JSON: {line!r}") from None
+    return parsed
 
 
 async def eventually(check, *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
@@ -175,6 +197,29 @@ class FakeUnitOfWork:
                 self.published.extend(mapped if isinstance(mapped, list | tuple) else [m for m in [mapped] if m])
         self._seen.clear()
         self.commits += 1
+
+
+class FakeRepository:
+    """An in-memory repository of a `FakeUnitOfWork`, for a service's fake to subclass (adding its
+    queries): `rows` by the aggregates' `key` attribute, kept as copies, so that a use case changes
+    only what it loaded and only `save` (on commit) stores it, as with a database; `get` and `add`
+    track what they hand out."""
+
+    key = "id"
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.rows: dict[Any, Any] = {}
+
+    async def get(self, key: Any, *, for_update: bool = False) -> Any:
+        found = self.rows.get(key)
+        return None if found is None else self.uow.track(copy.deepcopy(found), self)
+
+    def add(self, aggregate: Any) -> Any:
+        return self.uow.track(aggregate, self)
+
+    async def save(self, aggregate: Any) -> None:
+        self.rows[getattr(aggregate, self.key)] = copy.deepcopy(aggregate)
 
 
 class FakeUnitsOfWork:

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal_contracts import Envelope, Event
@@ -88,6 +89,20 @@ class UnitOfWork:
         )
         self.staged.append(envelope)
         return envelope
+
+
+class SqlRepository:
+    """A base for a repository on its unit of work's session (`self.uow`, `self.session`), with
+    the read every `get(..., for_update=...)` makes: the one row a statement selects, locked
+    FOR UPDATE when the use case will change it."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    async def one(self, stmt: Select, *, for_update: bool = False) -> Any:
+        """The first row's entity (None when there is none), locked when `for_update`."""
+        return await self.session.scalar(stmt.with_for_update() if for_update else stmt)
 
 
 class repository:

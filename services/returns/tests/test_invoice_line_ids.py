@@ -18,31 +18,23 @@ from billing.adapters.events import to_contract as billing_contract
 from billing.domain.invoices import Invoice, Line, Source
 from portal_contracts.events.billing import InvoiceIssued, InvoiceIssuedV2
 from portal_runtime.auth import Principal
-from portal_runtime.clock import FrozenClock
-from portal_runtime.db import make_engine, make_sessionmaker
+from portal_runtime.db import make_engine
 from portal_runtime.errors import InvalidInput
 from portal_runtime.migrations import upgrade
-from portal_runtime.outbox import Outbox
-from portal_runtime.uow import UnitsOfWork
-from returns.adapters.events import returnable_invoice, to_contract
-from returns.adapters.repository import ReturnsUnitOfWork
+from returns.adapters.events import returnable_invoice
 from returns.bootstrap import definition
 from returns.domain.rma import ReturnLine
 from returns.http.returns import LineIn
 from returns.service.invoices import ReturnableInvoices
-from returns.service.returns import RequestReturn, ReturnsService
+from returns.service.returns import RequestReturn
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 ACME = Principal("alice", "acme", "customer")
 
 
 @pytest.fixture
-async def svc(migrated_database):
-    engine = make_engine(await migrated_database(definition()))
-    clock = FrozenClock(NOW)
-    units = UnitsOfWork(make_sessionmaker(engine), Outbox("returns", clock), to_contract, ReturnsUnitOfWork)
-    yield ReturnsService(units, clock)
-    await engine.dispose()
+def now():
+    return NOW
 
 
 def published(number="INV-2026-000001") -> tuple[InvoiceIssued, InvoiceIssuedV2]:

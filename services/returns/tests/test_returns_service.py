@@ -11,20 +11,14 @@ from sqlalchemy import func, select
 from portal_contracts import Envelope
 from portal_runtime import context
 from portal_runtime.auth import Principal
-from portal_runtime.clock import FrozenClock
-from portal_runtime.db import OutboxRecord, make_engine, make_sessionmaker
+from portal_runtime.db import OutboxRecord
 from portal_runtime.errors import Conflict, InvalidInput, NotFound
-from portal_runtime.outbox import Outbox
 from portal_runtime.paging import PageRequest
-from portal_runtime.uow import UnitsOfWork
-from returns.adapters.events import to_contract
-from returns.adapters.repository import ReturnsUnitOfWork
 from returns.adapters.tables import RmaHistoryRow
-from returns.bootstrap import definition
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
 from returns.domain.rma import ReturnLine, Status
 from returns.service.invoices import ReturnableInvoices
-from returns.service.returns import RequestReturn, ReturnsService
+from returns.service.returns import RequestReturn
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 ACME, BETA = Principal("alice", "ACME", "customer"), Principal("bert", "BETA", "customer")
@@ -34,12 +28,8 @@ PAGE = PageRequest(10, 0)
 
 
 @pytest.fixture
-async def svc(migrated_database):
-    engine = make_engine(await migrated_database(definition()))
-    clock = FrozenClock(NOW)
-    units = UnitsOfWork(make_sessionmaker(engine), Outbox("returns", clock), to_contract, ReturnsUnitOfWork)
-    yield ReturnsService(units, clock)
-    await engine.dispose()
+def now():
+    return NOW
 
 
 async def invoice(svc, number="INV-1", account="ACME", lines=(("Router X1", 5), ("Cable", 3))):

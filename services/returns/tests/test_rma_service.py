@@ -16,10 +16,10 @@ from portal_runtime.clock import FrozenClock
 from portal_runtime.errors import InvalidInput, NotFound
 from portal_runtime.lifecycle import InvalidTransition
 from portal_runtime.paging import PageRequest, Slice
-from portal_runtime.testing import FakeUnitOfWork, FakeUnitsOfWork
+from portal_runtime.testing import FakeRepository, FakeUnitOfWork, FakeUnitsOfWork
 from returns.adapters.events import to_contract
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
-from returns.domain.rma import CLAIMING, ReturnLine, Rma, Status
+from returns.domain.rma import CLAIMING, ReturnLine, Status
 from returns.service.invoices import ReturnableInvoices
 from returns.service.returns import RequestReturn, ReturnsService
 
@@ -29,36 +29,14 @@ OPS = Principal("olga", "ops", "admin")
 PAGE = PageRequest(10, 0)
 
 
-class FakeInvoices:
-    def __init__(self, uow: FakeUnitOfWork) -> None:
-        self.uow = uow
-        self.rows: dict[uuid.UUID, ReturnableInvoice] = {}
+class FakeInvoices(FakeRepository):
+    key = "invoice_id"
 
     async def by_number(self, number, *, for_update=False):
         return next((i for i in self.rows.values() if i.number == number), None)
 
-    def add(self, invoice):
-        return self.uow.track(invoice, self)
 
-    async def save(self, invoice):
-        self.rows[invoice.invoice_id] = invoice
-
-
-class FakeRmas:
-    def __init__(self, uow: FakeUnitOfWork) -> None:
-        self.uow = uow
-        self.rows: dict[uuid.UUID, Rma] = {}
-
-    async def get(self, rma_id, *, for_update=False):
-        found = self.rows.get(rma_id)
-        return self.uow.track(copy.deepcopy(found), self) if found else None
-
-    def add(self, rma):
-        return self.uow.track(rma, self)
-
-    async def save(self, rma):
-        self.rows[rma.id] = copy.deepcopy(rma)
-
+class FakeRmas(FakeRepository):
     async def claimed(self, invoice_number):
         held: dict[str, int] = {}
         for rma in self.rows.values():

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
@@ -106,6 +107,34 @@ def spawn(
             user=user,
             preexec_fn=_die_with_parent(parent_death_signal),
         )
+
+
+async def wait_ready(
+    proc: subprocess.Popen,
+    ready: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float,
+    interval: float,
+    stop: Callable[[], Awaitable[None]],
+    failure: Callable[[str], Exception],
+) -> None:
+    """Poll `ready()` every `interval` seconds until it answers True. When the process exits
+    first or `timeout` seconds pass, raise `failure("exited")` or `failure("did not become
+    ready")`; on that or any other way out (an error, a cancelled start) `stop()` the server
+    first, so that a failed start leaves no process behind."""
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if proc.poll() is not None:
+                break
+            if await ready():
+                return
+            await asyncio.sleep(interval)
+        raise failure("exited" if proc.poll() is not None else "did not become ready")
+    except BaseException:
+        await stop()
+        raise
 
 
 async def stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:

@@ -13,7 +13,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from portal_stack._proc import port_is_free, port_open, spawn, stop_process, tail
+from portal_stack._proc import port_is_free, port_open, spawn, stop_process, tail, wait_ready
 from portal_stack.errors import InfraError
 
 KAFKA_VERSION = "4.4.0"
@@ -203,23 +203,15 @@ class KafkaServer:
         self.proc = spawn(
             self._java(libs, "kafka.Kafka", str(props), heap=True), log_path=self.log_path, cwd=self.data_dir
         )
-        try:
-            await self._wait_ready()
-        except BaseException:
-            await self.stop()
-            raise
+        await wait_ready(
+            self.proc, self._ready, timeout=self.start_timeout, interval=0.5, stop=self.stop, failure=self._failed
+        )
 
-    async def _wait_ready(self) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.start_timeout
-        while loop.time() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                break
-            if port_open("127.0.0.1", self.port) and await fetch_metadata(self.bootstrap):
-                return
-            await asyncio.sleep(0.5)
-        state = "exited" if self.proc and self.proc.poll() is not None else "did not become ready"
-        raise InfraError(
+    async def _ready(self) -> bool:
+        return port_open("127.0.0.1", self.port) and await fetch_metadata(self.bootstrap)
+
+    def _failed(self, state: str) -> InfraError:
+        return InfraError(
             f"Kafka {state} within {self.start_timeout:.0f}s (log {self.log_path}):\n"
             f"{tail(self.log_path)}\n--- server.log ---\n{tail(self.data_dir / 'server.log')}"
         )

@@ -14,7 +14,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from portal_stack._proc import port_is_free, spawn, stop_process, tail
+from portal_stack._proc import port_is_free, spawn, stop_process, tail, wait_ready
 from portal_stack.errors import InfraError
 
 SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root
@@ -170,29 +170,26 @@ class PostgresServer:
         self.proc = spawn(
             cmd, log_path=self.log_path, cwd=self.pgdata, user=self.user, parent_death_signal=signal.SIGINT
         )
-        try:
-            await self._wait_ready()
-        except BaseException:
-            await self.stop()
-            raise
+        await wait_ready(
+            self.proc, self._ready, timeout=self.start_timeout, interval=0.2, stop=self.stop, failure=self._failed
+        )
 
-    async def _wait_ready(self) -> None:
+    async def _ready(self) -> bool:
         import asyncpg
 
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.start_timeout
-        while loop.time() < deadline and self.proc is not None and self.proc.poll() is None:
+        try:
+            conn = await asyncpg.connect(asyncpg_dsn(self.admin_url), timeout=2)
             try:
-                conn = await asyncpg.connect(asyncpg_dsn(self.admin_url), timeout=2)
-                try:
-                    await conn.fetchval("SELECT 1")
-                    return
-                finally:
-                    await conn.close()
-            except (TimeoutError, OSError, asyncpg.PostgresError):
-                await asyncio.sleep(0.2)
-        raise InfraError(
-            f"PostgreSQL did not start within {self.start_timeout:.0f}s (log {self.log_path}):\n{tail(self.log_path)}"
+                await conn.fetchval("SELECT 1")
+            finally:
+                await conn.close()
+        except (TimeoutError, OSError, asyncpg.PostgresError):
+            return False
+        return True
+
+    def _failed(self, state: str) -> InfraError:
+        return InfraError(
+            f"PostgreSQL {state} within {self.start_timeout:.0f}s (log {self.log_path}):\n{tail(self.log_path)}"
         )
 
     async def stop(self) -> None:

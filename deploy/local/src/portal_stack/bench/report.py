@@ -72,24 +72,20 @@ def comparisons(f: dict, settings: dict) -> list[dict]:
         "events/s",
         target=0.3,
     )
-    row(
-        f"orders GET /v1/requests/{{id}}, {conn} connections",
-        get["project"]["per_second"],
-        "Litestar + one asyncpg SELECT by key",
-        get["baseline"]["per_second"],
-        "req/s",
-        target=0.5,
-    )
-    row("orders GET p99", get["project"]["p99"], "Litestar + asyncpg p99", get["baseline"]["p99"], "ms", rate=False)
-    row(
-        f"orders POST /v1/requests (draft, 1 line), {conn} connections",
-        post["project"]["per_second"],
-        "Litestar + one asyncpg INSERT",
-        post["baseline"]["per_second"],
-        "req/s",
-        target=0.4,
-    )
-    row("orders POST p99", post["project"]["p99"], "Litestar + asyncpg p99", post["baseline"]["p99"], "ms", rate=False)
+    for method, measured, path, baseline_what, target in (
+        ("GET", get, "/v1/requests/{id}", "one asyncpg SELECT by key", 0.5),
+        ("POST", post, "/v1/requests (draft, 1 line)", "one asyncpg INSERT", 0.4),
+    ):
+        ours, theirs = measured["project"], measured["baseline"]
+        row(
+            f"orders {method} {path}, {conn} connections",
+            ours["per_second"],
+            f"Litestar + {baseline_what}",
+            theirs["per_second"],
+            "req/s",
+            target=target,
+        )
+        row(f"orders {method} p99", ours["p99"], "Litestar + asyncpg p99", theirs["p99"], "ms", rate=False)
     for what, mine, theirs, baseline_what in (
         ("SQL statements per GET", get["project"]["sql"], get["baseline"]["sql"], "the SELECT"),
         ("SQL statements per POST", post["project"]["sql"], post["baseline"]["sql"], "the INSERT"),

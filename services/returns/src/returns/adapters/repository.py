@@ -10,20 +10,17 @@ from sqlalchemy.dialects.postgresql import insert
 
 from portal_runtime.lifecycle import Transition
 from portal_runtime.paging import PageRequest, Slice, fetch_page
-from portal_runtime.uow import UnitOfWork, repository
+from portal_runtime.uow import SqlRepository, UnitOfWork, repository
 from returns.adapters.tables import ReturnableInvoiceRow, RmaHistoryRow, RmaLineRow, RmaRow
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
 from returns.domain.rma import CLAIMING, ReturnLine, Rma, Status
 
 
-class InvoiceRepository:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.uow = uow
-        self.session = uow.session
-
+class InvoiceRepository(SqlRepository):
     async def by_number(self, number: str, *, for_update: bool = False) -> ReturnableInvoice | None:
-        stmt = select(ReturnableInvoiceRow).where(ReturnableInvoiceRow.number == number)
-        row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
+        row = await self.one(
+            select(ReturnableInvoiceRow).where(ReturnableInvoiceRow.number == number), for_update=for_update
+        )
         if row is None:
             return None
         return ReturnableInvoice(
@@ -72,15 +69,13 @@ class InvoiceRepository:
         )
 
 
-class RmaRepository:
+class RmaRepository(SqlRepository):
     def __init__(self, uow: UnitOfWork) -> None:
-        self.uow = uow
-        self.session = uow.session
+        super().__init__(uow)
         self._stored: dict[uuid.UUID, int] = {}  # by RMA: how many of its history rows are stored
 
     async def get(self, rma_id: uuid.UUID, *, for_update: bool = False) -> Rma | None:
-        stmt = select(RmaRow).where(RmaRow.id == rma_id)
-        row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
+        row = await self.one(select(RmaRow).where(RmaRow.id == rma_id), for_update=for_update)
         if row is None:
             return None
         [rma] = await self._load([row])
