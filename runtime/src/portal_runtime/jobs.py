@@ -32,6 +32,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import BigInteger, Date, DateTime, String, UniqueConstraint, delete, select, text, update
@@ -45,6 +46,7 @@ from portal_runtime.errors import Conflict, NotFound
 from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
 from portal_runtime.idempotency import purge_expired_keys
 from portal_runtime.leader import lead
+from portal_runtime.metrics import JOB_DURATION, JOB_RUNS
 
 if TYPE_CHECKING:
     from portal_runtime.service import ServiceRuntime
@@ -212,6 +214,7 @@ class Jobs:
         self.wakes = 0  # scheduler wake-ups (tests wait on it)
         self.outage = Waiting(service, "jobs")
         self.observers: list[Callable[[RunOutcome], None]] = []  # each finished run (tests)
+        self.role = "run"  # the process's role, for the metrics (ServiceRuntime.app sets it)
 
     def today(self) -> date:
         return business_date(self.clock.now(), self.tz)
@@ -248,6 +251,7 @@ class Jobs:
         await conn.commit()
         now = self.clock.now()
         if row is not None and row.finished_at is not None and job.schedule.done(row.finished_at, now, self.tz):
+            JOB_RUNS.labels(self.service, self.role, job.name, "already_ran").inc()
             return RunOutcome(job.name, as_of, False, row.result, row.started_at, row.finished_at, row.run_by)
         claim = {"started_at": now, "finished_at": None, "result": None, "run_by": by}
         await conn.execute(
@@ -256,20 +260,26 @@ class Jobs:
             .on_conflict_do_update(index_elements=["job", "as_of"], set_=claim)
         )
         await conn.commit()
+        began = perf_counter()
         try:
             result = job.run(as_of)
             if inspect.isawaitable(result):
                 result = await result
             result = _jsonable(result)
         except Exception as exc:
+            JOB_RUNS.labels(self.service, self.role, job.name, "failed").inc()
+            JOB_DURATION.labels(self.service, self.role, job.name).set(perf_counter() - began)
             with contextlib.suppress(Exception):
                 await conn.rollback()
                 await conn.execute(update(JobRunRecord).where(where).values(result={"error": describe(exc)}))
                 await conn.commit()
             raise
+        took = perf_counter() - began
         finished = self.clock.now()
         await conn.execute(update(JobRunRecord).where(where).values(finished_at=finished, result=result))
         await conn.commit()
+        JOB_RUNS.labels(self.service, self.role, job.name, "ran").inc()
+        JOB_DURATION.labels(self.service, self.role, job.name).set(took)
         outcome = RunOutcome(job.name, as_of, True, result, now, finished, by)
         log.info("%s job %s ran as of %s: %s", self.service, job.name, as_of, result)
         for observe in self.observers:

@@ -7,6 +7,10 @@ workers take rows concurrently. We need strict per-aggregate order, so this rela
 order under a single active relay per service (a PostgreSQL advisory lock), stops at the first
 failure and retries it, and carries the stored trace context into the publish span, on top of
 FastStream's own publisher. Published rows are purged by the daily `purge` job (`portal_runtime.jobs`).
+
+The backlog (`portal_outbox_backlog`, `portal_outbox_oldest_age_seconds`) is what each read of
+the outbox saw, so a scrape queries nothing: a batch smaller than RELAY_BATCH_SIZE is the whole
+backlog (no extra statement); only a full batch counts the rest.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from faststream.kafka import KafkaBroker
 from opentelemetry import propagate, trace
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from portal_contracts.envelope import CONTENT_TYPE, structured
@@ -25,7 +30,7 @@ from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.db import OutboxRecord
 from portal_runtime.faults import Backoff, Waiting
 from portal_runtime.leader import lead
-from portal_runtime.metrics import RELAY_PUBLISHED
+from portal_runtime.metrics import OUTBOX, RELAY_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,8 @@ class OutboxRelay:
         self.active = False  # holds the lock and publishes (one relay per service does)
         self.outage = Waiting(service, "relay")
         self.backoff = Backoff(initial=0.2, cap=10.0)
+        self.role = "run"  # the process's role, for the metrics (ServiceRuntime.app sets it)
+        self.backlog: tuple[int, datetime | None] | None = None  # (unpublished rows, oldest's created_at)
 
     async def run(self) -> None:
         """Relay forever; only the holder of the advisory lock publishes, so order holds even
@@ -68,16 +75,26 @@ class OutboxRelay:
             sent = await self.relay_once(conn)
             return self.poll_seconds if sent < self.batch_size else 0
 
-        await lead(
-            self.engine,
-            self._lock_id,
-            one_batch,
-            holder=self,
-            outage=self.outage,
-            backoff=self.backoff,
-            standby_seconds=self.poll_seconds * 5,
-            what=f"outbox relay of {self.service}",
-        )
+        OUTBOX.watch(self.service, self.role, self.seen)
+        try:
+            await lead(
+                self.engine,
+                self._lock_id,
+                one_batch,
+                holder=self,
+                outage=self.outage,
+                backoff=self.backoff,
+                standby_seconds=self.poll_seconds * 5,
+                what=f"outbox relay of {self.service}",
+            )
+        finally:
+            OUTBOX.unwatch(self.service, self.role, self.seen)
+
+    def seen(self) -> tuple[int, datetime | None, datetime] | None:
+        """The backlog as last read, while this relay publishes or tries to (None standing by)."""
+        if self.backlog is None or not (self.active or self.outage.waiting):
+            return None
+        return (*self.backlog, self.clock.now())
 
     async def relay_once(self, conn: AsyncConnection | None = None) -> int:
         """Publish one batch in id order, then mark it published. A crash between the two
@@ -94,6 +111,12 @@ class OutboxRelay:
                     .limit(self.batch_size)
                 )
             ).all()
+            waiting = len(rows)
+            if waiting == self.batch_size:  # more may wait behind this batch
+                waiting = await conn.scalar(
+                    select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None))
+                )
+            self.backlog = (waiting, rows[0].created_at if rows else None)
             for row in rows:
                 await self._publish(row)
             if rows:
@@ -102,8 +125,12 @@ class OutboxRelay:
                     .where(OutboxRecord.id.in_([r.id for r in rows]))
                     .values(published_at=self.clock.now())
                 )
+        # What is left was created after this batch's last row (an upper bound of its age until the
+        # next read, which comes at once after a full batch).
+        left = waiting - len(rows)
+        self.backlog = (left, rows[-1].created_at if left else None)
         self.published += len(rows)
-        RELAY_PUBLISHED.labels(self.service).inc(len(rows))
+        RELAY_PUBLISHED.labels(self.service, self.role).inc(len(rows))
         return len(rows)
 
     async def _publish(self, row) -> None:

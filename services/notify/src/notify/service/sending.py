@@ -17,6 +17,7 @@ from notify.adapters.smtp import SendError, redact
 from notify.domain.deliveries import Delivery, RetryPolicy, Status
 from portal_runtime.clock import Clock
 from portal_runtime.faults import Backoff, Waiting, describe
+from portal_runtime.metrics import EMAILS
 from portal_runtime.uow import UnitsOfWork
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class Sender:
                 log.info("notify: delivery %s (%s) sent", delivery.id, delivery.template)
             with caused_by(delivery.cause):  # EmailSent / EmailFailed belong to the email's conversation
                 await uow.commit()
+            outcome = {Status.SENT: "sent", Status.FAILED: "given_up"}.get(delivery.status, "failed")
+            EMAILS.labels("notify", outcome).inc()  # portal_emails_total, once the attempt is recorded
         return delivery
 
     async def drain(self) -> int:
