@@ -1,15 +1,27 @@
 """One trace from an HTTP request in catalog, through its outbox and Kafka, into the consumer
-of another service."""
+of another service; and one from an HTTP request in orders to the email notify sends for it over
+SMTP (the real mail sink), with the database statements on the way as spans of it and no personal
+data in any span; with tracing off (no exporter), no span recorded, and the trace id on its way all
+the same (in `traceparent`, for the logs)."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 
 import probe_service
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from sqlalchemy import select
 
 from catalog.bootstrap import definition as catalog_definition
+from notify.adapters.tables import DeliveryRow
+from notify.bootstrap import definition as notify_definition
+from notify.settings import NotifySettings
+from orders.bootstrap import definition as orders_definition
 from portal_runtime.telemetry import make_tracer_provider
 from portal_runtime.testing import bearer, eventually, running_service
 
@@ -50,3 +62,130 @@ async def test_one_trace_spans_http_outbox_kafka_and_the_consumer(new_database, 
     assert relay, "the relay's span should join the request's trace"
     consumer = [s for s in in_trace if s.kind == SpanKind.CONSUMER]
     assert all(s.resource.attributes["service.name"] == "probe" for s in consumer)
+
+
+def recorded(span: ReadableSpan) -> str:
+    """Everything a span carries that an exporter would send: name, attributes, events, status."""
+    events = [[e.name, dict(e.attributes or {})] for e in span.events]
+    return json.dumps([span.name, dict(span.attributes or {}), events, span.status.description], default=str)
+
+
+async def test_one_trace_from_an_orders_request_to_the_smtp_send_of_its_email(infra, new_database, kafka, spans):
+    exporter, processor = spans
+    account = f"traced-{uuid.uuid4().hex[:8]}"
+    address = f"{account}@example.test"
+    smtp = NotifySettings(smtp_host=infra.smtp_host, smtp_port=infra.smtp_port, send_poll_seconds=0.05)
+    async with (
+        running_service(
+            orders_definition(),
+            database_url=await new_database("orders"),
+            kafka=kafka,
+            tracer_provider=make_tracer_provider("orders", processor),
+        ) as (_, orders),
+        running_service(
+            notify_definition(smtp),
+            database_url=await new_database("notify"),
+            kafka=kafka,
+            tracer_provider=make_tracer_provider("notify", processor),
+        ) as (notify, _),
+    ):
+        # A new address: notify mails its confirmation, caused by this request.
+        changed = await orders.put(
+            "/v1/account/profile", headers=bearer(account), json={"email": address, "language": "en"}
+        )
+        assert changed.status_code == 200, changed.text
+        [mail] = await eventually(lambda: infra.messages(to=address), what="the confirmation email at the sink")
+        assert mail["headers"]["X-Portal-Template"] == "email_confirmation", mail["subject"]
+        token = re.search(r"token=([A-Za-z0-9_-]+)", mail["text"]).group(1)
+        async with notify.sessions() as session:
+            delivery_id = await session.scalar(select(DeliveryRow.id).where(DeliveryRow.account_id == account))
+
+        def smtp_spans() -> list[ReadableSpan]:
+            return [s for s in exporter.get_finished_spans() if s.name == "smtp send"]
+
+        [sent] = await eventually(smtp_spans, what="the SMTP send's span to end")
+        await eventually(
+            lambda: any(
+                s.attributes.get("db.statement", "").startswith("UPDATE deliveries")
+                for s in exporter.get_finished_spans()
+            ),
+            what="the sender's update of the delivery to commit",
+        )
+
+    finished = exporter.get_finished_spans()
+    [server] = [
+        s
+        for s in finished
+        if s.kind == SpanKind.SERVER and "PUT" in s.name and s.resource.attributes["service.name"] == "orders"
+    ]
+    in_trace = [s for s in finished if s.context.trace_id == server.context.trace_id]
+    by_service = {(s.resource.attributes["service.name"], s.kind) for s in in_trace}
+    assert {
+        ("orders", SpanKind.SERVER),
+        ("orders", SpanKind.PRODUCER),
+        ("notify", SpanKind.CONSUMER),
+        ("notify", SpanKind.CLIENT),
+    } <= by_service, [(s.name, s.resource.attributes["service.name"]) for s in in_trace]
+    assert any(s.name.endswith("relay") for s in in_trace), "the relay's span joins the request's trace"
+
+    def statements(service: str) -> list[str]:
+        return [
+            s.attributes["db.statement"]
+            for s in in_trace
+            if s.resource.attributes["service.name"] == service and "db.statement" in s.attributes
+        ]
+
+    assert any(q.startswith("INSERT INTO outbox") for q in statements("orders")), statements("orders")
+    notify_statements = statements("notify")
+    for table in ("inbox", "deliveries"):
+        assert any(q.startswith(f"INSERT INTO {table}") for q in notify_statements), notify_statements
+    assert any(q.startswith("UPDATE deliveries") for q in notify_statements), "the sender's commit is in the trace"
+
+    # The email's send: notify's client span in the same trace, naming the template and the delivery.
+    assert sent.context.trace_id == server.context.trace_id
+    assert sent.resource.attributes["service.name"] == "notify" and sent.kind == SpanKind.CLIENT
+    assert sent.attributes["smtp.template"] == "email_confirmation"
+    assert sent.attributes["notify.delivery.id"] == str(delivery_id)
+    assert sent.parent is not None and sent.parent.span_id in {s.context.span_id for s in in_trace}
+
+    # No personal data or secret in any span of either service.
+    for span in finished:
+        carried = recorded(span)
+        assert address not in carried and account + "@" not in carried and token not in carried, carried
+
+
+async def test_with_tracing_off_the_callers_trace_id_still_reaches_the_email_and_nothing_is_recorded(
+    infra, new_database, kafka, monkeypatch
+):
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
+    exporter = InMemorySpanExporter()
+    providers = {name: make_tracer_provider(name) for name in ("orders", "notify")}  # no exporter: off
+    for provider in providers.values():
+        provider.add_span_processor(SimpleSpanProcessor(exporter))  # would see any span that were recorded
+    trace_id = uuid.uuid4().hex
+    account = f"untraced-{uuid.uuid4().hex[:8]}"
+    address = f"{account}@example.test"
+    smtp = NotifySettings(smtp_host=infra.smtp_host, smtp_port=infra.smtp_port, send_poll_seconds=0.05)
+    async with (
+        running_service(
+            orders_definition(),
+            database_url=await new_database("orders"),
+            kafka=kafka,
+            tracer_provider=providers["orders"],
+        ) as (_, orders),
+        running_service(
+            notify_definition(smtp),
+            database_url=await new_database("notify"),
+            kafka=kafka,
+            tracer_provider=providers["notify"],
+        ) as (notify, _),
+    ):
+        headers = {**bearer(account), "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+        changed = await orders.put("/v1/account/profile", headers=headers, json={"email": address, "language": "en"})
+        assert changed.status_code == 200, changed.text
+        await eventually(lambda: infra.messages(to=address), what="the confirmation email at the sink")
+        async with notify.sessions() as session:
+            stored = await session.scalar(select(DeliveryRow.trace_context).where(DeliveryRow.account_id == account))
+    assert stored["traceparent"].split("-")[1] == trace_id, stored
+    assert exporter.get_finished_spans() == ()

@@ -15,11 +15,15 @@ Every failure is classified first (`portal_runtime.faults`):
   partitions to another replica, which waits the same way; the inbox keeps the effect single.)
 - the message's own fault (MESSAGE): `max_attempts` tries with exponential backoff, then the
   dead-letter topic, and the partition moves on.
+
+Each outcome is counted where it happens (`portal_consumer_events`), and `watch_lag` keeps
+`portal_consumer_lag` per assigned partition from aiokafka's end offsets and positions.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 import uuid
@@ -40,11 +44,14 @@ from portal_runtime import context
 from portal_runtime.clock import Clock, SystemClock
 from portal_runtime.db import InboxRecord
 from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
-from portal_runtime.metrics import CONSUMER_EVENTS
+from portal_runtime.metrics import CONSUMER_EVENTS, CONSUMER_LAG
 from portal_runtime.outbox import Outbox
+from portal_runtime.telemetry import continue_trace
 from portal_runtime.uow import UnitOfWork, UnitsOfWork
 
 log = logging.getLogger(__name__)
+
+LAG_SECONDS = 5.0  # how often `watch_lag` looks
 
 
 @dataclass
@@ -103,6 +110,8 @@ class EventConsumer:
         self.stats = {"applied": 0, "duplicates": 0, "dead_lettered": 0, "ignored": 0, "retried": 0}
         self.outage = Waiting(service, "consumer")
         self.outage_backoff = outage_backoff or Backoff(initial=max(backoff_seconds, 0.05), cap=10.0)
+        self.role = "run"  # the process's role, for the metrics (ServiceRuntime.app sets it)
+        self.subscriber: Any = None  # FastStream's subscriber; its `consumer` is aiokafka's
 
     def on(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -122,15 +131,54 @@ class EventConsumer:
         if not self.handlers:
             return
 
-        @self.broker.subscriber(
+        self.subscriber = self.broker.subscriber(
             *self.topics(),
             group_id=self.service,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.service}:inbox",
         )
+
+        @self.subscriber
         async def on_message(message: KafkaMessage) -> None:
             await self.handle(message.body, message.raw_message)
+
+    async def watch_lag(self, every: float = LAG_SECONDS) -> None:
+        """Until cancelled: set `portal_consumer_lag` of each partition assigned to this process
+        (end offset less position: what it has not taken yet), and drop the partitions it no longer
+        has. A broker that does not answer leaves the last values (the consumer's own loop waits it
+        out and says so)."""
+        shown: set[tuple[str, int]] = set()
+        try:
+            while True:
+                consumer = getattr(self.subscriber, "consumer", None)
+                try:
+                    lag = await self._lag(consumer) if consumer is not None else {}
+                except Exception as exc:  # away or rebalancing: looked at again next time
+                    log.debug("%s: consumer lag not read: %s", self.service, describe(exc))
+                else:
+                    for topic, partition in shown - lag.keys():
+                        CONSUMER_LAG.remove(self.service, self.role, topic, str(partition))
+                    for (topic, partition), behind in lag.items():
+                        CONSUMER_LAG.labels(self.service, self.role, topic, str(partition)).set(behind)
+                    shown = set(lag)
+                await asyncio.sleep(every)
+        finally:
+            for topic, partition in shown:
+                CONSUMER_LAG.remove(self.service, self.role, topic, str(partition))
+
+    async def _lag(self, consumer: Any) -> dict[tuple[str, int], int]:
+        assigned = list(consumer.assignment())
+        if not assigned:
+            return {}
+        ends = await asyncio.wait_for(consumer.end_offsets(assigned), timeout=10)
+        lag = {}
+        for tp in assigned:
+            # waits while the position is being reset (just assigned): then looked at next time
+            with contextlib.suppress(TimeoutError):
+                position = await asyncio.wait_for(consumer.position(tp), timeout=1)
+                lag[(tp.topic, tp.partition)] = max(ends[tp] - position, 0)
+        return lag
 
     async def handle(self, body: bytes, record: Any) -> None:
         try:
@@ -179,7 +227,7 @@ class EventConsumer:
 
     def _count(self, outcome: str, envelope: Envelope | None = None) -> None:
         self.stats["duplicates" if outcome == "duplicate" else outcome] += 1
-        CONSUMER_EVENTS.labels(self.service, outcome).inc()
+        CONSUMER_EVENTS.labels(self.service, self.role, outcome).inc()
         if envelope is not None:
             for observe in self.observers:
                 observe(outcome, envelope)
@@ -198,7 +246,10 @@ class EventConsumer:
 
     async def _apply(self, envelope: Envelope, event: Event, handler: Handler) -> str:
         """The inbox row and the effect in one unit of work; events it stages are caused by this one."""
-        with context.caused_by(envelope.correlation_id, envelope.event_id):
+        with (
+            context.caused_by(envelope.correlation_id, envelope.event_id),
+            continue_trace(envelope.trace, envelope.type),  # tracing off: the event's own trace
+        ):
             async with self.units() as uow:
                 first = await uow.session.scalar(
                     insert(InboxRecord)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from opentelemetry.trace import TracerProvider
 from sqlalchemy import BigInteger, DateTime, Index, MetaData, String, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from portal_runtime.telemetry import instrument_engine
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -54,10 +57,14 @@ class InboxRecord(RuntimeBase):
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-def make_engine(url: str, **kw) -> AsyncEngine:
+def make_engine(url: str, *, tracer_provider: TracerProvider | None = None, **kw) -> AsyncEngine:
     """hide_parameters: a database error names the statement but not its values, so addresses,
-    names and email text never reach logs, retry warnings or dead-letter headers."""
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True, **kw)
+    names and email text never reach logs, retry warnings or dead-letter headers. With a
+    `tracer_provider` that records, every statement inside a trace is a span of it (statement,
+    never parameters: `portal_runtime.telemetry.instrument_engine`)."""
+    engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True, **kw)
+    instrument_engine(engine, tracer_provider)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,5 +1,6 @@
-"""The service's Kafka broker: idempotent producer, acks=all, telemetry on every message; and the
-connection options (TLS, SASL) every Kafka client of the process uses, from KafkaSecuritySettings."""
+"""The service's Kafka broker: idempotent producer, acks=all, telemetry on every message when
+tracing is on (`portal_runtime.telemetry`); and the connection options (TLS, SASL) every Kafka
+client of the process uses, from KafkaSecuritySettings."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 from opentelemetry.trace import TracerProvider
 
 from portal_runtime.settings import KafkaSecuritySettings
+from portal_runtime.telemetry import records
 
 _SASL = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
 
@@ -56,7 +58,7 @@ def make_broker(
         enable_idempotence=True,
         acks="all",
         security=security(settings),
-        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
+        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)] if records(tracer_provider) else [],
         logger=None,
     )
 

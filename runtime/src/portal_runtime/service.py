@@ -34,6 +34,7 @@ from portal_runtime.db import make_engine, make_sessionmaker
 from portal_runtime.faults import Backoff, Fault, Waiting, classify, describe
 from portal_runtime.jobs import Job, Jobs, purge_job
 from portal_runtime.kafka import make_broker
+from portal_runtime.metrics import role_of
 from portal_runtime.outbox import Outbox
 from portal_runtime.relay import OutboxRelay
 from portal_runtime.settings import ServiceSettings
@@ -78,7 +79,7 @@ class ServiceRuntime:
         self.definition = definition
         self.settings = settings
         self.tracer_provider = tracer_provider
-        self.engine = make_engine(settings.database_url)
+        self.engine = make_engine(settings.database_url, tracer_provider=tracer_provider)
         self.sessions = make_sessionmaker(self.engine)
         # The time the whole service reads: with PORTAL_TEST_CLOCK=1 the shared test clock's.
         self.test_clock: SharedTestClock | None = None
@@ -225,6 +226,8 @@ class ServiceRuntime:
         self.kafka.end(loop.time())
         self.kafka_connected = True
         if consume:
+            if self.consumer.handlers:
+                self._spawn(self.consumer.watch_lag(), "consumer-lag")
             for background in self.definition.background:
                 self._spawn(background(self), background.__name__)
         if relay:
@@ -243,11 +246,16 @@ class ServiceRuntime:
         await self.engine.dispose()
 
     def app(self, *, http: bool = True, consume: bool = True, relay: bool = True) -> Litestar:
+        """Every role's app serves `/metrics` (labelled with the role) and the admin endpoints."""
+        role = role_of(http=http, consume=consume, relay=relay)
+        self.consumer.role = self.relay.role = self.jobs.role = role
+
         async def startup() -> None:
             await self.start(consume=consume, relay=relay)
 
         return create_app(
             service=self.definition.name,
+            role=role,
             description=self.definition.description,
             route_handlers=[*(self.definition.routes if http else ()), *admin_routes(self)],
             auth=jwt_auth_from(self.settings),

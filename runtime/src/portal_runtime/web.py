@@ -15,7 +15,6 @@ from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.pydantic import PydanticDIPlugin, PydanticInitPlugin, PydanticSchemaPlugin
@@ -31,6 +30,7 @@ from portal_runtime.auth import BearerJWTAuth
 from portal_runtime.openapi import openapi_config
 from portal_runtime.paging import page_parameters
 from portal_runtime.problems import EXCEPTION_HANDLERS, problem, problem_details_plugin
+from portal_runtime.telemetry import http_tracing
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -283,6 +283,7 @@ class MetricsController(PrometheusController):
 def create_app(
     *,
     service: str,
+    role: str = "run",
     description: str,
     route_handlers: Sequence[Any],
     auth: BearerJWTAuth,
@@ -304,10 +305,14 @@ def create_app(
         if cors_allow_origins
         else None
     )
-    # HTTP rate, errors and latency per route template, beside the runtime's own metrics
-    # (portal_runtime.metrics), at /metrics.
+    # HTTP rate, errors (status_code 5xx) and latency per route template, beside the runtime's own
+    # metrics (portal_runtime.metrics), at /metrics on every role.
     prometheus = PrometheusConfig(
-        app_name=service, prefix="portal", group_path=True, exclude=["/health", "/metrics"], labels={"service": service}
+        app_name=service,
+        prefix="portal",
+        group_path=True,
+        exclude=["/health", "/metrics"],
+        labels={"service": service, "role": role},
     )
     config = AppConfig(
         route_handlers=[*route_handlers, *health_routes(readiness), *asyncapi_routes(), MetricsController],
@@ -318,7 +323,7 @@ def create_app(
         before_request=before_request,
         openapi_config=openapi_config(service, description),
         plugins=[
-            OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=tracer_provider)),
+            http_tracing(tracer_provider),
             problem_details_plugin(),
             StrictPydanticInitPlugin(),
             PydanticSchemaPlugin(),

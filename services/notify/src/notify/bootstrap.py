@@ -44,7 +44,7 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
 
     async def send_emails(rt: ServiceRuntime) -> None:
         cfg = config()
-        sender = Sender(rt.uow, rt.clock, SmtpTransport(cfg, rt.clock), cfg.retry_policy())
+        sender = Sender(rt.uow, rt.clock, SmtpTransport(cfg, rt.clock, rt.tracer_provider), cfg.retry_policy())
         await sender.run(poll_seconds=cfg.send_poll_seconds, concurrency=cfg.send_concurrency)
 
     return ServiceDefinition(

@@ -3,12 +3,19 @@
 One invoice is one email although billing publishes it twice (InvoiceIssued v1, then v2): the
 seller flow's invoice (v1 with a `request_id`) keeps its email from v1, the client area's
 (v2 with `source_kind` order or renewal) has its own from v2, and neither version causes a
-second one. A renewal order is told by its invoice: only a cart's OrderPlaced is "order received"."""
+second one. A renewal order is told by its invoice: only a cart's OrderPlaced is "order received".
+
+A cause keeps the trace context it was handled in: the email's SMTP span, the delivery's update
+and its EmailSent / EmailFailed join the trace of the request that caused the email."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 
 from notify.domain.deliveries import Cause
 from portal_contracts import Envelope, Event, Money
@@ -96,12 +103,28 @@ def event_of(event_type: str, version: int, payload: dict) -> Event:
 
 
 def cause_of(envelope: Envelope) -> Cause:
-    """The cause of the email an incoming event asks for, as it came off the topic."""
-    return Cause(envelope.event_id, envelope.correlation_id, envelope.type, envelope.version, envelope.data)
+    """The cause of the email an incoming event asks for, as it came off the topic, with the trace
+    context it is handled in (the consumer's span)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return Cause(
+        envelope.event_id, envelope.correlation_id, envelope.type, envelope.version, envelope.data, carrier or None
+    )
 
 
-def caused_by(cause: Cause) -> contextlib.AbstractContextManager:
+def trace_of(cause: Cause) -> otel_context.Context:
+    """The trace the email of `cause` belongs to (an empty context when it came without one)."""
+    return propagate.extract(cause.trace or {})
+
+
+@contextlib.contextmanager
+def caused_by(cause: Cause) -> Iterator[None]:
     """The context a delivery's own events (EmailSent, EmailFailed) are staged in: the sender
     works outside any request or consumed event, so it names the delivery's cause itself: the
-    same conversation, caused by the event that asked for the email."""
-    return context.caused_by(cause.correlation_id, cause.event_id)
+    same conversation, caused by the event that asked for the email, and the same trace."""
+    token = otel_context.attach(trace_of(cause))
+    try:
+        with context.caused_by(cause.correlation_id, cause.event_id):
+            yield
+    finally:
+        otel_context.detach(token)

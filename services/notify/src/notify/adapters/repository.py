@@ -41,6 +41,7 @@ _CAUSE = {
     "cause_type": "event_type",
     "cause_version": "version",
     "cause_payload": "payload",
+    "trace_context": "trace",
 }
 
 

@@ -1,4 +1,10 @@
-"""Sending a rendered delivery over SMTP (aiosmtplib) as multipart/alternative (text + HTML)."""
+"""Sending a rendered delivery over SMTP (aiosmtplib) as multipart/alternative (text + HTML).
+
+Each attempt is a span (SpanKind.CLIENT, `smtp send`) in the trace of the request that caused
+the email (the trace context stored with its cause, `notify.adapters.causes`). aiosmtplib has
+no OpenTelemetry instrumentation, so the span is made here by hand. It names the template, the
+delivery, the attempt and the server, never the address: a failure's status carries the
+redacted reason, and the exception is not recorded (aiosmtplib's messages name recipients)."""
 
 from __future__ import annotations
 
@@ -7,10 +13,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import aiosmtplib
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
+from notify.adapters.causes import trace_of
 from notify.domain.deliveries import Delivery
 from notify.settings import NotifySettings
 from portal_runtime.clock import Clock
+from portal_runtime.telemetry import tracer
 
 _ADDRESS = re.compile(r"[^\s<>\"'@,;:()]+@[^\s<>\"'@,;:()]+")
 
@@ -48,13 +58,38 @@ def build_message(delivery: Delivery, sender: str, clock: Clock) -> EmailMessage
 
 
 class SmtpTransport:
-    def __init__(self, settings: NotifySettings, clock: Clock) -> None:
+    def __init__(
+        self, settings: NotifySettings, clock: Clock, tracer_provider: trace.TracerProvider | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.tracer = tracer(tracer_provider, "notify.smtp")
 
     async def send(self, delivery: Delivery) -> None:
+        message = build_message(delivery, self.settings.smtp_from, self.clock)
+        with self.tracer.start_as_current_span(
+            "smtp send",
+            context=trace_of(delivery.cause),
+            kind=trace.SpanKind.CLIENT,
+            attributes={
+                "smtp.template": delivery.template,
+                "notify.delivery.id": str(delivery.id),
+                "notify.delivery.attempt": delivery.attempts + 1,
+                "server.address": self.settings.smtp_host,
+                "server.port": self.settings.smtp_port,
+            },
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                await self._hand_over(message)
+            except SendError as exc:
+                span.set_status(Status(StatusCode.ERROR, exc.reason))
+                span.set_attribute("error.type", type(exc.__cause__ or exc).__name__)
+                raise
+
+    async def _hand_over(self, message: EmailMessage) -> None:
         s = self.settings
-        message = build_message(delivery, s.smtp_from, self.clock)
         try:
             await aiosmtplib.send(
                 message,

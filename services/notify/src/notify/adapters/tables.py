@@ -50,6 +50,8 @@ class DeliveryRow(Base):
     cause_version: Mapped[int] = mapped_column(Integer)
     cause_payload: Mapped[dict] = mapped_column(JSONB)
     correlation_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    # The trace context the cause was handled in (traceparent, tracestate): the send continues it.
+    trace_context: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
     status: Mapped[str] = mapped_column(String(32), index=True)
     attempts: Mapped[int] = mapped_column(Integer)
     recipient: Mapped[str | None] = mapped_column(String(320), nullable=True)

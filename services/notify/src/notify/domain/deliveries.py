@@ -60,14 +60,16 @@ LIFECYCLE = Lifecycle(
 @dataclass(frozen=True)
 class Cause:
     """The event a delivery answers, as it came: its id and the conversation it belongs to (the
-    delivery's own events are caused by it), and its type, version and payload (so a delivery
-    waiting for its recipient can be rendered later)."""
+    delivery's own events are caused by it), its type, version and payload (so a delivery
+    waiting for its recipient can be rendered later), and the W3C trace context it was handled
+    in (`traceparent`, `tracestate`: its email's sending continues that trace), if any."""
 
     event_id: uuid.UUID
     correlation_id: uuid.UUID
     event_type: str
     version: int
     payload: dict
+    trace: dict[str, str] | None = None
 
 
 # Where a delivery's secret stands in its stored rendering (text and HTML alike: no character
