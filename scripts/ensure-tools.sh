@@ -8,10 +8,23 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl)  # the README's walkthrough 
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 . "$(dirname "${BASH_SOURCE[0]}")/apt-install-missing.sh"
 apt_install_missing "install them (e.g. sudo apt-get install ${need_apt[*]})" "${need_apt[@]}" || exit 1
+# uv: on PATH, else where an earlier run installed it, else from PyPI. A new shell's PATH often
+# lacks ~/.local/bin, and installing again there cost every call seconds and a pip warning. Looked
+# for in ~/.local/bin and in the scripts directory `pip install --user` writes to (PYTHONUSERBASE).
 if ! command -v uv >/dev/null 2>&1; then
-  echo "installing uv from PyPI" >&2
-  python3 -m pip install -q --user uv >&2 || python3 -m pip install -q uv >&2
-  export PATH="$HOME/.local/bin:$PATH"
+  uv_user_scripts=$(python3 -c 'import os, sysconfig; print(sysconfig.get_path("scripts", f"{os.name}_user"))' \
+    2>/dev/null || true)
+  for uv_dir in "$HOME/.local/bin" "$uv_user_scripts"; do
+    if [ -n "$uv_dir" ] && [ -x "$uv_dir/uv" ]; then
+      export PATH="$uv_dir:$PATH"
+      break
+    fi
+  done
+  if ! command -v uv >/dev/null 2>&1; then
+    echo "installing uv from PyPI" >&2
+    python3 -m pip install -q --user uv >&2 || python3 -m pip install -q uv >&2
+    export PATH="$HOME/.local/bin:${uv_user_scripts:+$uv_user_scripts:}$PATH"
+  fi
 fi
 uv sync --frozen -q
 # The AsyncAPI parser (npm, pinned by contracts/asyncapi-check/package-lock.json) for the AsyncAPI

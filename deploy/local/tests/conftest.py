@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import queue
+import signal
+import subprocess
+import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 FAKE_SERVICE = textwrap.dedent('''
-    """A stand-in service: `migrate` creates a table, `run` serves /health/ready."""
+    """A stand-in service: `migrate` creates a table, `run` serves /health/ready (and exits with
+    code 7 on SIGUSR1, as a service that dies)."""
     import asyncio, http.server, json, os, signal, sys
     from pathlib import Path
 
@@ -30,14 +38,19 @@ FAKE_SERVICE = textwrap.dedent('''
             self.end_headers()
             self.wfile.write(b"ok" if ok else b"no")
 
+    def die(*args):
+        print("dying on purpose", flush=True)
+        os._exit(7)
+
     def run():
         if os.environ.get("FAKE_FAIL") == os.environ["SERVICE_NAME"]:
             print("fake failure on purpose", flush=True)
             sys.exit(3)
         out = Path(os.environ["FAKE_OUT"]) / (os.environ["SERVICE_NAME"] + ".json")
-        out.write_text(json.dumps(dict(os.environ)))
+        out.write_text(json.dumps({**os.environ, "PID": str(os.getpid())}))
         server = http.server.HTTPServer((os.environ["HTTP_HOST"], int(os.environ["HTTP_PORT"])), Handler)
         signal.signal(signal.SIGTERM, lambda *a: (out.with_suffix(".stopped").write_text("1"), sys.exit(0)))
+        signal.signal(signal.SIGUSR1, die)
         print("serving", flush=True)
         server.serve_forever()
 
@@ -90,3 +103,82 @@ def server_dir():
     path.chmod(0o755)
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+class PortalProcess:
+    """`portal <args>` in a child process whose output is read as it comes: `expect(text)` waits
+    for a line holding `text` (the start of the stack's topics is left out: `topics` is {})."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        code = (
+            "import sys; from portal_stack import stack; stack.contract_topics = lambda *a: {}; "
+            f"from portal_stack.cli import app; sys.argv = ['portal', *{args!r}]; app()"
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def expect(self, text: str, timeout: float = 120) -> str:
+        """The first line from now on holding `text`; fails with the output when the process ends
+        or `timeout` seconds pass first."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                self._queue.put(None)
+                raise AssertionError(f"portal ended (exit {self.proc.wait()}) without {text!r}:\n{self.output}")
+            self.lines.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no {text!r} within {timeout} s:\n{self.output}")
+
+    def wait(self, timeout: float = 120) -> int:
+        """The exit code, once the process has ended and all its output is read."""
+        code = self.proc.wait(timeout)
+        while (line := self._queue.get(timeout=timeout)) is not None:
+            self.lines.append(line)
+        self._queue.put(None)
+        return code
+
+    def interrupt(self, timeout: float = 120) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        return self.wait(timeout)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def portal(tmp_path):
+    """Factory of PortalProcess (stopped at the end of the test); `env` is added to os.environ."""
+    started: list[PortalProcess] = []
+
+    def start(args: list[str], env: dict[str, str]) -> PortalProcess:
+        process = PortalProcess(args, {**os.environ, "COLUMNS": "200", **env})
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.proc.poll() is None:
+            try:
+                process.interrupt(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()

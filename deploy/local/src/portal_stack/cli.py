@@ -1,13 +1,15 @@
-"""`portal` command line: `portal up` (everything), `portal infra` (servers only), `portal clock
-set | show | reset` (the test clocks of the running services) and `portal bench` (a benchmark on
-servers of its own)."""
+"""`portal` command line: `portal up` (everything), `portal infra` (servers only), `portal logs`
+(follow their logs), `portal clock set | show | reset` (the test clocks of the running services)
+and `portal bench` (a benchmark on servers of its own)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -16,11 +18,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from portal_stack import SERVICES
-from portal_stack.config import StackConfig
+from portal_stack import HTTP_PORTS, SERVICES
+from portal_stack._proc import tail
+from portal_stack.config import DEV_PORTS, StackConfig, Timeouts, flag
 from portal_stack.errors import InfraError
+from portal_stack.logs import NAMES, log_files
+from portal_stack.logs import follow as follow_logs
+from portal_stack.progress import Progress
 from portal_stack.services import default_specs
-from portal_stack.stack import Stack
+from portal_stack.stack import Exited, Stack
 
 app = typer.Typer(help="Run the portal locally with real Kafka, PostgreSQL and a mail sink.", no_args_is_help=True)
 console = Console()
@@ -46,28 +52,80 @@ def _print_summary(stack: Stack) -> None:
     for row in infra:
         table.add_row(*row)
     console.print(table)
-    console.print("[bold]Ready.[/] Press Ctrl-C to stop.")
+    console.print("[bold]Ready.[/] Press Ctrl-C to stop; `./portal logs` follows the logs.")
 
 
-async def _run(stack: Stack) -> None:
+async def show_waiting(progress: Progress, show: Callable[[str], None], every: float) -> None:
+    """Every `every` seconds, `show` what the start is waiting for and for how long."""
+    while True:
+        await asyncio.sleep(every)
+        if waiting := progress.waiting():
+            show(f"waiting for {waiting}")
+
+
+def _report_exit(exited: Exited, stack: Stack) -> int | None:
+    """Say which process ended, with its logs' last lines, and what happens now: the exit code
+    `portal up` stops with, or None when the rest runs on."""
+    console.print(
+        f"[bold red]{escape(exited.describe())}[/] while the stack was running.", highlight=False, soft_wrap=True
+    )
+    for log in exited.logs:
+        if lines := tail(log, 15):
+            _say(f"Last lines of {log}:\n{lines}")
+    if exited.infrastructure:
+        _say(f"Stopping everything: the services cannot work without {exited.name}.")
+        return 1
+    running = list(stack.runner.procs)
+    if not running:
+        _say("Stopping: no service is left running.")
+        return 1
+    _say(
+        f"The other services keep running ({', '.join(running)}): they answer as before, and the events "
+        f"for {exited.name} wait in Kafka until it runs again. Ctrl-C stops everything; `./portal up` "
+        f"starts {exited.name} again; `./portal logs {exited.name}` shows its log."
+    )
+    return None
+
+
+async def _run(stack: Stack) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     starting = asyncio.create_task(stack.start())
     stopping = asyncio.create_task(stop.wait())
+    status = console.status("starting") if console.is_terminal else None
+    if status is not None:
+        status.start()
+        waiting = asyncio.create_task(show_waiting(stack.progress, status.update, every=1))
+    else:
+        waiting = asyncio.create_task(show_waiting(stack.progress, _say, every=10))
+    code = 0
     try:
         done, _ = await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if starting in done:
-            starting.result()
-            _print_summary(stack)
-            await stopping
-        else:
+        waiting.cancel()
+        if status is not None:
+            status.stop()
+        if starting not in done:
             console.print("Interrupted during start-up.")
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await starting
+            return 0
+        starting.result()
+        _print_summary(stack)
+        while code == 0:
+            exiting = asyncio.create_task(stack.wait_for_exit())
+            done, _ = await asyncio.wait({exiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if exiting not in done:
+                exiting.cancel()
+                break
+            code = _report_exit(exiting.result(), stack) or 0
+        return code
     finally:
+        waiting.cancel()
+        if status is not None:
+            status.stop()
         stopping.cancel()
         console.print("Stopping ...")
         await stack.stop()
@@ -77,18 +135,61 @@ async def _run(stack: Stack) -> None:
 def _main(stack: Stack) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        asyncio.run(_run(stack))
+        code = asyncio.run(_run(stack))
     except InfraError as exc:
-        console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
-        raise typer.Exit(1) from None
+        raise _error(str(exc), code=1) from None
+    raise typer.Exit(code)
 
 
-def _config(data_dir: Path | None) -> StackConfig:
+def _error(message: str, code: int = 2) -> typer.Exit:
+    console.print("[bold red]error:[/]", escape(message), highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _say(line: str) -> None:
+    """A line of what `portal up` does, never wrapped (it may go to a file)."""
+    console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _environment(settings: dict[str, object]) -> dict[str, str]:
+    """The environment with the flags given put in as the PORTAL_* variables they stand for
+    (`kafka_port` -> PORTAL_KAFKA_PORT): one reading of flags and variables alike."""
+    given = {f"PORTAL_{name.upper()}": str(value) for name, value in settings.items() if value is not None}
+    return {**os.environ, **given}
+
+
+def _config(data_dir: Path | None, env: dict[str, str] | None = None) -> StackConfig:
     try:
-        return StackConfig.from_env(data_dir=data_dir.resolve() if data_dir else None)
+        return StackConfig.from_env(env, data_dir=data_dir.resolve() if data_dir else None)
     except InfraError as exc:
-        console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
-        raise typer.Exit(2) from None
+        raise _error(str(exc)) from None
+
+
+def _option(variable: str, help: str, kind: type = int):
+    return Annotated[kind | None, typer.Option(flag(variable), help=f"{help} [{variable}]", show_default=False)]
+
+
+PortOffset = _option("PORTAL_PORT_OFFSET", "Added to every default port, for a second stack (e.g. 100).")
+KafkaPort = _option("PORTAL_KAFKA_PORT", f"Kafka's port (default {DEV_PORTS.kafka}).")
+ControllerPort = _option("PORTAL_KAFKA_CONTROLLER_PORT", f"Kafka's controller (default {DEV_PORTS.kafka_controller}).")
+PostgresPort = _option("PORTAL_POSTGRES_PORT", f"PostgreSQL's port (default {DEV_PORTS.postgres}).")
+SmtpPort = _option("PORTAL_MAIL_SMTP_PORT", f"The mail sink's SMTP port (default {DEV_PORTS.smtp}).")
+MailPort = _option("PORTAL_MAIL_HTTP_PORT", f"The mail viewer's port (default {DEV_PORTS.mail_http}).")
+KafkaTimeout = _option(
+    "PORTAL_KAFKA_START_TIMEOUT", f"Seconds Kafka may take to start (default {Timeouts.kafka:.0f}).", float
+)
+PostgresTimeout = _option(
+    "PORTAL_POSTGRES_START_TIMEOUT", f"Seconds PostgreSQL may take to start (default {Timeouts.postgres:.0f}).", float
+)
+ServiceTimeout = _option(
+    "PORTAL_SERVICE_START_TIMEOUT",
+    f"Seconds a service's migrations, and then its start, may take (default {Timeouts.services:.0f}).",
+    float,
+)
+CatalogPort, OrdersPort, ReturnsPort, BillingPort, NotifyPort = (
+    _option(f"PORTAL_{name.upper()}_HTTP_PORT", f"The HTTP port of {name} (default {HTTP_PORTS[name]}).")
+    for name in SERVICES
+)
 
 
 @app.command()
@@ -98,23 +199,81 @@ def up(
         list[str] | None,
         typer.Option("--service", "-s", help=f"Only these services (default all: {', '.join(SERVICES)})."),
     ] = None,
+    port_offset: PortOffset = None,
+    kafka_port: KafkaPort = None,
+    kafka_controller_port: ControllerPort = None,
+    postgres_port: PostgresPort = None,
+    mail_smtp_port: SmtpPort = None,
+    mail_http_port: MailPort = None,
+    catalog_http_port: CatalogPort = None,
+    orders_http_port: OrdersPort = None,
+    returns_http_port: ReturnsPort = None,
+    billing_http_port: BillingPort = None,
+    notify_http_port: NotifyPort = None,
+    kafka_start_timeout: KafkaTimeout = None,
+    postgres_start_timeout: PostgresTimeout = None,
+    service_start_timeout: ServiceTimeout = None,
 ) -> None:
-    """Start Kafka, PostgreSQL, the mail sink and all services; Ctrl-C stops everything."""
+    """Start Kafka, PostgreSQL, the mail sink and all services; Ctrl-C stops everything. Every
+    port and start-up time limit is a flag here and a PORTAL_* variable (the flag's name)."""
     unknown = sorted(set(service or []) - set(SERVICES))
     if unknown:
-        console.print(f"[bold red]error:[/] unknown service(s) {', '.join(unknown)}")
-        raise typer.Exit(2)
-    config = _config(data_dir)
-    console.print(f"Data in {config.data_dir}; service logs in {config.data_dir / 'logs'}")
-    _main(Stack(config, specs=default_specs(service or SERVICES)))
+        raise _error(f"unknown service(s) {', '.join(unknown)}")
+    settings = dict(locals())
+    del settings["data_dir"], settings["service"], settings["unknown"]
+    env = _environment(settings)
+    config = _config(data_dir, env)
+    try:
+        specs = default_specs(service or SERVICES, env)
+    except InfraError as exc:
+        raise _error(str(exc)) from None
+    _say(f"Data in {config.data_dir}; service logs in {config.data_dir / 'logs'}")
+    _main(Stack(config, specs=specs, progress=Progress(_say)))
 
 
 @app.command()
-def infra(data_dir: DataDir = None) -> None:
+def infra(
+    data_dir: DataDir = None,
+    port_offset: PortOffset = None,
+    kafka_port: KafkaPort = None,
+    kafka_controller_port: ControllerPort = None,
+    postgres_port: PostgresPort = None,
+    mail_smtp_port: SmtpPort = None,
+    mail_http_port: MailPort = None,
+    kafka_start_timeout: KafkaTimeout = None,
+    postgres_start_timeout: PostgresTimeout = None,
+) -> None:
     """Start only Kafka, PostgreSQL and the mail sink (+ topics and databases) and wait."""
+    settings = dict(locals())
+    del settings["data_dir"]
+    config = _config(data_dir, _environment(settings))
+    _say(f"Data in {config.data_dir}")
+    _main(Stack(config, run_services=False, progress=Progress(_say)))
+
+
+@app.command()
+def logs(
+    name: Annotated[
+        str | None, typer.Argument(help=f"Only this one's log: {', '.join(NAMES)} (default all of them).")
+    ] = None,
+    data_dir: DataDir = None,
+    lines: Annotated[int, typer.Option("--lines", "-n", min=0, help="Lines of each log to show first.")] = 10,
+    follow: Annotated[bool, typer.Option(help="Go on showing lines as they are written (Ctrl-C ends).")] = True,
+) -> None:
+    """Follow the logs of a stack (of every service, Kafka and PostgreSQL, or of one of them)."""
+    if name is not None and name not in NAMES:
+        raise _error(f"no log named {name}; one of {', '.join(NAMES)}")
     config = _config(data_dir)
-    console.print(f"Data in {config.data_dir}")
-    _main(Stack(config, run_services=False))
+    files = log_files(config.data_dir)
+    if name is not None:
+        files = {name: files[name]}
+    if not any(path.exists() for paths in files.values() for path in paths):
+        where = f"{config.data_dir}" + ("" if follow else ": has `./portal up` run with this data directory?")
+        if not follow:
+            raise _error(f"no logs yet in {where}", code=1)
+        typer.echo(f"no logs yet in {where}; waiting for them (start `./portal up`)", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        follow_logs(files, lines=lines, forever=follow, echo=typer.echo)
 
 
 @app.command()
@@ -176,7 +335,7 @@ def bench(
     try:
         main(options, Console(width=max(console.width, 160)), json_file)
     except InfraError as exc:
-        console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
+        console.print("[bold red]error:[/]", escape(str(exc)), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

@@ -10,6 +10,7 @@ from portal_stack import SERVICES
 from portal_stack._proc import free_port, port_open
 from portal_stack.config import StackConfig
 from portal_stack.errors import InfraError
+from portal_stack.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,8 @@ class Infra:
     """Async start()/stop() of the infrastructure described by a StackConfig.
 
     `database_prefix` names the per-service databases (`test_` gives test_catalog, ...);
-    `recreate_databases` drops them first; `pick_free_ports` replaces busy default ports.
+    `recreate_databases` drops them first; `pick_free_ports` replaces busy default ports;
+    `progress` hears of each server's start.
     """
 
     def __init__(
@@ -28,8 +30,10 @@ class Infra:
         database_prefix: str = "",
         recreate_databases: bool = False,
         pick_free_ports: bool = False,
+        progress: Progress | None = None,
     ) -> None:
         self.config = config
+        self.progress = progress or Progress()
         self.database_prefix = database_prefix
         self.recreate_databases = recreate_databases
         self.pick_free_ports = pick_free_ports
@@ -108,9 +112,12 @@ class Infra:
             if topics:
                 from portal_stack.kafka import create_topics
 
-                await create_topics(self.kafka_bootstrap, topics)
-            for service in services:
-                await self.database_url(service)
+                with self.progress.step(f"{len(topics)} Kafka topics"):
+                    await create_topics(self.kafka_bootstrap, topics)
+            if services:
+                with self.progress.step(f"the databases of {', '.join(services)}"):
+                    for service in services:
+                        await self.database_url(service)
         except BaseException:
             await self.stop()
             raise
@@ -119,22 +126,38 @@ class Infra:
         from portal_stack.kafka import KafkaServer, fetch_metadata
 
         if self.config.kafka_bootstrap:
-            if not await fetch_metadata(self.config.kafka_bootstrap, timeout=10):
+            with self.progress.step(f"Kafka at {self.config.kafka_bootstrap}", timeout=10):
+                reachable = await fetch_metadata(self.config.kafka_bootstrap, timeout=10)
+            if not reachable:
                 raise InfraError(
                     f"Kafka at {self.config.kafka_bootstrap} (PORTAL_KAFKA_BOOTSTRAP_SERVERS) is "
                     "unreachable; start it or unset the variable to start a local broker"
                 )
             return
+        timeout = self.config.timeouts.kafka
         self.kafka = KafkaServer(
-            self.config.data_dir / "kafka", ports.kafka, ports.kafka_controller, cache_dir=self.config.cache_dir
+            self.config.data_dir / "kafka",
+            ports.kafka,
+            ports.kafka_controller,
+            cache_dir=self.config.cache_dir,
+            start_timeout=timeout,
+            hint=self.config.timeouts.hint("kafka"),
         )
-        await self.kafka.start()
+        with self.progress.step(f"Kafka on {self.kafka.bootstrap}", timeout=timeout):
+            await self.kafka.start()
 
     async def _start_postgres(self, ports) -> None:
         from portal_stack.postgres import PostgresServer
 
-        self.postgres = PostgresServer(self.config.data_dir / "postgres", ports.postgres)
-        await self.postgres.start()
+        timeout = self.config.timeouts.postgres
+        self.postgres = PostgresServer(
+            self.config.data_dir / "postgres",
+            ports.postgres,
+            start_timeout=timeout,
+            hint=self.config.timeouts.hint("postgres"),
+        )
+        with self.progress.step(f"PostgreSQL on 127.0.0.1:{ports.postgres}", timeout=timeout):
+            await self.postgres.start()
 
     async def _start_mailsink(self, ports) -> None:
         if self.config.smtp_host:
@@ -148,7 +171,8 @@ class Infra:
         from portal_stack.mailsink import MailSink
 
         self.mailsink = MailSink(self.config.data_dir / "mail", smtp_port=ports.smtp, http_port=ports.mail_http)
-        await self.mailsink.start()
+        with self.progress.step(f"the mail sink (SMTP 127.0.0.1:{ports.smtp}, viewer {self.mailsink.url})"):
+            await self.mailsink.start()
 
     async def database_url(self, service: str) -> str:
         """URL of `service`'s database, created (or recreated) once per Infra."""

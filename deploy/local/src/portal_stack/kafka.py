@@ -92,15 +92,19 @@ class KafkaServer:
         port: int = 19092,
         controller_port: int = 19093,
         cache_dir: Path | None = None,
-        start_timeout: float = 60.0,
+        start_timeout: float = 120.0,
+        hint: str = "more time with start_timeout",
     ) -> None:
+        """`hint` says how to give it more time than `start_timeout` seconds (in the error)."""
         self.data_dir = Path(data_dir)
         self.port = port
         self.controller_port = controller_port
         self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "portal"
         self.start_timeout = start_timeout
+        self.hint = hint
         self.proc: subprocess.Popen | None = None
         self.log_path = self.data_dir / "kafka.log"
+        self.server_log_path = self.data_dir / "server.log"
 
     @property
     def bootstrap(self) -> str:
@@ -141,7 +145,7 @@ class KafkaServer:
                     "status = warn",
                     "appender.file.type = File",
                     "appender.file.name = FILE",
-                    f"appender.file.fileName = {self.data_dir / 'server.log'}",
+                    f"appender.file.fileName = {self.server_log_path}",
                     "appender.file.layout.type = PatternLayout",
                     "appender.file.layout.pattern = [%d] %p %m (%c)%n",
                     "rootLogger.level = INFO",
@@ -212,8 +216,8 @@ class KafkaServer:
 
     def _failed(self, state: str) -> InfraError:
         return InfraError(
-            f"Kafka {state} within {self.start_timeout:.0f}s (log {self.log_path}):\n"
-            f"{tail(self.log_path)}\n--- server.log ---\n{tail(self.data_dir / 'server.log')}"
+            f"Kafka {state} within {self.start_timeout:.0f}s ({self.hint}; log {self.log_path}):\n"
+            f"{tail(self.log_path)}\n--- server.log ---\n{tail(self.server_log_path)}"
         )
 
     async def stop(self) -> None:

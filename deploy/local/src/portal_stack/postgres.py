@@ -84,11 +84,15 @@ async def ensure_database(admin_url: str, name: str, *, recreate: bool = False) 
 class PostgresServer:
     """A PostgreSQL cluster in `data_dir`; initdb once, data kept across restarts."""
 
-    def __init__(self, data_dir: Path, port: int = 55432, start_timeout: float = 60.0) -> None:
+    def __init__(
+        self, data_dir: Path, port: int = 55432, start_timeout: float = 60.0, hint: str = "more time with start_timeout"
+    ) -> None:
+        """`hint` says how to give it more time than `start_timeout` seconds (in the error)."""
         self.data_dir = Path(data_dir)
         self.pgdata = self.data_dir / "data"
         self.port = port
         self.start_timeout = start_timeout
+        self.hint = hint
         self.log_path = self.data_dir / "postgres.log"
         self.proc: subprocess.Popen | None = None
         self.user: str | None = SYSTEM_USER if os.geteuid() == 0 else None
@@ -189,7 +193,8 @@ class PostgresServer:
 
     def _failed(self, state: str) -> InfraError:
         return InfraError(
-            f"PostgreSQL {state} within {self.start_timeout:.0f}s (log {self.log_path}):\n{tail(self.log_path)}"
+            f"PostgreSQL {state} within {self.start_timeout:.0f}s ({self.hint}; log {self.log_path}):\n"
+            f"{tail(self.log_path)}"
         )
 
     async def stop(self) -> None:

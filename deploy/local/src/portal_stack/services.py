@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from portal_stack import HTTP_PORTS, SERVICES
+from portal_stack import SERVICES
 from portal_stack._proc import spawn, stop_process, tail
+from portal_stack.config import http_port
 from portal_stack.errors import InfraError
+from portal_stack.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,9 @@ class ServiceSpec:
 def default_specs(
     names: list[str] | tuple[str, ...] = SERVICES, env: Mapping[str, str] | None = None
 ) -> list[ServiceSpec]:
-    """Specs with the standard ports; PORTAL_<SERVICE>_HTTP_PORT overrides one."""
+    """Specs with the standard ports (moved by PORTAL_PORT_OFFSET); PORTAL_<SERVICE>_HTTP_PORT sets one."""
     env = os.environ if env is None else env
-    return [
-        ServiceSpec(name, name, int(env.get(f"PORTAL_{name.upper()}_HTTP_PORT") or HTTP_PORTS[name])) for name in names
-    ]
+    return [ServiceSpec(name, name, http_port(env, name)) for name in names]
 
 
 def service_env(
@@ -71,15 +71,25 @@ def service_env(
 
 
 class ServiceRunner:
-    """Runs migrations, starts the services, waits for readiness, stops them."""
+    """Runs migrations, starts the services, waits for readiness, stops them. Migrations and
+    readiness each have `ready_timeout` seconds (`hint` says how to give more, in the error)."""
 
     def __init__(
-        self, specs: list[ServiceSpec], log_dir: Path, *, python: str = sys.executable, ready_timeout: float = 90.0
+        self,
+        specs: list[ServiceSpec],
+        log_dir: Path,
+        *,
+        python: str = sys.executable,
+        ready_timeout: float = 90.0,
+        hint: str = "more time with ready_timeout",
+        progress: Progress | None = None,
     ) -> None:
         self.specs = specs
         self.log_dir = Path(log_dir)
         self.python = python
         self.ready_timeout = ready_timeout
+        self.hint = hint
+        self.progress = progress or Progress()
         self.procs: dict[str, subprocess.Popen] = {}
 
     def log_path(self, name: str) -> Path:
@@ -93,11 +103,19 @@ class ServiceRunner:
     async def migrate(self, spec: ServiceSpec, env: Mapping[str, str]) -> None:
         self._mark(spec.name, f"python -m {spec.module} migrate")
         proc = spawn([self.python, "-m", spec.module, "migrate"], log_path=self.log_path(spec.name), env=dict(env))
-        try:
-            while proc.poll() is None:
-                await asyncio.sleep(0.1)
-        finally:
-            await stop_process(proc, signal.SIGTERM, timeout=10)
+        with self.progress.step(f"the migrations of {spec.name}", timeout=self.ready_timeout):
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.ready_timeout
+            try:
+                while proc.poll() is None:
+                    if loop.time() > deadline:
+                        raise InfraError(
+                            f"migrations of {spec.name} did not end within {self.ready_timeout:.0f}s ({self.hint}); "
+                            f"log {self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}"
+                        )
+                    await asyncio.sleep(0.1)
+            finally:
+                await stop_process(proc, signal.SIGTERM, timeout=10)
         if proc.returncode != 0:
             raise InfraError(
                 f"migrations of {spec.name} failed (exit {proc.returncode}); log "
@@ -124,19 +142,20 @@ class ServiceRunner:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.ready_timeout
         proc = self.procs[spec.name]
-        while loop.time() < deadline:
-            if proc.poll() is not None:
-                raise InfraError(
-                    f"{spec.name} exited with code {proc.returncode} before it was "
-                    f"ready; log {self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}"
-                )
-            if await asyncio.to_thread(_http_status, url) == 200:
-                return
-            await asyncio.sleep(0.3)
-        raise InfraError(
-            f"{spec.name} was not ready ({url} != 200) within {self.ready_timeout:.0f}s; "
-            f"log {self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}"
-        )
+        with self.progress.step(f"{spec.name} on {spec.base_url}", timeout=self.ready_timeout):
+            while loop.time() < deadline:
+                if proc.poll() is not None:
+                    raise InfraError(
+                        f"{spec.name} exited with code {proc.returncode} before it was "
+                        f"ready; log {self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}"
+                    )
+                if await asyncio.to_thread(_http_status, url) == 200:
+                    return
+                await asyncio.sleep(0.3)
+            raise InfraError(
+                f"{spec.name} was not ready ({url} != 200) within {self.ready_timeout:.0f}s ({self.hint}); "
+                f"log {self.log_path(spec.name)}:\n{tail(self.log_path(spec.name))}"
+            )
 
     async def stop_all(self, timeout: float = 30.0) -> None:
         procs, self.procs = self.procs, {}
