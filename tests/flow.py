@@ -4,14 +4,17 @@ redelivery tests."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import json
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +28,7 @@ from notify.settings import NotifySettings
 from orders.bootstrap import definition as orders_definition
 from portal_runtime.db import InboxRecord, OutboxRecord
 from portal_runtime.service import ServiceRuntime
-from portal_runtime.testing import bearer, eventually, running_service
+from portal_runtime.testing import TEST_SECRET, bearer, eventually, running_service
 
 ADMIN = bearer("ops", "admin")
 EMAIL_TIMEOUT = 60
@@ -38,6 +41,7 @@ class Portal:
     infra: Any
     http: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     runtimes: dict[str, ServiceRuntime] = field(default_factory=dict)
+    database_urls: dict[str, str] = field(default_factory=dict)
     # (service, event id) -> how many times the service's consumer was handed that event
     handed: collections.Counter = field(default_factory=collections.Counter)
 
@@ -90,24 +94,49 @@ class Portal:
         ]
 
 
+# With test_clock, the scheduler wakes an hour apart: jobs run when a test asks, as of its dates.
+JOBS_ON_DEMAND = {"portal_test_clock": True, "job_poll_seconds": 3600}
+
+
 @contextlib.asynccontextmanager
-async def running_portal(infra, new_database, kafka, *, deliver_twice: bool = False) -> AsyncIterator[Portal]:
+async def running_portal(
+    infra, new_database, kafka, *, deliver_twice: bool = False, test_clock: bool = False, second_orders: bool = False
+) -> AsyncIterator[Portal]:
     """Start the four services of the flow. With deliver_twice, every event any of them
     publishes goes on its topic twice (the second copy right after the first, as after a relay
-    that crashed before marking its batch)."""
+    that crashed before marking its batch). With test_clock, every service has its test clock
+    (`PUT /v1/admin/clock`) and runs its jobs only on demand (the scheduler's first round, at
+    the real time, is over before the portal is handed out). With second_orders, another orders
+    process (HTTP only: api role) on orders' database answers at `portal.http["orders-2"]`."""
     portal = Portal(infra)
+    settings = JOBS_ON_DEMAND if test_clock else {}
     async with contextlib.AsyncExitStack() as stack:
         smtp = NotifySettings(
             smtp_host=infra.smtp_host, smtp_port=infra.smtp_port, send_poll_seconds=0.1, send_backoff_seconds=0.2
         )
         for d in (catalog_definition(), orders_definition(), billing_definition(), notify_definition(smtp)):
+            portal.database_urls[d.name] = await new_database(d.name)
             rt, portal.http[d.name] = await stack.enter_async_context(
-                running_service(d, database_url=await new_database(d.name), kafka=kafka)
+                running_service(d, database_url=portal.database_urls[d.name], kafka=kafka, **settings)
             )
             portal.runtimes[d.name] = rt
             _count_handed(portal, rt)
             if deliver_twice:
                 rt.relay.after_publish = _publish_again(rt)
+        if second_orders:
+            _, portal.http["orders-2"] = await stack.enter_async_context(
+                running_service(
+                    orders_definition(),
+                    database_url=portal.database_urls["orders"],
+                    kafka=kafka,
+                    consume=False,
+                    relay=False,
+                    **settings,
+                )
+            )
+        if test_clock:
+            for rt in portal.runtimes.values():
+                await eventually(lambda rt=rt: rt.jobs.wakes > 0, what=f"{rt.definition.name}'s first scheduler round")
         yield portal
 
 
@@ -324,3 +353,99 @@ async def approved_and_paid_in_two_parts(portal: Portal, language: str) -> Appro
     assert ok(await orders.get(f"/v1/requests/{rid}", headers=headers))["status"] == "active"
     await portal.emails(email, 7)
     return Approved(account, email, headers, approved, invoice, {"listing": listing, "setup": setup, "banner": banner})
+
+
+# -- the README's walkthroughs, run as written ---------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = "__walkthrough_section_done__"
+
+
+def readme_sections(title: str) -> list[tuple[int, str]]:
+    """The ```sh block under the README's heading `title` as (section number, commands), a
+    section starting at each `# N. ` comment; 0 is the preamble."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index(title)
+    block = re.search(r"```sh\n(.*?)```", readme[start:], re.S)
+    assert block, f"no ```sh block under {title!r} in README.md"
+    sections, number, lines = [], 0, []
+    for line in block.group(1).splitlines():
+        m = re.match(r"# (\d+)\. ", line)
+        if m:
+            sections.append((number, "\n".join(lines)))
+            number, lines = int(m.group(1)), []
+        lines.append(line)
+    sections.append((number, "\n".join(lines)))
+    return sections
+
+
+def local_addresses(portal: Portal) -> dict[str, str]:
+    """The README's local addresses (`./portal up`: 8001-8005, the mail sink at 8025) as this
+    test run has them."""
+    ports = {name: client.base_url.port for name, client in portal.http.items()}
+    return {
+        "localhost:8001": f"127.0.0.1:{ports['catalog']}",
+        "localhost:8002": f"127.0.0.1:{ports['orders']}",
+        "localhost:8004": f"127.0.0.1:{ports['billing']}",
+        "localhost:8005": f"127.0.0.1:{ports['notify']}",
+        "localhost:8025": portal.infra.mailsink_url.rstrip("/").removeprefix("http://"),
+    }
+
+
+async def run_walkthrough(
+    portal: Portal,
+    sections: list[tuple[int, str]],
+    swaps: dict[str, str],
+    expect: dict[int, list[str]],
+    data_dir: Path,
+    *,
+    timeout: float = 120,
+) -> None:
+    """Run the sections in one bash, as a person pasting them would (`./portal token` signing
+    with the tests' key from `data_dir`), each with `swaps` put in; check that each printed what
+    `expect` says and no jq error; wait for the system to settle before the next."""
+    (data_dir / "jwt_secret").write_text(TEST_SECRET)
+    shell = await asyncio.create_subprocess_exec(
+        "bash",
+        "--noprofile",
+        "--norc",
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PORTAL_DATA_DIR": str(data_dir)},
+    )
+    try:
+        for number, commands in sections:
+            for old, new in swaps.items():
+                commands = commands.replace(old, new)
+            assert "localhost:" not in commands, f"section {number} talks to a port this test does not run"
+            shell.stdin.write(f"{commands}\nprintf '\\n%s\\n' {MARKER}\n".encode())
+            await shell.stdin.drain()
+            lines: list[str] = []
+            try:
+                await asyncio.wait_for(_until_marker(shell, lines), timeout=timeout)
+            except TimeoutError:
+                printed = "".join(lines)
+                raise AssertionError(
+                    f"section {number} did not finish in {timeout} s; it printed:\n{printed}"
+                ) from None
+            output = "".join(lines)
+            assert "jq: error" not in output and "parse error" not in output, f"section {number}:\n{output}"
+            for expected in expect.get(number, []):
+                assert expected in output, f"section {number} did not print {expected!r}:\n{output}"
+            await eventually(portal.settled, what=f"the system to settle after section {number}", timeout=60)
+    finally:
+        if shell.returncode is None:
+            shell.kill()
+        await shell.wait()
+
+
+async def _until_marker(shell: asyncio.subprocess.Process, lines: list[str]) -> None:
+    while True:
+        line = await shell.stdout.readline()
+        if not line:
+            raise AssertionError("the walkthrough's shell ended early:\n" + "".join(lines))
+        text = line.decode()
+        if text.strip() == MARKER:
+            return
+        lines.append(text)
