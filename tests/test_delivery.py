@@ -476,6 +476,7 @@ async def test_an_outbox_row_staged_before_cloudevents_is_published_as_one(new_d
                     created_at=now,
                 )
             )
+        await eventually(lambda: cat.kafka_connected, what="catalog connected to Kafka")  # it connects after start
         assert await cat.relay.relay_once() == 1
     [record] = await read_topic(kafka, "catalog.items", lambda r: r.key == str(item).encode(), want=1)
     event = binding.from_kafka_event(sdk_message(record))
