@@ -195,14 +195,15 @@ class Infra:
         self._databases[service] = url
         return url
 
-    async def stop(self) -> None:
-        """Stop what was started here: mail sink, then Kafka, then PostgreSQL."""
+    async def stop(self, *, grace: float = 30.0) -> None:
+        """Stop what was started here: mail sink, then Kafka, then PostgreSQL, each killed when it
+        has not stopped after `grace` seconds (0 for data that is thrown away next: a test session's)."""
         for attr in ("mailsink", "kafka", "postgres"):
             server = getattr(self, attr)
             if server is None:
                 continue
             try:
-                await server.stop()
+                await (server.stop() if attr == "mailsink" else server.stop(timeout=grace))
             except Exception:
                 log.exception("stopping %s failed", attr)
             setattr(self, attr, None)

@@ -220,8 +220,9 @@ class KafkaServer:
             f"{tail(self.log_path)}\n--- server.log ---\n{tail(self.server_log_path)}"
         )
 
-    async def stop(self) -> None:
-        await stop_process(self.proc, signal.SIGTERM, timeout=30.0)
+    async def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (a controlled shutdown), then SIGKILL after `timeout` seconds."""
+        await stop_process(self.proc, signal.SIGTERM, timeout=timeout)
         self.proc = None
 
 

@@ -197,7 +197,7 @@ class PostgresServer:
             f"{tail(self.log_path)}"
         )
 
-    async def stop(self) -> None:
-        """Fast shutdown (SIGINT), then SIGKILL after 30 s."""
-        await stop_process(self.proc, signal.SIGINT, timeout=30.0)
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Fast shutdown (SIGINT), then SIGKILL after `timeout` seconds."""
+        await stop_process(self.proc, signal.SIGINT, timeout=timeout)
         self.proc = None
