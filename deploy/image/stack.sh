@@ -38,12 +38,15 @@ up() {
     name="${COMPOSE_PROJECT_NAME}_${s}_1"
     code=$(podman wait "$name")
     if [ "$code" != 0 ]; then
-      echo "stack: $s exited with $code:" >&2
-      podman logs --tail 30 "$name" >&2
+      # The servers' logs first and the one-shot's last: a caller that keeps only the end of
+      # this output (the container test does) still sees what failed and why.
       for server in kafka postgres; do
-        echo "--- $server:" >&2
-        podman logs --tail 20 "${COMPOSE_PROJECT_NAME}_${server}_1" >&2
+        echo "--- $server (last lines):" >&2
+        podman logs --tail 10 "${COMPOSE_PROJECT_NAME}_${server}_1" 2>&1 | cut -c1-300 >&2
       done
+      echo "--- $s (last lines):" >&2
+      podman logs --tail 30 "$name" >&2
+      echo "stack: $s exited with $code" >&2
       exit 1
     fi
   done

@@ -16,6 +16,7 @@ import os
 import sys
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.errors import KafkaError
 
 from portal_contracts.registry import all_topics
 from portal_runtime.faults import Backoff, describe
@@ -44,29 +45,58 @@ async def connected(bootstrap: str, wait: float) -> AIOKafkaAdminClient:
             await asyncio.sleep(backoff.next())
 
 
+# Kafka error codes of a request to try again (the broker is still settling: a busy controller
+# answered late, a new partition has no leader yet); any other code is a configuration to fix.
+RETRIABLE = {5: "LEADER_NOT_AVAILABLE", 7: "REQUEST_TIMED_OUT", 41: "NOT_CONTROLLER"}
+ALREADY_THERE = 36  # TOPIC_ALREADY_EXISTS: another run (or our own timed-out request) made it
+
+
+class Retry(Exception):
+    """A request Kafka may well answer when asked again."""
+
+
 async def ensure(bootstrap: str, *, replication: int, min_insync: int, wait: float) -> None:
+    """Every topic there, asked again until `wait` runs out when Kafka answers late or not yet:
+    on a busy machine a creation request timed out while the controller was still creating the
+    first topics, and the one-shot failed although Kafka was fine."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    backoff = Backoff(initial=0.5, cap=5.0)
+    while True:
+        admin = await connected(bootstrap, max(deadline - loop.time(), 1.0))
+        try:
+            await _ensure_once(admin, replication=replication, min_insync=min_insync)
+            return
+        except (TimeoutError, Retry, KafkaError, OSError) as exc:
+            if loop.time() >= deadline:
+                raise SystemExit(f"topics: not all created within {wait:.0f} s: {describe(exc)}") from None
+            print(f"topics: asking again ({describe(exc)})", flush=True)
+            await asyncio.sleep(backoff.next())
+        finally:
+            await admin.close()
+
+
+async def _ensure_once(admin: AIOKafkaAdminClient, *, replication: int, min_insync: int) -> None:
     wanted = all_topics()
-    admin = await connected(bootstrap, wait)
-    try:
-        existing = {d["topic"]: len(d["partitions"]) for d in await admin.describe_topics() if not d["error_code"]}
-        new = [
-            NewTopic(name, partitions, replication, topic_configs={"min.insync.replicas": str(min_insync)})
-            for name, partitions in wanted.items()
-            if name not in existing
-        ]
-        if new:
-            response = await admin.create_topics(new)
-            failed = [(name, code) for name, code, *_ in response.topic_errors if code not in (0, 36)]
-            if failed:
-                raise SystemExit(f"topics: creating {failed} failed (Kafka error codes)")
-        grow = {n: NewPartitions(p) for n, p in wanted.items() if n in existing and existing[n] < p}
-        if grow:
-            await admin.create_partitions(grow)
-        for name, partitions in wanted.items():
-            state = "created" if name not in existing else "grown" if name in grow else "exists"
-            print(f"{name}: {partitions} partitions, {state}", flush=True)
-    finally:
-        await admin.close()
+    existing = {d["topic"]: len(d["partitions"]) for d in await admin.describe_topics() if not d["error_code"]}
+    new = [
+        NewTopic(name, partitions, replication, topic_configs={"min.insync.replicas": str(min_insync)})
+        for name, partitions in wanted.items()
+        if name not in existing
+    ]
+    if new:
+        response = await admin.create_topics(new)
+        failed = [(name, code) for name, code, *_ in response.topic_errors if code not in (0, ALREADY_THERE)]
+        if any(code in RETRIABLE for _, code in failed):
+            raise Retry(f"creating {failed} answered {sorted({RETRIABLE[c] for _, c in failed if c in RETRIABLE})}")
+        if failed:
+            raise SystemExit(f"topics: creating {failed} failed (Kafka error codes)")
+    grow = {n: NewPartitions(p) for n, p in wanted.items() if n in existing and existing[n] < p}
+    if grow:
+        await admin.create_partitions(grow)
+    for name, partitions in wanted.items():
+        state = "created" if name not in existing else "grown" if name in grow else "exists"
+        print(f"{name}: {partitions} partitions, {state}", flush=True)
 
 
 def main(argv: list[str]) -> None:
