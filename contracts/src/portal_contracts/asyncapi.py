@@ -24,7 +24,7 @@ from pydantic.json_schema import models_json_schema
 
 from portal_contracts.base import Event
 from portal_contracts.envelope import CONTENT_TYPE, ENVELOPE_VERSION, Envelope
-from portal_contracts.registry import READS, all_events, all_topics, dead_letter_topic, owner_of
+from portal_contracts.registry import EXTERNAL_PUBLISHERS, READS, all_events, all_topics, dead_letter_topic, owner_of
 
 KAFKA = "0.5.0"  # the version of AsyncAPI's Kafka bindings used
 SCHEMAS = "#/components/schemas/"
@@ -118,9 +118,14 @@ def system_asyncapi() -> Document:
         channels[cid] = {
             "address": topic,
             "title": topic,
-            "description": f"Published by {owner} only, from its outbox: each message keyed by the aggregate id "
-            "(the CloudEvent `subject`), so one aggregate's events stay in order. "
-            f"{all_topics()[topic]} partitions.",
+            "description": (
+                f"Published by {EXTERNAL_PUBLISHERS[topic]} (`{owner}`), in the portal's CloudEvents envelope, keyed "
+                "by the account id (the CloudEvent `subject`); readers count each report once by its own id. "
+                if topic in EXTERNAL_PUBLISHERS
+                else f"Published by {owner} only, from its outbox: each message keyed by the aggregate id "
+                "(the CloudEvent `subject`), so one aggregate's events stay in order. "
+            )
+            + f"{all_topics()[topic]} partitions.",
             "messages": {message_id(cls): {"$ref": f"#/components/messages/{message_id(cls)}"} for cls in carried},
             "bindings": {"kafka": {"topic": topic, "partitions": all_topics()[topic], "bindingVersion": KAFKA}},
         }
@@ -130,7 +135,9 @@ def system_asyncapi() -> Document:
             "action": "send",
             "channel": {"$ref": f"#/channels/{cid}"},
             "title": f"{owner} publishes on {topic}",
-            "summary": "The relay publishes the outbox in order (idempotent producer, acks=all).",
+            "summary": "The publisher's own producer; the portal's services do not send here."
+            if topic in EXTERNAL_PUBLISHERS
+            else "The relay publishes the outbox in order (idempotent producer, acks=all).",
             "tags": [{"name": owner}],
             "messages": [{"$ref": f"#/channels/{cid}/messages/{message_id(cls)}"} for cls in carried],
         }

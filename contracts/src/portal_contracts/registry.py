@@ -17,10 +17,17 @@ TOPICS: dict[str, int] = {
     "orders.orders": 3,
     "orders.services": 3,
     "billing.invoices": 3,
+    "billing.units": 3,
     "returns.rma": 3,
     "notify.deliveries": 3,
+    "usage.units": 3,
 }
 SERVICES = ("catalog", "orders", "returns", "billing", "notify")
+# Topics that systems outside the portal publish on (none of its services has them in an outbox):
+# the owner named in the topic, and who that is.
+EXTERNAL_PUBLISHERS: dict[str, str] = {
+    "usage.units": "the internal systems that meter the units accounts use",
+}
 
 # The events each service's consumer group (named after the service) applies; it ignores the other
 # events of those topics. The AsyncAPI document's receive operations come from here, and
@@ -34,7 +41,14 @@ READS: dict[str, tuple[tuple[str, int], ...]] = {
         ("PaymentConfirmed", 1),
     ),
     "returns": (("InvoiceIssued", 1), ("InvoiceIssued", 2)),
-    "billing": (("OrderCancelled", 1), ("OrderPlaced", 1), ("RequestApproved", 1)),
+    "billing": (
+        ("CatalogItemPublished", 1),
+        ("CatalogItemRetired", 1),
+        ("OrderCancelled", 1),
+        ("OrderPlaced", 1),
+        ("RequestApproved", 1),
+        ("UnitsConsumed", 1),
+    ),
     "notify": (
         ("AccountProfileChanged", 1),
         ("InformationRequested", 1),
@@ -53,6 +67,13 @@ READS: dict[str, tuple[tuple[str, int], ...]] = {
         ("ServiceSuspended", 1),
         ("ServiceTerminated", 1),
         ("ServicesActivated", 1),
+        ("UnitsBalanceLow", 1),
+        ("UnitsCapReached", 1),
+        ("UnitsCredited", 1),
+        ("UnitsPlanPaused", 1),
+        ("UnitsPurchaseFailed", 1),
+        ("UnitsPurchased", 1),
+        ("UnitsTopUpFailed", 1),
     ),
 }
 

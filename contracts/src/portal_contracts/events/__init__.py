@@ -1,5 +1,5 @@
 """Importing this package registers every event."""
 
-from portal_contracts.events import billing, catalog, notify, orders, returns
+from portal_contracts.events import billing, catalog, notify, orders, returns, usage
 
-__all__ = ["billing", "catalog", "notify", "orders", "returns"]
+__all__ = ["billing", "catalog", "notify", "orders", "returns", "usage"]

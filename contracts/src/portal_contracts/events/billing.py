@@ -1,4 +1,6 @@
-"""Events billing publishes about invoices and payments."""
+"""Events billing publishes about invoices and payments (`billing.invoices`), and about the prepaid
+units of every account's wallet (`billing.units`): units are bought in packages (catalog items of
+kind `unit_package`), by hand or by an account's automatic plan, and never expire."""
 
 from __future__ import annotations
 
@@ -50,6 +52,22 @@ class PaymentInstruction(BaseModel):
     details: dict[str, str]
 
 
+class BillTo(BaseModel):
+    """Whom an invoice is addressed to when the account gave a billing address and contact (an
+    automatic unit plan's invoices): printed on the invoice, and the contact receives it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str = Field(description="the billing contact's name")
+    email: str = Field(description="the billing contact's email: the invoice goes there")
+    company: str | None = None
+    line1: str
+    line2: str | None = None
+    postal_code: str
+    city: str
+    country: str = Field(description="ISO 3166-1 alpha-2")
+
+
 @event(topic="billing.invoices", version=1, key="invoice_id")
 class InvoiceIssued(Event):
     """Version 1, still published beside version 2 for its readers (orders, notify): invoices
@@ -88,6 +106,7 @@ class InvoiceIssuedV2(Event):
     due_on: date
     payment_instructions: list[PaymentInstruction]
     issued_at: AwareDatetime
+    bill_to: BillTo | None = Field(default=None, description="set when the invoice is addressed to a billing contact")
 
 
 @event(topic="billing.invoices", version=1, key="invoice_id")
@@ -107,6 +126,9 @@ class PaymentReceived(Event):
     balance_due: Money
     invoice_status: Literal["partially_paid", "paid"]
     received_at: AwareDatetime
+    source_kind: str | None = Field(
+        default=None, description="what the invoice is for, as InvoiceIssued v2 says (absent before it was added)"
+    )
 
 
 @event(topic="billing.invoices", version=1, key="invoice_id")
@@ -142,3 +164,146 @@ class InvoiceVoided(Event):
     source_id: str
     reason: str
     voided_at: AwareDatetime
+
+
+# ---------------------------------------------------------------- billing.units: prepaid units
+
+PurchaseSource = Literal["manual", "plan"]
+
+
+class BillingContact(BaseModel):
+    """Who receives an automatic plan's invoices and notices."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str
+    email: str
+
+
+class PurchasedPackage(BaseModel):
+    """One line of a purchase: `quantity` packages of `units` units each."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    item_id: uuid.UUID
+    sku: str
+    name: str
+    units: int = Field(ge=1, description="units in one package")
+    quantity: int = Field(ge=1)
+    unit_price: Money
+    amount: Money
+
+
+@event(topic="billing.units", version=1, key="account_id")
+class UnitsCredited(Event):
+    """Units were added to an account's wallet: the initial grant (`granted`, no invoice), a
+    purchase by hand or by the plan (`purchased`, with its purchase and invoice), or an admin's
+    correction upwards (`adjusted`). `balance_after` is the wallet's balance right after it."""
+
+    account_id: str
+    entry_id: uuid.UUID
+    kind: Literal["granted", "purchased", "adjusted"]
+    units: int = Field(ge=1)
+    balance_after: int
+    purchase_id: uuid.UUID | None = None
+    source: PurchaseSource | None = Field(default=None, description="a purchase's: manual or plan")
+    invoice_id: uuid.UUID | None = None
+    credited_at: AwareDatetime
+
+
+@event(topic="billing.units", version=1, key="account_id")
+class UnitsPurchased(Event):
+    """A purchase was charged and its units credited (one charge, one paid invoice): by hand
+    (`manual`) or a top-up of the automatic plan (`plan`, sent to the plan's billing contact too)."""
+
+    account_id: str
+    purchase_id: uuid.UUID
+    source: PurchaseSource
+    invoice_id: uuid.UUID
+    invoice_number: str
+    lines: list[PurchasedPackage]
+    units: int = Field(ge=1, description="units credited in all")
+    total: Money
+    card_brand: str | None = None
+    card_last4: str | None = None
+    balance_after: int
+    billing_contact: BillingContact | None = None
+    purchased_at: AwareDatetime
+
+
+@event(topic="billing.units", version=1, key="account_id")
+class UnitsPurchaseFailed(Event):
+    """A purchase by hand was declined: nothing was credited and its invoice was voided."""
+
+    account_id: str
+    purchase_id: uuid.UUID
+    invoice_id: uuid.UUID
+    invoice_number: str
+    total: Money
+    reason: str
+    failed_at: AwareDatetime
+
+
+@event(topic="billing.units", version=1, key="account_id")
+class UnitsTopUpFailed(Event):
+    """The automatic plan's charge was declined: nothing was credited, its invoice was voided.
+    `next_attempt_at` is when the plan tries again (None once the plan is paused: `plan_paused`)."""
+
+    account_id: str
+    purchase_id: uuid.UUID
+    invoice_id: uuid.UUID
+    invoice_number: str
+    total: Money
+    reason: str
+    declines_in_a_row: int = Field(ge=1)
+    next_attempt_at: AwareDatetime | None = None
+    plan_paused: bool = False
+    billing_contact: BillingContact | None = None
+    failed_at: AwareDatetime
+
+
+@event(topic="billing.units", version=1, key="account_id")
+class UnitsPlanPaused(Event):
+    """The automatic plan stopped topping up after `declines_in_a_row` declines in a row; saving a
+    new card resumes it."""
+
+    account_id: str
+    reason: Literal["declined"]
+    declines_in_a_row: int = Field(ge=1)
+    billing_contact: BillingContact | None = None
+    paused_at: AwareDatetime
+
+
+@event(topic="billing.units", version=1, key="account_id")
+class UnitsCapReached(Event):
+    """A top-up would take the month's spending over the plan's monthly cap: it was not made, and
+    no top-up is made for the rest of the business's calendar month `month` (YYYY-MM)."""
+
+    account_id: str
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    cap: Money
+    spent: Money = Field(description="charged by the plan this month so far")
+    needed: Money = Field(description="what the top-up would have cost")
+    resumes_on: date
+    billing_contact: BillingContact | None = None
+    reached_at: AwareDatetime
+
+
+@event(topic="billing.units", version=1, key="account_id")
+class UnitsBalanceLow(Event):
+    """The balance fell to or below the account's low-balance level (once per crossing: told again
+    only after the balance has been above the level in between)."""
+
+    account_id: str
+    balance: int
+    low_balance_at: int
+    at: AwareDatetime
+
+
+@event(topic="billing.units", version=1, key="account_id")
+class UnitsBalanceDepleted(Event):
+    """The balance fell to zero or below (once per crossing, as UnitsBalanceLow)."""
+
+    account_id: str
+    balance: int
+    at: AwareDatetime
