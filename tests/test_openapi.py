@@ -182,6 +182,15 @@ ALSO_RIGHT = {
     "payInvoice": (["402", "422"], "a declined card; a card number's check digit, an expired card"),
     "requestReturn": (["422"], "an invoice of the caller's by that number, a line it has, no more than it invoiced"),
     "checkOutCart": (["422"], "a cart with lines, each still offered and allowed as when it was added"),
+    "getUnits": (["422"], "an admin names the account (account_id)"),
+    "changeUnits": (["422"], "an admin names the account (account_id)"),
+    "listLedger": (["422"], "an admin names the account (account_id); `to` not before `from`"),
+    "previewPurchase": (["422"], "lines of unit packages on sale, 1 to 100 of each, in one currency"),
+    "buyPackages": (["402", "422"], "a declined card; lines as for previewPurchase; a card's check digit, expiry"),
+    "putPlan": (["422"], "a unit package on sale; a card while none is saved, its check digit, expiry; account_id"),
+    "savePlanCard": (["422"], "a card's check digit, expiry; an admin names the account (account_id)"),
+    "getPlan": (["422"], "an admin names the account (account_id)"),
+    "turnOffPlan": (["422"], "an admin names the account (account_id)"),
 }
 POSITIVE = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 

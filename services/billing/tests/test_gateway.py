@@ -1,7 +1,7 @@
 from datetime import date
 from decimal import Decimal
 
-from billing.adapters.gateway import SandboxGateway
+from billing.adapters.gateway import InMemorySandboxGateway
 from billing.domain.cards import Card
 
 
@@ -16,35 +16,35 @@ async def charge(gw, number, key="k1"):
 
 
 async def test_test_card_approves_with_a_reference():
-    result = await charge(SandboxGateway(), "4242424242424242")
+    result = await charge(InMemorySandboxGateway(), "4242424242424242")
     assert result.approved and result.reference.startswith("sbx_") and result.reason is None
 
 
 async def test_declining_card_declines_with_a_reason():
-    gw = SandboxGateway()
+    gw = InMemorySandboxGateway()
     result = await charge(gw, "4000000000000002")
     assert not result.approved and result.reason == "card_declined" and gw.charges == []
     assert (await charge(gw, "4000000000009995", key="k2")).reason == "insufficient_funds"
 
 
 async def test_same_key_returns_the_first_result_and_charges_once():
-    gw = SandboxGateway()
+    gw = InMemorySandboxGateway()
     first = await charge(gw, "4242424242424242")
     again = await charge(gw, "4242424242424242")
     assert again == first and len(gw.charges) == 1
 
 
 async def test_sandbox_keeps_brand_and_last4_only():
-    gw = SandboxGateway()
+    gw = InMemorySandboxGateway()
     await charge(gw, "5555555555554444")
-    assert gw.charges == [
-        {"method": "card", "brand": "mastercard", "last4": "4444", "amount": "10.00", "currency": "EUR"}
+    assert [(c.method, c.brand, c.last4, c.amount, c.currency) for c in gw.charges] == [
+        ("card", "mastercard", "4444", Decimal("10.00"), "EUR")
     ]
     assert "5555555555554444" not in repr(gw.charges)
 
 
 async def test_paypal_approves_except_the_declining_payer():
-    gw = SandboxGateway()
+    gw = InMemorySandboxGateway()
     ok = await gw.charge_paypal(
         payer="buyer@example.com", amount=Decimal(5), currency="EUR", description="x", idempotency_key="p1"
     )

@@ -49,7 +49,7 @@ async def env(migrated_database):
     engine = make_engine(await migrated_database(definition()))
     clock = FrozenClock(NOW)
     uow = UnitsOfWork(make_sessionmaker(engine), Outbox("billing", clock), to_contract, BillingUnitOfWork)
-    yield BillingService(uow, clock, SandboxGateway(), BillingSettings().payee()), engine
+    yield BillingService(uow, clock, SandboxGateway(uow.sessions, clock), BillingSettings().payee()), engine
     await engine.dispose()
 
 

@@ -119,6 +119,7 @@ def test_partial_payments_then_paid_once():
             amount_paid=Decimal("100.00"),
             balance_due=Decimal("29.70"),
             status=Status.PARTIALLY_PAID,
+            source_kind="service_request",
         )
     ]
     invoice.events.clear()
@@ -132,6 +133,7 @@ def test_partial_payments_then_paid_once():
             amount_paid=Decimal("129.70"),
             balance_due=Decimal("0.00"),
             status=Status.PAID,
+            source_kind="service_request",
         ),
         InvoicePaid(**ids, currency="EUR", amount_paid=Decimal("129.70"), at=NOW),
     ]

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from billing_testkit import FakeBillingUnitOfWork, FakeBillingUnitsOfWork, approved
 
-from billing.adapters.gateway import SandboxGateway
+from billing.adapters.gateway import InMemorySandboxGateway
 from billing.consumers import orders
 from billing.consumers.orders import issue_command
 from billing.domain.cards import Card
@@ -44,14 +44,14 @@ GLOBEX = Principal("gina", "globex", "customer")
 OPS = Principal("olga", "ops", "admin")
 
 
-class CountingGateway(SandboxGateway):
+class CountingGateway(InMemorySandboxGateway):
     def __init__(self) -> None:
         super().__init__()
         self.keys: list[str] = []
 
-    def _charge(self, key, reason, record):
-        self.keys.append(key)
-        return super()._charge(key, reason, record)
+    async def _charge(self, attempt):
+        self.keys.append(attempt.idempotency_key)
+        return await super()._charge(attempt)
 
 
 @pytest.fixture
@@ -225,6 +225,7 @@ async def test_a_card_payment_in_part_is_stored_answered_and_published(billing, 
             balance_due=eur("29.70"),
             invoice_status="partially_paid",
             received_at=NOW,
+            source_kind="service_request",
         )
     ]
     assert gateway.keys == [f"acme:p1:{uow.idempotency.rows[('acme', 'p1')].fingerprint[:16]}"]

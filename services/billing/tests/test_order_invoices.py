@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from billing_testkit import HOSTING, SSL, FakeBillingUnitOfWork, FakeBillingUnitsOfWork, order_cancelled, order_placed
 
-from billing.adapters.gateway import SandboxGateway
+from billing.adapters.gateway import InMemorySandboxGateway
 from billing.consumers import orders
 from billing.consumers.orders import cancellation, order_command
 from billing.domain.cards import Card
@@ -52,8 +52,8 @@ def uow() -> FakeBillingUnitOfWork:
 
 
 @pytest.fixture
-def gateway() -> SandboxGateway:
-    return SandboxGateway()
+def gateway() -> InMemorySandboxGateway:
+    return InMemorySandboxGateway()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from billing_testkit import CARD_DECLINED, CARD_OK
 
-from billing.adapters.gateway import SandboxGateway
+from billing.adapters.gateway import InMemorySandboxGateway
 from billing.bootstrap import definition
 from billing.domain.invoices import Line
 from billing.http.invoices import money
@@ -24,7 +24,7 @@ from portal_runtime.testing import bearer, running_service
 CLOCK_AT = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 
 
-class SlowGateway(SandboxGateway):
+class SlowGateway(InMemorySandboxGateway):
     """Counts the card charges and takes a moment for each, so that concurrent requests overlap."""
 
     def __init__(self) -> None:
@@ -37,7 +37,7 @@ class SlowGateway(SandboxGateway):
         return await super().charge_card(**kw)
 
 
-async def billing(new_database, kafka, gateway: SandboxGateway):
+async def billing(new_database, kafka, gateway: InMemorySandboxGateway):
     url = await new_database("billing")
     return running_service(
         definition(gateway=gateway),

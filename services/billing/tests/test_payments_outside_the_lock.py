@@ -13,7 +13,7 @@ from billing_testkit import approved
 from sqlalchemy import func, select, text
 
 from billing.adapters.events import to_contract
-from billing.adapters.gateway import SandboxGateway
+from billing.adapters.gateway import InMemorySandboxGateway
 from billing.adapters.repository import BillingUnitOfWork
 from billing.adapters.tables import PaymentReservationRow, PaymentRow
 from billing.bootstrap import definition
@@ -33,7 +33,7 @@ from portal_runtime.uow import UnitsOfWork
 ACME = Principal("alice", "acme", "customer")
 
 
-class WatchingGateway(SandboxGateway):
+class WatchingGateway(InMemorySandboxGateway):
     """While it charges, looks at the database from another connection: is the invoice locked,
     what is reserved? It can also be told to fail as a provider that is away would."""
 

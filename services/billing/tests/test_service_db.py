@@ -30,8 +30,8 @@ from portal_runtime.uow import UnitsOfWork
 
 
 class CountingGateway(SandboxGateway):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, sessions) -> None:
+        super().__init__(sessions)
         self.calls = 0
 
     async def charge_card(self, **kw):
@@ -44,8 +44,8 @@ class CountingGateway(SandboxGateway):
 async def env(migrated_database):
     engine = make_engine(await migrated_database(definition()))
     clock = FrozenClock(datetime(2026, 3, 20, 9, 0, tzinfo=UTC))
-    gateway = CountingGateway()
     uow = UnitsOfWork(make_sessionmaker(engine), Outbox("billing", clock), to_contract, BillingUnitOfWork)
+    gateway = CountingGateway(make_sessionmaker(engine))
     svc = BillingService(uow, clock, gateway, BillingSettings().payee())
     yield svc, clock, gateway
     await engine.dispose()

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 
-from billing.domain.events import InvoiceIssued, InvoicePaid, InvoiceVoided, PaymentRecorded, PaymentRejected
+from billing.domain.events import (
+    InvoiceIssued,
+    InvoicePaid,
+    InvoiceVoided,
+    PaymentRecorded,
+    PaymentRejected,
+    UnitsBalanceDepleted,
+    UnitsBalanceLow,
+    UnitsCredited,
+    UnitsPurchased,
+    UnitsPurchaseFailed,
+)
+from billing.domain.plans import BillingContact, CapReached, PlanPaused, TopUpFailed
 from portal_contracts import Event, Money
 from portal_contracts.events import billing as contract
 
@@ -26,6 +39,7 @@ def to_contract(event: object) -> Event | list[Event]:
                 balance_due=_money(event.balance_due, event.currency),
                 invoice_status=event.status.value,
                 received_at=event.payment.paid_at,
+                source_kind=event.source_kind,
             )
         case InvoicePaid():
             return contract.PaymentConfirmed(
@@ -54,7 +68,104 @@ def to_contract(event: object) -> Event | list[Event]:
                 reason=event.reason,
                 voided_at=event.at,
             )
+        case TopUpFailed():
+            return contract.UnitsTopUpFailed(
+                account_id=event.account_id,
+                purchase_id=event.purchase_id,
+                invoice_id=event.invoice_id,
+                invoice_number=event.invoice_number,
+                total=_money(event.total, event.currency),
+                reason=event.reason,
+                declines_in_a_row=event.declines_in_a_row,
+                next_attempt_at=event.next_attempt_at,
+                plan_paused=event.plan_paused,
+                billing_contact=_contact(event.billing_contact),
+                failed_at=event.at,
+            )
+        case PlanPaused():
+            return contract.UnitsPlanPaused(
+                account_id=event.account_id,
+                reason=event.reason.value,
+                declines_in_a_row=event.declines_in_a_row,
+                billing_contact=_contact(event.billing_contact),
+                paused_at=event.at,
+            )
+        case CapReached():
+            return contract.UnitsCapReached(
+                account_id=event.account_id,
+                month=event.month,
+                cap=_money(event.cap, event.currency),
+                spent=_money(event.spent, event.currency),
+                needed=_money(event.needed, event.currency),
+                resumes_on=event.resumes_on,
+                billing_contact=_contact(event.billing_contact),
+                reached_at=event.at,
+            )
+        case UnitsCredited():
+            entry = event.entry
+            return contract.UnitsCredited(
+                account_id=entry.account_id,
+                entry_id=entry.entry_id,
+                kind=entry.kind.value,
+                units=entry.units,
+                balance_after=entry.balance_after,
+                purchase_id=entry.purchase_id,
+                source=entry.source.value if entry.source else None,
+                invoice_id=entry.invoice_id,
+                credited_at=entry.at,
+            )
+        case UnitsPurchased():
+            return _units_purchased(event)
+        case UnitsPurchaseFailed():
+            purchase = event.purchase
+            return contract.UnitsPurchaseFailed(
+                account_id=purchase.account_id,
+                purchase_id=purchase.purchase_id,
+                invoice_id=purchase.invoice_id,
+                invoice_number=purchase.invoice_number,
+                total=_money(purchase.total, purchase.currency),
+                reason=purchase.reason,
+                failed_at=purchase.ended_at,
+            )
+        case UnitsBalanceLow():
+            return contract.UnitsBalanceLow(
+                account_id=event.account_id, balance=event.balance, low_balance_at=event.low_balance_at, at=event.at
+            )
+        case UnitsBalanceDepleted():
+            return contract.UnitsBalanceDepleted(account_id=event.account_id, balance=event.balance, at=event.at)
     raise TypeError(f"billing has no contract for {type(event).__name__}")
+
+
+def _units_purchased(event: UnitsPurchased) -> contract.UnitsPurchased:
+    """A plan's purchase names its billing contact (its invoice's `bill_to`): the receipt goes there too."""
+    purchase, currency = event.purchase, event.purchase.currency
+    bill_to = purchase.bill_to
+    return contract.UnitsPurchased(
+        account_id=purchase.account_id,
+        purchase_id=purchase.purchase_id,
+        source=purchase.source.value,
+        invoice_id=purchase.invoice_id,
+        invoice_number=purchase.invoice_number,
+        lines=[
+            contract.PurchasedPackage(
+                item_id=line.item_id,
+                sku=line.sku,
+                name=line.name,
+                units=line.units,
+                quantity=line.quantity,
+                unit_price=_money(line.unit_price, currency),
+                amount=_money(line.amount, currency),
+            )
+            for line in purchase.lines
+        ],
+        units=purchase.units,
+        total=_money(purchase.total, currency),
+        card_brand=purchase.card_brand,
+        card_last4=purchase.card_last4,
+        balance_after=event.balance_after,
+        billing_contact=contract.BillingContact(name=bill_to.name, email=bill_to.email) if bill_to else None,
+        purchased_at=purchase.ended_at,
+    )
 
 
 def _issued_v1(event: InvoiceIssued) -> contract.InvoiceIssued:
@@ -118,8 +229,13 @@ def _issued_v2(event: InvoiceIssued) -> contract.InvoiceIssuedV2:
             contract.PaymentInstruction(method=i.method, details=i.details) for i in event.instructions
         ],
         issued_at=event.issued_at,
+        bill_to=contract.BillTo(**asdict(event.bill_to)) if event.bill_to else None,
     )
 
 
 def _money(amount: Decimal, currency: str) -> Money:
     return Money(amount=amount, currency=currency)
+
+
+def _contact(contact: BillingContact) -> contract.BillingContact:
+    return contract.BillingContact(name=contact.name, email=contact.email)

@@ -5,10 +5,12 @@ Idempotency-Keys beside them."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
+from billing.adapters.plan_repository import PlanRepository
 from billing.adapters.tables import (
     InvoiceCounterRow,
     InvoiceHistoryRow,
@@ -18,7 +20,18 @@ from billing.adapters.tables import (
     PaymentReservationRow,
     PaymentRow,
 )
-from billing.domain.invoices import Instruction, Invoice, InvoiceSummary, Line, Payment, Reservation, Source, Status
+from billing.adapters.units_repository import UnitPackageRepository, UnitPurchaseRepository, WalletRepository
+from billing.domain.invoices import (
+    BillTo,
+    Instruction,
+    Invoice,
+    InvoiceSummary,
+    Line,
+    Payment,
+    Reservation,
+    Source,
+    Status,
+)
 from billing.domain.orders import ORDER_SOURCES, OrderCancellation
 from portal_runtime.idempotency import IdempotencyKeys
 from portal_runtime.paging import PageRequest, Slice, fetch_page
@@ -147,6 +160,7 @@ class InvoiceRepository:
                 )
             ],
             status=Status(row.status),
+            bill_to=BillTo(**row.bill_to) if row.bill_to else None,
         )
         return self.uow.track(invoice, self)
 
@@ -229,6 +243,7 @@ class InvoiceRepository:
                 issued_at=invoice.issued_at,
                 due_on=invoice.due_on,
                 instructions=[{"method": i.method, "details": i.details} for i in invoice.instructions],
+                bill_to=asdict(invoice.bill_to) if invoice.bill_to else None,
                 updated_at=self.uow.now,
             )
         )
@@ -298,3 +313,7 @@ class BillingUnitOfWork(UnitOfWork):
     invoices = repository(InvoiceRepository)
     cancellations = repository(OrderCancellations)
     idempotency = repository(IdempotencyKeys)
+    wallets = repository(WalletRepository)
+    unit_packages = repository(UnitPackageRepository)
+    unit_purchases = repository(UnitPurchaseRepository)
+    plans = repository(PlanRepository)

@@ -91,6 +91,8 @@ class InvoiceRow(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_on: Mapped[date] = mapped_column(Date)
     instructions: Mapped[list] = mapped_column(JSONB)
+    # Whom it is addressed to, when not the account itself (a unit plan's billing contact and address).
+    bill_to: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

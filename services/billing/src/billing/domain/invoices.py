@@ -102,6 +102,21 @@ class Line:
 
 
 @dataclass(frozen=True)
+class BillTo:
+    """Whom an invoice is addressed to when the account named a billing contact and address (an
+    automatic unit plan's invoices): printed on the invoice; the contact receives it."""
+
+    name: str
+    email: str
+    line1: str
+    postal_code: str
+    city: str
+    country: str  # ISO 3166-1 alpha-2
+    company: str | None = None
+    line2: str | None = None
+
+
+@dataclass(frozen=True)
 class Instruction:
     method: str
     details: dict[str, str]
@@ -178,6 +193,7 @@ class Invoice:
     payments: list[Payment] = field(default_factory=list)
     reservations: list[Reservation] = field(default_factory=list)
     status: Status = Status.ISSUED
+    bill_to: BillTo | None = None
     # The moves of its lifecycle made since it was loaded (history rows, appended on save).
     history: list[Transition[Status]] = field(default_factory=list)
     events: list[InvoiceIssued | PaymentRecorded | InvoicePaid | PaymentRejected | InvoiceVoided] = field(
@@ -199,9 +215,11 @@ class Invoice:
         request_id: uuid.UUID | None = None,
         invoice_id: uuid.UUID | None = None,
         due_on: date | None = None,
+        bill_to: BillTo | None = None,
     ) -> Invoice:
         """For `source`; `request_id` alone names a service request as the source (as before).
-        Due `PAYMENT_TERMS_DAYS` after issue unless the source names the day (`due_on`)."""
+        Due `PAYMENT_TERMS_DAYS` after issue unless the source names the day (`due_on`);
+        addressed to `bill_to` when given."""
         if not account_id:
             raise InvalidInput("an invoice needs an account", field="account_id")
         if not lines:
@@ -237,6 +255,7 @@ class Invoice:
             issued_at=now,
             due_on=due_on or now.date() + timedelta(days=PAYMENT_TERMS_DAYS),
             instructions=list(instructions),
+            bill_to=bill_to,
         )
         if expected_total is not None and cents(expected_total) != invoice.total:
             raise InvalidInput(f"the lines add up to {invoice.total} {currency}, not {expected_total}", field="total")
@@ -255,6 +274,7 @@ class Invoice:
                 due_on=invoice.due_on,
                 instructions=tuple(invoice.instructions),
                 issued_at=invoice.issued_at,
+                bill_to=invoice.bill_to,
             )
         )
         return invoice
@@ -339,6 +359,7 @@ class Invoice:
                 amount_paid=self.amount_paid,
                 balance_due=self.balance_due,
                 status=self.status,
+                source_kind=self.source.kind,
             )
         )
         if self.status is Status.PAID:

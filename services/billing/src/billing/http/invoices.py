@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -189,10 +190,24 @@ class InvoiceSummaryOut(BaseModel):
         return cls(**{**fields, **amounts})
 
 
+class BillToOut(BaseModel):
+    name: str = Field(description="the billing contact: the invoice goes to them")
+    email: str
+    company: str | None
+    line1: str
+    line2: str | None
+    postal_code: str
+    city: str
+    country: str = Field(description="ISO 3166-1 alpha-2")
+
+
 class InvoiceOut(InvoiceSummaryOut):
     lines: list[LineOut]
     payment_instructions: list[InstructionOut]
     payments: list[PaymentOut]
+    bill_to: BillToOut | None = Field(
+        description="whom the invoice is addressed to when not the account itself (a unit plan's billing contact)"
+    )
 
     @classmethod
     def of(cls, invoice: Invoice) -> InvoiceOut:
@@ -201,6 +216,7 @@ class InvoiceOut(InvoiceSummaryOut):
             lines=[LineOut.of(line, invoice.currency) for line in invoice.lines],
             payment_instructions=[InstructionOut(method=i.method, details=i.details) for i in invoice.instructions],
             payments=[PaymentOut.of(p) for p in invoice.payments],
+            bill_to=BillToOut(**asdict(invoice.bill_to)) if invoice.bill_to else None,
         )
 
 

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from billing.domain.instructions import Payee, instructions_for
-from billing.domain.invoices import Invoice, InvoiceSummary, Line, Source, SourceKind, Status, invoice_number
+from billing.domain.invoices import BillTo, Invoice, InvoiceSummary, Line, Source, SourceKind, Status, invoice_number
 from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock
 from portal_runtime.errors import InvalidInput, NotFound
@@ -36,6 +36,7 @@ class IssueInvoice:
     period_start: date | None = None
     period_end: date | None = None
     due_on: date | None = None  # None: PAYMENT_TERMS_DAYS after issue
+    bill_to: BillTo | None = None  # whom it is addressed to, when not the account itself
 
     @property
     def source(self) -> Source:
@@ -90,6 +91,7 @@ class Invoicing:
             expected_total=cmd.expected_total,
             now=now,
             due_on=cmd.due_on,
+            bill_to=cmd.bill_to,
             instructions=instructions_for(invoice_id=str(invoice_id), number=number, payee=self.payee),
         )
         return uow.invoices.add(invoice)

@@ -25,12 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from billing.adapters.gateway import GatewayResult, PaymentGateway
-from billing.domain.invoices import Invoice, Payment, Reservation
+from billing.domain.invoices import Invoice, Payment, Reservation, SourceKind
 from billing.domain.payments import PaymentRequest, check_method, fingerprint
 from billing.service.invoicing import visible
 from billing.service.orders import void_if_cancelled
 from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock
+from portal_runtime.errors import Conflict
 from portal_runtime.idempotency import Answer, KeyWithoutAnswer
 from portal_runtime.uow import UnitsOfWork
 
@@ -101,6 +102,13 @@ class Payments:
                     invoice = visible(
                         await uow.invoices.get(request.invoice_id, for_update=True), request.invoice_id, caller
                     )
+                    if invoice.source.kind == SourceKind.UNIT_TOP_UP:
+                        # Its purchase charges it (`billing.service.units`): a second payment here
+                        # would charge the card twice for one set of units.
+                        raise Conflict(
+                            f"invoice {invoice.number} is paid by its unit purchase's own charge, not here",
+                            current_status=invoice.status.value,
+                        )
                     replayed = await uow.idempotency.claim(caller.account_id, key, fingerprint)
                     if replayed is not None:
                         return replayed
