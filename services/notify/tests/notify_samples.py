@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from portal_contracts import Money
 from portal_contracts.events.billing import (
+    BillingContact,
     InvoiceIssued,
     InvoiceIssuedV2,
     InvoiceLine,
@@ -15,6 +16,14 @@ from portal_contracts.events.billing import (
     PaymentConfirmed,
     PaymentInstruction,
     PaymentReceived,
+    PurchasedPackage,
+    UnitsBalanceLow,
+    UnitsCapReached,
+    UnitsCredited,
+    UnitsPlanPaused,
+    UnitsPurchased,
+    UnitsPurchaseFailed,
+    UnitsTopUpFailed,
 )
 from portal_contracts.events.orders import (
     AccountProfileChanged,
@@ -371,6 +380,123 @@ def service_cancelled(account: str = "acme", reason: str = "period_end") -> Serv
     return ServiceCancelled(**service_fields(account, next_due_on=None), reason=reason)
 
 
+# -- prepaid units (issue 13): acme's wallet, its purchases and its automatic plan ----------------
+
+PURCHASE = uuid.UUID("77777777-8888-9999-aaaa-bbbbbbbbbbbb")
+UNITS_INVOICE = uuid.UUID("88888888-9999-aaaa-bbbb-cccccccccccc")
+# The plan's billing contact (an address other than the account's ops@acme.test).
+CONTACT = BillingContact(name="Berta <Billing>", email="billing@acme.test")
+
+
+def units_credited(account: str = "acme", kind: str = "purchased", source: str | None = "manual") -> UnitsCredited:
+    """8,000 units credited (a purchase's, by default), the balance after it 7,980."""
+    purchased = kind == "purchased"
+    return UnitsCredited(
+        account_id=account,
+        entry_id=uuid.uuid4(),
+        kind=kind,
+        units=8000,
+        balance_after=7980,
+        purchase_id=PURCHASE if purchased else None,
+        source=source if purchased else None,
+        invoice_id=UNITS_INVOICE if purchased else None,
+        credited_at=AT,
+    )
+
+
+def units_purchased(account: str = "acme", source: str = "manual") -> UnitsPurchased:
+    """Three 1,000-unit packages and one of 5,000 (8,000 units, €346.00) paid with a Visa ending
+    in 4242; a plan's purchase names the plan's billing contact."""
+    return UnitsPurchased(
+        account_id=account,
+        purchase_id=PURCHASE,
+        source=source,
+        invoice_id=UNITS_INVOICE,
+        invoice_number="INV-2026-0200",
+        lines=[
+            PurchasedPackage(
+                item_id=uuid.uuid4(),
+                sku="UNITS-1000",
+                name="Starter pack",
+                units=1000,
+                quantity=3,
+                unit_price=eur("49.00"),
+                amount=eur("147.00"),
+            ),
+            PurchasedPackage(
+                item_id=uuid.uuid4(),
+                sku="UNITS-5000",
+                name="Volume <5000>",
+                units=5000,
+                quantity=1,
+                unit_price=eur("199.00"),
+                amount=eur("199.00"),
+            ),
+        ],
+        units=8000,
+        total=eur("346.00"),
+        card_brand="visa",
+        card_last4="4242",
+        balance_after=7980,
+        billing_contact=CONTACT if source == "plan" else None,
+        purchased_at=AT,
+    )
+
+
+def units_purchase_failed(account: str = "acme", reason: str = "insufficient_funds") -> UnitsPurchaseFailed:
+    return UnitsPurchaseFailed(
+        account_id=account,
+        purchase_id=PURCHASE,
+        invoice_id=UNITS_INVOICE,
+        invoice_number="INV-2026-0201",
+        total=eur("1234.80"),
+        reason=reason,
+        failed_at=AT,
+    )
+
+
+def units_balance_low(account: str = "acme") -> UnitsBalanceLow:
+    return UnitsBalanceLow(account_id=account, balance=80, low_balance_at=1000, at=AT)
+
+
+def units_top_up_failed(account: str = "acme", *, paused: bool = False) -> UnitsTopUpFailed:
+    """The plan's second decline in a row, tried again an hour later (10:30 UTC); or its third,
+    which paused the plan."""
+    return UnitsTopUpFailed(
+        account_id=account,
+        purchase_id=PURCHASE,
+        invoice_id=UNITS_INVOICE,
+        invoice_number="INV-2026-0202",
+        total=eur("1234.80"),
+        reason="card_declined",
+        declines_in_a_row=3 if paused else 2,
+        next_attempt_at=None if paused else datetime(2026, 1, 10, 10, 30, tzinfo=UTC),
+        plan_paused=paused,
+        billing_contact=CONTACT,
+        failed_at=AT,
+    )
+
+
+def units_plan_paused(account: str = "acme") -> UnitsPlanPaused:
+    return UnitsPlanPaused(
+        account_id=account, reason="declined", declines_in_a_row=3, billing_contact=CONTACT, paused_at=AT
+    )
+
+
+def units_cap_reached(account: str = "acme") -> UnitsCapReached:
+    """January's cap of €300.00, €294.00 spent, a top-up of €147.00 needed: resumes on 1 February."""
+    return UnitsCapReached(
+        account_id=account,
+        month="2026-01",
+        cap=eur("300.00"),
+        spent=eur("294.00"),
+        needed=eur("147.00"),
+        resumes_on=date(2026, 2, 1),
+        billing_contact=CONTACT,
+        reached_at=AT,
+    )
+
+
 SELLER_FLOW = {
     "request_received": submitted,
     "information_requested": information_requested,
@@ -391,4 +517,13 @@ CLIENT_AREA = {
     "service_cancellation_scheduled": service_cancellation_scheduled,
     "service_cancelled": service_cancelled,
 }
-ALL = {**SELLER_FLOW, **CLIENT_AREA}
+UNITS = {
+    "units_credited": units_credited,
+    "units_purchased": units_purchased,
+    "units_purchase_failed": units_purchase_failed,
+    "units_balance_low": units_balance_low,
+    "units_top_up_failed": units_top_up_failed,
+    "units_plan_paused": units_plan_paused,
+    "units_cap_reached": units_cap_reached,
+}
+ALL = {**SELLER_FLOW, **CLIENT_AREA, **UNITS}

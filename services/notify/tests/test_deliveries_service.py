@@ -14,14 +14,23 @@ import pytest
 from notify_samples import (
     AT,
     CLIENT_AREA,
+    CONTACT,
     information_requested,
     invoice_issued,
     order_placed,
+    payment_received,
     profile,
     renewal_invoice,
     service_reactivated,
     service_suspended,
     submitted,
+    units_balance_low,
+    units_cap_reached,
+    units_credited,
+    units_plan_paused,
+    units_purchase_failed,
+    units_purchased,
+    units_top_up_failed,
 )
 
 from notify.adapters.causes import cause_of, context_of
@@ -29,13 +38,14 @@ from notify.adapters.events import to_contract
 from notify.adapters.smtp import SendError
 from notify.adapters.templates import TemplateRenderer
 from notify.domain import events as domain
-from notify.domain.deliveries import SECRET_SLOT, Delivery, RetryPolicy, Status
+from notify.domain.deliveries import SECRET_SLOT, Audience, Delivery, RetryPolicy, Status
 from notify.domain.recipients import CONFIRMATION_TEMPLATE, ConfirmationExpired, Confirming, Recipient
 from notify.service.confirmations import Confirmations
 from notify.service.deliveries import DeliveryService
 from notify.service.inbound import Inbound
 from notify.service.sending import Sender
 from portal_contracts import Envelope
+from portal_contracts.events.billing import BillTo
 from portal_contracts.events.notify import EmailFailed, EmailSent
 from portal_runtime import context
 from portal_runtime.auth import Principal
@@ -196,7 +206,9 @@ def wrap(event) -> Envelope:
 
 
 async def caused(inbound, event, envelope: Envelope | None = None) -> Delivery | None:
-    return await inbound.email_caused(event, cause_of(envelope or wrap(event)))
+    """The account's delivery the event's handler records (None when it records none)."""
+    recorded = await inbound.email_caused(event, cause_of(envelope or wrap(event)))
+    return recorded[0] if recorded else None
 
 
 async def changed(inbound, event, envelope: Envelope | None = None) -> Recipient | None:
@@ -654,3 +666,160 @@ async def test_a_service_event_for_an_unconfirmed_address_waits_then_goes_out_on
         "Ihr Dienst Web Hosting <Pro> (example.com) ist wieder aktiv",
     ]
     assert await drain(uow, clock, transport) == 0
+
+
+# -- prepaid units (issue 13): the automatic plan's notices go to its billing contact too ------------
+
+PLAN_NOTICES = {
+    "units_purchased": lambda: units_purchased(source="plan"),
+    "units_top_up_failed": units_top_up_failed,
+    "units_plan_paused": units_plan_paused,
+    "units_cap_reached": units_cap_reached,
+}
+
+
+async def recorded(inbound, event, envelope: Envelope | None = None) -> list[Delivery]:
+    """Every delivery the event's handler records."""
+    return await inbound.email_caused(event, cause_of(envelope or wrap(event)))
+
+
+def by_audience(uow) -> dict[Audience, Delivery]:
+    found = {d.audience: d for d in uow.deliveries.rows.values() if d.template != CONFIRMATION_TEMPLATE}
+    assert len(found) == len([d for d in uow.deliveries.rows.values() if d.template != CONFIRMATION_TEMPLATE])
+    return found
+
+
+@pytest.mark.parametrize("template", sorted(PLAN_NOTICES))
+async def test_a_plan_notice_goes_to_the_account_and_its_billing_contact_once_each_however_often_it_comes(
+    template, inbound, uow, clock
+):
+    known(uow, language="de")
+    event = PLAN_NOTICES[template]()
+    envelope = wrap(event)
+    first = await recorded(inbound, event, envelope)
+    assert [d.audience for d in first] == [Audience.ACCOUNT, Audience.BILLING_CONTACT]
+    rows = by_audience(uow)
+    account, contact = rows[Audience.ACCOUNT], rows[Audience.BILLING_CONTACT]
+    assert {(d.template, d.status, d.language, d.cause_event_id) for d in (account, contact)} == {
+        (template, Status.PENDING, "de", envelope.event_id)
+    }
+    assert (account.recipient, contact.recipient) == ("ops@acme.test", "billing@acme.test")
+    assert account.subject == contact.subject
+    assert account.text.startswith("Guten Tag,\n") and contact.text.startswith("Guten Tag Berta <Billing>,\n")
+
+    assert await recorded(inbound, event, envelope) == [], "a redelivered event records nothing more"
+    assert await recorded(inbound, event.model_copy(), envelope) == []
+    assert len(uow.deliveries.rows) == 2 and uow.published == []
+
+    transport = FakeTransport()
+    assert await drain(uow, clock, transport) == 2 and await drain(uow, clock, transport) == 0
+    assert sorted(d.recipient for d in transport.sent) == ["billing@acme.test", "ops@acme.test"]
+    sent = [e for e in uow.published if isinstance(e, EmailSent)]
+    assert sorted(e.delivery_id for e in sent) == sorted((account.id, contact.id))
+    assert {(e.template, e.cause_event_id) for e in sent} == {(template, envelope.event_id)}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [units_purchased(), units_credited(), units_credited(source="plan"), units_purchase_failed(), units_balance_low()],
+    ids=["manual receipt", "credited", "credited by the plan", "purchase failed", "balance low"],
+)
+async def test_a_manual_receipt_and_the_accounts_own_notices_go_to_the_account_alone(event, inbound, uow):
+    known(uow, language="pl")
+    [delivery] = await recorded(inbound, event)
+    assert (delivery.audience, delivery.recipient, delivery.language) == (Audience.ACCOUNT, "ops@acme.test", "pl")
+
+
+async def test_the_contacts_email_waits_only_for_the_accounts_language_and_the_accounts_for_its_confirmation(
+    inbound, confirmations, uow, clock
+):
+    account, contact = await recorded(inbound, units_top_up_failed())
+    rows = uow.deliveries.rows
+    assert {rows[d.id].status for d in (account, contact)} == {Status.WAITING}, "no profile: no language yet"
+
+    await changed(inbound, profile("acme", "ops@acme.test", "tr"))
+    assert (rows[contact.id].status, rows[contact.id].recipient, rows[contact.id].language) == (
+        Status.PENDING,
+        "billing@acme.test",
+        "tr",
+    )
+    assert rows[contact.id].text.startswith("Merhaba Berta <Billing>,\n")
+    assert (rows[account.id].status, rows[account.id].recipient) == (Status.AWAITING, None)
+
+    clock.advance(seconds=1)
+    later = await recorded(inbound, units_plan_paused())  # profile known, address not confirmed yet
+    assert [(d.audience, rows[d.id].status) for d in later] == [
+        (Audience.ACCOUNT, Status.AWAITING),
+        (Audience.BILLING_CONTACT, Status.PENDING),
+    ]
+
+    await confirmations.confirm(token_for(uow, "ops@acme.test"))
+    assert {rows[d.id].status for d in (account, later[0])} == {Status.PENDING}
+    transport = FakeTransport()
+    assert await drain(uow, clock, transport) == 5  # the confirmation, and two emails to each address
+    assert [d.template for d in transport.to("billing@acme.test")] == ["units_top_up_failed", "units_plan_paused"]
+    assert [d.template for d in transport.to("ops@acme.test") if d.template != CONFIRMATION_TEMPLATE] == [
+        "units_top_up_failed",
+        "units_plan_paused",
+    ]
+
+
+async def test_a_contact_whose_address_is_the_accounts_gets_the_one_email(inbound, uow):
+    known(uow, email="Billing@ACME.test")
+    [delivery] = await recorded(inbound, units_cap_reached())
+    assert (delivery.audience, delivery.recipient) == (Audience.ACCOUNT, "Billing@ACME.test")
+
+
+async def test_a_contact_address_that_cannot_be_used_is_left_out_and_never_logged(inbound, uow, caplog):
+    known(uow)
+    broken = CONTACT.model_copy(update={"email": "billing@acme.test\r\nBcc: all@victims.test"})
+    with caplog.at_level("INFO"):
+        [delivery] = await recorded(inbound, units_plan_paused().model_copy(update={"billing_contact": broken}))
+    assert delivery.audience == Audience.ACCOUNT
+    assert "names a billing contact address that cannot be used" in caplog.text
+    assert "victims" not in caplog.text and "billing@" not in caplog.text
+
+
+async def test_no_log_line_names_an_address_or_the_contact(inbound, confirmations, uow, clock, caplog):
+    with caplog.at_level("DEBUG"):
+        await recorded(inbound, units_purchased(source="plan"))
+        await changed(inbound, profile("acme", "ops@acme.test", "en"))
+        await confirmations.confirm(token_for(uow, "ops@acme.test"))
+        await recorded(inbound, units_top_up_failed())
+        await drain(uow, clock, FakeTransport())
+    assert "recorded" in caplog.text and "addressed" in caplog.text
+    for personal in ("billing@acme.test", "ops@acme.test", "Berta", "Billing>"):
+        assert personal not in caplog.text
+
+
+async def test_a_unit_purchases_invoice_records_no_email_in_either_version(inbound, uow):
+    """The receipt (UnitsPurchased) is the purchase's invoice email: its InvoiceIssued v1 and v2
+    (addressed to the plan's billing contact) record nothing, and commit nothing."""
+    known(uow)
+    v2 = renewal_invoice(source_kind="unit_top_up").model_copy(
+        update={
+            "bill_to": BillTo(
+                name=CONTACT.name,
+                email=CONTACT.email,
+                line1="Main St 1",
+                postal_code="10115",
+                city="Berlin",
+                country="DE",
+            ),
+        }
+    )
+    v1 = invoice_issued(invoice_id=v2.invoice_id).model_copy(update={"request_id": None, "number": v2.number})
+    assert await recorded(inbound, v1) == [] and await recorded(inbound, v2) == []
+    assert uow.deliveries.rows == {} and uow.commits == 0
+
+
+async def test_a_unit_purchases_payment_records_no_email_and_another_invoices_payment_does(inbound, uow):
+    """A unit purchase's receipt says it was paid: its PaymentReceived (`source_kind` unit_top_up)
+    records nothing; a payment of any other invoice, or one told before `source_kind` existed,
+    has its email."""
+    known(uow)
+    unit = payment_received().model_copy(update={"source_kind": "unit_top_up", "request_id": None})
+    assert await recorded(inbound, unit) == [] and uow.deliveries.rows == {}
+    for source_kind in ("service_request", None):
+        paid = payment_received(invoice_id=uuid.uuid4()).model_copy(update={"source_kind": source_kind})
+        assert [d.template for d in await recorded(inbound, paid)] == ["payment_received"]

@@ -1,5 +1,6 @@
-"""Notify's migrations: the tables they make are the models', and revision 0003 keeps the
-addresses notify already held as confirmed (and back)."""
+"""Notify's migrations: the tables they make are the models', revision 0003 keeps the addresses
+notify already held as confirmed (and back), and revision 0005 makes the deliveries held the
+account's (a billing contact's are dropped going back)."""
 
 from __future__ import annotations
 
@@ -63,5 +64,35 @@ async def test_an_address_held_before_confirmations_stays_the_one_emails_go_to(n
             status = await conn.scalar(text("SELECT status FROM deliveries"))
         assert [tuple(r) for r in back] == [("acme", "ops@acme.test")], "an account without an address is dropped"
         assert status == "waiting_for_recipient"
+    finally:
+        await engine.dispose()
+
+
+# A delivery row as revision 0004 holds it; from 0005 on it may name its audience.
+DELIVERY = (
+    "INSERT INTO deliveries (id, account_id, template, cause_event_id, cause_type, cause_version, cause_payload, "
+    "correlation_id, status, attempts, created_at, updated_at{columns}) VALUES (:id, 'acme', 'units_plan_paused', "
+    ":cause, 'UnitsPlanPaused', 1, '{{}}', :cause, 'waiting_for_recipient', 0, now(), now(){values})"
+)
+
+
+async def test_deliveries_held_before_audiences_are_the_accounts_and_a_contacts_go_on_downgrade(new_database):
+    migrations = definition().migrations
+    url = await new_database("notify")
+    await asyncio.to_thread(upgrade, migrations, url, "0004")
+    engine = create_async_engine(url)
+    cause = uuid.uuid4()
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(DELIVERY.format(columns="", values="")), {"id": uuid.uuid4(), "cause": cause})
+        await asyncio.to_thread(upgrade, migrations, url)
+        async with engine.begin() as conn:
+            assert await conn.scalar(text("SELECT audience FROM deliveries")) == "account"
+            contacts = text(DELIVERY.format(columns=", audience", values=", 'billing_contact'"))
+            await conn.execute(contacts, {"id": uuid.uuid4(), "cause": cause})  # the same event's second email
+        await asyncio.to_thread(command.downgrade, alembic_config(migrations, url), "0004")
+        async with engine.connect() as conn:
+            left = (await conn.execute(text("SELECT cause_event_id, template FROM deliveries"))).all()
+        assert [tuple(r) for r in left] == [(cause, "units_plan_paused")], "the account's stays, the contact's goes"
     finally:
         await engine.dispose()

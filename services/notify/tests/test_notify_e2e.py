@@ -1,6 +1,7 @@
 """notify on the real Kafka, PostgreSQL and a real SMTP server (aiosmtpd): events in, emails out,
 in the recipient's language, once each, never lost when the mail server is away, and never to an
-address nobody confirmed (a new address gets only its confirmation until its token comes back)."""
+address nobody confirmed (a new address gets only its confirmation until its token comes back);
+an automatic unit plan's notices to the account and to its billing contact, once each."""
 
 from __future__ import annotations
 
@@ -18,15 +19,19 @@ from notify_samples import (
     payment_confirmed,
     profile,
     rejected,
+    renewal_invoice,
     rest_paid,
     service_reactivated,
     service_suspended,
     submitted,
+    units_plan_paused,
+    units_top_up_failed,
 )
 
 from notify.bootstrap import definition
 from notify.settings import NotifySettings
 from portal_contracts import Envelope, lookup
+from portal_contracts.events.billing import BillingContact, BillTo
 from portal_runtime.testing import bearer, eventually, read_topic, running_service
 
 ADMIN = bearer("ops", "admin")
@@ -359,3 +364,76 @@ async def test_a_new_accounts_emails_await_its_confirmation_and_go_out_once(new_
             "Wir haben Ihre Anfrage erhalten",
             "Ihre Anfrage wurde abgelehnt",
         ], "the email that waited went out once"
+
+
+async def test_a_declined_top_up_mails_the_account_and_its_billing_contact_once_each_in_the_businesss_time(
+    new_database, kafka, smtp
+):
+    """The plan's purchase is invoiced (InvoiceIssued v1 and v2, addressed to the billing contact:
+    no invoice email, the receipt would be it), its charge is declined (UnitsTopUpFailed, delivered
+    twice) and the plan pauses (UnitsPlanPaused, on the same key: after the duplicate). The account
+    and the contact get each notice once, in the account's language, the next attempt in the
+    business's time zone (Berlin)."""
+    acct, address = account()
+    contact = BillingContact(name="Berta <Billing>", email=f"billing-{address}")
+    invoice = renewal_invoice(acct, source_kind="unit_top_up").model_copy(
+        update={
+            "bill_to": BillTo(
+                name=contact.name,
+                email=contact.email,
+                line1="Main St 1",
+                postal_code="10115",
+                city="Berlin",
+                country="DE",
+            )
+        }
+    )
+    issued = invoice_issued(acct, invoice.invoice_id).model_copy(update={"request_id": None, "number": invoice.number})
+    declined = envelope(units_top_up_failed(acct).model_copy(update={"billing_contact": contact}))
+    paused = envelope(units_plan_paused(acct).model_copy(update={"billing_contact": contact}))
+    async with running_service(
+        definition(settings(smtp.port)),
+        database_url=await new_database("notify"),
+        kafka=kafka,
+        business_timezone="Europe/Berlin",
+    ) as (rt, http):
+        await confirmed(kafka, http, smtp, acct, address, "de")
+        await produce(kafka, envelope(issued), envelope(invoice), declined, declined, paused)
+
+        def both_told_of_the_pause():
+            told = [m for _, m in smtp.mail.received if m["X-Portal-Template"] == "units_plan_paused"]
+            return told if len(told) == 2 else None
+
+        await eventually(both_told_of_the_pause, what="the plan paused email to the account and its contact")
+        # the profile, both invoice versions, the decline and the pause applied; the decline's copy a duplicate
+        await eventually(
+            lambda: (rt.consumer.stats["applied"], rt.consumer.stats["duplicates"]) == (5, 1),
+            what="every event applied and the redelivered decline found a duplicate",
+        )
+        mine = [m["X-Portal-Template"] for m in caused_by_events(smtp, address)]
+        theirs = smtp.mail.to(contact.email)
+        assert mine == ["units_top_up_failed", "units_plan_paused"], "no invoice email, each notice once"
+        assert [m["X-Portal-Template"] for m in theirs] == mine
+        assert [m["Subject"] for m in theirs] == [
+            "Ihre automatische Aufladung wurde abgelehnt",
+            "Ihr automatischer Aufladeplan ist pausiert",
+        ]
+        text = theirs[0].get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert text.startswith("Guten Tag Berta <Billing>,\n")
+        assert "Wir versuchen es am 10. Januar 2026, 11:30 (Mitteleuropäische Normalzeit) erneut." in text
+        assert "als Rechnungskontakt angegeben sind" in text and acct in text
+        assert "Guten Tag Berta &lt;Billing&gt;," in theirs[0].get_body(("html",)).get_content()
+
+        page = (await http.get("/v1/deliveries", headers=bearer(acct))).json()
+        told = sorted(
+            (d["template"], d["audience"], d["recipient"]) for d in page["items"] if d["template"] != CONFIRMATION
+        )
+        assert told == [
+            ("units_plan_paused", "account", address),
+            ("units_plan_paused", "billing_contact", contact.email),
+            ("units_top_up_failed", "account", address),
+            ("units_top_up_failed", "billing_contact", contact.email),
+        ]
+        assert {d["cause_event_id"] for d in page["items"] if d["template"] == "units_top_up_failed"} == {
+            str(declined.event_id)
+        }

@@ -19,9 +19,12 @@ from notify_samples import (
     rejected,
     rest_paid,
     submitted,
+    units_purchased,
+    units_top_up_failed,
 )
 from sqlalchemy import func, select
 from sqlalchemy import text as text_sql
+from sqlalchemy.exc import IntegrityError
 
 from notify import consumers
 from notify.adapters.causes import cause_of
@@ -30,7 +33,7 @@ from notify.adapters.repository import NotifyUnitOfWork
 from notify.adapters.smtp import SendError
 from notify.adapters.tables import DeliveryRow, RecipientRow
 from notify.adapters.templates import TemplateRenderer
-from notify.domain.deliveries import Delivery, RetryPolicy, Status
+from notify.domain.deliveries import Audience, Delivery, RetryPolicy, Status
 from notify.domain.recipients import CONFIRMATION_TEMPLATE, Recipient, digest
 from notify.service.confirmations import Confirmations
 from notify.service.deliveries import DeliveryService
@@ -91,10 +94,12 @@ def wrap(event) -> Envelope:
 
 
 async def apply(sessions, inbound, event, envelope: Envelope | None = None):
-    """The use case an event's handler calls (here in a unit of work of its own)."""
+    """The use case an event's handler calls (here in a unit of work of its own): the recipient it
+    took, or the account's delivery it recorded (None when it records none)."""
     if event.event_type == "AccountProfileChanged":
         return await inbound.profile_changed(event, cause_of(envelope or wrap(event)))
-    return await inbound.email_caused(event, cause_of(envelope or wrap(event)))
+    recorded = await inbound.email_caused(event, cause_of(envelope or wrap(event)))
+    return recorded[0] if recorded else None
 
 
 async def rows(sessions, model, *where):
@@ -464,3 +469,62 @@ async def test_two_confirmations_at_once_release_the_waiting_emails_once(
     assert sorted(d.template for d in mailbox.sent) == sorted(
         [CONFIRMATION_TEMPLATE, "request_received", "information_requested"]
     ), "each once"
+
+
+# -- prepaid units (issue 13): one event, two recipients ----------------------------------------------
+
+
+async def test_a_plan_notice_is_one_delivery_per_recipient_however_often_it_comes(sessions, units, inbound, clock):
+    await known(units, language="pl")
+    consumer = notify_consumer(sessions, units, inbound, clock)
+    envelope = wrap(units_top_up_failed())
+    for _ in range(2):  # redelivered: the inbox knows it
+        await consumer.handle(envelope.model_dump_json().encode(), None)
+    assert (consumer.stats["applied"], consumer.stats["duplicates"]) == (1, 1)
+    assert await inbound.email_caused(units_top_up_failed(), cause_of(envelope)) == [], "past the inbox too"
+    stored = await rows(sessions, DeliveryRow)
+    assert sorted((r.audience, r.recipient, r.language, r.status, r.cause_event_id) for r in stored) == [
+        ("account", "ops@acme.test", "pl", "pending", envelope.event_id),
+        ("billing_contact", "billing@acme.test", "pl", "pending", envelope.event_id),
+    ]
+    contact = next(r for r in stored if r.audience == "billing_contact")
+    assert contact.text_body.startswith("Dzień dobry Berta <Billing>,\n")
+
+    with pytest.raises(IntegrityError):  # the table holds one per event and audience, whoever writes it
+        async with units() as uow:
+            uow.deliveries.add(
+                Delivery.record(
+                    account_id="acme",
+                    template="units_top_up_failed",
+                    cause=cause_of(envelope),
+                    now=AT,
+                    audience=Audience.BILLING_CONTACT,
+                )
+            )
+            await uow.commit()
+    assert len(await rows(sessions, DeliveryRow)) == 2
+
+
+async def test_a_contacts_email_that_waited_for_the_profile_goes_to_the_contact_in_the_accounts_language(
+    sessions, inbound, confirmations
+):
+    await apply(sessions, inbound, units_purchased(source="plan"))
+    assert {(r.audience, r.status) for r in await rows(sessions, DeliveryRow)} == {
+        ("account", "waiting_for_recipient"),
+        ("billing_contact", "waiting_for_recipient"),
+    }
+    await apply(sessions, inbound, profile("acme", "ops@acme.test", "de"))
+    receipts = DeliveryRow.template == "units_purchased"
+    contact, account = sorted(await rows(sessions, DeliveryRow, receipts), key=lambda r: r.audience, reverse=True)
+    assert (contact.audience, contact.status, contact.recipient, contact.language) == (
+        "billing_contact",
+        "pending",
+        "billing@acme.test",
+        "de",
+    )
+    assert contact.subject == "Automatische Aufladung: Quittung und Rechnung INV-2026-0200"
+    assert (account.status, account.recipient) == ("awaiting_confirmation", None)
+    await confirm(sessions, confirmations, "ops@acme.test")
+    [account] = await rows(sessions, DeliveryRow, receipts, DeliveryRow.audience == "account")
+    assert (account.status, account.recipient, account.subject) == ("pending", "ops@acme.test", contact.subject)
+    assert account.text_body.startswith("Guten Tag,\n")

@@ -33,14 +33,15 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
 
     def dependencies(rt: ServiceRuntime) -> dict:
         service = DeliveryService(rt.uow, rt.clock)
-        confirmations = Confirmations(rt.uow, TemplateRenderer(), rt.clock)
+        confirmations = Confirmations(rt.uow, TemplateRenderer(rt.settings.timezone), rt.clock)
         return {
             "deliveries": Provide(lambda: service, sync_to_thread=False),
             "confirmations": Provide(lambda: confirmations, sync_to_thread=False),
         }
 
     def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
-        consumers.register(consumer, Inbound(rt.uow, TemplateRenderer(), rt.clock, config().confirming()))
+        renderer = TemplateRenderer(rt.settings.timezone)
+        consumers.register(consumer, Inbound(rt.uow, renderer, rt.clock, config().confirming()))
 
     async def send_emails(rt: ServiceRuntime) -> None:
         cfg = config()
@@ -53,7 +54,10 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
         "rejected, approved with invoice, payment received, services active; in the client area order "
         "received, the order's or renewal's invoice (services and add-ons with their periods), and one email "
         "per service event (active, renewed, overdue reminder, suspended, reactivated, terminated, "
-        "cancellation scheduled, cancelled) naming the service and its add-ons. Keeps its own copy of each "
+        "cancellation scheduled, cancelled) naming the service and its add-ons; for prepaid units, units "
+        "credited, the purchase receipt with its invoice, a declined purchase, balance low, a declined "
+        "automatic top-up, the plan paused and its monthly cap reached (the plan's notices to its billing "
+        "contact too, in the account's language). Keeps its own copy of each "
         "account's address (from `AccountProfileChanged`) and mails only an address that was confirmed "
         "(a new one gets a confirmation email with a token for `POST /v1/email-confirmations`); every "
         "delivery ends `sent` (EmailSent) or `failed` (EmailFailed) on `notify.deliveries`.",

@@ -4,6 +4,13 @@ One invoice is one email although billing publishes it twice (InvoiceIssued v1, 
 seller flow's invoice (v1 with a `request_id`) keeps its email from v1, the client area's
 (v2 with `source_kind` order or renewal) has its own from v2, and neither version causes a
 second one. A renewal order is told by its invoice: only a cart's OrderPlaced is "order received".
+A unit purchase's invoice (`unit_top_up`) is told by its receipt (UnitsPurchased), which names the
+invoice, its lines and the card: neither version of its InvoiceIssued causes an email, nor its
+PaymentReceived (whose `source_kind` says what the invoice is for).
+
+Most emails go to the account. The automatic unit plan's notices go to the plan's billing
+contact too (`billing_contact_of`): a plan's receipt, a declined top-up, the plan paused, the cap
+reached; the contact's email is rendered in the account's language, greeting the contact by name.
 
 A cause keeps the trace context it was handled in: the email's SMTP span, the delivery's update
 and its EmailSent / EmailFailed join the trace of the request that caused the email."""
@@ -17,9 +24,22 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
-from notify.domain.deliveries import Cause
+from notify.domain.deliveries import Audience, Cause
 from portal_contracts import Envelope, Event, Money
-from portal_contracts.events.billing import InvoiceIssued, InvoiceIssuedV2, PaymentConfirmed, PaymentReceived
+from portal_contracts.events.billing import (
+    BillingContact,
+    InvoiceIssued,
+    InvoiceIssuedV2,
+    PaymentConfirmed,
+    PaymentReceived,
+    UnitsBalanceLow,
+    UnitsCapReached,
+    UnitsCredited,
+    UnitsPlanPaused,
+    UnitsPurchased,
+    UnitsPurchaseFailed,
+    UnitsTopUpFailed,
+)
 from portal_contracts.events.orders import (
     InformationRequested,
     OrderPlaced,
@@ -57,8 +77,16 @@ TEMPLATES: dict[type[Event], str] = {
     ServiceTerminated: "service_terminated",
     ServiceCancellationScheduled: "service_cancellation_scheduled",
     ServiceCancelled: "service_cancelled",
+    UnitsCredited: "units_credited",
+    UnitsPurchased: "units_purchased",
+    UnitsPurchaseFailed: "units_purchase_failed",
+    UnitsBalanceLow: "units_balance_low",
+    UnitsTopUpFailed: "units_top_up_failed",
+    UnitsPlanPaused: "units_plan_paused",
+    UnitsCapReached: "units_cap_reached",
 }
-# The invoices the client area's invoice email is for (InvoiceIssued v2's source_kind).
+# The invoices the client area's invoice email is for (InvoiceIssued v2's source_kind); the
+# seller flow's has its email from v1, a unit purchase's is its receipt (UnitsPurchased).
 CLIENT_AREA_INVOICES = ("order", "renewal")
 
 
@@ -71,13 +99,30 @@ def template_for(event: Event) -> str | None:
             return None
         case OrderPlaced(source="renewal"):  # its invoice is its email
             return None
+        case PaymentReceived(source_kind="unit_top_up"):  # the purchase's receipt says it was paid
+            return None
     return TEMPLATES[type(event)]
 
 
-def context_of(event: Event) -> dict[str, Any]:
-    """The event's fields, typed (Money, dates, nested lines), as the template's variables."""
+def billing_contact_of(event: Event) -> BillingContact | None:
+    """The plan's billing contact the event's email goes to as well, if any: the automatic plan's
+    notices (a manual purchase's receipt is the account's alone)."""
+    match event:
+        case UnitsPurchased(source="plan") | UnitsTopUpFailed() | UnitsPlanPaused() | UnitsCapReached():
+            return event.billing_contact
+    return None
+
+
+def context_of(event: Event, audience: Audience = Audience.ACCOUNT) -> dict[str, Any]:
+    """The event's fields, typed (Money, dates, nested lines), as the template's variables; the
+    billing contact's email greets the contact (`addressee`)."""
     if isinstance(event, PaymentConfirmed):
         return _settled_payment(event)
+    if audience == Audience.BILLING_CONTACT:
+        contact = billing_contact_of(event)
+        if contact is None:
+            raise ValueError(f"{event.event_type} names no billing contact")
+        return {**dict(event), "addressee": contact.name}
     return dict(event)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import aliased
 
 from notify.adapters.tables import DeliveryRow, RecipientRow
-from notify.domain.deliveries import Cause, Delivery, Status
+from notify.domain.deliveries import Audience, Cause, Delivery, Status
 from notify.domain.recipients import Confirmation, Recipient
 from portal_runtime.paging import PageRequest, Slice, fetch_page
 from portal_runtime.uow import UnitOfWork, repository
@@ -31,6 +31,7 @@ _SAME = (
     "sent_at",
     "failed_at",
     "secret",
+    "audience",
 )
 
 
@@ -47,8 +48,9 @@ _CAUSE = {
 
 def _delivery(row: DeliveryRow) -> Delivery:
     return Delivery(
-        **{f: getattr(row, f) for f in _SAME if f != "status"},
+        **{f: getattr(row, f) for f in _SAME if f not in ("status", "audience")},
         status=Status(row.status),
+        audience=Audience(row.audience),
         cause=Cause(**{attr: getattr(row, column) for column, attr in _CAUSE.items()}),
         text=row.text_body,
         html=row.html_body,
@@ -128,7 +130,8 @@ class DeliveryRepository:
         return self.uow.track(delivery, self)
 
     async def has_cause(self, cause_event_id: uuid.UUID) -> bool:
-        """Has this event its delivery already? (`cause_event_id` is unique besides.)"""
+        """Has this event its deliveries already? (All of one event's are recorded together, and
+        (`cause_event_id`, `audience`) is unique besides.)"""
         found = await self.session.scalar(select(DeliveryRow.id).where(DeliveryRow.cause_event_id == cause_event_id))
         return found is not None
 

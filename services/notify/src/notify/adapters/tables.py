@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, MetaData, String, Text, text
+from sqlalchemy import DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -39,12 +39,15 @@ class DeliveryRow(Base):
     __table_args__ = (
         Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
         Index("ix_deliveries_account_created", "account_id", "created_at"),
+        # one email per event and audience (the account; an automatic plan's billing contact)
+        UniqueConstraint("cause_event_id", "audience", name="uq_deliveries_cause_audience"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     account_id: Mapped[str] = mapped_column(String(200))
     template: Mapped[str] = mapped_column(String(64))
-    cause_event_id: Mapped[uuid.UUID] = mapped_column(UUID, unique=True)
+    cause_event_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    audience: Mapped[str] = mapped_column(String(32))
     # The cause as it came, so a delivery waiting for its recipient can be rendered later.
     cause_type: Mapped[str] = mapped_column(String(200))
     cause_version: Mapped[int] = mapped_column(Integer)

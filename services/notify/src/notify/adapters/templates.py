@@ -6,10 +6,17 @@ strings are English, marked for translation (`_()` / `{% trans %}`, jinja2.ext.i
 looked up in the language's gettext catalog (notify.adapters.catalogs); money and dates are
 formatted by Babel (CLDR) for the language. One Jinja environment per language, each with its
 catalog installed. Only `.html.j2` templates are autoescaped; subjects are collapsed to one line
-(no header injection) and the HTML's title is the subject."""
+(no header injection; CLDR's no-break spaces, as in "8 000 jednostek", stay) and the HTML's title
+is the subject. Times are written in the business's time zone (BUSINESS_TIMEZONE), which the
+renderer is given.
+
+The layout greets `addressee` by name when the context names one (an email to a unit plan's
+billing contact, `notify.adapters.causes.context_of`), and then says why that person receives it."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, tzinfo
 from typing import Any
 
 from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -21,9 +28,12 @@ from notify.domain.recipients import LANGUAGES
 
 __all__ = ["DEFAULT_LANGUAGE", "TemplateRenderer", "format_date", "format_money"]
 
+# Any run of white space but the no-break ones CLDR writes inside numbers, money and times.
+_BREAKING_SPACE = re.compile(r"[^\S\u00a0\u202f]+")
 
-def environment(language: str, loader: BaseLoader | None = None) -> Environment:
-    """The templates as the language reads them."""
+
+def environment(language: str, loader: BaseLoader | None = None, tz: tzinfo = UTC) -> Environment:
+    """The templates as the language reads them, times in `tz`."""
     env = Environment(
         loader=loader or PackageLoader("notify", "templates"),
         extensions=["jinja2.ext.i18n"],
@@ -34,9 +44,11 @@ def environment(language: str, loader: BaseLoader | None = None) -> Environment:
         keep_trailing_newline=True,
     )
     env.policies["ext.i18n.trimmed"] = True  # as catalogs.extract() reads them
-    wording = Wording(language, catalogs.translations(language))
+    wording = Wording(language, catalogs.translations(language), tz)
     env.install_gettext_translations(wording.translations, newstyle=True)
-    env.globals.update(lang=language, ways_to_pay=wording.ways_to_pay, period=wording.period)
+    env.globals.update(
+        lang=language, ways_to_pay=wording.ways_to_pay, period=wording.period, card=wording.card, addressee=None
+    )
     env.filters.update(
         money=wording.money,
         date=wording.date,
@@ -47,14 +59,19 @@ def environment(language: str, loader: BaseLoader | None = None) -> Environment:
         order_line=wording.order_line,
         description=wording.description,
         names=wording.names,
+        number=wording.number,
+        units=wording.units,
+        moment=wording.moment,
+        month=wording.month,
+        decline=wording.decline,
     )
     return env
 
 
 class TemplateRenderer:
-    def __init__(self) -> None:
+    def __init__(self, tz: tzinfo = UTC) -> None:
         loader = PackageLoader("notify", "templates")
-        self.envs = {language: environment(language, loader) for language in LANGUAGES}
+        self.envs = {language: environment(language, loader, tz) for language in LANGUAGES}
 
     def render(self, template: str, language: str, context: dict[str, Any]) -> Content:
         env = self.envs.get(language) or self.envs[DEFAULT_LANGUAGE]
@@ -62,6 +79,6 @@ class TemplateRenderer:
         def part(kind: str, variables: dict[str, Any]) -> str:
             return env.get_template(f"{template}.{kind}.j2").render(variables)
 
-        subject = " ".join(part("subject", context).split())
+        subject = _BREAKING_SPACE.sub(" ", part("subject", context)).strip()
         variables = {**context, "subject": subject}
         return Content(subject=subject, text=part("txt", variables), html=part("html", variables))

@@ -9,7 +9,13 @@ value. Its strings are in the same gettext catalogs as the templates' (notify/lo
 The client area's emails add a service's cycle (`monthly` → "every month", with the same plural
 strings as a request line's billing), the period a line pays for (CLDR's date interval; the
 contracts' period ends the day before the next due date, so the last day shown is the day before
-`period_end`), a service as its name and domain, and a list of add-ons as the language joins a list."""
+`period_end`), a service as its name and domain, and a list of add-ons as the language joins a list.
+
+The prepaid units' emails add units as the language counts them ("1,000 units", "1.000 Einheiten",
+"1 000 jednostek": CLDR's digits, gettext's plural forms), a moment in the business's time zone
+(when a declined top-up is tried again), a month by its name, a card as its brand and last four
+digits, and a card's decline reason (billing's gateway code) as a sentence. Times in the emails
+are the business's (BUSINESS_TIMEZONE): a datetime's day is the day it falls on there."""
 
 from __future__ import annotations
 
@@ -17,19 +23,20 @@ import functools
 import gettext
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _cldr_date
-from babel.dates import format_interval
+from babel.dates import format_interval, format_skeleton, format_time, get_datetime_format, get_timezone_name
 from babel.lists import format_list
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 DEFAULT_LANGUAGE = "en"
 DATE_FORMAT = "long"  # "15. Februar 2026", "February 15, 2026": unambiguous in every language
 PERIOD_SKELETON = "yMMMd"  # "Jan 31 – Feb 27, 2026", "31. Jan. – 27. Feb. 2026": the month named, never a number
+MONTH_SKELETON = "yMMMM"  # "March 2026", "März 2026", "marzec 2026"
 
 # A client-area service's cycle (portal_contracts.events.catalog.Cycle) in months.
 CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "semi_annual": 6, "annual": 12, "biennial": 24, "triennial": 36}
@@ -65,7 +72,10 @@ def format_money(amount: Decimal | str | int, currency: str, language: str = DEF
     return format_currency(value, currency, locale=locale_of(language))
 
 
-def format_date(value: date | datetime, language: str = DEFAULT_LANGUAGE) -> str:
+def format_date(value: date | datetime, language: str = DEFAULT_LANGUAGE, tz: tzinfo = UTC) -> str:
+    """A date; a datetime as the day it falls on in `tz` (the business's time zone)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(tz)
     return _cldr_date(value, DATE_FORMAT, locale=locale_of(language))
 
 
@@ -78,18 +88,68 @@ class WayToPay:
 
 
 class Wording:
-    """The phrases of one language, from its translations (a gettext catalog)."""
+    """The phrases of one language, from its translations (a gettext catalog), with times in the
+    business's time zone `tz`."""
 
-    def __init__(self, language: str, translations: gettext.NullTranslations) -> None:
+    def __init__(self, language: str, translations: gettext.NullTranslations, tz: tzinfo = UTC) -> None:
         self.language = language
         self.locale = locale_of(language)
         self.translations = translations
+        self.tz = tz
 
     def money(self, money: Any) -> str:
         return format_money(money.amount, money.currency, self.language)
 
     def date(self, value: date | datetime) -> str:
-        return format_date(value, self.language)
+        return format_date(value, self.language, self.tz)
+
+    def number(self, value: int) -> str:
+        """A whole number with the language's digit grouping: 1,000 / 1.000 / 1 000."""
+        return format_decimal(value, locale=self.locale)
+
+    def units(self, count: int) -> str:
+        """A number of units as the language counts them: "1 unit", "2.000 Einheiten", "3 jednostki"
+        (a negative balance takes the plural form of its size)."""
+        said = self.translations.ngettext("%(num)s unit", "%(num)s units", abs(count))
+        return said % {"num": self.number(count)}
+
+    def moment(self, value: datetime) -> str:
+        """A date and time of day in the business's time zone, the zone named in the language:
+        "March 5, 2026, 2:30 PM (Central European Standard Time)"."""
+        local = value.astimezone(self.tz)
+        zone = get_timezone_name(local, "long", locale=self.locale)
+        time_of_day = f"{format_time(local, 'short', locale=self.locale)} ({zone})"
+        pattern = get_datetime_format("long", locale=self.locale).replace("'", "")
+        return pattern.replace("{1}", format_date(local.date(), self.language)).replace("{0}", time_of_day)
+
+    def month(self, month: str) -> str:
+        """A calendar month given as YYYY-MM, by its name: "March 2026", "marzec 2026"."""
+        year, number = (int(part) for part in month.split("-"))
+        return format_skeleton(MONTH_SKELETON, date(year, number, 1), locale=self.locale)
+
+    def card(self, brand: str | None, last4: str | None) -> str:
+        """A card as a person knows it: "Visa ending in 4242"; "card ending in 4242" for a brand
+        billing could not tell (`other`)."""
+        _ = self.translations.gettext
+        name = CARD_BRANDS.get((brand or "").lower())
+        if last4 is None:
+            return name or _("Card payment")
+        if name is None:
+            return _("card ending in %(last4)s") % {"last4": last4}
+        return _("%(brand)s ending in %(last4)s") % {"brand": name, "last4": last4}
+
+    def decline(self, reason: str) -> str:
+        """Why a card was declined, from the gateway's code; a code without its own sentence
+        (lost or stolen cards among them: never said to the customer) as a plain decline."""
+        _ = self.translations.gettext
+        sentences = {
+            "card_declined": _("The card issuer declined the payment."),
+            "insufficient_funds": _("The card does not have sufficient funds."),
+            "expired_card": _("The card has expired."),
+            "incorrect_cvc": _("The card's security code was not accepted."),
+            "processing_error": _("The payment could not be processed."),
+        }
+        return sentences.get(reason, _("The payment was declined."))
 
     def method(self, name: str) -> str:
         """A payment method's name (`bank_transfer` → "Bank transfer"); an unknown one as it came."""

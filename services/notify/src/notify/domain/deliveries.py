@@ -13,6 +13,12 @@ address; it carries its token as `secret`, which the stored rendering holds only
 `SECRET_SLOT` (so the deliveries API never shows it), is put in when the email is handed to the
 SMTP server, and is forgotten once it is sent.
 
+Most emails are for the account (`Audience.ACCOUNT`, its confirmed address). An automatic unit
+plan's notices are also for the billing contact the plan names (`Audience.BILLING_CONTACT`): the
+address billing gives in the event, which the account's owner entered for its invoices; that one
+waits only for the account's language (its profile), never for the account's confirmation. One
+event causes at most one delivery per audience.
+
 Every move is checked against `LIFECYCLE` (a forbidden one is `InvalidTransition`: 409 with
 `current_status`) and raises its typed event (`notify.domain.events`) into `events`.
 """
@@ -33,6 +39,11 @@ from notify.domain.events import (
     EmailSent,
 )
 from portal_runtime.lifecycle import Lifecycle
+
+
+class Audience(StrEnum):
+    ACCOUNT = "account"
+    BILLING_CONTACT = "billing_contact"
 
 
 class Status(StrEnum):
@@ -127,6 +138,7 @@ class Delivery:
     sent_at: datetime | None = None
     failed_at: datetime | None = None
     secret: str | None = field(default=None, repr=False)  # put in SECRET_SLOT when sent, forgotten once sent
+    audience: Audience = Audience.ACCOUNT
     events: list[
         DeliveryAddressed | DeliveryAwaitsConfirmation | AttemptFailed | EmailSent | EmailFailed | DeliveryRetried
     ] = field(default_factory=list, repr=False)
@@ -150,8 +162,10 @@ class Delivery:
         address: tuple[str, str] | None = None,
         content: Content | None = None,
         secret: str | None = None,
+        audience: Audience = Audience.ACCOUNT,
     ) -> Delivery:
-        """The one email `cause` asks for: pending if its recipient is known, else waiting for it."""
+        """The one email `cause` asks for (for `audience`): pending if its recipient is known,
+        else waiting for it."""
         delivery = cls(
             id=uuid.uuid4(),
             account_id=account_id,
@@ -160,6 +174,7 @@ class Delivery:
             status=Status.WAITING,
             created_at=now,
             secret=secret,
+            audience=audience,
         )
         if address is not None and content is not None:
             delivery.address(*address, content, now=now)

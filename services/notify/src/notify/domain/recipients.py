@@ -159,10 +159,16 @@ class Recipient:
         )
 
 
+def usable_address(email: str) -> bool:
+    """Could an email go to this address (a header cannot be broken with it)? The address is never
+    repeated in an error or a log line."""
+    return len(email) <= 320 and _ADDRESS.match(email) is not None
+
+
 def _checked(email: str, language: str) -> str:
     email = email.strip()
     # The message never repeats the address: errors end up in logs and dead-letter headers.
-    if len(email) > 320 or not _ADDRESS.match(email):
+    if not usable_address(email):
         raise InvalidInput("email is not a usable address", field="email")
     if language not in LANGUAGES:
         raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}", field="language")

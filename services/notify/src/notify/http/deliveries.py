@@ -10,7 +10,7 @@ from typing import Annotated
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from notify.domain.deliveries import Delivery, Status
 from notify.service.deliveries import DeliveryService
@@ -24,6 +24,7 @@ class DeliveryOut(BaseModel):
     account_id: str
     template: str
     cause_event_id: uuid.UUID
+    audience: str = Field(description="`account`, or `billing_contact` (an automatic unit plan's contact)")
     status: str
     attempts: int
     recipient: str | None

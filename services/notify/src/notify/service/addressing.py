@@ -2,7 +2,8 @@
 handler and the confirmation: the account's confirmed address, and nothing else. Without a
 profile an email waits for its recipient; with an address not confirmed yet, for the
 confirmation. The one email sent to an address nobody confirmed is the confirmation itself, made
-here from the recipient's ConfirmationRequested.
+here from the recipient's ConfirmationRequested. (A billing contact's email goes to the address
+its event names, in the account's language: it waits only for the profile.)
 
 Every caller holds the account's lock (`recipients.lock_account`) first, so a delivery being
 recorded and the confirmation that releases the waiting ones cannot pass each other."""
@@ -12,27 +13,42 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from notify.adapters.causes import context_of, event_of
+from notify.adapters.causes import billing_contact_of, context_of, event_of
 from notify.adapters.templates import TemplateRenderer
-from notify.domain.deliveries import SECRET_SLOT, Cause, Content, Delivery, Status
+from notify.domain.deliveries import SECRET_SLOT, Audience, Cause, Content, Delivery, Status
 from notify.domain.events import ConfirmationRequested
 from notify.domain.recipients import CONFIRMATION_TEMPLATE, Confirming, Recipient
 
 log = logging.getLogger(__name__)
 
 
-def rendered(renderer: TemplateRenderer, template: str, language: str, cause: Cause) -> Content:
+def rendered(renderer: TemplateRenderer, delivery: Delivery, language: str) -> Content:
     """An email rendered from its stored cause (a delivery that waited, rendered now)."""
+    cause = delivery.cause
     event = event_of(cause.event_type, cause.version, cause.payload)
-    return renderer.render(template, language, context_of(event))
+    return renderer.render(delivery.template, language, context_of(event, delivery.audience))
+
+
+def contact_address(delivery: Delivery) -> str:
+    """The billing contact's address, as the delivery's stored cause names it."""
+    cause = delivery.cause
+    contact = billing_contact_of(event_of(cause.event_type, cause.version, cause.payload))
+    if contact is None:
+        raise ValueError(f"delivery {delivery.id} is for a billing contact its cause does not name")
+    return contact.email.strip()
 
 
 async def release(uow, recipient: Recipient, renderer: TemplateRenderer, now: datetime) -> None:
     """What waits for this account: addressed to its confirmed address and rendered in its
-    language, oldest first; without a confirmed address, marked as waiting for the confirmation."""
+    language, oldest first; without a confirmed address, marked as waiting for the confirmation.
+    A billing contact's email goes to the contact's address as soon as the language is known."""
     for delivery in await uow.deliveries.waiting_for(recipient.account_id):
-        if recipient.email is not None:
-            content = rendered(renderer, delivery.template, recipient.language, delivery.cause)
+        if delivery.audience == Audience.BILLING_CONTACT:
+            content = rendered(renderer, delivery, recipient.language)
+            delivery.address(contact_address(delivery), recipient.language, content, now=now)
+            log.info("notify: delivery %s (%s, billing contact) addressed, pending", delivery.id, delivery.template)
+        elif recipient.email is not None:
+            content = rendered(renderer, delivery, recipient.language)
             delivery.address(recipient.email, recipient.language, content, now=now)
             log.info("notify: delivery %s (%s) addressed, pending", delivery.id, delivery.template)
         elif delivery.status == Status.WAITING:
