@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import email
 import email.policy
 import os
@@ -17,9 +18,14 @@ RCPT_HEADER = "X-Portal-Rcpt-To"
 
 
 class MailStore:
+    """A message is written once (to a temporary name, then renamed) and never changed, so each
+    is parsed once and kept: a test session polls the store for its emails many times, and
+    parsing every stored message on every poll made those polls slower as the session went on."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._parsed: dict[str, dict[str, Any]] = {}
 
     def save(self, mail_from: str, rcpt_to: list[str], content: bytes) -> str:
         """Store one message with its envelope; returns its id (sortable by receive time)."""
@@ -37,11 +43,15 @@ class MailStore:
         if "/" in msg_id or msg_id.startswith("."):
             return None
         path = self.directory / f"{msg_id}.eml"
+        if msg_id in self._parsed and path.exists():
+            return copy.deepcopy(self._parsed[msg_id])  # the caller's to change
         try:
             raw = path.read_bytes()
         except OSError:
+            self._parsed.pop(msg_id, None)
             return None
-        return parse(msg_id, raw)
+        self._parsed[msg_id] = parse(msg_id, raw)
+        return copy.deepcopy(self._parsed[msg_id])
 
     def list(self, to: str | None = None) -> list[dict[str, Any]]:
         messages = [m for m in (self.get(i) for i in self.ids()) if m is not None]
@@ -51,6 +61,7 @@ class MailStore:
         return messages
 
     def clear(self) -> int:
+        self._parsed.clear()
         count = 0
         for path in self.directory.glob("*.eml"):
             path.unlink(missing_ok=True)
