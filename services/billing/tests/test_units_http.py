@@ -59,6 +59,24 @@ CART = {
 }
 
 
+async def test_the_first_look_at_a_new_accounts_ledger_shows_its_grant_and_another_accounts_is_an_empty_page(
+    new_database, kafka
+):
+    """The request that opens a wallet (with its grant) answers the grant on its page; a customer
+    naming another account's ledger gets an empty page, as on every list, and opens nothing."""
+    customer, other = account(), account()
+    async with await billing(new_database, kafka, consume=False, relay=False) as (_, http):
+        first = await http.get("/v1/units/ledger", headers=bearer(customer))
+        theirs = await http.get("/v1/units/ledger", params={"account_id": other}, headers=bearer(customer))
+        opened = await http.get("/v1/units/ledger", params={"account_id": other}, headers=ADMIN)
+    assert first.status_code == 200, first.text
+    assert first.json()["total"] == 1 and [(e["kind"], e["units"]) for e in first.json()["items"]] == [
+        ("granted", 2000)
+    ]
+    assert theirs.status_code == 200 and theirs.json()["items"] == [] and theirs.json()["total"] == 0
+    assert opened.json()["total"] == 1
+
+
 async def test_what_the_partner_sees_and_what_admins_record(new_database, kafka):
     customer = account()
     async with await billing(new_database, kafka, consume=False, relay=False) as (_, http):

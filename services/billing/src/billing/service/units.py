@@ -298,21 +298,24 @@ class UnitWallets:
         to_date: date | None = None,
         page: PageRequest,
     ) -> Slice[LedgerEntry]:
-        """Newest first; `from_date`..`to_date` are business dates, both included."""
-        account_id = account_for(caller, account_id)
+        """Newest first; `from_date`..`to_date` are business dates, both included. A customer naming
+        another account gets an empty page, as on every list; an admin names the account."""
         if from_date and to_date and to_date < from_date:
             raise InvalidInput("`to` is on or after `from`", field="to")
+        if caller.scope(account_id).empty:
+            return Slice.empty(page)
+        account_id = account_for(caller, account_id)
         async with self.uow() as uow:
             await self.wallet_in(uow, account_id)
-            found = await uow.wallets.ledger(
+            await uow.commit()  # a wallet opened now keeps its grant, which the page below shows
+        async with self.uow() as uow:
+            return await uow.wallets.ledger(
                 account_id,
                 kind=kind,
                 start=start_of(from_date, self.tz) if from_date else None,
                 end=start_of(to_date + timedelta(days=1), self.tz) if to_date else None,
                 page=page,
             )
-            await uow.commit()
-        return found
 
     # -- usage and adjustments ---------------------------------------------------------------
     async def record_usage(self, *, account_id: str, usage_id: str, units: int, used_on: date) -> UsageRecorded:
