@@ -11,13 +11,15 @@ import json
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from billing.bootstrap import definition as billing_definition
@@ -26,6 +28,9 @@ from notify.adapters.tables import DeliveryRow
 from notify.bootstrap import definition as notify_definition
 from notify.settings import NotifySettings
 from orders.bootstrap import definition as orders_definition
+from portal_contracts import Envelope
+from portal_contracts.base import Event
+from portal_contracts.envelope import CONTENT_TYPE
 from portal_runtime.db import InboxRecord, OutboxRecord
 from portal_runtime.service import ServiceRuntime
 from portal_runtime.testing import TEST_SECRET, bearer, eventually, running_service
@@ -156,6 +161,44 @@ def _publish_again(rt: ServiceRuntime):
         await rt.relay.send(row)
 
     return again
+
+
+async def publish_external(
+    kafka: str,
+    events: Sequence[Event],
+    *,
+    source: str = "metering",
+    copies: int = 1,
+    key: Callable[[Event], str] | None = None,
+    producer: AIOKafkaProducer | None = None,
+) -> list[Envelope]:
+    """Events on their topics as a system outside the portal publishes them (registry's
+    EXTERNAL_PUBLISHERS, e.g. UnitsConsumed): each a CloudEvent (`Envelope` from `/portal/<source>`)
+    with the headers the relay sets, keyed by the contract's key (`account_id`) unless `key(event)`
+    names another (a producer that keys by something else), each sent `copies` times (as after a
+    lost acknowledgement), all in flight at once; on `producer` (started) or a producer of its own."""
+    own = producer is None
+    if own:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+        await producer.start()
+    try:
+        envelopes, sent = [], []
+        for payload in events:
+            envelope = Envelope.wrap(payload, producer=source, occurred_at=datetime.now(UTC))
+            headers = [
+                ("content-type", CONTENT_TYPE.encode()),
+                ("event-type", envelope.type.encode()),
+                ("event-id", str(envelope.event_id).encode()),
+            ]
+            value, partition_key = envelope.model_dump_json().encode(), (key(payload) if key else envelope.key)
+            for _ in range(copies):
+                sent.append(await producer.send(payload.topic, value, key=partition_key.encode(), headers=headers))
+            envelopes.append(envelope)
+        await asyncio.gather(*sent)
+        return envelopes
+    finally:
+        if own:
+            await producer.stop()
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
