@@ -16,7 +16,7 @@ from alembic.migration import MigrationContext
 from billing_testkit import CARD_OK
 from sqlalchemy import select
 
-from billing.adapters.gateway import SandboxGateway
+from billing.adapters.gateway import InMemorySandboxGateway
 from billing.bootstrap import definition as billing
 from billing.domain.invoices import Line
 from billing.service.invoices import BillingService, IssueInvoice
@@ -231,7 +231,7 @@ async def test_billings_upgrade_carries_the_answers_given_over_and_downgrades(ne
 
 
 # -- through billing's payment endpoint, over real HTTP --------------------------------------
-class SlowGateway(SandboxGateway):
+class SlowGateway(InMemorySandboxGateway):
     """Counts the calls and takes a moment to answer, so that concurrent requests overlap."""
 
     def __init__(self) -> None:
