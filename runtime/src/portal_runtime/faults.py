@@ -26,11 +26,12 @@ The exception and everything it was caused by (`__cause__`, `__context__`, a DBA
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import random
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from enum import StrEnum
 
 log = logging.getLogger(__name__)
@@ -212,3 +213,29 @@ class Waiting:
             self.reason = None
             self.since = None
             self._gauge.set(0)
+
+
+async def poll_forever(
+    drain: Callable[[], Awaitable[object]],
+    *,
+    waiting: Waiting,
+    poll_seconds: float,
+    describe_error: Callable[[BaseException], str] = describe,
+) -> None:
+    """A background loop that polls its table (notify's sender, billing's top-up charger): drain
+    what is due, wait `poll_seconds`, forever. A failure (the database or the remote side away) is
+    told once through `waiting` and waited out with backoff; nothing is lost, since what was not
+    done is still due at the next round."""
+    loop = asyncio.get_running_loop()
+    backoff = Backoff(initial=max(poll_seconds, 0.5), cap=10.0)
+    while True:
+        try:
+            await drain()
+            waiting.end(loop.time())
+            backoff.reset()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            waiting.start(describe_error(exc), loop.time())
+            await asyncio.sleep(backoff.next())
+        await asyncio.sleep(poll_seconds)

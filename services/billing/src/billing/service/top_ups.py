@@ -30,7 +30,6 @@ with the next usage report or the job, which run the same decision."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -56,7 +55,7 @@ from billing.service.units import UnitWallets, account_for, gateway_key, record_
 from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock, business_date, start_of
 from portal_runtime.errors import InvalidInput, NotFound
-from portal_runtime.faults import Backoff, Waiting, describe
+from portal_runtime.faults import Waiting, poll_forever
 from portal_runtime.uow import UnitsOfWork
 
 log = logging.getLogger(__name__)
@@ -336,17 +335,5 @@ class Charger:
     async def run(self, *, poll_seconds: float) -> None:
         """Forever: charge what is pending, then wait a poll interval. Survives a database or
         gateway outage (the purchase stays pending and is charged again with its key)."""
-        loop = asyncio.get_running_loop()
         waiting = Waiting("billing", "unit top-up charger")  # logged once per outage, not per try
-        backoff = Backoff(initial=max(poll_seconds, 0.5), cap=10.0)
-        while True:
-            try:
-                await self.drain()
-                waiting.end(loop.time())
-                backoff.reset()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                waiting.start(describe(exc), loop.time())
-                await asyncio.sleep(backoff.next())
-            await asyncio.sleep(poll_seconds)
+        await poll_forever(self.drain, waiting=waiting, poll_seconds=poll_seconds)

@@ -16,7 +16,7 @@ from notify.adapters.causes import caused_by
 from notify.adapters.smtp import SendError, redact
 from notify.domain.deliveries import Delivery, RetryPolicy, Status
 from portal_runtime.clock import Clock
-from portal_runtime.faults import Backoff, Waiting, describe
+from portal_runtime.faults import Waiting, describe, poll_forever
 from portal_runtime.metrics import EMAILS
 from portal_runtime.uow import UnitsOfWork
 
@@ -72,22 +72,15 @@ class Sender:
 
     async def run(self, *, poll_seconds: float, concurrency: int = 1) -> None:
         """Forever: drain what is due, then wait a poll interval. Survives a database or SMTP outage."""
-
-        loop = asyncio.get_running_loop()
         waiting = Waiting("notify", "sender")  # logged once per outage, not per try
-        backoff = Backoff(initial=max(poll_seconds, 0.5), cap=10.0)
-
-        async def worker() -> None:
-            while True:
-                try:
-                    await self.drain()
-                    waiting.end(loop.time())
-                    backoff.reset()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    waiting.start(redact(describe(exc)), loop.time())
-                    await asyncio.sleep(backoff.next())
-                await asyncio.sleep(poll_seconds)
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(
+            *(
+                poll_forever(
+                    self.drain,
+                    waiting=waiting,
+                    poll_seconds=poll_seconds,
+                    describe_error=lambda exc: redact(describe(exc)),
+                )
+                for _ in range(concurrency)
+            )
+        )
