@@ -12,21 +12,27 @@ _EVENTS: dict[tuple[str, int], type[Event]] = {}
 # Topic → partition count. One topic per aggregate type: a key (aggregate id) keeps order.
 TOPICS: dict[str, int] = {
     "catalog.items": 3,
+    "catalog.access": 3,
     "orders.requests": 3,
     "orders.accounts": 3,
     "orders.orders": 3,
     "orders.services": 3,
+    "orders.users": 3,
+    "orders.support": 3,
+    "orders.quotes": 3,
     "billing.invoices": 3,
     "billing.units": 3,
     "returns.rma": 3,
     "notify.deliveries": 3,
     "usage.units": 3,
+    "channels.orders": 3,
 }
 SERVICES = ("catalog", "orders", "returns", "billing", "notify")
 # Topics that systems outside the portal publish on (none of its services has them in an outbox):
 # the owner named in the topic, and who that is.
 EXTERNAL_PUBLISHERS: dict[str, str] = {
     "usage.units": "the internal systems that meter the units accounts use",
+    "channels.orders": "the other sales channels (marketplaces, EDI, shops) that take orders for portal accounts",
 }
 
 # The events each service's consumer group (named after the service) applies; it ignores the other

@@ -152,3 +152,27 @@ def drop_job_tables() -> None:
 
     op.drop_table("test_clock")
     op.drop_table("job_runs")
+
+
+def create_user_access_table() -> None:
+    """Called from a new revision of every service: `user_access`, each service's copy of which tokens of
+    the portal's own issuer it still takes (from orders' `UserAccessChanged`; `portal_runtime.access`)."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "user_access",
+        sa.Column("account_id", sa.String(200), nullable=False),
+        sa.Column("login", sa.String(200), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("tokens_valid_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("account_id", "login", name="pk_user_access"),
+    )
+
+
+def drop_user_access_table() -> None:
+    from alembic import op
+
+    op.drop_table("user_access")

@@ -54,6 +54,10 @@ class CatalogItemPublished(Event):
     max_per_parent: int | None = Field(
         default=1, ge=1, description="an add_on: how many one parent service may have (null: no limit)"
     )
+    attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description="what a customer compares items by (e.g. size, material, warranty): name → value",
+    )
 
 
 @event(topic="catalog.items", version=1, key="item_id")
@@ -63,3 +67,28 @@ class CatalogItemRetired(Event):
     item_id: uuid.UUID
     revision: int = Field(ge=1)
     retired_at: AwareDatetime
+
+
+# ---------------------------------------------------------------- catalog.access: access groups
+
+
+@event(topic="catalog.access", version=1, key="group_id")
+class AccessGroupChanged(Event):
+    """An access group was made or changed: the whole current state. An account in no group sees every
+    published item; an account in one or more groups sees only the items of their union."""
+
+    group_id: uuid.UUID
+    name: str
+    item_ids: list[uuid.UUID] = Field(description="the items the group's accounts may see and order")
+    account_ids: list[str] = Field(description="the accounts assigned to the group")
+    revision: int = Field(ge=1, description="grows by one with each change of the group")
+    changed_at: AwareDatetime
+
+
+@event(topic="catalog.access", version=1, key="group_id")
+class AccessGroupDeleted(Event):
+    """An access group is gone: its accounts are no longer limited by it."""
+
+    group_id: uuid.UUID
+    revision: int = Field(ge=1)
+    deleted_at: AwareDatetime

@@ -153,6 +153,55 @@ class OrderCancelled(Event):
     cancelled_at: AwareDatetime
 
 
+class OrderLineV2(BaseModel):
+    """One line of an order of OrderPlaced v2: a service line as in v1 (`new`, `renewal`, `add_on`, with
+    its `subscription_id` and period), or a line of goods (`good`: a quantity of an item, no service, no
+    period). `amount` is the line's total (quantity × unit price, prorated for add-ons); `tax_rate` a
+    fraction (0.19) when the line's price was agreed with a tax rate (a quote, a channel), else absent."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    line_id: uuid.UUID
+    kind: Literal["new", "renewal", "add_on", "good"]
+    item_id: uuid.UUID
+    sku: str | None = None
+    name: str
+    cycle: Cycle
+    quantity: int = Field(ge=1)
+    unit_price: Money
+    amount: Money
+    subscription_id: uuid.UUID | None = Field(default=None, description="service lines only")
+    parent_subscription_id: uuid.UUID | None = None
+    domain: str | None = None
+    period_start: date | None = Field(default=None, description="service lines only")
+    period_end: date | None = None
+
+
+@event(topic="orders.orders", version=2, key="order_id")
+class OrderPlacedV2(Event):
+    """An order was placed: from a cart (`cart`, services or goods), by the renewal job (`renewal`), by
+    accepting a quote (`quote`, `quote_id`), from an earlier order's lines put in a cart (`reorder`,
+    `reordered_from`), or received from another sales channel (`channel`, with `channel` and
+    `channel_order_id`). Billing invoices it. Orders publishes v2 from this version on; readers read v1
+    too (orders placed before)."""
+
+    order_id: uuid.UUID
+    number: str
+    account_id: str
+    source: Literal["cart", "renewal", "quote", "reorder", "channel"]
+    due_on: date | None = None
+    currency: str
+    lines: list[OrderLineV2]
+    total: Money
+    placed_at: AwareDatetime
+    placed_by: str | None = Field(default=None, description="account/user who placed it, or the channel")
+    quote_id: uuid.UUID | None = None
+    reordered_from: uuid.UUID | None = None
+    channel: str | None = None
+    channel_order_id: str | None = None
+    customer_reference: str | None = Field(default=None, description="the customer's own reference (its PO number)")
+
+
 class AddOnRef(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -228,3 +277,199 @@ class ServiceCancelled(ServiceEvent):
     """The service ended: at its period end as the client asked, or at once by an admin."""
 
     reason: Literal["period_end", "admin"]
+
+
+# ---------------------------------------------------------------- orders.users: a customer account's users
+
+
+@event(topic="orders.users", version=1, key="user_id")
+class UserInvited(Event):
+    """An admin created a user of a customer account (or sent it a new link). Where no identity provider
+    is configured, `set_password_token` is the one-time secret of the link that sets the user's password
+    (until `expires_at`); notify puts it in the email and nowhere else (never in a log). With an identity
+    provider there is no token: the provider invites the user."""
+
+    user_id: uuid.UUID
+    account_id: str
+    login: str = Field(description="the user name it logs in with; the `sub` of its tokens")
+    name: str
+    email: str
+    language: Language
+    account_role: str = Field(description="its role within the account, e.g. buyer or manager")
+    set_password_token: str | None = None
+    expires_at: AwareDatetime | None = None
+    invited_by: str
+    invited_at: AwareDatetime
+
+
+@event(topic="orders.users", version=1, key="user_id")
+class UserActivated(Event):
+    """The user set its first password through the emailed link: its email address is proven."""
+
+    user_id: uuid.UUID
+    account_id: str
+    login: str
+    email: str
+    language: Language
+    activated_at: AwareDatetime
+
+
+@event(topic="orders.users", version=1, key="user_id")
+class UserContactChanged(Event):
+    """A user's own contact details changed (by itself or an admin): where and in which language it hears
+    from us."""
+
+    user_id: uuid.UUID
+    account_id: str
+    login: str
+    name: str
+    email: str
+    language: Language
+    changed_at: AwareDatetime
+
+
+@event(topic="orders.users", version=1, key="user_id")
+class UserAccessChanged(Event):
+    """Which of a user's tokens every service still takes: none while `active` is false (disabled), and
+    none issued before `tokens_valid_from` (its password changed). Every service keeps a copy and checks
+    the tokens of the portal's own issuer against it."""
+
+    user_id: uuid.UUID
+    account_id: str
+    login: str
+    active: bool
+    tokens_valid_from: AwareDatetime
+    reason: Literal["disabled", "enabled", "password_set", "password_changed"]
+    changed_by: str
+    changed_at: AwareDatetime
+
+
+# ---------------------------------------------------------------- orders.support: support requests
+
+
+class SupportRecipient(BaseModel):
+    """The user who sent a support request: where and in which language it hears about it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    login: str
+    name: str
+    email: str
+    language: Language
+
+
+@event(topic="orders.support", version=1, key="request_id")
+class SupportRequestReceived(Event):
+    """A customer user sent a support request; `number` is what it quotes."""
+
+    request_id: uuid.UUID
+    number: str
+    account_id: str
+    sender: SupportRecipient
+    subject: str
+    message: str
+    order_id: uuid.UUID | None = None
+    received_at: AwareDatetime
+
+
+@event(topic="orders.support", version=1, key="request_id")
+class SupportRequestAnswered(Event):
+    """An admin answered a support request (each answer is one event)."""
+
+    request_id: uuid.UUID
+    number: str
+    account_id: str
+    sender: SupportRecipient
+    subject: str
+    answer: str
+    answered_by: str
+    answered_at: AwareDatetime
+
+
+@event(topic="orders.support", version=1, key="request_id")
+class SupportRequestClosed(Event):
+    request_id: uuid.UUID
+    number: str
+    account_id: str
+    closed_by: str
+    closed_at: AwareDatetime
+
+
+# ---------------------------------------------------------------- orders.quotes: quotes the business sends
+
+
+class QuoteLine(BaseModel):
+    """A line of a quote at the price the business offers (it may differ from the catalog's)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    line_id: uuid.UUID
+    item_id: uuid.UUID
+    sku: str | None = None
+    name: str
+    cycle: Cycle
+    quantity: int = Field(ge=1)
+    unit_price: Money
+    amount: Money
+
+
+@event(topic="orders.quotes", version=1, key="quote_id")
+class QuoteSent(Event):
+    """An admin sent a quote to an account: it may be accepted until `valid_until` (inclusive)."""
+
+    quote_id: uuid.UUID
+    number: str
+    account_id: str
+    currency: str
+    lines: list[QuoteLine]
+    total: Money
+    valid_until: date
+    note: str = ""
+    sent_by: str
+    sent_at: AwareDatetime
+
+
+@event(topic="orders.quotes", version=1, key="quote_id")
+class QuoteAccepted(Event):
+    """The customer accepted the quote; `order_id` is the one order placed at the quote's prices."""
+
+    quote_id: uuid.UUID
+    number: str
+    account_id: str
+    order_id: uuid.UUID
+    accepted_by: str
+    accepted_at: AwareDatetime
+
+
+@event(topic="orders.quotes", version=1, key="quote_id")
+class QuoteRejected(Event):
+    quote_id: uuid.UUID
+    number: str
+    account_id: str
+    reason: str = ""
+    rejected_by: str
+    rejected_at: AwareDatetime
+
+
+@event(topic="orders.quotes", version=1, key="quote_id")
+class QuoteExpiring(Event):
+    """A sent quote not yet answered expires soon (the quotes job tells once per quote)."""
+
+    quote_id: uuid.UUID
+    number: str
+    account_id: str
+    currency: str
+    total: Money
+    valid_until: date
+    noticed_at: AwareDatetime
+
+
+@event(topic="orders.quotes", version=1, key="quote_id")
+class QuoteExpired(Event):
+    """A sent quote passed its `valid_until` unanswered: it can no longer be accepted."""
+
+    quote_id: uuid.UUID
+    number: str
+    account_id: str
+    valid_until: date
+    expired_at: AwareDatetime

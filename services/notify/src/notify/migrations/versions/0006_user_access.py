@@ -1,0 +1,8 @@
+"""Revision 0006 (after 0005): user_access, as portal_runtime.migrations.create_user_access_table makes it."""
+
+from portal_runtime.migrations import create_user_access_table, drop_user_access_table
+
+revision = "0006"
+down_revision = "0005"
+upgrade = create_user_access_table
+downgrade = drop_user_access_table
