@@ -26,6 +26,7 @@ from opentelemetry.trace import TracerProvider
 from sqlalchemy import text
 
 from portal_contracts.registry import dead_letter_topic
+from portal_runtime.access import AccessCheck, register_access_consumer
 from portal_runtime.admin import admin_routes
 from portal_runtime.auth import jwt_auth_from
 from portal_runtime.clock import Clock, SystemClock
@@ -123,9 +124,12 @@ class ServiceRuntime:
         )
         if definition.register_consumers is not None:
             definition.register_consumers(self.consumer, self)
+        # Every service keeps `user_access` from UserAccessChanged: which local-issuer tokens it takes.
+        register_access_consumer(self.consumer)
         self._tasks: list[asyncio.Task] = []
         self.kafka = Waiting(settings.service_name, "kafka")  # the connection made at start
         self.kafka_connected = False
+        self._broker_started = False  # broker.start() was called (it may not have finished)
         self.fatal: str | None = None  # set when a wrong configuration stops the process
         self.on_fatal: Callable[[str], None] | None = None
 
@@ -211,6 +215,7 @@ class ServiceRuntime:
                         )
                         return
                     raise LookupError(f"topic {', '.join(missing)} does not exist yet")
+                self._broker_started = True  # from here on, stop() stops the broker: even half started
                 await self.broker.start()
                 break
             except asyncio.CancelledError:
@@ -240,8 +245,13 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        if self.kafka_connected:
-            await self.broker.stop()
+        if self.kafka_connected or self._broker_started:
+            # A stop while the broker was still starting (its consumers joining their group) must
+            # stop it too: a consumer left running holds its partitions in the group until its
+            # session times out, and the next member of the group waits that long for them.
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+        self._broker_started = False
         self.kafka_connected = False
         await self.engine.dispose()
 
@@ -258,7 +268,7 @@ class ServiceRuntime:
             role=role,
             description=self.definition.description,
             route_handlers=[*(self.definition.routes if http else ()), *admin_routes(self)],
-            auth=jwt_auth_from(self.settings),
+            auth=jwt_auth_from(self.settings, AccessCheck(self.sessions)),
             readiness=self.readiness(consume=consume, relay=relay),
             tracer_provider=self.tracer_provider,
             dependencies=self.definition.dependencies(self),
