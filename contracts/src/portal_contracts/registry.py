@@ -39,21 +39,30 @@ EXTERNAL_PUBLISHERS: dict[str, str] = {
 # events of those topics. The AsyncAPI document's receive operations come from here, and
 # tests/test_event_readers.py holds it to what each service's bootstrap registers.
 READS: dict[str, tuple[tuple[str, int], ...]] = {
+    "catalog": (("UserAccessChanged", 1),),
     "orders": (
+        ("AccessGroupChanged", 1),
+        ("AccessGroupDeleted", 1),
         ("CatalogItemPublished", 1),
         ("CatalogItemRetired", 1),
+        ("ChannelOrderReceived", 1),
         ("InvoiceIssued", 2),
         ("InvoiceVoided", 1),
         ("PaymentConfirmed", 1),
+        ("PaymentFailed", 1),
+        ("PaymentReceived", 1),
+        ("UserAccessChanged", 1),
     ),
-    "returns": (("InvoiceIssued", 1), ("InvoiceIssued", 2)),
+    "returns": (("InvoiceIssued", 1), ("InvoiceIssued", 2), ("UserAccessChanged", 1)),
     "billing": (
         ("CatalogItemPublished", 1),
         ("CatalogItemRetired", 1),
         ("OrderCancelled", 1),
         ("OrderPlaced", 1),
+        ("OrderPlaced", 2),
         ("RequestApproved", 1),
         ("UnitsConsumed", 1),
+        ("UserAccessChanged", 1),
     ),
     "notify": (
         ("AccountProfileChanged", 1),
@@ -61,7 +70,10 @@ READS: dict[str, tuple[tuple[str, int], ...]] = {
         ("InvoiceIssued", 1),
         ("InvoiceIssued", 2),
         ("OrderPlaced", 1),
+        ("OrderPlaced", 2),
         ("PaymentReceived", 1),
+        ("QuoteExpiring", 1),
+        ("QuoteSent", 1),
         ("RequestRejected", 1),
         ("RequestSubmitted", 1),
         ("ServiceActivated", 1),
@@ -73,6 +85,8 @@ READS: dict[str, tuple[tuple[str, int], ...]] = {
         ("ServiceSuspended", 1),
         ("ServiceTerminated", 1),
         ("ServicesActivated", 1),
+        ("SupportRequestAnswered", 1),
+        ("SupportRequestReceived", 1),
         ("UnitsBalanceLow", 1),
         ("UnitsCapReached", 1),
         ("UnitsCredited", 1),
@@ -80,6 +94,10 @@ READS: dict[str, tuple[tuple[str, int], ...]] = {
         ("UnitsPurchaseFailed", 1),
         ("UnitsPurchased", 1),
         ("UnitsTopUpFailed", 1),
+        ("UserAccessChanged", 1),
+        ("UserActivated", 1),
+        ("UserContactChanged", 1),
+        ("UserInvited", 1),
     ),
 }
 

@@ -184,16 +184,26 @@ def _role(value: Any) -> Role:
     return known[0]
 
 
-def principal_handler(account_claim: str = "account"):
-    """The principal a checked token names: user `sub`, account `account_claim`, role `role`."""
+class TokenAccess(Protocol):
+    """Whether a user's tokens are still taken (`portal_runtime.access.AccessCheck`): raises
+    NotAuthorizedException saying why not."""
 
-    def principal(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    async def __call__(self, *, issuer: str | None, account_id: str, login: str, issued_at: datetime) -> None: ...
+
+
+def principal_handler(account_claim: str = "account", access: TokenAccess | None = None):
+    """The principal a checked token names: user `sub`, account `account_claim`, role `role`;
+    with `access`, a token its user may no longer use (disabled, password changed) is refused."""
+
+    async def principal(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Principal:
         account = token.extras.get(account_claim)
         if not isinstance(account, str) or not account:
             raise NotAuthorizedException(f"the token has no `{account_claim}` claim naming the account")
         found = Principal(user_id=token.sub, account_id=account, role=_role(token.extras.get("role")))
         if len(found.actor) > MAX_ACTOR:
             raise NotAuthorizedException(f"the account and user ids are longer than {MAX_ACTOR - 1} characters")
+        if access is not None:
+            await access(issuer=token.iss, account_id=account, login=token.sub, issued_at=token.iat)
         return found
 
     return principal
@@ -264,11 +274,13 @@ def jwt_auth(
     issuer: str | None = None,
     audience: str | None = None,
     account_claim: str = "account",
+    access: TokenAccess | None = None,
 ) -> BearerJWTAuth:
-    """Tokens checked with `keys`; `iss` and `aud` checked when given (always with an issuer's keys)."""
+    """Tokens checked with `keys`; `iss` and `aud` checked when given (always with an issuer's keys);
+    with `access`, each token's user's access too."""
     return BearerJWTAuth(
         keys=keys,
-        retrieve_user_handler=principal_handler(account_claim),
+        retrieve_user_handler=principal_handler(account_claim, access),
         authentication_middleware_class=BearerAuthenticationMiddleware,
         token_secret="",  # keys come from `keys`
         token_cls=BearerToken,
@@ -285,7 +297,7 @@ def jwt_auth(
     )
 
 
-def jwt_auth_from(settings: ServiceSettings) -> BearerJWTAuth:
+def jwt_auth_from(settings: ServiceSettings, access: TokenAccess | None = None) -> BearerJWTAuth:
     """The service's token check from its settings: the issuer's keys when JWT_JWKS_URL is set,
     otherwise JWT_SECRET (the settings refuse to start with neither)."""
     keys: SigningKeys
@@ -300,7 +312,11 @@ def jwt_auth_from(settings: ServiceSettings) -> BearerJWTAuth:
     else:  # ServiceSettings refuses this at start; a settings object built another way is told here
         raise ValueError("set JWT_SECRET, or JWT_JWKS_URL with JWT_ISSUER and JWT_AUDIENCE")
     return jwt_auth(
-        keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, account_claim=settings.jwt_account_claim
+        keys,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        account_claim=settings.jwt_account_claim,
+        access=access,
     )
 
 

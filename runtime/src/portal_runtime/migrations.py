@@ -27,7 +27,7 @@ def upgrade(migrations: Path, database_url: str, revision: str = "head") -> None
 
 def run_env(metadata: MetaData) -> None:
     """Body of every service's migrations/env.py (online, async engine)."""
-    from portal_runtime import jobs, testclock  # noqa: F401  (their tables are RuntimeBase's too)
+    from portal_runtime import access, jobs, testclock  # noqa: F401  (their tables are RuntimeBase's too)
 
     targets = [metadata, RuntimeBase.metadata]
 

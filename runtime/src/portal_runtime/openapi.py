@@ -293,6 +293,8 @@ def _complete_operation(path: str, operation: dict[str, Any], handler: HTTPRoute
                 header["schema"] = {"type": "string"}  # a documentation-only header has none
         if not status.startswith(("4", "5")):
             continue
+        if int(status) in handler.opt.get("own_error_media", ()):
+            continue  # e.g. OAuth2's token endpoint: its errors are RFC 6749's JSON, not problem details
         answer["content"] = {MEDIA_TYPE: {"schema": PROBLEM_REF}}
         spec = own.get(int(status))
         headers = spec.headers if isinstance(spec, ProblemSpec) else {}
