@@ -3,73 +3,20 @@ and publishes, and what it refuses."""
 
 from __future__ import annotations
 
-import copy
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from catalog.adapters.events import to_contract
-from catalog.domain.items import Cycle, Item, Kind, Status
-from catalog.service.items import CatalogService, CreateItem
+from catalog.domain.items import Cycle, Kind, Status
+from catalog.service.items import CreateItem
 from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
-from portal_runtime.clock import FrozenClock
 from portal_runtime.errors import Conflict, InvalidInput, NotFound
 from portal_runtime.lifecycle import InvalidTransition
-from portal_runtime.paging import PageRequest, Slice
-from portal_runtime.testing import FakeUnitOfWork, FakeUnitsOfWork
+from portal_runtime.paging import PageRequest
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-class FakeItems:
-    def __init__(self, uow: FakeUnitOfWork) -> None:
-        self.uow = uow
-        self.rows: dict[uuid.UUID, Item] = {}
-
-    async def get(self, item_id, *, for_update=False):
-        found = self.rows.get(item_id)
-        return self.uow.track(copy.deepcopy(found), self) if found else None
-
-    def add(self, item):
-        return self.uow.track(item, self)
-
-    async def sku_taken(self, sku, *, other_than=None):
-        return any(i.sku == sku and i.id != other_than for i in self.rows.values())
-
-    async def kinds(self, item_ids):
-        return {i: (self.rows[i].kind, self.rows[i].status) for i in item_ids if i in self.rows}
-
-    async def add_ons_of(self, item_id):
-        found = (i for i in self.rows.values() if item_id in i.parents and i.status == Status.ACTIVE)
-        return sorted(i.sku for i in found)
-
-    async def save(self, item):
-        self.rows[item.id] = copy.deepcopy(item)
-
-    async def page(self, *, status, featured, page):
-        found = sorted(
-            (i for i in self.rows.values() if status in (None, i.status) and (i.featured or not featured)),
-            key=lambda i: i.name,
-        )
-        return Slice(found[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
-
-
-class FakeCatalogUnitOfWork(FakeUnitOfWork):
-    def __init__(self) -> None:
-        super().__init__(to_contract)
-        self.items = FakeItems(self)
-
-
-@pytest.fixture
-def uow() -> FakeCatalogUnitOfWork:
-    return FakeCatalogUnitOfWork()
-
-
-@pytest.fixture
-def catalog(uow) -> CatalogService:
-    return CatalogService(FakeUnitsOfWork(uow), FrozenClock(NOW))
 
 
 @pytest.fixture

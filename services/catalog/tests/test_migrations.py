@@ -95,3 +95,33 @@ async def test_existing_add_ons_may_be_added_once_per_parent_and_nothing_is_feat
         assert [tuple(r) for r in rows] == [("HOST", None, None), ("SSL", 1, None)]
     finally:
         await engine.dispose()
+
+
+async def test_revision_0006_gives_existing_items_no_attributes_and_goes_back_to_0005(new_database):
+    from alembic import command
+
+    migrations = definition().migrations
+    url = await new_database("catalog")
+    await asyncio.to_thread(upgrade, migrations, url, "0005")
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO items (id, sku, name, description, kind, currency, status, revision, "
+                    "created_at, updated_at) VALUES (:id, 'MUG', 'Mug', '', 'good', 'EUR', 'active', 1, now(), now())"
+                ),
+                {"id": uuid.uuid4()},
+            )
+        await asyncio.to_thread(upgrade, migrations, url)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT attributes FROM items"))).scalar_one() == []
+            assert (await conn.execute(text("SELECT count(*) FROM access_groups"))).scalar_one() == 0
+        await asyncio.to_thread(command.downgrade, alembic_config(migrations, url), "0005")
+        async with engine.connect() as conn:
+            tables = set(
+                (await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))).scalars()
+            )
+            assert "items" in tables and not tables & {"access_groups", "documents", "document_groups"}
+    finally:
+        await engine.dispose()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from catalog.domain.events import ItemPublished, ItemRetired
+from catalog.domain.events import GroupChanged, GroupDeleted, ItemPublished, ItemRetired
 from portal_contracts import Event, Money
-from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired, CyclePrice
+from portal_contracts.events.catalog import (
+    AccessGroupChanged,
+    AccessGroupDeleted,
+    CatalogItemPublished,
+    CatalogItemRetired,
+    CyclePrice,
+)
 
 
 def to_contract(event: object) -> Event:
@@ -26,7 +32,19 @@ def to_contract(event: object) -> Event:
                 parents=list(event.parents),
                 max_per_parent=event.max_per_parent,
                 featured=None if event.featured is None else dict(event.featured),
+                attributes=dict(event.attributes),
             )
         case ItemRetired():
             return CatalogItemRetired(item_id=event.item_id, revision=event.revision, retired_at=event.at)
+        case GroupChanged():
+            return AccessGroupChanged(
+                group_id=event.group_id,
+                name=event.name,
+                item_ids=list(event.item_ids),
+                account_ids=list(event.account_ids),
+                revision=event.revision,
+                changed_at=event.at,
+            )
+        case GroupDeleted():
+            return AccessGroupDeleted(group_id=event.group_id, revision=event.revision, deleted_at=event.at)
     raise TypeError(f"catalog has no contract for {type(event).__name__}")

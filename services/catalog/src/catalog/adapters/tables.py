@@ -30,6 +30,8 @@ class ItemRow(Base):
     max_per_parent: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # a text per language while featured; SQL NULL (not JSON null) when not, so `IS NULL` finds it
     featured: Mapped[dict[str, str] | None] = mapped_column(JSONB(none_as_null=True), nullable=True)
+    # [[name, value], ...]: a list, so the admin's order is kept (a JSONB object sorts its keys)
+    attributes: Mapped[list[list[str]]] = mapped_column(JSONB, default=list, server_default="[]")
     status: Mapped[str] = mapped_column(String(16), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -30,10 +30,30 @@ class ItemPublished:
     featured: tuple[tuple[str, str], ...] | None  # (language, text) while featured
     revision: int
     at: datetime
+    attributes: tuple[tuple[str, str], ...] = ()  # (name, value), in the admin's order
 
 
 @dataclass(frozen=True)
 class ItemRetired:
     item_id: uuid.UUID
+    revision: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class GroupChanged:
+    """An access group was made or changed: its whole state as of this revision."""
+
+    group_id: uuid.UUID
+    name: str
+    item_ids: tuple[uuid.UUID, ...]
+    account_ids: tuple[str, ...]
+    revision: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class GroupDeleted:
+    group_id: uuid.UUID
     revision: int
     at: datetime

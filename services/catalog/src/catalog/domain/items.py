@@ -19,6 +19,9 @@ BILLINGS = ("one_time", "recurring")
 CURRENCIES = ("EUR", "USD", "GBP", "TRY", "PLN")
 LANGUAGES = ("en", "tr", "de", "pl")  # a featured item has a text in each
 FEATURED_TEXT_LENGTH = 200
+MAX_ATTRIBUTES = 20  # what a customer compares items by (size, material, warranty): name → value
+ATTRIBUTE_NAME_LENGTH = 40
+ATTRIBUTE_VALUE_LENGTH = 200
 
 
 class Default(Enum):
@@ -148,6 +151,33 @@ def _featured_texts(texts: Mapping[str, object]) -> dict[str, str]:
     return {language: texts[language] for language in LANGUAGES}
 
 
+def parse_attributes(attributes: Mapping[str, object] | None) -> dict[str, str]:
+    """At most 20 attributes, each name 1 to 40 characters and each value 1 to 200, neither blank
+    (names and values are kept as given, trimmed); errors name `attributes` or `attributes.<name>`."""
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, Mapping):
+        raise InvalidInput("attributes is an object of name → value", field="attributes")
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise InvalidInput(f"an item has at most {MAX_ATTRIBUTES} attributes", field="attributes")
+    parsed: dict[str, str] = {}
+    for name, value in attributes.items():
+        key = name.strip() if isinstance(name, str) else ""
+        if not key or len(key) > ATTRIBUTE_NAME_LENGTH:
+            raise InvalidInput(
+                f"an attribute's name is 1 to {ATTRIBUTE_NAME_LENGTH} characters, not blank", field="attributes"
+            )
+        if key.casefold() in {k.casefold() for k in parsed}:
+            raise InvalidInput(f"attribute {key!r} is given twice", field=f"attributes.{key}")
+        if not isinstance(value, str) or not value.strip() or len(value.strip()) > ATTRIBUTE_VALUE_LENGTH:
+            raise InvalidInput(
+                f"attributes.{key}: a value of 1 to {ATTRIBUTE_VALUE_LENGTH} characters, not blank",
+                field=f"attributes.{key}",
+            )
+        parsed[key] = value.strip()
+    return parsed
+
+
 LIFECYCLE = Lifecycle(
     "item",
     {
@@ -171,6 +201,7 @@ class Item:
     parents: list[uuid.UUID] = field(default_factory=list)
     max_per_parent: int | None = None  # an add-on's (None: no limit); other kinds have none
     featured: dict[str, str] | None = None  # a text per language while featured
+    attributes: dict[str, str] = field(default_factory=dict)  # name → value, in the admin's order
     status: Status = Status.ACTIVE
     revision: int = 1
     created_at: datetime | None = None
@@ -206,6 +237,7 @@ class Item:
         units: int | None = None,
         parents: list[uuid.UUID] | None = None,
         max_per_parent: int | None | Default = DEFAULT,
+        attributes: Mapping[str, object] | None = None,
     ) -> Item:
         """Prices come either as `prices` (cycle, price pairs) or as the old `price` + `billing`
         (+ `billing_period_months`), which is one price of the cycle they mean."""
@@ -231,6 +263,7 @@ class Item:
             units=units,
             parents=list(dict.fromkeys(parents or [])),
             max_per_parent=_max_per_parent(kind, max_per_parent),
+            attributes=parse_attributes(attributes),
             created_at=now,
         )
         item._check()
@@ -239,9 +272,10 @@ class Item:
 
     def change(self, now: datetime, **fields: object) -> None:
         """Change any of sku, name, description, currency, kind, units, parents, max_per_parent,
-        and either `prices` (all of them) or the primary price by the old `price`/`billing`/
-        `billing_period_months`. Another kind drops units, parents or max_per_parent it does not
-        have (an item becoming an add-on may be added once per parent unless told otherwise)."""
+        attributes (all of them: the given ones replace the item's), and either `prices` (all of
+        them) or the primary price by the old `price`/`billing`/`billing_period_months`.
+        Another kind drops units, parents or max_per_parent it does not have (an item becoming an
+        add-on may be added once per parent unless told otherwise)."""
         LIFECYCLE.target(self.status, "change")
         before = {k: v for k, v in vars(self).items() if k != "events"}
         try:
@@ -277,6 +311,8 @@ class Item:
             fields["max_per_parent"] = _max_per_parent(fields.get("kind", self.kind), fields["max_per_parent"])
         if "parents" in fields:
             fields["parents"] = list(dict.fromkeys(fields["parents"] or []))
+        if "attributes" in fields:
+            fields["attributes"] = parse_attributes(fields["attributes"])
         for name, value in fields.items():
             setattr(self, name, value)
 
@@ -324,6 +360,7 @@ class Item:
                 featured=None if self.featured is None else tuple((k, self.featured[k]) for k in LANGUAGES),
                 revision=self.revision,
                 at=now,
+                attributes=tuple(self.attributes.items()),
             )
         )
 

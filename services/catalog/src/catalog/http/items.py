@@ -11,11 +11,21 @@ from typing import Annotated, Literal
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from catalog.domain.items import CURRENCIES, FEATURED_TEXT_LENGTH, Cycle, Item, Kind, Status
-from catalog.service.items import CatalogService, CreateItem
+from catalog.domain.items import (
+    ATTRIBUTE_NAME_LENGTH,
+    ATTRIBUTE_VALUE_LENGTH,
+    CURRENCIES,
+    FEATURED_TEXT_LENGTH,
+    MAX_ATTRIBUTES,
+    Cycle,
+    Item,
+    Kind,
+    Status,
+)
+from catalog.service.items import COMPARE_MAX, COMPARE_MIN, CatalogService, Comparison, CreateItem
 from portal_runtime.auth import Principal, admin_only
 from portal_runtime.errors import InvalidInput
 from portal_runtime.openapi import decimal_text, problems
@@ -46,6 +56,21 @@ Months = Annotated[
 Units = Annotated[int, Field(ge=1, description="a unit_package's number of units")]
 MaxPerParent = Annotated[int, Field(strict=True, ge=1)]
 MAX_PER_PARENT = "an add_on only: how many of it one parent service may have (null: no limit)"
+# The domain checks each name and value (422 naming `attributes` or `attributes.<name>`); the
+# document says the bounds.
+Attributes = Annotated[
+    dict[str, str],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_ATTRIBUTES,
+            "propertyNames": {"minLength": 1, "maxLength": ATTRIBUTE_NAME_LENGTH},
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": ATTRIBUTE_VALUE_LENGTH},
+            "description": f"what customers compare items by (size, material, warranty): at most {MAX_ATTRIBUTES}, "
+            f"name 1-{ATTRIBUTE_NAME_LENGTH} characters, value 1-{ATTRIBUTE_VALUE_LENGTH}",
+        }
+    ),
+]
 Banner = Annotated[str, Field(min_length=1, max_length=FEATURED_TEXT_LENGTH, pattern=r"\S", description="not blank")]
 
 
@@ -79,6 +104,7 @@ class ItemIn(Strict):
     units: Units | None = None
     parents: Parents = Field(default_factory=list, description="an add_on's service items")
     max_per_parent: MaxPerParent | None = Field(default=1, description=f"{MAX_PER_PARENT}; another kind: 422")
+    attributes: Attributes = Field(default_factory=dict)
 
 
 class ItemPatch(Strict):
@@ -97,6 +123,7 @@ class ItemPatch(Strict):
     units: Units | None = None
     parents: Parents = OMITTABLE
     max_per_parent: MaxPerParent | None = Field(default=None, description=MAX_PER_PARENT)
+    attributes: Attributes = Field(default=None, description="all of them: the given ones replace the item's")
 
 
 class FeaturedTextsIn(BaseModel):
@@ -148,6 +175,7 @@ class ItemOut(BaseModel):
         description="an add_on's limit per parent service (null: no limit, or not an add_on)"
     )
     featured: FeaturedTexts | None = Field(description="the texts while an admin features the item")
+    attributes: dict[str, str] = Field(description="what customers compare items by: name → value")
     status: str
     revision: int
     created_at: datetime | None
@@ -176,8 +204,31 @@ CHANGED = {
 }
 
 
+class AttributeRow(BaseModel):
+    name: str
+    values: list[str | None] = Field(description="each item's value, in the order of `items` (null: none)")
+
+
+class ComparisonOut(BaseModel):
+    items: list[ItemOut]
+    attributes: list[AttributeRow] = Field(description="one row per attribute name, in the order they first appear")
+
+    @classmethod
+    def of(cls, found: Comparison) -> ComparisonOut:
+        return cls(
+            items=[ItemOut.of(i) for i in found.items],
+            attributes=[AttributeRow(name=n, values=v) for n, v in found.attributes],
+        )
+
+
+def visible_to(user: Principal) -> str | None:
+    """The account whose visibility applies: a customer's; none for an admin (who sees everything)."""
+    return None if user.is_admin else user.account_id
+
+
 class ItemController(Controller):
-    """Reads, for customers (active items) and admins (every item)."""
+    """Reads, for customers (active items they may see: an account in no access group sees every
+    one, an account in groups only their items) and admins (every item)."""
 
     path = "/v1/items"
     tags = ["items"]
@@ -193,11 +244,45 @@ class ItemController(Controller):
         page: NamedDependency[PageRequest],
         status: FromQuery[Status | None] = None,
         featured: FromQuery[bool] = False,
+        q: Annotated[
+            str | None,
+            QueryParameter(max_length=200, description="search: each word in the name, SKU or description (any case)"),
+        ] = None,
     ) -> Page[ItemOut]:
         if not request.user.is_admin:
             status = Status.ACTIVE
-        found = await catalog.list_items(status=status, featured=featured, page=page)
+        found = await catalog.list_items(
+            status=status, featured=featured, page=page, q=q, visible_to=visible_to(request.user)
+        )
         return found.map(ItemOut.of)
+
+    @get(
+        "/compare",
+        summary=f"Compare {COMPARE_MIN} to {COMPARE_MAX} items side by side by their attributes",
+        responses=problems(
+            {
+                404: "An item the caller may not see, or that does not exist (`item_id`)",
+                422: f"Fewer than {COMPARE_MIN} or more than {COMPARE_MAX} ids, or one given twice (`field`: `ids`)",
+            }
+        ),
+    )
+    async def compare_items(
+        self,
+        request: Request[Principal, object, object],
+        catalog: NamedDependency[CatalogService],
+        ids: Annotated[
+            list[uuid.UUID],
+            QueryParameter(
+                description=f"the items, {COMPARE_MIN} to {COMPARE_MAX} distinct ones: `?ids=A&ids=B` "
+                "(fewer, more or one twice: 422 naming `ids`)",
+                schema_extra={"minItems": COMPARE_MIN, "maxItems": COMPARE_MAX, "uniqueItems": True},
+            ),
+        ],
+    ) -> ComparisonOut:
+        found = await catalog.compare(
+            ids or [], include_retired=request.user.is_admin, visible_to=visible_to(request.user)
+        )
+        return ComparisonOut.of(found)
 
     @get("/{item_id:uuid}", summary="Read one item (customers: an active one)", response_headers=[ETAG])
     async def get_item(
@@ -206,7 +291,10 @@ class ItemController(Controller):
         request: Request[Principal, object, object],
         catalog: NamedDependency[CatalogService],
     ) -> Response[ItemOut]:
-        return tagged(await catalog.get_item(item_id, include_retired=request.user.is_admin))
+        item = await catalog.get_item(
+            item_id, include_retired=request.user.is_admin, visible_to=visible_to(request.user)
+        )
+        return tagged(item)
 
 
 class AdminItemController(Controller):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +32,19 @@ class CreateItem:
     units: int | None = None
     parents: list[uuid.UUID] = field(default_factory=list)
     max_per_parent: int | None | Default = DEFAULT
+    attributes: dict[str, str] | None = None
+
+
+COMPARE_MIN, COMPARE_MAX = 2, 4
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Items side by side: one row per attribute name (in the order they first appear), its values
+    in the order of `items` (None where an item has no such attribute)."""
+
+    items: list[Item]
+    attributes: list[tuple[str, list[str | None]]]
 
 
 class CatalogService:
@@ -86,17 +99,51 @@ class CatalogService:
                 await uow.commit()
         return item
 
-    async def get_item(self, item_id: uuid.UUID, *, include_retired: bool) -> Item:
+    async def get_item(self, item_id: uuid.UUID, *, include_retired: bool, visible_to: str | None = None) -> Item:
+        """The item; with `visible_to` (a customer's account) one it may not see answers as an unknown one."""
         async with self.uow() as uow:
-            item = await uow.items.get(item_id)
+            item = await uow.items.get(item_id, visible_to=visible_to)
         if item is None or (item.status != Status.ACTIVE and not include_retired):
             raise NotFound(f"no item {item_id}")
         return item
 
-    async def list_items(self, *, status: Status | None, page: PageRequest, featured: bool = False) -> Slice[Item]:
-        """Items of `status` (any when None); with `featured`, only the featured ones."""
+    async def list_items(
+        self,
+        *,
+        status: Status | None,
+        page: PageRequest,
+        featured: bool = False,
+        q: str | None = None,
+        visible_to: str | None = None,
+    ) -> Slice[Item]:
+        """Items of `status` (any when None); with `featured`, only the featured ones; with `q`, those
+        whose name, SKU or description hold each of its words (any case); with `visible_to` (a
+        customer's account), only those it may see."""
+        if q is not None and not q.strip():
+            q = None
         async with self.uow() as uow:
-            return await uow.items.page(status=status, featured=featured, page=page)
+            return await uow.items.page(status=status, featured=featured, page=page, q=q, visible_to=visible_to)
+
+    async def compare(
+        self, item_ids: Sequence[uuid.UUID], *, include_retired: bool, visible_to: str | None = None
+    ) -> Comparison:
+        """2 to 4 distinct items side by side by their attributes; one the caller may not see (or that
+        does not exist) answers 404 naming it, as an unknown item."""
+        ids = list(item_ids)
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("ids: each item once", field="ids")
+        if not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+            raise InvalidInput(f"ids: {COMPARE_MIN} to {COMPARE_MAX} items to compare", field="ids")
+        async with self.uow() as uow:
+            found = await uow.items.many(ids, visible_to=visible_to)
+        items = []
+        for item_id in ids:
+            item = found.get(item_id)
+            if item is None or (item.status != Status.ACTIVE and not include_retired):
+                raise NotFound(f"no item {item_id}", field="ids", item_id=str(item_id))
+            items.append(item)
+        names = list(dict.fromkeys(name for item in items for name in item.attributes))
+        return Comparison(items, [(name, [item.attributes.get(name) for item in items]) for name in names])
 
     @staticmethod
     async def _check_parents(uow, item: Item) -> None:
