@@ -527,3 +527,16 @@ UNITS = {
     "units_cap_reached": units_cap_reached,
 }
 ALL = {**SELLER_FLOW, **CLIENT_AREA, **UNITS}
+
+
+# The B2B portal's emails to the account or a support request's sender (issue 14; the invitation,
+# caused by UserInvited with notify's PORTAL_URL, is tested in test_b2b_emails.py).
+from b2b_samples import quote_expiring, quote_sent, support_answered, support_received  # noqa: E402
+
+B2B = {
+    "quote_sent": quote_sent,
+    "quote_expiring": quote_expiring,
+    "support_request_received": support_received,
+    "support_request_answered": support_answered,
+}
+ALL = {**ALL, **B2B}

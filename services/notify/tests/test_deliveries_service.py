@@ -86,6 +86,20 @@ class FakeRecipients:
         self.rows[recipient.account_id] = copy.deepcopy(recipient)
 
 
+class FakeUsers:
+    """notify's copy of customer-account users (none in these tests)."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.rows: dict[uuid.UUID, object] = {}
+
+    async def of_token(self, token_hash):
+        return None
+
+    async def by_login(self, account_id, login):
+        return None
+
+
 class FakeDeliveries:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self.uow = uow
@@ -97,6 +111,9 @@ class FakeDeliveries:
 
     async def has_cause(self, cause_event_id):
         return any(d.cause_event_id == cause_event_id for d in self.rows.values())
+
+    async def has_key(self, dedup_key):
+        return any(d.dedup_key == dedup_key for d in self.rows.values())
 
     async def get(self, delivery_id, *, for_update=False):
         found = self.rows.get(delivery_id)
@@ -144,6 +161,7 @@ class FakeNotifyUnitOfWork(FakeUnitOfWork):
         super().__init__(self._map)
         self.recipients = FakeRecipients(self)
         self.deliveries = FakeDeliveries(self)
+        self.users = FakeUsers(self)
         self.published_in: list[context.Causation] = []
 
     def _map(self, event):

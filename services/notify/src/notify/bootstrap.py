@@ -41,7 +41,9 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
 
     def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
         renderer = TemplateRenderer(rt.settings.timezone)
-        consumers.register(consumer, Inbound(rt.uow, renderer, rt.clock, config().confirming()))
+        consumers.register(
+            consumer, Inbound(rt.uow, renderer, rt.clock, config().confirming(), portal_url=config().portal_url)
+        )
 
     async def send_emails(rt: ServiceRuntime) -> None:
         cfg = config()
@@ -60,7 +62,13 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
         "contact too, in the account's language). Keeps its own copy of each "
         "account's address (from `AccountProfileChanged`) and mails only an address that was confirmed "
         "(a new one gets a confirmation email with a token for `POST /v1/email-confirmations`); every "
-        "delivery ends `sent` (EmailSent) or `failed` (EmailFailed) on `notify.deliveries`.",
+        "delivery ends `sent` (EmailSent) or `failed` (EmailFailed) on `notify.deliveries`. For the B2B "
+        "portal: portal access granted to an invited user (the set-password link `{PORTAL_URL}/set-password` "
+        "and its code, or sign in at PORTAL_URL with an identity provider), quote sent and quote expiring, "
+        "order received for OrderPlaced v2 (goods with quantities; one email per order whichever version says "
+        "it), support request received and answered (to its sender, in the user's language). Keeps a copy of "
+        "each user (`UserInvited`, `UserContactChanged`, `UserActivated`): the invitation goes to the invited "
+        "address unconfirmed, activation proves it, a changed address is confirmed again.",
         migrations=Path(__file__).parent / "migrations",
         routes=[DeliveryController, AdminDeliveryController, EmailConfirmationController],
         register_consumers=register_consumers,

@@ -36,6 +36,11 @@ class NotifySettings(BaseSettings):
         "to POST /v1/email-confirmations; {token} stands for the token",
     )
 
+    portal_url: str = Field(
+        default="http://127.0.0.1:3000",
+        description="the customer portal front-end: the invitation's link is {PORTAL_URL}/set-password?token=...",
+    )
+
     @field_validator("email_confirmation_url")
     @classmethod
     def _has_token(cls, url: str) -> str:

@@ -3,12 +3,16 @@
 One invoice is one email although billing publishes it twice (InvoiceIssued v1, then v2): the
 seller flow's invoice (v1 with a `request_id`) keeps its email from v1, the client area's
 (v2 with `source_kind` order or renewal) has its own from v2, and neither version causes a
-second one. A renewal order is told by its invoice: only a cart's OrderPlaced is "order received".
+second one. A renewal order is told by its invoice: only a cart's OrderPlaced is "order received"; OrderPlaced v2
+(cart, quote, reorder, channel; goods lines as quantity × unit price) is too, and an order told by
+both versions is one email (`dedup_key_of`: the order's id, unique per audience in deliveries).
 A unit purchase's invoice (`unit_top_up`) is told by its receipt (UnitsPurchased), which names the
 invoice, its lines and the card: neither version of its InvoiceIssued causes an email, nor its
 PaymentReceived (whose `source_kind` says what the invoice is for).
 
-Most emails go to the account. The automatic unit plan's notices go to the plan's billing
+Most emails go to the account; a support request's (received, answered) go to its sender, a user of
+the account (`user_addressee_of`, `Audience.USER`), in the user's language; quotes go to the account.
+The automatic unit plan's notices go to the plan's billing
 contact too (`billing_contact_of`): a plan's receipt, a declined top-up, the plan paused, the cap
 reached; the contact's email is rendered in the account's language, greeting the contact by name.
 
@@ -43,6 +47,9 @@ from portal_contracts.events.billing import (
 from portal_contracts.events.orders import (
     InformationRequested,
     OrderPlaced,
+    OrderPlacedV2,
+    QuoteExpiring,
+    QuoteSent,
     RequestRejected,
     RequestSubmitted,
     ServiceActivated,
@@ -54,6 +61,9 @@ from portal_contracts.events.orders import (
     ServicesActivated,
     ServiceSuspended,
     ServiceTerminated,
+    SupportRecipient,
+    SupportRequestAnswered,
+    SupportRequestReceived,
 )
 from portal_runtime import context
 
@@ -84,7 +94,16 @@ TEMPLATES: dict[type[Event], str] = {
     UnitsTopUpFailed: "units_top_up_failed",
     UnitsPlanPaused: "units_plan_paused",
     UnitsCapReached: "units_cap_reached",
+    # The B2B portal (issue 14): an order placed from a cart, a quote, a reorder or a channel (v2), a
+    # quote sent or about to expire (the account's); a support request received or answered (its sender's).
+    OrderPlacedV2: "order_received",
+    QuoteSent: "quote_sent",
+    QuoteExpiring: "quote_expiring",
+    SupportRequestReceived: "support_request_received",
+    SupportRequestAnswered: "support_request_answered",
 }
+# The invitation of a user (UserInvited, its own handler: it also keeps notify's copy of the user).
+ACCESS_GRANTED = "portal_access_granted"
 # The invoices the client area's invoice email is for (InvoiceIssued v2's source_kind); the
 # seller flow's has its email from v1, a unit purchase's is its receipt (UnitsPurchased).
 CLIENT_AREA_INVOICES = ("order", "renewal")
@@ -97,11 +116,28 @@ def template_for(event: Event) -> str | None:
             return None
         case InvoiceIssuedV2() if event.source_kind not in CLIENT_AREA_INVOICES:  # v1's email, or none
             return None
-        case OrderPlaced(source="renewal"):  # its invoice is its email
+        case OrderPlaced(source="renewal") | OrderPlacedV2(source="renewal"):  # its invoice is its email
             return None
         case PaymentReceived(source_kind="unit_top_up"):  # the purchase's receipt says it was paid
             return None
     return TEMPLATES[type(event)]
+
+
+def dedup_key_of(event: Event) -> str | None:
+    """What the email tells, when more than one event may tell it: an order is one "order received",
+    whether OrderPlaced v1 or v2 (or both) say it. None: the event's own id is enough."""
+    match event:
+        case OrderPlaced() | OrderPlacedV2():
+            return f"order:{event.order_id}"
+    return None
+
+
+def user_addressee_of(event: Event) -> SupportRecipient | None:
+    """The user the event's email goes to instead of the account (a support request's sender), if any."""
+    match event:
+        case SupportRequestReceived() | SupportRequestAnswered():
+            return event.sender
+    return None
 
 
 def billing_contact_of(event: Event) -> BillingContact | None:
@@ -123,6 +159,10 @@ def context_of(event: Event, audience: Audience = Audience.ACCOUNT) -> dict[str,
         if contact is None:
             raise ValueError(f"{event.event_type} names no billing contact")
         return {**dict(event), "addressee": contact.name}
+    addressee = user_addressee_of(event)
+    if addressee is not None:
+        # the request's subject under its own name: `subject` is the email's (the renderer's)
+        return {**dict(event), "person": addressee.name, "request_subject": event.subject}
     return dict(event)
 
 

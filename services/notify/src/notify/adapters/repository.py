@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import exists, select, text
 from sqlalchemy.orm import aliased
 
-from notify.adapters.tables import DeliveryRow, RecipientRow
+from notify.adapters.tables import DeliveryRow, RecipientRow, UserRow
 from notify.domain.deliveries import Audience, Cause, Delivery, Status
 from notify.domain.recipients import Confirmation, Recipient
+from notify.domain.users import UserRecipient
 from portal_runtime.paging import PageRequest, Slice, fetch_page
 from portal_runtime.uow import UnitOfWork, repository
 
@@ -32,6 +33,8 @@ _SAME = (
     "failed_at",
     "secret",
     "audience",
+    "dedup_key",
+    "pending_address",
 )
 
 
@@ -121,6 +124,58 @@ class RecipientRepository:
         row.updated_at = self.uow.now
 
 
+_USER = ("user_id", "account_id", "login", "name", "email", "language", "changed_at", "confirmed_email", "confirmed_at")
+
+
+def _user(row: UserRow) -> UserRecipient:
+    confirmation = None
+    if row.confirmation_token_hash is not None:
+        confirmation = Confirmation(**{attr: getattr(row, column) for column, attr in _CONFIRMATION.items()})
+    return UserRecipient(**{f: getattr(row, f) for f in _USER}, confirmation=confirmation)
+
+
+class UserRepository:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.session = uow.session
+
+    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> UserRecipient | None:
+        stmt = select(UserRow).where(UserRow.user_id == user_id)
+        row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
+        return self.uow.track(_user(row), self) if row else None
+
+    async def by_login(self, account_id: str, login: str) -> UserRecipient | None:
+        row = await self.session.scalar(
+            select(UserRow).where(UserRow.account_id == account_id, UserRow.login == login.lower())
+        )
+        return self.uow.track(_user(row), self) if row else None
+
+    async def of_token(self, token_hash: str) -> UserRecipient | None:
+        row = await self.session.scalar(
+            select(UserRow).where(UserRow.confirmation_token_hash == token_hash).with_for_update()
+        )
+        return self.uow.track(_user(row), self) if row else None
+
+    def add(self, user: UserRecipient) -> UserRecipient:
+        return self.uow.track(user, self)
+
+    async def save(self, user: UserRecipient) -> None:
+        row = await self.session.get(UserRow, user.user_id)
+        confirmation = user.confirmation
+        columns = {
+            **{f: getattr(user, f) for f in _USER},
+            **{column: getattr(confirmation, attr, None) for column, attr in _CONFIRMATION.items()},
+        }
+        if row is None:
+            row = UserRow()
+            self.session.add(row)
+        elif all(getattr(row, column) == value for column, value in columns.items()):
+            return
+        for column, value in columns.items():
+            setattr(row, column, value)
+        row.updated_at = self.uow.now
+
+
 class DeliveryRepository:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
@@ -133,6 +188,11 @@ class DeliveryRepository:
         """Has this event its deliveries already? (All of one event's are recorded together, and
         (`cause_event_id`, `audience`) is unique besides.)"""
         found = await self.session.scalar(select(DeliveryRow.id).where(DeliveryRow.cause_event_id == cause_event_id))
+        return found is not None
+
+    async def has_key(self, dedup_key: str) -> bool:
+        """Has the thing this key names (an order) its email already, from another event?"""
+        found = await self.session.scalar(select(DeliveryRow.id).where(DeliveryRow.dedup_key == dedup_key))
         return found is not None
 
     async def get(self, delivery_id: uuid.UUID, *, for_update: bool = False) -> Delivery | None:
@@ -202,3 +262,4 @@ class DeliveryRepository:
 class NotifyUnitOfWork(UnitOfWork):
     recipients = repository(RecipientRepository)
     deliveries = repository(DeliveryRepository)
+    users = repository(UserRepository)

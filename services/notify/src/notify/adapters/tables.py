@@ -41,6 +41,8 @@ class DeliveryRow(Base):
         Index("ix_deliveries_account_created", "account_id", "created_at"),
         # one email per event and audience (the account; an automatic plan's billing contact)
         UniqueConstraint("cause_event_id", "audience", name="uq_deliveries_cause_audience"),
+        # one email per thing told (an order's v1 and v2 are one "order received"), and audience
+        UniqueConstraint("dedup_key", "audience", name="uq_deliveries_dedup_key_audience"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
@@ -70,3 +72,29 @@ class DeliveryRow(Base):
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # A confirmation email's token until the email is sent (the rendering holds a slot for it).
     secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    dedup_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A user's email waiting for its address to be confirmed: the address it will go to then.
+    pending_address: Mapped[str | None] = mapped_column(String(320), nullable=True)
+
+
+class UserRow(Base):
+    """notify's copy of a customer account's user (orders.users) and the address it proved."""
+
+    __tablename__ = "users"
+    __table_args__ = (Index("ix_users_account_login", "account_id", "login"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200))
+    login: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))  # the newest address the user gave
+    language: Mapped[str] = mapped_column(String(2))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    confirmation_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    confirmation_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    confirmation_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    confirmation_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    confirmation_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

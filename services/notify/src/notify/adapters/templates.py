@@ -11,7 +11,9 @@ is the subject. Times are written in the business's time zone (BUSINESS_TIMEZONE
 renderer is given.
 
 The layout greets `addressee` by name when the context names one (an email to a unit plan's
-billing contact, `notify.adapters.causes.context_of`), and then says why that person receives it."""
+billing contact, `notify.adapters.causes.context_of`), and then says why that person receives it; it
+greets `person` by name (a user of a customer account: its invitation, its support requests) without
+that note."""
 
 from __future__ import annotations
 
@@ -47,7 +49,12 @@ def environment(language: str, loader: BaseLoader | None = None, tz: tzinfo = UT
     wording = Wording(language, catalogs.translations(language), tz)
     env.install_gettext_translations(wording.translations, newstyle=True)
     env.globals.update(
-        lang=language, ways_to_pay=wording.ways_to_pay, period=wording.period, card=wording.card, addressee=None
+        lang=language,
+        ways_to_pay=wording.ways_to_pay,
+        period=wording.period,
+        card=wording.card,
+        addressee=None,
+        person=None,
     )
     env.filters.update(
         money=wording.money,
@@ -57,6 +64,7 @@ def environment(language: str, loader: BaseLoader | None = None, tz: tzinfo = UT
         cycle=wording.cycle,
         service=wording.service,
         order_line=wording.order_line,
+        quote_line=wording.quote_line,
         description=wording.description,
         names=wording.names,
         number=wording.number,

@@ -191,6 +191,8 @@ class Wording:
         """An order line as what it buys, in which cycle, for which period:
         "Add-on SSL (example.com), every month, Jan 10 – Feb 9, 2026"."""
         _ = self.translations.gettext
+        if line.kind == "good":
+            return self.quote_line(line)
         what = {
             "new": _("%(service)s, %(cycle)s, %(period)s"),
             "renewal": _("Renewal of %(service)s, %(cycle)s, %(period)s"),
@@ -202,6 +204,11 @@ class Wording:
             "period": self.period(line.period_start, line.period_end),
         }
         return f"{line.quantity} × {said}" if line.quantity > 1 else said
+
+    def quote_line(self, line: Any) -> str:
+        """A line of goods (an order's or a quote's) as quantity × unit price: "3 × Steel bolt M8 at €1.20"."""
+        said = self.translations.gettext("%(quantity)s × %(name)s at %(price)s")
+        return said % {"quantity": self.number(line.quantity), "name": line.name, "price": self.money(line.unit_price)}
 
     def description(self, line: Any) -> str:
         """An invoice line's description without the period in ISO form that billing may append to

@@ -44,6 +44,7 @@ from portal_runtime.lifecycle import Lifecycle
 class Audience(StrEnum):
     ACCOUNT = "account"
     BILLING_CONTACT = "billing_contact"
+    USER = "user"  # a customer account's user (its invitation, its support requests): its own address
 
 
 class Status(StrEnum):
@@ -139,6 +140,8 @@ class Delivery:
     failed_at: datetime | None = None
     secret: str | None = field(default=None, repr=False)  # put in SECRET_SLOT when sent, forgotten once sent
     audience: Audience = Audience.ACCOUNT
+    dedup_key: str | None = None  # one email per thing told (an order), whichever event tells it
+    pending_address: str | None = None  # a user's email awaiting its address's confirmation: where it goes then
     events: list[
         DeliveryAddressed | DeliveryAwaitsConfirmation | AttemptFailed | EmailSent | EmailFailed | DeliveryRetried
     ] = field(default_factory=list, repr=False)
@@ -163,6 +166,7 @@ class Delivery:
         content: Content | None = None,
         secret: str | None = None,
         audience: Audience = Audience.ACCOUNT,
+        dedup_key: str | None = None,
     ) -> Delivery:
         """The one email `cause` asks for (for `audience`): pending if its recipient is known,
         else waiting for it."""
@@ -175,6 +179,7 @@ class Delivery:
             created_at=now,
             secret=secret,
             audience=audience,
+            dedup_key=dedup_key,
         )
         if address is not None and content is not None:
             delivery.address(*address, content, now=now)

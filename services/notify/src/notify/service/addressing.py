@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from notify.adapters.causes import billing_contact_of, context_of, event_of
+from notify.adapters.causes import billing_contact_of, context_of, event_of, user_addressee_of
 from notify.adapters.templates import TemplateRenderer
 from notify.domain.deliveries import SECRET_SLOT, Audience, Cause, Content, Delivery, Status
 from notify.domain.events import ConfirmationRequested
 from notify.domain.recipients import CONFIRMATION_TEMPLATE, Confirming, Recipient
+from notify.domain.users import UserRecipient, same_address
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ async def release(uow, recipient: Recipient, renderer: TemplateRenderer, now: da
     language, oldest first; without a confirmed address, marked as waiting for the confirmation.
     A billing contact's email goes to the contact's address as soon as the language is known."""
     for delivery in await uow.deliveries.waiting_for(recipient.account_id):
+        if delivery.audience == Audience.USER:
+            if recipient.email is not None and same_address(delivery.pending_address, recipient.email):
+                address_user_delivery(renderer, delivery, now)  # the sender's address is the account's
+            continue
         if delivery.audience == Audience.BILLING_CONTACT:
             content = rendered(renderer, delivery, recipient.language)
             delivery.address(contact_address(delivery), recipient.language, content, now=now)
@@ -56,11 +61,36 @@ async def release(uow, recipient: Recipient, renderer: TemplateRenderer, now: da
             log.info("notify: delivery %s (%s) awaits the confirmation", delivery.id, delivery.template)
 
 
+def address_user_delivery(renderer: TemplateRenderer, delivery: Delivery, now: datetime) -> None:
+    """A user's email that awaited its address: to that address now, in the language its cause names."""
+    cause = delivery.cause
+    addressee = user_addressee_of(event_of(cause.event_type, cause.version, cause.payload))
+    language = addressee.language if addressee is not None else "en"
+    address = delivery.pending_address or (addressee.email.strip() if addressee else None)
+    if address is None:
+        raise ValueError(f"delivery {delivery.id} is for a user its cause does not name")
+    delivery.address(address, language, rendered(renderer, delivery, language), now=now)
+    log.info("notify: delivery %s (%s, user) addressed, pending", delivery.id, delivery.template)
+
+
+async def release_user(uow, user: UserRecipient, renderer: TemplateRenderer, now: datetime) -> None:
+    """A user proved an address: its emails that awaited that address go to it, oldest first."""
+    for delivery in await uow.deliveries.waiting_for(user.account_id):
+        if delivery.audience == Audience.USER and same_address(delivery.pending_address, user.confirmed_email):
+            address_user_delivery(renderer, delivery, now)
+
+
 def ask_to_confirm(
-    uow, recipient: Recipient, renderer: TemplateRenderer, confirming: Confirming, cause: Cause, now: datetime
+    uow,
+    recipient: Recipient | UserRecipient,
+    renderer: TemplateRenderer,
+    confirming: Confirming,
+    cause: Cause,
+    now: datetime,
 ) -> Delivery | None:
     """The confirmation email the recipient asked for, if it asked (a new address): one delivery
-    to the new address, caused by the profile change, carrying the token as its secret."""
+    to the new address, caused by the profile change, carrying the token as its secret. A user's
+    changed address (a `UserRecipient`) is asked the same way, its email for the user."""
     asked = next((e for e in recipient.events if isinstance(e, ConfirmationRequested)), None)
     if asked is None:
         return None
@@ -79,6 +109,7 @@ def ask_to_confirm(
             address=(asked.email, asked.language),
             content=renderer.render(CONFIRMATION_TEMPLATE, asked.language, context),
             secret=asked.token,
+            audience=Audience.USER if isinstance(recipient, UserRecipient) else Audience.ACCOUNT,
         )
     )
     log.info("notify: delivery %s (%s) recorded for account %s", delivery.id, delivery.template, recipient.account_id)

@@ -15,7 +15,8 @@ import logging
 
 from notify.adapters.templates import TemplateRenderer
 from notify.domain.recipients import Recipient, digest
-from notify.service.addressing import release
+from notify.domain.users import UserRecipient
+from notify.service.addressing import release, release_user
 from portal_runtime.clock import Clock
 from portal_runtime.errors import NotFound
 from portal_runtime.uow import UnitsOfWork
@@ -35,7 +36,7 @@ class Confirmations:
         async with self.uow() as uow:
             account_id = await uow.recipients.account_of_token(digest(token))
             if account_id is None:
-                raise NotFound("no such confirmation token")
+                return await self._confirm_user(uow, token, now)
             await uow.recipients.lock_account(account_id)
             recipient = await uow.recipients.get(account_id, for_update=True)
             if recipient is None:
@@ -45,3 +46,15 @@ class Confirmations:
                 await release(uow, recipient, self.renderer, now)
             await uow.commit()
         return recipient
+
+    async def _confirm_user(self, uow, token: str, now) -> UserRecipient:
+        """A user's changed address confirmed: its emails that awaited the address go out."""
+        user = await uow.users.of_token(digest(token))
+        if user is None:
+            raise NotFound("no such confirmation token")
+        await uow.recipients.lock_account(user.account_id)
+        if user.confirm(token, now):
+            log.info("notify: user %s of account %s confirmed its address", user.user_id, user.account_id)
+            await release_user(uow, user, self.renderer, now)
+        await uow.commit()
+        return user

@@ -15,21 +15,37 @@ An automatic unit plan's notice goes to its billing contact too (`billing_contac
 account's language: a second delivery of the same event, addressed at once when the account's
 profile is known (the contact's address is the one billing gives, not the account's), else waiting
 for the profile like the account's. When the contact's address is the account's confirmed one as
-the event comes, the account's email is the one sent. A redelivered event finds its deliveries and records none.
-Log lines name accounts, events and deliveries, never an address or a name."""
+the event comes, the account's email is the one sent. A redelivered event finds its deliveries and records none;
+an order told by OrderPlaced v1 and v2 has one "order received" (`dedup_key_of`).
+
+Users of customer accounts (orders.users) are recipients too (`notify.domain.users`): the invitation
+goes to the invited address at once (its link is the proof) and carries the set-password token only
+as the delivery's secret (the stored rendering and cause never hold it); a support request's emails go
+to its sender's address once proven (by the user, or as the account's confirmed address), and wait
+for it otherwise.
+Log lines name accounts, events and deliveries, never an address, a name or a token."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from notify.adapters.causes import billing_contact_of, context_of, template_for
+from notify.adapters.causes import (
+    ACCESS_GRANTED,
+    billing_contact_of,
+    context_of,
+    dedup_key_of,
+    template_for,
+    user_addressee_of,
+)
 from notify.adapters.templates import TemplateRenderer
-from notify.domain.deliveries import Audience, Cause, Delivery
+from notify.domain.deliveries import SECRET_SLOT, Audience, Cause, Delivery
 from notify.domain.recipients import Confirming, Recipient, usable_address
-from notify.service.addressing import ask_to_confirm, release
+from notify.domain.users import UserRecipient
+from notify.service.addressing import ask_to_confirm, release, release_user
 from portal_contracts import Event
-from portal_contracts.events.orders import AccountProfileChanged
+from portal_contracts.events.orders import AccountProfileChanged, UserActivated, UserContactChanged, UserInvited
 from portal_runtime.clock import Clock
 from portal_runtime.uow import UnitsOfWork
 
@@ -38,12 +54,122 @@ log = logging.getLogger(__name__)
 
 class Inbound:
     def __init__(
-        self, uow: UnitsOfWork, renderer: TemplateRenderer, clock: Clock, confirming: Confirming = Confirming()
+        self,
+        uow: UnitsOfWork,
+        renderer: TemplateRenderer,
+        clock: Clock,
+        confirming: Confirming = Confirming(),
+        portal_url: str = "http://127.0.0.1:3000",
     ) -> None:
         self.uow = uow
         self.renderer = renderer
         self.clock = clock
         self.confirming = confirming
+        self.portal_url = portal_url.rstrip("/")
+
+    async def user_invited(self, event: UserInvited, cause: Cause) -> Delivery | None:
+        """Keep the user, and send its invitation to the invited address (unconfirmed: the link is
+        the proof). None when this event has its delivery already."""
+        now = self.clock.now()
+        token = event.set_password_token
+        # the stored cause never holds the token (a delivery keeps it as its secret until it is sent)
+        cause = dataclasses.replace(
+            cause, payload={k: v for k, v in cause.payload.items() if k != "set_password_token"}
+        )
+        async with self.uow() as uow:
+            await uow.recipients.lock_account(event.account_id)
+            if await uow.deliveries.has_cause(cause.event_id):
+                log.info("notify: %s %s has its delivery already", cause.event_type, cause.event_id)
+                return None
+            user = await uow.users.get(event.user_id, for_update=True)
+            if user is None:
+                user = uow.users.add(
+                    UserRecipient.invited(
+                        user_id=event.user_id,
+                        account_id=event.account_id,
+                        login=event.login,
+                        name=event.name,
+                        email=event.email,
+                        language=event.language,
+                        at=event.invited_at,
+                    )
+                )
+            else:
+                user.reinvited(name=event.name, email=event.email, language=event.language, at=event.invited_at)
+            context = {
+                **{k: v for k, v in dict(event).items() if k != "set_password_token"},
+                "person": event.name,
+                "portal_url": self.portal_url,
+                "link": f"{self.portal_url}/set-password?token={SECRET_SLOT}" if token else None,
+                "code": SECRET_SLOT if token else None,
+            }
+            email = event.email.strip()
+            delivery = uow.deliveries.add(
+                Delivery.record(
+                    account_id=event.account_id,
+                    template=ACCESS_GRANTED,
+                    cause=cause,
+                    now=now,
+                    address=(email, event.language),
+                    content=self.renderer.render(ACCESS_GRANTED, event.language, context),
+                    secret=token,
+                    audience=Audience.USER,
+                )
+            )
+            await uow.commit()
+        log.info(
+            "notify: delivery %s (%s, user) recorded for account %s", delivery.id, ACCESS_GRANTED, event.account_id
+        )
+        return delivery
+
+    async def user_activated(self, event: UserActivated, cause: Cause) -> None:
+        """The user set its first password through the link: the address it went to is proven, and
+        the user's emails that awaited it go out."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            await uow.recipients.lock_account(event.account_id)
+            user = await uow.users.get(event.user_id, for_update=True)
+            if user is None:  # its invitation was never seen (published before notify read users)
+                user = uow.users.add(
+                    UserRecipient.invited(
+                        user_id=event.user_id,
+                        account_id=event.account_id,
+                        login=event.login,
+                        name=event.login,
+                        email=event.email,
+                        language=event.language,
+                        at=event.activated_at,
+                    )
+                )
+            if user.activated(event.email, event.activated_at):
+                log.info("notify: user %s of account %s proved its address", event.user_id, event.account_id)
+                await release_user(uow, user, self.renderer, now)
+            await uow.commit()
+
+    async def user_contact_changed(self, event: UserContactChanged, cause: Cause) -> None:
+        """The newest contact details win; an address the user has not proved gets a confirmation email."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            await uow.recipients.lock_account(event.account_id)
+            user = await uow.users.get(event.user_id, for_update=True)
+            details = {"name": event.name, "email": event.email, "language": event.language}
+            if user is None:
+                user = uow.users.add(
+                    UserRecipient.invited(
+                        user_id=event.user_id,
+                        account_id=event.account_id,
+                        login=event.login,
+                        **details,
+                        at=event.changed_at - timedelta(microseconds=1),
+                    )
+                )
+            if not user.contact_changed(
+                **details, changed_at=event.changed_at, now=now, valid_for=self.confirming.valid_for
+            ):
+                log.info("notify: older contact details of user %s ignored", event.user_id)
+                return
+            ask_to_confirm(uow, user, self.renderer, self.confirming, cause, now)
+            await uow.commit()
 
     async def profile_changed(self, event: AccountProfileChanged, cause: Cause) -> Recipient | None:
         """Keep the newest profile (by changed_at): its language at once; a new address gets
@@ -85,8 +211,22 @@ class Inbound:
             if await uow.deliveries.has_cause(cause.event_id):
                 log.info("notify: %s %s has its deliveries already", cause.event_type, cause.event_id)
                 return []
+            dedup_key = dedup_key_of(event)
+            if dedup_key is not None and await uow.deliveries.has_key(dedup_key):
+                log.info("notify: %s %s is told by another event's email", cause.event_type, cause.event_id)
+                return []
             recipient = await uow.recipients.get(account_id)
-            deliveries = [uow.deliveries.add(self._to_account(recipient, account_id, template, event, cause, now))]
+            addressee = user_addressee_of(event)
+            if addressee is not None:
+                user = await uow.users.by_login(account_id, addressee.login)
+                delivery = self._to_user(recipient, user, template, event, cause, now)
+                uow.deliveries.add(delivery)
+                await uow.commit()
+                log.info("notify: delivery %s (%s, user) recorded, %s", delivery.id, template, delivery.status)
+                return [delivery]
+            first = self._to_account(recipient, account_id, template, event, cause, now)
+            first.dedup_key = dedup_key
+            deliveries = [uow.deliveries.add(first)]
             contact = self._to_contact(recipient, account_id, template, event, cause, now)
             if contact is not None:
                 deliveries.append(uow.deliveries.add(contact))
@@ -108,6 +248,38 @@ class Inbound:
             account_id=account_id, template=template, cause=cause, now=now, address=address, content=content
         )
         if recipient is not None and recipient.email is None:
+            delivery.await_confirmation(now)
+        return delivery
+
+    def _to_user(
+        self,
+        recipient: Recipient | None,
+        user: UserRecipient | None,
+        template: str,
+        event: Event,
+        cause: Cause,
+        now: datetime,
+    ) -> Delivery:
+        """A user's email (a support request's sender): to the address the event names, in its
+        language, if that address is proven (the user's, or the account's confirmed one); else it
+        awaits that proof."""
+        addressee = user_addressee_of(event)
+        assert addressee is not None
+        email = addressee.email.strip()
+        proven = (user is not None and same_address(user.confirmed_email or "", email)) or (
+            recipient is not None and recipient.email is not None and same_address(recipient.email, email)
+        )
+        delivery = Delivery.record(
+            account_id=event.account_id,
+            template=template,
+            cause=cause,
+            now=now,
+            address=(email, addressee.language) if proven else None,
+            content=self.renderer.render(template, addressee.language, context_of(event)) if proven else None,
+            audience=Audience.USER,
+        )
+        if not proven:
+            delivery.pending_address = email
             delivery.await_confirmation(now)
         return delivery
 
