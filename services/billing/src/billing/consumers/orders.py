@@ -8,7 +8,7 @@ from billing.domain.orders import OrderCancellation, line_description
 from billing.service.invoices import BillingService
 from billing.service.invoicing import IssueInvoice
 from billing.service.orders import InvoiceOrder
-from portal_contracts.events.orders import OrderCancelled, OrderPlaced, RequestApproved
+from portal_contracts.events.orders import OrderCancelled, OrderPlaced, OrderPlacedV2, RequestApproved
 from portal_runtime.consumer import EventConsumer, Incoming
 
 
@@ -31,8 +31,10 @@ def issue_command(event: RequestApproved) -> IssueInvoice:
     )
 
 
-def order_command(event: OrderPlaced) -> InvoiceOrder:
-    """One invoice line per order line, its total the line's amount (after proration)."""
+def order_command(event: OrderPlaced | OrderPlacedV2) -> InvoiceOrder:
+    """One invoice line per order line, its total the line's amount (after proration; quantity ×
+    unit price for goods). v1 (orders placed before v2) and v2 read alike: a v2 line of goods has no
+    service and no period."""
     return InvoiceOrder(
         order_id=event.order_id,
         source=event.source,
@@ -77,6 +79,10 @@ def register(consumer: EventConsumer, billing: BillingService) -> None:
 
     @consumer.on(OrderPlaced)
     async def on_order_placed(incoming: Incoming) -> None:
+        await billing.invoice_order(order_command(incoming.event))
+
+    @consumer.on(OrderPlacedV2)
+    async def on_order_placed_v2(incoming: Incoming) -> None:
         await billing.invoice_order(order_command(incoming.event))
 
     @consumer.on(OrderCancelled)

@@ -27,11 +27,11 @@ class OrderCancellation:
 
 
 def line_description(
-    name: str, *, domain: str | None, renewal: bool, period_start: date, period_end: date | None
+    name: str, *, domain: str | None, renewal: bool, period_start: date | None, period_end: date | None
 ) -> str:
     """`Web hosting (example.com)`; a renewal names the period it pays for, last day included
     (`period_end` is the next due date): `Web hosting (example.com), 2026-03-31 – 2026-04-29`."""
     text = f"{name} ({domain})" if domain else name
-    if renewal and period_end is not None:
+    if renewal and period_start is not None and period_end is not None:
         text += f", {period_start.isoformat()} – {(period_end - timedelta(days=1)).isoformat()}"
     return text

@@ -26,7 +26,7 @@ class InvoiceOrder:
     order's on the services' due date (`due_on`)."""
 
     order_id: uuid.UUID
-    source: Literal["cart", "renewal"]
+    source: Literal["cart", "renewal", "quote", "reorder", "channel"]
     account_id: str
     currency: str
     lines: list[Line] = field(default_factory=list)
