@@ -33,6 +33,10 @@ class FakeOffers:
     async def many(self, item_ids):
         return {i: self.rows[i] for i in set(item_ids) if i in self.rows}
 
+    async def by_skus(self, skus):
+        wanted = set(skus)
+        return {o.sku: o for o in self.rows.values() if o.sku in wanted}
+
     async def add_ons_for(self, item_id):
         found = [o for o in self.rows.values() if o.kind == "add_on" and o.is_offered and item_id in o.parents]
         return sorted(found, key=lambda o: o.name)
@@ -114,6 +118,17 @@ class FakeOrders(FakeRepository):
         ids = set(subscription_ids)
         return {p for o in self.rows.values() if o.status != OrderStatus.CANCELLED for p in o.renewals if p[0] in ids}
 
+    async def add_channel_order(self, make, year):
+        order = make(await self.next_number(year))
+        if any((o.channel, o.channel_order_id) == (order.channel, order.channel_order_id) for o in self.rows.values()):
+            self.last_number -= 1  # uq_orders_channel_order: the savepoint gives the number back
+            return None
+        return self.add(order)
+
+    async def of_channel(self, channel, channel_order_id):
+        found = [o for o in self.rows.values() if (o.channel, o.channel_order_id) == (channel, channel_order_id)]
+        return await self.get(found[0].id) if found else None
+
     async def of_service(self, subscription_id):
         found = [o for o in self.rows.values() if any(line.subscription_id == subscription_id for line in o.lines)]
         return [o.id for o in sorted(found, key=lambda o: o.placed_at)]
@@ -141,6 +156,16 @@ class FakeInvoices:
         return {i: [link for link in self.rows.values() if link.order_id == i] for i in ids}
 
 
+class FakeVisibility:
+    """Orders' visibility check: `hidden[account_id]` the items that account may not see."""
+
+    def __init__(self, uow: FakeUnitOfWork | None = None) -> None:
+        self.hidden_items: dict[str, set] = {}
+
+    async def hidden(self, account_id, item_ids):
+        return set(item_ids) & self.hidden_items.get(account_id, set())
+
+
 class FakeClientAreaUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__(to_contract)
@@ -150,4 +175,5 @@ class FakeClientAreaUnitOfWork(FakeUnitOfWork):
         self.carts = FakeCarts(self)
         self.orders = FakeOrders(self)
         self.invoices = FakeInvoices(self)
+        self.visibility = FakeVisibility(self)
         self.idempotency = MemoryIdempotencyKeys()

@@ -148,7 +148,7 @@ async def test_the_cart_is_priced_by_the_server_and_checked_out_once_per_idempot
     first = await w.place(key="k-1")
     again = await w.cart.checkout(ACME, "k-1", render)
     assert again.body == first and len(w.uow.orders.rows) == 1  # the same answer, nothing more placed
-    [placed] = w.published(contract.OrderPlaced)
+    [placed] = w.published(contract.OrderPlacedV2)
     assert (placed.number, placed.source, placed.total.amount, placed.due_on) == (
         first["number"],
         "cart",

@@ -223,7 +223,7 @@ async def test_renewals_make_one_order_per_account_and_due_date_with_its_add_ons
     }
     assert [line.sku for line in mine.lines] == ["HOST-1", "SSL-1", "HOST-1"]  # the catalog copy's SKU
     assert later.id not in {line.subscription_id for o in w.orders() for line in o.lines}
-    placed = w.raised(contract.OrderPlaced)
+    placed = w.raised(contract.OrderPlacedV2)
     assert sorted((e.account_id, e.source, e.due_on, e.total.amount) for e in placed) == [
         (ACME, "renewal", date(2026, 2, 1), Decimal("42.00")),
         (OTHER, "renewal", date(2026, 2, 1), Decimal("10.00")),

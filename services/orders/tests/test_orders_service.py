@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from client_area_fakes import FakeVisibility
 from orders_testkit import NOW, published, retired
 
 from orders.adapters.events import offer_from_published, offer_from_retired, to_contract
@@ -124,6 +125,7 @@ class FakeOrdersUnitOfWork(FakeUnitOfWork):
         self.profiles = FakeProfiles(self)
         self.requests = FakeRequests(self)
         self.subscriptions = FakeSubscriptions(self)
+        self.visibility = FakeVisibility()
 
     def stored(self) -> tuple:
         """Everything stored, to show that a refusal changed nothing."""

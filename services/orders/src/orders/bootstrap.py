@@ -11,15 +11,21 @@ from litestar.di import Provide
 from orders.adapters.events import offer_from_published, offer_from_retired, to_contract
 from orders.adapters.repository import OrdersUnitOfWork
 from orders.http.admin import AdminRequestController
+from orders.http.auth import AuthController
 from orders.http.cart import CartController
-from orders.http.orders import OrderController
+from orders.http.me import MeController
+from orders.http.orders import AdminOrderController, OrderController
 from orders.http.profile import ProfileController
+from orders.http.quotes import AdminQuoteController, QuoteController
 from orders.http.requests import RequestController
 from orders.http.services import AdminServiceController, FeaturedController, ServiceController
 from orders.http.subscriptions import SubscriptionController
-from orders.jobs import client_jobs
+from orders.http.support import AdminSupportController, CompanyController, SupportController
+from orders.http.users import AccountUsersController, AdminUserController
+from orders.jobs import client_jobs, quote_jobs
 from orders.service.cart import CartService
 from orders.service.catalog_copy import CatalogCopy
+from orders.service.company import CompanyService
 from orders.service.featured import FeaturedService
 from orders.service.fulfilment import FulfilmentService
 from orders.service.orders import OrderService
@@ -27,9 +33,23 @@ from orders.service.profiles import ProfileService
 from orders.service.requests import RequestService
 from orders.service.services import ServiceService
 from orders.service.subscriptions import SubscriptionService
+from orders.service.support import SupportService
+from orders.service.users import UserService
+from orders.service.visibility import apply_group
 from orders.settings import OrdersSettings
-from portal_contracts.events.billing import InvoiceIssuedV2, InvoiceVoided, PaymentConfirmed
-from portal_contracts.events.catalog import CatalogItemPublished, CatalogItemRetired
+from portal_contracts.events.billing import (
+    InvoiceIssuedV2,
+    InvoiceVoided,
+    PaymentConfirmed,
+    PaymentFailed,
+    PaymentReceived,
+)
+from portal_contracts.events.catalog import (
+    AccessGroupChanged,
+    AccessGroupDeleted,
+    CatalogItemPublished,
+    CatalogItemRetired,
+)
 from portal_runtime.consumer import EventConsumer, Incoming
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
 
@@ -46,12 +66,55 @@ def _dependencies(settings: OrdersSettings):
             "service_requests": _provide(RequestService(rt.uow, rt.clock)),
             "subscriptions": _provide(SubscriptionService(rt.uow, rt.clock)),
             "cart": _provide(CartService(rt.uow, rt.clock, rt.settings.timezone, window_days=window)),
-            "client_orders": _provide(OrderService(rt.uow)),
+            "client_orders": _provide(OrderService(rt.uow, rt.clock)),
+            "reorders": _provide(_reorders(rt)),
             "services": _provide(ServiceService(rt.uow, rt.clock, rt.settings.timezone, window_days=window)),
             "featured": _provide(FeaturedService(rt.uow)),
+            "quotes": _provide(_quotes(rt)),
+            "support": _provide(SupportService(rt.uow, rt.clock)),
+            "company": _provide(CompanyService(rt.uow, rt.clock)),
+            **_users(settings, rt),
         }
 
     return dependencies
+
+
+def _reorders(rt: ServiceRuntime):
+    from orders.service.reorder import ReorderService
+
+    return ReorderService(rt.uow, rt.clock, rt.settings.timezone)
+
+
+def _quotes(rt: ServiceRuntime):
+    """Quotes, with orders' visibility check (its copy of catalog's access groups)."""
+    from orders.service.quotes import QuoteService
+    from orders.service.visibility import Visibility
+
+    return QuoteService(rt.uow, rt.clock, rt.settings.timezone, Visibility())
+
+
+def _users(settings: OrdersSettings, rt: ServiceRuntime) -> dict:
+    """Users and local sign-in: off (404, no set-password token) with an identity provider."""
+    from orders.service.auth import AuthService
+
+    local = not rt.settings.jwt_jwks_url
+    secret = rt.settings.jwt_secret.get_secret_value() if rt.settings.jwt_secret is not None else None
+    return {
+        "users": _provide(
+            UserService(rt.uow, rt.clock, invitation_hours=settings.users_invitation_hours, local_sign_in=local)
+        ),
+        "auth": _provide(
+            AuthService(
+                rt.uow,
+                rt.clock,
+                secret=secret,
+                local_sign_in=local,
+                lock_after_failures=settings.users_lock_after_failures,
+                lock_minutes=settings.users_lock_minutes,
+                token_minutes=settings.users_token_minutes,
+            )
+        ),
+    }
 
 
 def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
@@ -67,6 +130,26 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
     @consumer.on(CatalogItemRetired)
     async def item_retired(incoming: Incoming) -> None:
         await copy.apply(offer_from_retired(incoming.event))
+
+    @consumer.on(AccessGroupChanged)
+    async def access_group_changed(incoming: Incoming) -> None:
+        group: AccessGroupChanged = incoming.event
+        await apply_group(
+            incoming.session,
+            group_id=group.group_id,
+            revision=group.revision,
+            changed_at=group.changed_at,
+            name=group.name,
+            item_ids=group.item_ids,
+            account_ids=group.account_ids,
+        )
+
+    @consumer.on(AccessGroupDeleted)
+    async def access_group_deleted(incoming: Incoming) -> None:
+        gone: AccessGroupDeleted = incoming.event
+        await apply_group(
+            incoming.session, group_id=gone.group_id, revision=gone.revision, changed_at=gone.deleted_at, deleted=True
+        )
 
     @consumer.on(InvoiceIssuedV2)
     async def invoice_issued(incoming: Incoming) -> None:
@@ -96,6 +179,42 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
     async def invoice_voided(incoming: Incoming) -> None:
         await fulfilment.voided(incoming.event.invoice_id)
 
+    @consumer.on(PaymentReceived)
+    async def payment_received(incoming: Incoming) -> None:
+        """An order's payment submitted while a balance is due (a request's invoice: nothing here)."""
+        got: PaymentReceived = incoming.event
+        if got.request_id is None:
+            await fulfilment.payment_received(got.invoice_id, got.balance_due.amount, got.received_at, got.number)
+
+    @consumer.on(PaymentFailed)
+    async def payment_failed(incoming: Incoming) -> None:
+        failed: PaymentFailed = incoming.event
+        await fulfilment.payment_failed(failed.invoice_id, failed.failed_at, failed.reason)
+
+    _channel_orders(consumer, rt)
+
+
+def _channel_orders(consumer: EventConsumer, rt: ServiceRuntime) -> None:
+    """Orders from other sales channels: one per (channel, channel_order_id); a line the account may
+    not order refuses the message (dead letter with the reason)."""
+    from orders.service.channel_orders import ChannelOrderService, lines_of
+    from portal_contracts.events.channels import ChannelOrderReceived
+
+    channel_orders = ChannelOrderService(rt.uow, rt.clock, rt.settings.timezone)
+
+    @consumer.on(ChannelOrderReceived)
+    async def channel_order_received(incoming: Incoming) -> None:
+        got: ChannelOrderReceived = incoming.event
+        await channel_orders.received(
+            channel=got.channel,
+            channel_order_id=got.channel_order_id,
+            account_id=got.account_id,
+            currency=got.currency,
+            lines=lines_of(got.lines),
+            customer_reference=got.customer_reference,
+            ordered_at=got.ordered_at,
+        )
+
 
 def definition(settings: OrdersSettings | None = None) -> ServiceDefinition:
     settings = settings or OrdersSettings()
@@ -115,12 +234,22 @@ def definition(settings: OrdersSettings | None = None) -> ServiceDefinition:
             FeaturedController,
             CartController,
             OrderController,
+            AdminOrderController,
             ServiceController,
             AdminServiceController,
+            AdminUserController,
+            AccountUsersController,
+            MeController,
+            AuthController,
+            AdminQuoteController,
+            QuoteController,
+            SupportController,
+            AdminSupportController,
+            CompanyController,
         ],
         register_consumers=register_consumers,
         dependencies=_dependencies(settings),
         event_mapping=to_contract,
         unit_of_work=OrdersUnitOfWork,
-        jobs=client_jobs(settings),
+        jobs=[*client_jobs(settings), *quote_jobs(settings)],
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orders.service.overdue import OverdueService, UnpaidOrderService
+from orders.service.quotes import QuoteJob
 from orders.service.renewals import RenewalService
 from orders.settings import OrdersSettings
 from portal_runtime.jobs import Daily, Job
@@ -50,3 +51,20 @@ def client_jobs(settings: OrdersSettings | None = None) -> list[Callable[[Servic
         )
 
     return [renewals, overdue_job, unpaid_orders]
+
+
+def quote_jobs(settings: OrdersSettings | None = None) -> list[Callable[[ServiceRuntime], Job]]:
+    """The quotes job (`quotes`, daily at QUOTES_AT), for `ServiceDefinition(jobs=...)`."""
+    config = settings or OrdersSettings()
+
+    def quotes(rt: ServiceRuntime) -> Job:
+        service = QuoteJob(rt.uow, rt.clock, days_before=config.quote_expiring_days)
+        return Job(
+            "quotes",
+            Daily(config.quotes_at),
+            service.run,
+            description=f"sent quotes: QuoteExpiring {config.quote_expiring_days} days before valid_until (once; "
+            "QUOTE_EXPIRING_DAYS), QuoteExpired once valid_until has passed",
+        )
+
+    return [quotes]

@@ -23,10 +23,17 @@ class OrdersSettings(BaseSettings):
     overdue_suspend_after_days: int = Field(default=7, ge=0, description="days after the due date: suspended")
     overdue_terminate_after_days: int = Field(default=30, ge=0, description="days after the due date: terminated")
     unpaid_order_cancel_days: int = Field(default=14, ge=1, description="a cart order unpaid this long is cancelled")
+    # Users of customer accounts (local sign-in, when no identity provider is configured).
+    users_invitation_hours: int = Field(default=72, ge=1, description="a set-password link works this long")
+    users_lock_after_failures: int = Field(default=5, ge=1, description="failed logins that lock a login")
+    users_lock_minutes: int = Field(default=15, ge=1, description="the failures' window, and how long a lock lasts")
+    users_token_minutes: int = Field(default=480, ge=1, description="the lifetime of a token of POST /v1/auth/token")
+    quote_expiring_days: int = Field(default=3, ge=0, description="QuoteExpiring this many days before valid_until")
     # The daily jobs run in this order: renewals first, then overdue, then unpaid orders.
     renewals_at: time = time(1, 0)
     overdue_at: time = time(1, 30)
     unpaid_orders_at: time = time(2, 0)
+    quotes_at: time = time(2, 30)
 
     @model_validator(mode="after")
     def _overdue_in_order(self) -> OrdersSettings:

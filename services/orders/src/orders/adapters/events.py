@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 
+from orders.adapters.quote_events import QUOTE_EVENTS, quote_contract
+from orders.adapters.support_events import SUPPORT_EVENTS, support_contract
+from orders.adapters.users_events import user_contract
 from orders.domain import events as domain
+from orders.domain import users
 from orders.domain.lines import OrderLine
 from orders.domain.offers import Offer, Status, cycle_of
 from orders.domain.pricing import PricedLine
@@ -51,6 +55,12 @@ def to_contract(event: object) -> Event | None:
     discarded, a subscription's own moves: told by ServicesActivated or the Service* events; an
     order paid: told by the Service* events of its fulfilment)."""
     match event:
+        case users.UserInvited() | users.UserActivated() | users.UserContactChanged() | users.UserAccessChanged():
+            return user_contract(event)
+        case _ if isinstance(event, QUOTE_EVENTS):
+            return quote_contract(event)
+        case _ if isinstance(event, SUPPORT_EVENTS):
+            return support_contract(event)
         case domain.AccountProfileChanged():
             return contract.AccountProfileChanged(
                 account_id=event.account_id, email=event.email, language=event.language, changed_at=event.at
@@ -84,7 +94,7 @@ def to_contract(event: object) -> Event | None:
             services = [contract.ActivatedService(**asdict(s)) for s in event.services]  # the same fields
             return contract.ServicesActivated(**_ids(event), services=services, activated_at=event.at)
         case domain.OrderPlaced():
-            return contract.OrderPlaced(
+            return contract.OrderPlacedV2(
                 order_id=event.order_id,
                 number=event.number,
                 account_id=event.account_id,
@@ -94,6 +104,12 @@ def to_contract(event: object) -> Event | None:
                 lines=[_order_line(line) for line in event.lines],
                 total=Money(amount=event.total, currency=event.currency),
                 placed_at=event.at,
+                placed_by=event.placed_by,
+                quote_id=event.quote_id,
+                reordered_from=event.reordered_from,
+                channel=event.channel,
+                channel_order_id=event.channel_order_id,
+                customer_reference=event.customer_reference,
             )
         case domain.OrderCancelled():
             return contract.OrderCancelled(
@@ -127,8 +143,8 @@ def _lines(lines: Sequence[PricedLine]) -> list[contract.RequestLine]:
     ]
 
 
-def _order_line(line: OrderLine) -> contract.OrderLine:
-    return contract.OrderLine(
+def _order_line(line: OrderLine) -> contract.OrderLineV2:
+    return contract.OrderLineV2(
         line_id=line.line_id,
         kind=line.kind,
         item_id=line.item_id,

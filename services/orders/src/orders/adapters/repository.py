@@ -4,7 +4,7 @@ what a repository loads and adds, and has it save them on commit)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,7 +30,7 @@ from orders.adapters.tables import (
     SubscriptionHistoryRow,
     SubscriptionRow,
 )
-from orders.domain import offers, orders, requests, subscriptions
+from orders.domain import b2b_orders, offers, orders, requests, subscriptions
 from orders.domain.carts import Cart, CartLine
 from orders.domain.lines import LineKind, OrderLine
 from orders.domain.offers import Offer
@@ -114,6 +114,18 @@ class OfferRepository:
             return {}
         rows = await self.session.scalars(select(OfferedItemRow).where(OfferedItemRow.item_id.in_(ids)))
         return {r.item_id: _offer(r) for r in rows}
+
+    async def by_skus(self, skus: Iterable[str]) -> dict[str, Offer]:
+        """The copies with these SKUs (channel orders name items by SKU); an offered one wins over a retired one."""
+        wanted = list(set(skus))
+        if not wanted:
+            return {}
+        rows = await self.session.scalars(select(OfferedItemRow).where(OfferedItemRow.sku.in_(wanted)))
+        found: dict[str, Offer] = {}
+        for offer in (_offer(r) for r in rows):
+            if offer.sku not in found or offer.is_offered:
+                found[offer.sku] = offer
+        return found
 
     async def add_ons_for(self, item_id: uuid.UUID) -> list[Offer]:
         """The offered add-ons that may be added to a service of item `item_id`, by name."""
@@ -486,7 +498,18 @@ class SubscriptionRepository:
 
 
 # -- the client area: carts, orders, their invoices ------------------------------------------
-_CART_LINE = ("line_id", "item_id", "cycle", "currency", "subscription_id", "parent_subscription_id", "domain")
+_CART_LINE = (
+    "line_id",
+    "item_id",
+    "cycle",
+    "currency",
+    "subscription_id",
+    "parent_subscription_id",
+    "domain",
+    "quantity",
+)
+_ORDER_STATUSES = ("checkout_at", "payment_at", "shipping_at")
+_ORDER_ORIGIN = ("placed_by", "quote_id", "reordered_from", "channel", "channel_order_id", "customer_reference")
 _ORDER_LINE = (
     "line_id",
     "item_id",
@@ -525,6 +548,7 @@ class CartRepository:
             account_id=row.account_id,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            reordered_from=row.reordered_from,
             lines=[
                 CartLine(**{f: getattr(r, f) for f in _CART_LINE}, kind=LineKind(r.kind), period_start=r.period_start)
                 for r in lines
@@ -548,7 +572,7 @@ class CartRepository:
         if row is None:
             row = CartRow(id=cart.id, account_id=cart.account_id, created_at=cart.created_at)
             self.session.add(row)
-        row.updated_at = cart.updated_at
+        row.updated_at, row.reordered_from = cart.updated_at, cart.reordered_from
         await self.session.flush()
         await self.session.execute(delete(CartLineRow).where(CartLineRow.cart_id == cart.id))
         self.session.add_all(
@@ -604,10 +628,15 @@ class OrderRepository:
                     f: getattr(order, f)
                     for f in ("id", "number", "account_id", "source", "currency", "total", "placed_at", "placed_on")
                 },
+                **{f: getattr(order, f) for f in _ORDER_ORIGIN},
                 due_on=order.due_on,
             )
             self.session.add(row)
         row.status, row.cancel_reason = order.status, order.cancel_reason
+        row.checkout_status, row.payment_status = order.checkout_status, order.payment_status
+        row.shipping_status = order.shipping_status
+        for f in _ORDER_STATUSES:
+            setattr(row, f, getattr(order, f))
         await self.session.flush()  # the order before its lines and history (no ORM relationship orders them)
         live = order.status != orders.Status.CANCELLED
         if new:
@@ -663,6 +692,11 @@ class OrderRepository:
                 placed_on=r.placed_on,
                 due_on=r.due_on,
                 cancel_reason=r.cancel_reason,
+                **{f: getattr(r, f) for f in _ORDER_ORIGIN},
+                checkout_status=b2b_orders.CheckoutStatus(r.checkout_status),
+                payment_status=b2b_orders.PaymentStatus(r.payment_status),
+                shipping_status=b2b_orders.ShippingStatus(r.shipping_status),
+                **{f: getattr(r, f) for f in _ORDER_STATUSES},
                 history=history[r.id],
             )
             found.append(self.uow.track(order, self))
@@ -671,6 +705,28 @@ class OrderRepository:
     async def get(self, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
         stmt = select(OrderRow).where(OrderRow.id == order_id)
         row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
+        found = await self._orders([row] if row else [])
+        return found[0] if found else None
+
+    async def add_channel_order(self, make: Callable[[str], Order], year: int) -> Order | None:
+        """A channel's order made by `make(number)` and saved in a savepoint with its number; None
+        (nothing kept, the number given back) when the unique index finds the channel's order placed
+        already (another delivery of it, at the same moment)."""
+        try:
+            async with self.session.begin_nested():
+                order = make(await self.next_number(year))
+                await self.save(order)
+        except IntegrityError as exc:
+            if "uq_orders_channel_order" not in str(exc.orig):
+                raise
+            return None
+        return self.add(order)
+
+    async def of_channel(self, channel: str, channel_order_id: str) -> Order | None:
+        """The order placed for a channel's order (one per pair: the unique index)."""
+        row = await self.session.scalar(
+            select(OrderRow).where(OrderRow.channel == channel, OrderRow.channel_order_id == channel_order_id)
+        )
         found = await self._orders([row] if row else [])
         return found[0] if found else None
 
@@ -776,6 +832,19 @@ class InvoiceLinkRepository:
         return found
 
 
+class VisibilityRepository:
+    """Orders' visibility check (`orders.service.visibility.Visibility`) in the unit of work's session."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.session = uow.session
+
+    async def hidden(self, account_id: str, item_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """The given items `account_id` may NOT see (an empty set: all visible)."""
+        from orders.service.visibility import Visibility
+
+        return await Visibility().check(self.session, account_id, item_ids)
+
+
 class OrdersUnitOfWork(UnitOfWork):
     offers = repository(OfferRepository)
     profiles = repository(ProfileRepository)
@@ -784,4 +853,5 @@ class OrdersUnitOfWork(UnitOfWork):
     carts = repository(CartRepository)
     orders = repository(OrderRepository)
     invoices = repository(InvoiceLinkRepository)
+    visibility = repository(VisibilityRepository)
     idempotency = repository(IdempotencyKeys)

@@ -164,6 +164,7 @@ class CartRow(Base):
     account_id: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reordered_from: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)  # the order a reorder copied
 
 
 class CartLineRow(Base):
@@ -176,10 +177,11 @@ class CartLineRow(Base):
     item_id: Mapped[uuid.UUID] = mapped_column(UUID)
     cycle: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))
-    subscription_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)  # None: goods
     parent_subscription_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
     domain: Mapped[str | None] = mapped_column(String(253), nullable=True)
     period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    quantity: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class OrderCounterRow(Base):
@@ -194,6 +196,11 @@ class OrderCounterRow(Base):
 class OrderRow(Base):
     __tablename__ = "orders"
 
+    __table_args__ = (
+        # One order per channel order, however often the channel's event arrives.
+        Index("uq_orders_channel_order", "channel", "channel_order_id", unique=True),
+    )
+
     id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     account_id: Mapped[str] = mapped_column(String(200), index=True)
@@ -205,6 +212,19 @@ class OrderRow(Base):
     placed_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    placed_by: Mapped[str | None] = mapped_column(String(401), nullable=True)
+    quote_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True, unique=True)
+    reordered_from: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
+    channel: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    channel_order_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    customer_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # the three statuses with their times (orders.domain.b2b_orders)
+    checkout_status: Mapped[str] = mapped_column(String(16), server_default="completed")
+    checkout_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    payment_status: Mapped[str] = mapped_column(String(16), server_default="not_submitted", index=True)
+    payment_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    shipping_status: Mapped[str] = mapped_column(String(20), server_default="not_applicable", index=True)
+    shipping_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class OrderLineRow(Base):
@@ -228,10 +248,10 @@ class OrderLineRow(Base):
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     currency: Mapped[str] = mapped_column(String(3))
-    subscription_id: Mapped[uuid.UUID] = mapped_column(UUID)
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
     parent_subscription_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
     domain: Mapped[str | None] = mapped_column(String(253), nullable=True)
-    period_start: Mapped[date] = mapped_column(Date)
+    period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
     period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
     claimed_period: Mapped[date | None] = mapped_column(Date, nullable=True)
 
@@ -256,3 +276,9 @@ class OrderInvoiceRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     due_on: Mapped[date] = mapped_column(Date)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# The tables of the users (with their history, set-password links and login failures), the quotes
+# (lines, history, number counter), orders' copy of catalog's access groups, support requests and
+# companies' contact details, on this metadata.
+from orders.adapters import access_tables, quote_tables, support_tables, users_tables  # noqa: E402, F401

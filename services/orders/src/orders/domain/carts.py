@@ -3,6 +3,10 @@
     new      a service from the catalog: item, cycle, domain/label (quantity 1)
     renewal  one more period of one of the account's services (its own recurring price)
     add_on   an add-on item in a cycle, for one of the account's active services
+    good     a quantity (1-10000) of a catalog item of kind `good`, at its one-time price
+
+A reorder (`orders.service.reorder`) fills the cart from an earlier order and the cart keeps that
+order (`reordered_from`) until checkout: the order placed then has source `reorder`.
 
 Prices are the server's: the offer's price for the cycle (new, add-on), or the service's own
 recurring price (renewal: never today's catalog price). An add-on in its parent's cycle is
@@ -29,6 +33,8 @@ from portal_runtime.errors import DomainError, InvalidInput, NotFound
 from portal_runtime.kernel import add_months, cents
 
 MAX_LINES = 50
+MAX_GOOD_QUANTITY = 10000
+GOOD_CYCLE = "one_time"  # goods are bought once, at the item's one-time price
 MAX_DOMAIN = 253  # a domain name's longest
 WINDOW_DAYS = 30  # early renewal: how many days before the due date the cart takes it
 
@@ -40,11 +46,12 @@ class CartLine:
     item_id: uuid.UUID
     cycle: str
     currency: str
-    # new, add-on: the service the line will create; renewal: the service it renews
-    subscription_id: uuid.UUID
+    # new, add-on: the service the line will create; renewal: the service it renews; good: None
+    subscription_id: uuid.UUID | None
     parent_subscription_id: uuid.UUID | None = None
     domain: str | None = None
     period_start: date | None = None  # renewal: the due date it renews from
+    quantity: int = 1  # goods: how many
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class Cart:
     created_at: datetime
     updated_at: datetime
     lines: list[CartLine] = field(default_factory=list)
+    reordered_from: uuid.UUID | None = None  # the order a reorder copied the lines from, until checkout
 
     @classmethod
     def open(cls, account_id: str, *, now: datetime) -> Cart:
@@ -97,6 +105,38 @@ class Cart:
             domain=_domain(domain),
         )
         return self._add(line, now)
+
+    def add_good(
+        self, item_id: uuid.UUID, quantity: int, offers: Mapping[uuid.UUID, Offer], *, now: datetime
+    ) -> CartLine:
+        """`quantity` of a good at its one-time price; the same good again adds to its line."""
+        offer = _offer(offers, item_id, "good")
+        _good_price(offer)
+        _quantity(quantity)
+        same = next((line for line in self.lines if line.kind == LineKind.GOOD and line.item_id == item_id), None)
+        if same is not None:
+            return self.set_quantity(same.line_id, same.quantity + quantity, now=now)
+        line = CartLine(
+            line_id=uuid.uuid4(),
+            kind=LineKind.GOOD,
+            item_id=item_id,
+            cycle=GOOD_CYCLE,
+            currency=offer.currency,
+            subscription_id=None,
+            quantity=quantity,
+        )
+        return self._add(line, now)
+
+    def set_quantity(self, line_id: uuid.UUID, quantity: int, *, now: datetime) -> CartLine:
+        """A good's line gets a new quantity (1-10000); a service's line has none to change."""
+        index = next((i for i, line in enumerate(self.lines) if line.line_id == line_id), None)
+        if index is None:
+            raise NotFound(f"the cart has no line {line_id}", field="line_id")
+        if self.lines[index].kind != LineKind.GOOD:
+            raise InvalidInput("only a line of goods has a quantity to change", field="quantity")
+        self.lines[index] = replace(self.lines[index], quantity=_quantity(quantity))
+        self.updated_at = now
+        return self.lines[index]
 
     def add_add_on(
         self,
@@ -171,6 +211,8 @@ class Cart:
         if line is None:
             raise NotFound(f"the cart has no line {line_id}", field="line_id")
         self.lines.remove(line)
+        if not self.lines:
+            self.reordered_from = None
         self.updated_at = now
 
     # -- pricing and checkout ------------------------------------------------------------
@@ -230,13 +272,15 @@ class Cart:
         order = Order.place(
             account_id=self.account_id,
             number=number,
-            source=Source.CART,
+            source=Source.REORDER if self.reordered_from else Source.CART,
             lines=quote.lines,
             by=by,
             now=now,
             placed_on=business_date,
+            reordered_from=self.reordered_from,
         )
         self.lines.clear()
+        self.reordered_from = None
         self.updated_at = now
         return order
 
@@ -320,6 +364,21 @@ class Cart:
         window_days: int,
     ) -> OrderLine:
         common = {"line_id": line.line_id, "kind": line.kind, "item_id": line.item_id, "cycle": line.cycle}
+        if line.kind == LineKind.GOOD:
+            offer = _offer(offers, line.item_id, "good")
+            price = _good_price(offer)
+            return OrderLine(
+                **common,
+                sku=offer.sku,
+                name=offer.name or "",
+                quantity=line.quantity,
+                unit_price=price,
+                amount=cents(price * line.quantity),
+                currency=offer.currency,
+                subscription_id=None,
+                period_start=None,
+                period_end=None,
+            )
         if line.kind == LineKind.RENEWAL:
             service = self._own(subscriptions, line.subscription_id, "subscription_id")
             if service.next_due_on != line.period_start:
@@ -381,7 +440,7 @@ def _offer(offers: Mapping[uuid.UUID, Offer], item_id: uuid.UUID, kind: str) -> 
     if not offer.is_offered:
         raise InvalidInput(f"item {item_id} is not offered", field="item_id", item_id=str(item_id))
     if offer.kind != kind:
-        wanted = "a service" if kind == "service" else "an add-on"
+        wanted = {"service": "a service", "good": "a good"}.get(kind, "an add-on")
         raise InvalidInput(f"{offer.name} is not {wanted} (it is {offer.kind})", field="item_id", item_id=str(item_id))
     return offer
 
@@ -395,6 +454,20 @@ def _price(offer: Offer, cycle: str) -> Decimal:
             cycles=list(offer.cycles),
         )
     return price
+
+
+def _good_price(offer: Offer) -> Decimal:
+    """A good's one-time price (a copy made before cycles: its one price)."""
+    price = offer.price_for(GOOD_CYCLE) if offer.prices else offer.price
+    if price is None:
+        raise InvalidInput(f"{offer.name} has no one-time price", field="item_id", item_id=str(offer.item_id))
+    return price
+
+
+def _quantity(quantity: int) -> int:
+    if not 1 <= quantity <= MAX_GOOD_QUANTITY:
+        raise InvalidInput(f"quantity must be 1 to {MAX_GOOD_QUANTITY}", field="quantity")
+    return quantity
 
 
 def _domain(domain: str | None) -> str | None:

@@ -158,17 +158,24 @@ class SubscriptionCancellationScheduled(SubscriptionMoved):
 # -- orders (client area) ------------------------------------------------------------------
 @dataclass(frozen=True)
 class OrderPlaced:
-    """A cart checked out, or the renewal job's order for an account and due date."""
+    """An order placed: a cart checked out, the renewal job's order for an account and due date, an
+    accepted quote, a reorder, or a channel's order."""
 
     order_id: uuid.UUID
     number: str
     account_id: str
-    source: str  # "cart" | "renewal"
-    due_on: date | None  # renewal orders: the services' due date; cart orders: None
+    source: str  # "cart" | "renewal" | "quote" | "reorder" | "channel"
+    due_on: date | None  # renewal orders: the services' due date; others: None
     currency: str
     lines: tuple[OrderLine, ...]
     total: Decimal
     at: datetime
+    placed_by: str | None = None
+    quote_id: uuid.UUID | None = None
+    reordered_from: uuid.UUID | None = None
+    channel: str | None = None
+    channel_order_id: str | None = None
+    customer_reference: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from orders.domain.b2b_orders import CheckoutStatus, PaymentStatus, ShippingStatus, first_shipping
 from orders.domain.events import (
     OrderCancelled,
     OrderPaid,
@@ -41,6 +42,9 @@ class Status(StrEnum):
 class Source(StrEnum):
     CART = "cart"
     RENEWAL = "renewal"
+    QUOTE = "quote"  # a quote the customer accepted (quote_id)
+    REORDER = "reorder"  # an earlier order's lines put in a cart again (reordered_from)
+    CHANNEL = "channel"  # received from another sales channel (channel, channel_order_id)
 
 
 CANCEL_REASONS = ("unpaid", "terminated", "admin")
@@ -69,6 +73,19 @@ class Order:
     placed_on: date  # the business date it was placed on (the unpaid-orders rule counts from it)
     due_on: date | None = None  # renewal orders: the services' due date
     cancel_reason: str | None = None
+    placed_by: str | None = None  # account/user, or the channel
+    quote_id: uuid.UUID | None = None
+    reordered_from: uuid.UUID | None = None
+    channel: str | None = None
+    channel_order_id: str | None = None
+    customer_reference: str | None = None
+    # the three statuses with their times (orders.domain.b2b_orders); set by `place`
+    checkout_status: CheckoutStatus = CheckoutStatus.COMPLETED
+    checkout_at: datetime | None = None
+    payment_status: PaymentStatus = PaymentStatus.NOT_SUBMITTED
+    payment_at: datetime | None = None
+    shipping_status: ShippingStatus = ShippingStatus.NOT_APPLICABLE
+    shipping_at: datetime | None = None
     history: list[Transition[Status]] = field(default_factory=list, repr=False)
     events: list[OrderEvent] = field(default_factory=list, repr=False)
 
@@ -85,9 +102,21 @@ class Order:
         placed_on: date,
         due_on: date | None = None,
         order_id: uuid.UUID | None = None,
+        quote_id: uuid.UUID | None = None,
+        reordered_from: uuid.UUID | None = None,
+        channel: str | None = None,
+        channel_order_id: str | None = None,
+        customer_reference: str | None = None,
+        placed_by: str | None = None,
     ) -> Order:
-        """A placed order (OrderPlaced). Refused: no lines, or lines in more than one currency."""
+        """A placed order (OrderPlaced). Refused: no lines, or lines in more than one currency.
+        `placed_by` defaults to `by`; a quote's order names its quote, a channel's the channel and
+        its order id."""
         source = Source(source)
+        if (source == Source.QUOTE) != (quote_id is not None):
+            raise ValueError("an order from a quote names the quote, and only such an order")
+        if (source == Source.CHANNEL) != (channel is not None and channel_order_id is not None):
+            raise ValueError("an order from a channel names the channel and its order id, and only such an order")
         if not lines:
             raise InvalidInput("an order has at least one line", field="lines")
         currencies = sorted({line.currency for line in lines})
@@ -108,6 +137,15 @@ class Order:
             placed_at=now,
             placed_on=placed_on,
             due_on=due_on,
+            placed_by=placed_by or by,
+            quote_id=quote_id,
+            reordered_from=reordered_from,
+            channel=channel,
+            channel_order_id=channel_order_id,
+            customer_reference=customer_reference,
+            checkout_at=now,
+            shipping_status=first_shipping(lines),
+            shipping_at=now,
         )
         order.history.append(LIFECYCLE.begin(Status.PLACED, by=by, at=now))
         order.events.append(
@@ -121,6 +159,12 @@ class Order:
                 lines=order.lines,
                 total=total,
                 at=now,
+                placed_by=order.placed_by,
+                quote_id=quote_id,
+                reordered_from=reordered_from,
+                channel=channel,
+                channel_order_id=channel_order_id,
+                customer_reference=customer_reference,
             )
         )
         return order
@@ -261,6 +305,8 @@ def fulfil(
     renewed: list[tuple[Subscription, OrderLine]] = []
     reactivated: list[Subscription] = []
     for line in order.lines:
+        if line.kind == LineKind.GOOD:  # goods are shipped, not activated
+            continue
         if line.kind == LineKind.RENEWAL:
             service = _service(subscriptions, line.subscription_id, order, "subscription_id")
             was_suspended = service.status == ServiceStatus.SUSPENDED

@@ -8,13 +8,14 @@ import json
 import uuid
 from typing import Annotated
 
-from litestar import Controller, MediaType, Request, Response, delete, get, post
+from litestar import Controller, MediaType, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from orders.domain.orders import Order
-from orders.http.models import AddOnLineIn, CartLineIn, CartOut, NewServiceLineIn, OrderOut
+from orders.http.b2b_orders_models import QuantityLineIn
+from orders.http.models import AddOnLineIn, CartLineIn, CartOut, GoodLineIn, NewServiceLineIn, OrderOut
 from orders.http.requests import NOT_OFFERED_YET
 from orders.service.cart import CartService
 from orders.service.orders import OrderView
@@ -74,7 +75,8 @@ class CartController(Controller):
 
     @post(
         "/lines",
-        summary="Add a line: a new service, a renewal of one of the account's services, or an add-on for one",
+        summary="Add a line: a new service, a renewal of one of the account's services, an add-on for one, or goods "
+        "(the same good again adds to its quantity)",
         responses={
             409: NOT_OFFERED_YET,
             **problems(
@@ -96,6 +98,8 @@ class CartController(Controller):
         line = data.root
         if isinstance(line, NewServiceLineIn):
             view = await cart.add_service(request.user, line.item_id, line.cycle, line.domain, account_id)
+        elif isinstance(line, GoodLineIn):
+            view = await cart.add_good(request.user, line.item_id, line.quantity, account_id)
         elif isinstance(line, AddOnLineIn):
             view = await cart.add_add_on(
                 request.user, line.item_id, line.cycle, line.parent_subscription_id, account_id
@@ -103,6 +107,26 @@ class CartController(Controller):
         else:
             view = await cart.add_renewal(request.user, line.subscription_id, account_id)
         return CartOut.of(view)
+
+    @put(
+        "/lines/{line_id:uuid}",
+        summary="Change a line of goods' quantity (1-10000)",
+        responses=problems(
+            {
+                404: "The cart has no such line, or a customer named another account (`account_id`)",
+                422: "A quantity out of range, or a line of a service (`quantity`)",
+            }
+        ),
+    )
+    async def set_cart_line_quantity(
+        self,
+        line_id: FromPath[uuid.UUID],
+        data: JSONBody[QuantityLineIn],
+        request: Req,
+        cart: NamedDependency[CartService],
+        account_id: AccountId = None,
+    ) -> CartOut:
+        return CartOut.of(await cart.set_quantity(request.user, line_id, data.quantity, account_id))
 
     @delete(
         "/lines/{line_id:uuid}",

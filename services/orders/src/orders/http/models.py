@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from orders.adapters.repository import InvoiceLink, RequestHeader
 from orders.domain import orders, subscriptions
-from orders.domain.carts import MAX_DOMAIN
+from orders.domain.b2b_orders import status_label
+from orders.domain.carts import MAX_DOMAIN, MAX_GOOD_QUANTITY
 from orders.domain.lines import OrderLine
 from orders.domain.offers import Offer
 from orders.domain.profiles import EMAIL, Profile
@@ -92,8 +93,16 @@ class AddOnLineIn(Strict):
     parent_subscription_id: uuid.UUID = Field(description="the active service the add-on is for")
 
 
-class CartLineIn(RootModel[Annotated[NewServiceLineIn | RenewalLineIn | AddOnLineIn, Field(discriminator="kind")]]):
-    """One line, by its `kind`: a new service, a renewal of one of the account's, or an add-on."""
+class GoodLineIn(Strict):
+    kind: Literal["good"]
+    item_id: uuid.UUID = Field(description="a catalog item of kind good (priced at its one-time price)")
+    quantity: Annotated[int, Field(strict=True, ge=1, le=MAX_GOOD_QUANTITY)]
+
+
+class CartLineIn(
+    RootModel[Annotated[NewServiceLineIn | RenewalLineIn | AddOnLineIn | GoodLineIn, Field(discriminator="kind")]]
+):
+    """One line, by its `kind`: a new service, a renewal of one of the account's, an add-on, or goods."""
 
 
 class SuspensionIn(Strict):
@@ -245,8 +254,11 @@ class CartLineOut(BaseModel):
     name: str | None
     cycle: str
     domain: str | None
-    subscription_id: uuid.UUID = Field(description="the service the line creates (new, add_on) or renews")
+    subscription_id: uuid.UUID | None = Field(
+        description="the service the line creates (new, add_on) or renews; null for goods"
+    )
     parent_subscription_id: uuid.UUID | None
+    quantity: int = Field(default=1, description="goods: how many (1 for a service)")
     unit_price: Decimal | None = Field(description="null when the line cannot be checked out any more (`problem`)")
     amount: Decimal | None = Field(description="the line's total after proration")
     period_start: date | None
@@ -277,6 +289,7 @@ class CartOut(BaseModel):
                     domain=priced.domain if priced else line.domain,
                     subscription_id=line.subscription_id,
                     parent_subscription_id=line.parent_subscription_id,
+                    quantity=line.quantity,
                     unit_price=priced.unit_price if priced else None,
                     amount=priced.amount if priced else None,
                     period_start=priced.period_start if priced else line.period_start,
@@ -298,10 +311,10 @@ class OrderLineOut(BaseModel):
     quantity: int
     unit_price: Decimal
     amount: Decimal = Field(description="the line's total after proration")
-    subscription_id: uuid.UUID
+    subscription_id: uuid.UUID | None = Field(description="service lines only")
     parent_subscription_id: uuid.UUID | None
     domain: str | None
-    period_start: date
+    period_start: date | None = Field(description="service lines only")
     period_end: date | None = Field(description="the period paid for ends here (exclusive); null: one-time")
 
     @classmethod
@@ -313,14 +326,31 @@ class OrderOut(BaseModel):
     order_id: uuid.UUID
     number: str
     account_id: str
-    source: str = Field(description="cart | renewal")
+    source: str = Field(description="cart | renewal | quote | reorder | channel")
     status: str = Field(description="placed | paid | cancelled")
+    status_label: str = Field(default="Completed", description="Completed, Cleared once paid, Shipped once shipped")
+    checkout_status: str = Field(default="completed", description="completed | on_hold")
+    checkout_at: datetime | None = None
+    payment_status: str = Field(default="not_submitted", description="not_submitted | submitted | cleared | failed")
+    payment_at: datetime | None = Field(default=None, description="null while not submitted")
+    shipping_status: str = Field(
+        default="not_applicable",
+        description="unshipped | pending_shipment | partially_shipped | shipped | cancelled; not_applicable: "
+        "services only",
+    )
+    shipping_at: datetime | None = None
+    placed_by: str | None = Field(default=None, description='who placed it (a channel\'s order: "channel:<name>")')
+    reordered_from: uuid.UUID | None = Field(default=None, description="a reorder: the order it copied")
+    channel: str | None = Field(default=None, description="an order from another sales channel: the channel")
+    channel_order_id: str | None = Field(default=None, description="and the channel's own order id")
+    customer_reference: str | None = None
     cancel_reason: str | None
     due_on: date | None = Field(description="renewal orders: the services' due date")
     currency: str
     lines: list[OrderLineOut]
     total: Decimal
     invoice_id: uuid.UUID | None = Field(description="null until billing issued the order's invoice")
+    quote_id: uuid.UUID | None = Field(default=None, description="an order from a quote: the quote accepted")
     placed_at: datetime
     history: list[TransitionOut]
 
@@ -333,12 +363,25 @@ class OrderOut(BaseModel):
             account_id=o.account_id,
             source=o.source,
             status=o.status,
+            status_label=status_label(o),
+            checkout_status=o.checkout_status,
+            checkout_at=o.checkout_at,
+            payment_status=o.payment_status,
+            payment_at=o.payment_at,
+            shipping_status=o.shipping_status,
+            shipping_at=o.shipping_at,
+            placed_by=o.placed_by,
+            reordered_from=o.reordered_from,
+            channel=o.channel,
+            channel_order_id=o.channel_order_id,
+            customer_reference=o.customer_reference,
             cancel_reason=o.cancel_reason,
             due_on=o.due_on,
             currency=o.currency,
             lines=[OrderLineOut.of(line) for line in o.lines],
             total=o.total,
             invoice_id=view.invoice_id,
+            quote_id=o.quote_id,
             placed_at=o.placed_at,
             history=[TransitionOut.of(t) for t in o.history],
         )

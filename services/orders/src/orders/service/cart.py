@@ -4,7 +4,11 @@ the account it names (`account_id`), or its own.
 
 Checkout takes an Idempotency-Key as the payment paths do (`portal_runtime.idempotency`): the
 cart is locked, the key claimed, the cart priced again and placed as an order, and the answer
-stored with the order, all in one transaction; the same key again answers the same order."""
+stored with the order, all in one transaction; the same key again answers the same order.
+
+Visibility (orders' copy of catalog's access groups): an item the cart's account may not see is
+left out of the catalog copy the cart is priced from, so adding it, pricing it and checking it out
+answer exactly as for an item orders has never heard of."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from datetime import date, tzinfo
 
 from orders.domain.carts import WINDOW_DAYS, Cart, CartLine
 from orders.domain.lines import OrderLine
+from orders.domain.offers import Offer
 from orders.domain.orders import Order
 from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock, business_date
@@ -55,6 +60,13 @@ class CartService:
         self.tz = tz
         self.window_days = window_days
 
+    async def offers(self, uow, account_id: str, item_ids) -> dict[uuid.UUID, Offer]:
+        """The catalog copy of these items as `account_id` may see it: invisible ones left out
+        (they answer as unknown ones)."""
+        found = await uow.offers.many(item_ids)
+        hidden = await uow.visibility.hidden(account_id, found)
+        return {item_id: offer for item_id, offer in found.items() if item_id not in hidden}
+
     def today(self) -> date:
         return business_date(self.clock.now(), self.tz)
 
@@ -69,7 +81,7 @@ class CartService:
     ) -> CartView:
         async with self.uow() as uow:
             cart = await uow.carts.open(account_of(actor, account_id), now=self.clock.now())
-            offers = await uow.offers.many([item_id])
+            offers = await self.offers(uow, cart.account_id, [item_id])
             cart.add_service(item_id, cycle, offers, now=self.clock.now(), domain=domain)
             return await self._commit(uow, cart)
 
@@ -83,11 +95,28 @@ class CartService:
     ) -> CartView:
         async with self.uow() as uow:
             cart = await uow.carts.open(account_of(actor, account_id), now=self.clock.now())
-            offers = await uow.offers.many([item_id])
+            offers = await self.offers(uow, cart.account_id, [item_id])
             services = await uow.subscriptions.family(parent_subscription_id)
             cart.add_add_on(
                 item_id, cycle, parent_subscription_id, offers, {s.id: s for s in services}, now=self.clock.now()
             )
+            return await self._commit(uow, cart)
+
+    async def add_good(
+        self, actor: Principal, item_id: uuid.UUID, quantity: int, account_id: str | None = None
+    ) -> CartView:
+        async with self.uow() as uow:
+            cart = await uow.carts.open(account_of(actor, account_id), now=self.clock.now())
+            offers = await self.offers(uow, cart.account_id, [item_id])
+            cart.add_good(item_id, quantity, offers, now=self.clock.now())
+            return await self._commit(uow, cart)
+
+    async def set_quantity(
+        self, actor: Principal, line_id: uuid.UUID, quantity: int, account_id: str | None = None
+    ) -> CartView:
+        async with self.uow() as uow:
+            cart = await uow.carts.open(account_of(actor, account_id), now=self.clock.now())
+            cart.set_quantity(line_id, quantity, now=self.clock.now())
             return await self._commit(uow, cart)
 
     async def add_renewal(
@@ -128,7 +157,7 @@ class CartService:
             services = await uow.subscriptions.of_account(account, for_update=True)
             today = self.today()
             order = cart.checkout(
-                await uow.offers.many(line.item_id for line in cart.lines),
+                await self.offers(uow, account, [line.item_id for line in cart.lines]),
                 services,
                 number=await uow.orders.next_number(today.year),
                 by=actor.actor,
@@ -151,7 +180,7 @@ class CartService:
             return CartView(cart.id if cart else None, account, [])
         services = await uow.subscriptions.of_account(account)
         shown = cart.preview(
-            await uow.offers.many(line.item_id for line in cart.lines),
+            await self.offers(uow, account, [line.item_id for line in cart.lines]),
             services,
             business_date=self.today(),
             ordered=await uow.orders.ordered_periods(services),

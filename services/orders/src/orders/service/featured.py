@@ -1,6 +1,7 @@
 """The featured items the client area's banner shows: the offered services and add-ons an admin
 features in catalog (orders' copy keeps the texts), each with its text in the caller's account
-language (en when the account has not said)."""
+language (en when the account has not said). Only the items the caller's account may see (orders'
+copy of catalog's access groups); admins see every one."""
 
 from __future__ import annotations
 
@@ -27,5 +28,8 @@ class FeaturedService:
         async with self.uow() as uow:
             profile = await uow.profiles.get(actor.account_id)
             offers = await uow.offers.featured()
+            if not actor.is_admin:
+                hidden = await uow.visibility.hidden(actor.account_id, [o.item_id for o in offers])
+                offers = [o for o in offers if o.item_id not in hidden]
         language = profile.language if profile else DEFAULT_LANGUAGE
         return [FeaturedItem(o, o.featured.get(language) or o.featured.get(DEFAULT_LANGUAGE, "")) for o in offers]

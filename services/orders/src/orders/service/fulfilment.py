@@ -5,7 +5,12 @@ InvoiceIssued v2 of an order (source_kind order or renewal) links the invoice to
 PaymentConfirmed of a linked invoice fulfils the order (`orders.domain.orders.fulfil`): the
 order paid, its services activated, renewed, attached or reactivated. The inbox dedupes one
 event id; a second, different PaymentConfirmed for the same order finds it paid and changes
-nothing. InvoiceVoided marks the link voided."""
+nothing. InvoiceVoided marks the link voided.
+
+The order's payment status follows the same events of its linked invoice
+(`orders.domain.b2b_orders.payment`): PaymentReceived with a balance still due → submitted,
+PaymentConfirmed → cleared, PaymentFailed → failed; a later payment moves it on, an older event
+arriving late changes nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import uuid
 from datetime import date, datetime, tzinfo
 
 from orders.adapters.repository import InvoiceLink
+from orders.domain.b2b_orders import PaymentStatus, payment
 from orders.domain.orders import Status, fulfil
 from portal_runtime.clock import Clock, business_date
 from portal_runtime.errors import InvalidInput
@@ -75,12 +81,39 @@ class FulfilmentService:
                 )
             already = order.status == Status.PAID
             done = fulfil(order, services, business_date(confirmed_at, self.tz), by=BY, now=self.clock.now())
+            payment(order, PaymentStatus.CLEARED, at=confirmed_at, by=BY, now=self.clock.now(), note=number)
             for service in done.created:
                 uow.subscriptions.add(service)
             await uow.commit()
         if already:
             log.info("invoice %s: order %s was fulfilled already", number, order.number)
         return not already
+
+    async def payment_received(self, invoice_id: uuid.UUID, balance_due, received_at: datetime, number: str) -> bool:
+        """A payment on an order's invoice: with a balance still due, the order's payment is
+        submitted (paid in full: PaymentConfirmed follows and clears it). False when the invoice is
+        no order's or nothing changed."""
+        if balance_due <= 0:
+            return False
+        return await self._payment(invoice_id, PaymentStatus.SUBMITTED, received_at, number, "partially_paid")
+
+    async def payment_failed(self, invoice_id: uuid.UUID, failed_at: datetime, reason: str) -> bool:
+        """A payment on an order's invoice failed: the order's payment is failed until a later one."""
+        return await self._payment(invoice_id, PaymentStatus.FAILED, failed_at, reason, None)
+
+    async def _payment(
+        self, invoice_id: uuid.UUID, to: PaymentStatus, at: datetime, note: str, invoice_status: str | None
+    ) -> bool:
+        async with self.uow() as uow:
+            link = await uow.invoices.get(invoice_id)
+            if link is None:
+                return False
+            order = await uow.orders.get(link.order_id, for_update=True)
+            moved = payment(order, to, at=at, by=BY, now=self.clock.now(), note=note)
+            if invoice_status is not None and link.status == "issued":
+                await uow.invoices.set_status(invoice_id, invoice_status)
+            await uow.commit()
+        return moved
 
     async def voided(self, invoice_id: uuid.UUID) -> None:
         async with self.uow() as uow:

@@ -49,7 +49,7 @@ class RequestService:
         if len({item_id for item_id, _ in lines}) != len(lines):
             raise InvalidInput("each item appears once in lines", field="lines")
         async with self.uow() as uow:
-            offers = await uow.offers.many(item_id for item_id, _ in lines)
+            offers = await _visible(uow, actor.account_id, await uow.offers.many(item_id for item_id, _ in lines))
             request = ServiceRequest.create(actor.account_id, by=actor.actor, now=self.clock.now())
             for i, (item_id, quantity) in enumerate(lines):
                 request.set_line(item_id, quantity, offers, field=f"lines[{i}].item_id")
@@ -129,7 +129,8 @@ class RequestService:
         async with self.uow() as uow:
             request = await self._load(uow, actor, request_id, own=own)
             offers = await uow.offers.many([*also, *request.item_ids])
-            change(request, offers)
+            hidden = await uow.visibility.hidden(request.account_id, set(also) - set(request.item_ids))
+            change(request, {item_id: o for item_id, o in offers.items() if item_id not in hidden})
             await uow.commit()
         return RequestView(request, request.summary(offers))
 
@@ -144,3 +145,10 @@ class RequestService:
         if not allowed:
             raise NotFound(f"no request {request_id}")
         return request
+
+
+async def _visible(uow, account_id: str, offers: Offers) -> Offers:
+    """The offers `account_id` may see (orders' copy of catalog's access groups): an invisible item
+    answers as one orders never heard of."""
+    hidden = await uow.visibility.hidden(account_id, offers)
+    return {item_id: o for item_id, o in offers.items() if item_id not in hidden}
