@@ -95,6 +95,8 @@ async def test_each_metric_moves_during_the_seller_flow(infra, new_database, kaf
         assert runs == {"ran": 1, "already_ran": 1, "failed": 0}, (name, runs)
         assert values(a, "portal_job_last_run_duration_seconds", service=name, job="purge"), name
     for name in consuming:
+        if set(portal.runtimes[name].consumer.topics()) <= {"orders.users"}:
+            continue  # it reads only users' access changes (catalog): the seller flow makes none
         applied = moved(before[name], after[name], "portal_consumer_events_total", service=name, outcome="applied")
         assert applied > 0, name
     assert set(consuming) >= {"orders", "billing", "notify"}, consuming
