@@ -20,6 +20,7 @@ TOPICS: dict[str, int] = {
     "orders.users": 3,
     "orders.support": 3,
     "orders.quotes": 3,
+    "orders.messages": 3,
     "billing.invoices": 3,
     "billing.units": 3,
     "returns.rma": 3,

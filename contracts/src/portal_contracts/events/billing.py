@@ -307,3 +307,47 @@ class UnitsBalanceDepleted(Event):
     account_id: str
     balance: int
     at: AwareDatetime
+
+
+# ---------------------------------------------------------------- billing.invoices: credit notes
+
+
+class CreditNoteLine(BaseModel):
+    """What a credit note gives back of an invoice line (`invoice_line_id`), or of payments taken
+    (no invoice line): net `line_total`, `tax` at the line's `tax_rate`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    line_id: uuid.UUID
+    invoice_line_id: uuid.UUID | None = None
+    description: str
+    quantity: int = Field(ge=1)
+    unit_price: Money
+    line_total: Money
+    tax_rate: DecimalString
+    tax: Money
+
+
+@event(topic="billing.invoices", version=1, key="invoice_id")
+class CreditNoteIssued(Event):
+    """Billing credited (part of) an invoice, numbered in its own series (CN-2026-000001): its order
+    was cancelled after it was paid (`reason` cancelled_order), or, later, goods came back. `refunded`
+    goes back to the payer, `credited` stays on the account as credit for its next invoices
+    (`settlement` says which one the credit note was asked to do)."""
+
+    credit_note_id: uuid.UUID
+    number: str
+    invoice_id: uuid.UUID
+    invoice_number: str
+    account_id: str
+    source_kind: str
+    source_id: str
+    currency: str
+    lines: list[CreditNoteLine]
+    total: Money
+    tax_total: Money
+    reason: str
+    settlement: Literal["refund", "credit"]
+    refunded: Money
+    credited: Money
+    issued_at: AwareDatetime

@@ -151,6 +151,14 @@ class OrderCancelled(Event):
     account_id: str
     reason: Literal["unpaid", "terminated", "admin"]
     cancelled_at: AwareDatetime
+    number: str | None = Field(default=None, description="the order's number (set from the order manager on)")
+    note: str | None = Field(default=None, description="an admin's cancellation: the reason given, as the customer reads it")
+    settlement: Literal["refund", "credit"] | None = Field(
+        default=None,
+        description="an order on which money was paid: how billing gives it back (a credit note, then a refund to "
+        "the payer or a credit on the account)",
+    )
+    cancelled_by: str | None = None
 
 
 class OrderLineV2(BaseModel):
@@ -200,6 +208,12 @@ class OrderPlacedV2(Event):
     channel: str | None = None
     channel_order_id: str | None = None
     customer_reference: str | None = Field(default=None, description="the customer's own reference (its PO number)")
+    payment_terms_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="the account's payment terms when it was placed (30: 30 days net): billing makes the invoice due "
+        "that many days after the order's date; absent: due at once",
+    )
 
 
 class AddOnRef(BaseModel):
@@ -473,3 +487,79 @@ class QuoteExpired(Event):
     account_id: str
     valid_until: date
     expired_at: AwareDatetime
+
+
+# ---------------------------------------------------------------- orders.orders: the order manager
+
+
+class ShippedLine(BaseModel):
+    """A line of an order in a shipment: `quantity` in this shipment; `shipped` all shipments of the
+    line together (this one included), `awaiting` what is still to ship (ordered less shipped and less
+    what pending shipments hold)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    line_id: uuid.UUID
+    item_id: uuid.UUID
+    sku: str | None = None
+    name: str
+    quantity: int = Field(ge=1)
+    ordered: int = Field(ge=1)
+    shipped: int = Field(ge=1)
+    awaiting: int = Field(ge=0)
+
+
+@event(topic="orders.orders", version=1, key="order_id")
+class OrderShipped(Event):
+    """A shipment of an order left with its carrier (recorded with a tracking number, or a pending
+    shipment given one). `shipping_status`: `shipped` when nothing is left to ship, else
+    `partially_shipped`. `tracking_url` is the carrier's page for the number, where known."""
+
+    order_id: uuid.UUID
+    number: str
+    account_id: str
+    shipment_id: uuid.UUID
+    shipment_number: str = Field(description="the order's number and the shipment's sequence: SO-000012-2")
+    carrier: str
+    tracking_number: str
+    tracking_url: str | None = None
+    lines: list[ShippedLine]
+    shipping_status: Literal["partially_shipped", "shipped"]
+    shipped_by: str
+    shipped_at: AwareDatetime
+
+
+@event(topic="orders.orders", version=1, key="order_id")
+class ShipmentTrackingCorrected(Event):
+    """An admin corrected the carrier or tracking number of a shipment that had shipped (what shipped
+    never changes)."""
+
+    order_id: uuid.UUID
+    number: str
+    account_id: str
+    shipment_id: uuid.UUID
+    shipment_number: str
+    carrier: str
+    tracking_number: str
+    tracking_url: str | None = None
+    corrected_by: str
+    corrected_at: AwareDatetime
+
+
+# ---------------------------------------------------------------- orders.messages: order threads
+
+
+@event(topic="orders.messages", version=1, key="order_id")
+class OrderMessagePosted(Event):
+    """A message in an order's thread between the business and the customer: `side` says who wrote it
+    (`business`: an admin; `customer`: a user of the order's account); the other side is emailed."""
+
+    message_id: uuid.UUID
+    order_id: uuid.UUID
+    number: str
+    account_id: str
+    side: Literal["business", "customer"]
+    author: str = Field(description="account/user (customer) or the admin's login")
+    author_name: str | None = None
+    body: str
+    posted_at: AwareDatetime
