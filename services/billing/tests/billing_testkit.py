@@ -16,6 +16,7 @@ from decimal import Decimal
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from billing.adapters.events import to_contract
+from billing.domain.credit_notes import CreditBalance, CreditEntry, CreditNote
 from billing.domain.invoices import Invoice, InvoiceSummary
 from billing.domain.orders import OrderCancellation
 from billing.service.orders import order_of
@@ -132,9 +133,21 @@ def order_placed(
     )
 
 
-def order_cancelled(placed: OrderPlaced, reason: str = "unpaid") -> OrderCancelled:
+def order_cancelled(
+    placed: OrderPlaced, reason: str = "unpaid", *, settlement: str | None = None, note: str | None = None
+) -> OrderCancelled:
+    """As orders tells it; an admin's cancellation (the order manager's) names its number, the
+    reason text (`note`) and, for a paid order, the settlement."""
+    admin = reason == "admin"
     return OrderCancelled(
-        order_id=placed.order_id, account_id=placed.account_id, reason=reason, cancelled_at=datetime.now(UTC)
+        order_id=placed.order_id,
+        account_id=placed.account_id,
+        reason=reason,
+        cancelled_at=datetime.now(UTC),
+        number=placed.number,
+        note=note,
+        settlement=settlement,
+        cancelled_by="ops/olga" if admin else "system/orders",
     )
 
 
@@ -236,12 +249,75 @@ class FakeCancellations:
         return self.rows.get(order_id)
 
 
+class FakeCreditNotes:
+    """Credit notes as the repository keeps them: one per reason and cause, the account credit a
+    note adds saved with it."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.rows: dict[uuid.UUID, CreditNote] = {}
+        self.counters: dict[int, int] = {}
+        self.credits: list[CreditEntry] = []
+
+    async def next_sequence(self, year):
+        self.counters[year] = self.counters.get(year, 0) + 1
+        return self.counters[year]
+
+    async def for_cause(self, reason, cause_id):
+        return next((n.id for n in self.rows.values() if (n.reason, n.cause_id) == (reason, cause_id)), None)
+
+    async def get(self, credit_note_id):
+        found = self.rows.get(credit_note_id)
+        return copy.deepcopy(found) if found else None
+
+    def add(self, note):
+        return self.uow.track(note, self)
+
+    async def save(self, note):
+        if note.id in self.rows:
+            return
+        if await self.for_cause(note.reason, note.cause_id) is not None:
+            raise AssertionError(f"a second credit note for {note.reason} {note.cause_id}")
+        self.rows[note.id] = copy.deepcopy(note)
+        entry = note.credit_entry()
+        if entry is not None:
+            self.credits.append(entry)
+
+    async def page(self, *, account_id, invoice_id, order_id, page):
+        found = sorted(
+            (
+                n
+                for n in self.rows.values()
+                if (account_id is None or n.account_id == account_id)
+                and (invoice_id is None or n.invoice_id == invoice_id)
+                and (order_id is None or n.order_id == order_id)
+            ),
+            key=lambda n: (n.issued_at, n.number),
+            reverse=True,
+        )
+        return Slice(found[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
+
+
+class FakeAccountCredits:
+    def __init__(self, notes: FakeCreditNotes) -> None:
+        self.notes = notes
+
+    async def balances(self, account_id):
+        sums: dict[str, Decimal] = {}
+        for entry in self.notes.credits:
+            if entry.account_id == account_id:
+                sums[entry.currency] = sums.get(entry.currency, Decimal(0)) + entry.amount
+        return [CreditBalance(currency, amount) for currency, amount in sorted(sums.items())]
+
+
 class FakeBillingUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__(to_contract)
         self.invoices = FakeInvoices(self)
         self.cancellations = FakeCancellations()
         self.idempotency = MemoryIdempotencyKeys()
+        self.credit_notes = FakeCreditNotes(self)
+        self.account_credits = FakeAccountCredits(self.credit_notes)
 
     def state(self) -> tuple:
         return copy.deepcopy(
@@ -251,6 +327,9 @@ class FakeBillingUnitOfWork(FakeUnitOfWork):
                 self.invoices.history,
                 self.cancellations.rows,
                 self.idempotency.rows,
+                self.credit_notes.rows,
+                self.credit_notes.counters,
+                self.credit_notes.credits,
             )
         )
 
@@ -261,6 +340,9 @@ class FakeBillingUnitOfWork(FakeUnitOfWork):
             self.invoices.history,
             self.cancellations.rows,
             self.idempotency.rows,
+            self.credit_notes.rows,
+            self.credit_notes.counters,
+            self.credit_notes.credits,
         ) = state
 
 

@@ -1,7 +1,8 @@
 """Client-area orders' invoices on the fake unit of work (`billing_testkit`): one invoice per order
 (cart: source kind order, due the business date; renewal: source kind renewal, due the order's
 due date), voided when the order is cancelled unless paid in full, also when the cancellation
-comes first or while a payment is in flight; a voided invoice takes no payment (409)."""
+comes first or while a payment is in flight; a voided invoice takes no payment (409). What was
+paid comes back in a credit note (in detail: `test_credit_notes_service`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from billing.service.invoices import BillingService
 from billing.settings import BillingSettings
 from portal_contracts import Envelope
 from portal_contracts.events.billing import (
+    CreditNoteIssued,
     InvoiceIssued,
     InvoiceIssuedV2,
     InvoiceVoided,
@@ -202,19 +204,21 @@ async def test_a_partly_paid_invoice_is_voided_and_keeps_its_payment(billing, uo
     await billing.cancel_order(cancellation(order_cancelled(event, "terminated")))
     stored = uow.invoices.rows[invoice.id]
     assert (stored.status, stored.amount_paid, len(stored.payments)) == (Status.VOIDED, Decimal("10.00"), 1)
-    [voided] = uow.published
+    voided, credited = uow.published  # what was paid comes back (`test_credit_notes_service`)
     assert isinstance(voided, InvoiceVoided) and (voided.source_kind, voided.reason) == ("renewal", "terminated")
+    assert isinstance(credited, CreditNoteIssued) and credited.total.amount == Decimal("10.00")
 
 
-async def test_a_paid_invoice_is_not_voided_and_nothing_is_told(billing, uow, caplog):
+async def test_a_paid_invoice_is_not_voided_but_credited(billing, uow, caplog):
     event = order_placed("acme")
     invoice = await placed(billing, uow, event)
     await billing.pay(card(invoice.id, "27.50"), caller=ACME, idempotency_key="all", render=render)
     uow.published.clear()
     with caplog.at_level(logging.INFO, logger="billing.service.orders"):
         assert await billing.cancel_order(cancellation(order_cancelled(event))) is None
-    assert uow.invoices.rows[invoice.id].status == Status.PAID and uow.published == [] and uow.invoices.history == []
-    assert "is paid: not voided" in caplog.text
+    assert uow.invoices.rows[invoice.id].status == Status.PAID and uow.invoices.history == []
+    assert [type(e) for e in uow.published] == [CreditNoteIssued]
+    assert "is paid: not voided, credited" in caplog.text
 
 
 async def test_a_cancellation_before_the_invoice_voids_it_as_it_is_issued(billing, uow):
@@ -244,7 +248,7 @@ async def test_a_cancellation_during_a_payment_voids_the_invoice_when_the_paymen
     assert answer.status_code == 201 and answer.body["invoice"]["status"] == "voided"
     stored = uow.invoices.rows[invoice.id]
     assert (stored.status, stored.amount_paid, stored.reservations) == (Status.VOIDED, Decimal("5.00"), [])
-    assert [type(e) for e in uow.published] == [PaymentReceived, InvoiceVoided]
+    assert [type(e) for e in uow.published] == [PaymentReceived, InvoiceVoided, CreditNoteIssued]
 
 
 async def test_a_payment_in_flight_that_pays_in_full_keeps_the_invoice_paid(billing, uow, gateway):
@@ -259,7 +263,7 @@ async def test_a_payment_in_flight_that_pays_in_full_keeps_the_invoice_paid(bill
     gateway.charge_card = cancelled_meanwhile
     await billing.pay(card(invoice.id, "27.50"), caller=ACME, idempotency_key="p", render=render)
     assert uow.invoices.rows[invoice.id].status == Status.PAID
-    assert [type(e) for e in uow.published] == [PaymentReceived, PaymentConfirmed]
+    assert [type(e) for e in uow.published] == [PaymentReceived, PaymentConfirmed, CreditNoteIssued]
 
 
 @pytest.mark.parametrize(("caller", "payment"), [(ACME, card), (OPS, transfer)], ids=["customer", "admin"])

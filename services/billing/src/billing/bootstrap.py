@@ -12,6 +12,7 @@ from billing.adapters.gateway import PaymentGateway, SandboxGateway
 from billing.adapters.repository import BillingUnitOfWork
 from billing.consumers import orders, units
 from billing.domain.plans import RetryPolicy
+from billing.http.credit_notes import AccountCreditController, CreditNoteController
 from billing.http.invoices import AdminInvoiceController, InvoiceController
 from billing.http.plans import PlanController
 from billing.http.units import AdminUnitsController, UnitsController
@@ -89,10 +90,19 @@ def definition(*, gateway: PaymentGateway | None = None, settings: BillingSettin
         name="billing",
         description="Invoices for any source: approved requests, orders, renewals, top-ups (numbered INV-<year>-<n> "
         "without gaps, one per source and billing period), their payment "
-        "instructions and payments; every account's prepaid units (wallet, ledger, package purchases, the "
+        "instructions and payments; credit notes (CN-<year>-<n>) when a paid order is cancelled, refunded or "
+        "credited to the account; every account's prepaid units (wallet, ledger, package purchases, the "
         "automatic top-up plan). Publishes on `billing.invoices` and `billing.units`.",
         migrations=Path(__file__).parent / "migrations",
-        routes=[InvoiceController, AdminInvoiceController, UnitsController, AdminUnitsController, PlanController],
+        routes=[
+            InvoiceController,
+            AdminInvoiceController,
+            CreditNoteController,
+            AccountCreditController,
+            UnitsController,
+            AdminUnitsController,
+            PlanController,
+        ],
         dependencies=dependencies,
         register_consumers=register_consumers,
         event_mapping=to_contract,

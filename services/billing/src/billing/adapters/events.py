@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from decimal import Decimal
 
+from billing.domain.credit_notes import CreditNoteIssued
 from billing.domain.events import (
     InvoiceIssued,
     InvoicePaid,
@@ -68,6 +69,8 @@ def to_contract(event: object) -> Event | list[Event]:
                 reason=event.reason,
                 voided_at=event.at,
             )
+        case CreditNoteIssued():
+            return _credit_note_issued(event)
         case TopUpFailed():
             return contract.UnitsTopUpFailed(
                 account_id=event.account_id,
@@ -165,6 +168,40 @@ def _units_purchased(event: UnitsPurchased) -> contract.UnitsPurchased:
         balance_after=event.balance_after,
         billing_contact=contract.BillingContact(name=bill_to.name, email=bill_to.email) if bill_to else None,
         purchased_at=purchase.ended_at,
+    )
+
+
+def _credit_note_issued(event: CreditNoteIssued) -> contract.CreditNoteIssued:
+    note, currency = event.credit_note, event.credit_note.currency
+    return contract.CreditNoteIssued(
+        credit_note_id=note.id,
+        number=note.number,
+        invoice_id=note.invoice_id,
+        invoice_number=note.invoice_number,
+        account_id=note.account_id,
+        source_kind=str(note.source.kind),
+        source_id=note.source.id,
+        currency=currency,
+        lines=[
+            contract.CreditNoteLine(
+                line_id=line.line_id,
+                invoice_line_id=line.invoice_line_id,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=_money(line.unit_price, currency),
+                line_total=_money(line.line_total, currency),
+                tax_rate=line.tax_rate,
+                tax=_money(line.tax, currency),
+            )
+            for line in note.lines
+        ],
+        total=_money(note.total, currency),
+        tax_total=_money(note.tax_total, currency),
+        reason=note.reason.value,
+        settlement=note.settlement.value,
+        refunded=_money(note.refunded, currency),
+        credited=_money(note.credited, currency),
+        issued_at=note.issued_at,
     )
 
 

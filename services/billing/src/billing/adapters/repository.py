@@ -10,6 +10,7 @@ from dataclasses import asdict
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
+from billing.adapters.credit_note_repository import AccountCredits, CreditNoteRepository
 from billing.adapters.plan_repository import PlanRepository
 from billing.adapters.tables import (
     InvoiceCounterRow,
@@ -298,6 +299,10 @@ class OrderCancellations:
                 reason=cancellation.reason,
                 cancelled_at=cancellation.cancelled_at,
                 recorded_at=self.uow.now,
+                number=cancellation.number,
+                note=cancellation.note,
+                settlement=cancellation.settlement,
+                cancelled_by=cancellation.cancelled_by,
             )
             .on_conflict_do_nothing()
         )
@@ -306,7 +311,16 @@ class OrderCancellations:
         row = await self.session.get(OrderCancellationRow, order_id)
         if row is None:
             return None
-        return OrderCancellation(row.order_id, row.account_id, row.reason, row.cancelled_at)
+        return OrderCancellation(
+            row.order_id,
+            row.account_id,
+            row.reason,
+            row.cancelled_at,
+            number=row.number,
+            note=row.note,
+            settlement=row.settlement,
+            cancelled_by=row.cancelled_by,
+        )
 
 
 class BillingUnitOfWork(UnitOfWork):
@@ -317,3 +331,5 @@ class BillingUnitOfWork(UnitOfWork):
     unit_packages = repository(UnitPackageRepository)
     unit_purchases = repository(UnitPurchaseRepository)
     plans = repository(PlanRepository)
+    credit_notes = repository(CreditNoteRepository)
+    account_credits = repository(AccountCredits)

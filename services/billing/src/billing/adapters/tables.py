@@ -142,6 +142,12 @@ class OrderCancellationRow(Base):
     reason: Mapped[str] = mapped_column(String(32))
     cancelled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # From the order manager on: the order's number, an admin's reason text, how money paid goes
+    # back (refund | credit: the credit note's settlement), who cancelled it.
+    number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    settlement: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class PaymentRow(Base):

@@ -1,5 +1,5 @@
 """Events from orders that billing acts on: approved service requests and client-area orders are
-invoiced; a cancelled order's invoice is voided."""
+invoiced; a cancelled order's invoice is voided, and what was paid on it credited back."""
 
 from __future__ import annotations
 
@@ -63,12 +63,20 @@ def order_command(event: OrderPlaced | OrderPlacedV2) -> InvoiceOrder:
         ],
         total=event.total.amount,
         due_on=event.due_on,
+        payment_terms_days=getattr(event, "payment_terms_days", None),  # v2 only
     )
 
 
 def cancellation(event: OrderCancelled) -> OrderCancellation:
     return OrderCancellation(
-        order_id=event.order_id, account_id=event.account_id, reason=event.reason, cancelled_at=event.cancelled_at
+        order_id=event.order_id,
+        account_id=event.account_id,
+        reason=event.reason,
+        cancelled_at=event.cancelled_at,
+        number=event.number,
+        note=event.note,
+        settlement=event.settlement,
+        cancelled_by=event.cancelled_by,
     )
 
 

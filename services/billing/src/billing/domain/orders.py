@@ -24,6 +24,10 @@ class OrderCancellation:
     account_id: str
     reason: str
     cancelled_at: datetime
+    number: str | None = None
+    note: str | None = None  # an admin's reason text
+    settlement: str | None = None  # refund | credit: how money paid on the invoice goes back
+    cancelled_by: str | None = None
 
 
 def line_description(

@@ -1,16 +1,25 @@
-"""Client-area orders' invoices: one per order (OrderPlaced), voided when the order is cancelled
-(OrderCancelled) unless paid in full. The cancellation is kept first, whatever billing has, so
-that events of the two kinds may come in any order (see `billing.domain.orders`)."""
+"""Client-area orders' invoices: one per order (OrderPlaced), due on the business date it is issued
+on, or that many days later when the order names the account's payment terms
+(`payment_terms_days`). When the order is cancelled (OrderCancelled) its invoice is voided unless
+paid in full, and what was paid on it comes back in a credit note (`billing.domain.credit_notes`:
+every line of a paid invoice, the payments received on a part-paid one), refunded or credited to
+the account as the cancellation's `settlement` says (default credit), once per order however
+often the cancellation is told. A refund is recorded against the payments (their method and
+payer): billing makes no gateway payout, the business pays it out. The cancellation is kept
+first, whatever billing has, so that events of the two kinds may come in any order (see
+`billing.domain.orders`); a payment in flight at the cancellation holds it back until that
+payment ends (`void_if_cancelled`)."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, tzinfo
+from datetime import date, timedelta, tzinfo
 from decimal import Decimal
 from typing import Literal
 
+from billing.domain.credit_notes import CreditNote, Reason, credit_note_number, for_cancelled_order
 from billing.domain.invoices import Invoice, Line, SourceKind, Status
 from billing.domain.orders import ORDER_SOURCES, VOIDED_BY, OrderCancellation
 from billing.service.invoicing import Invoicing, IssueInvoice
@@ -23,7 +32,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class InvoiceOrder:
     """Invoice an order: a cart's is due on the day it is placed (the business date), a renewal
-    order's on the services' due date (`due_on`)."""
+    order's on the services' due date (`due_on`); with payment terms (`payment_terms_days`, the
+    account's when the order was placed), that many days after the business date of issue (a
+    renewal's not before its services' due date)."""
 
     order_id: uuid.UUID
     source: Literal["cart", "renewal", "quote", "reorder", "channel"]
@@ -32,6 +43,14 @@ class InvoiceOrder:
     lines: list[Line] = field(default_factory=list)
     total: Decimal | None = None
     due_on: date | None = None
+    payment_terms_days: int | None = None
+
+    def due(self, today: date) -> date:
+        """The invoice's due date when issued on `today` (the business date)."""
+        due = self.due_on if self.source == "renewal" and self.due_on else today
+        if self.payment_terms_days:
+            due = max(due, today + timedelta(days=self.payment_terms_days))
+        return due
 
 
 def order_of(invoice: Invoice) -> uuid.UUID | None:
@@ -45,14 +64,47 @@ def order_of(invoice: Invoice) -> uuid.UUID | None:
 
 
 async def void_if_cancelled(uow, invoice: Invoice, clock: Clock) -> None:
-    """Void an order's invoice whose order was cancelled, once nothing holds it back: not paid in
-    full, no payment in flight. Called when an invoice is issued and when a payment ends."""
+    """Settle an order's invoice whose order was cancelled, once no payment in flight holds it
+    back (`settle_cancelled`). Called when an invoice is issued and when a payment ends."""
     order_id = order_of(invoice)
-    if order_id is None or not invoice.voidable or invoice.reservations:
+    if order_id is None or invoice.reservations:
         return
     cancellation = await uow.cancellations.get(order_id)
     if cancellation is not None:
+        await settle_cancelled(uow, invoice, cancellation, clock)
+
+
+async def settle_cancelled(uow, invoice: Invoice, cancellation: OrderCancellation, clock: Clock) -> CreditNote | None:
+    """The cancelled order's invoice: voided unless paid in full (or voided already), and what was
+    paid on it credited back, once per order (the credit note found by its cause, else numbered
+    from its own series and added). The credit note added now, or None."""
+    paid_in_full = invoice.status is Status.PAID
+    if invoice.voidable:
         invoice.void(reason=cancellation.reason, by=VOIDED_BY, now=clock.now())
+    cause = str(cancellation.order_id)
+    if invoice.amount_paid <= 0 or await uow.credit_notes.for_cause(Reason.CANCELLED_ORDER, cause) is not None:
+        return None
+    now = clock.now()
+    note = for_cancelled_order(
+        invoice,
+        order_id=cancellation.order_id,
+        number=credit_note_number(now.year, await uow.credit_notes.next_sequence(now.year)),
+        settlement=cancellation.settlement,
+        paid_in_full=paid_in_full,
+        by=VOIDED_BY,
+        now=now,
+        note=cancellation.note,
+    )
+    log.info(
+        "order %s cancelled after %s %s was paid on invoice %s: credit note %s (%s)",
+        cancellation.order_id,
+        invoice.amount_paid,
+        invoice.currency,
+        invoice.number,
+        note.number,
+        note.settlement,
+    )
+    return uow.credit_notes.add(note)
 
 
 class OrderInvoicing:
@@ -73,7 +125,7 @@ class OrderInvoicing:
             currency=cmd.currency,
             lines=cmd.lines,
             expected_total=cmd.total,
-            due_on=cmd.due_on if renewal and cmd.due_on else business_date(self.clock.now(), self.tz),
+            due_on=cmd.due(business_date(self.clock.now(), self.tz)),
         )
         async with self.uow() as uow:
             invoice = await self.invoicing.issue_in(uow, issue)
@@ -83,9 +135,9 @@ class OrderInvoicing:
         return invoice
 
     async def cancel_order(self, cancellation: OrderCancellation) -> Invoice | None:
-        """Keep the cancellation; void the order's invoice unless it is paid in full (logged, and
-        nothing told), voided already, or has a payment in flight (voided when that payment ends).
-        The invoice this voided, or None."""
+        """Keep the cancellation; void the order's invoice unless it is paid in full (logged) or
+        voided already, and credit what was paid on it (`settle_cancelled`), unless a payment is
+        in flight (settled when that payment ends). The invoice this voided, or None."""
         async with self.uow() as uow:
             await uow.cancellations.record(cancellation)
             invoice_id = await uow.invoices.for_order(cancellation.order_id)
@@ -93,18 +145,21 @@ class OrderInvoicing:
             voided = None
             if invoice is None:
                 log.info("order %s cancelled before its invoice: voided when issued", cancellation.order_id)
-            elif invoice.status is Status.PAID:
-                log.info(
-                    "order %s cancelled, but its invoice %s is paid: not voided", cancellation.order_id, invoice.number
-                )
             elif invoice.reservations:
                 log.info(
                     "order %s cancelled while a payment of invoice %s is in flight: voided when it ends",
                     cancellation.order_id,
                     invoice.number,
                 )
-            elif invoice.voidable:  # else voided already (the cancellation told again)
-                invoice.void(reason=cancellation.reason, by=VOIDED_BY, now=self.clock.now())
-                voided = invoice
+            else:
+                if invoice.status is Status.PAID:
+                    log.info(
+                        "order %s cancelled, but its invoice %s is paid: not voided, credited",
+                        cancellation.order_id,
+                        invoice.number,
+                    )
+                voidable = invoice.voidable  # else paid, or voided already (the cancellation told again)
+                await settle_cancelled(uow, invoice, cancellation, self.clock)
+                voided = invoice if voidable else None
             await uow.commit()
         return voided
