@@ -540,3 +540,15 @@ B2B = {
     "support_request_answered": support_answered,
 }
 ALL = {**ALL, **B2B}
+
+# The order manager's emails (issue 15): a shipment (partial, the last), a cancellation, a message (the
+# business's, to the account; the customer's to the business is tested in test_order_manager_emails.py).
+from order_manager_samples import first_shipment, last_shipment, message, order_cancelled  # noqa: E402
+
+ORDER_MANAGER = {
+    "order_partially_shipped": first_shipment,
+    "order_shipped": last_shipment,
+    "order_cancelled": order_cancelled,
+    "order_message": message,
+}
+ALL = {**ALL, **ORDER_MANAGER}

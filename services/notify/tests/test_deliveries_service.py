@@ -141,12 +141,14 @@ class FakeDeliveries:
     async def save(self, delivery):
         self.rows[delivery.id] = copy.deepcopy(delivery)
 
-    async def page(self, *, account_id, status, page):
+    async def page(self, *, account_id, status, page, to_business=True):
         self.pages += 1
         found = [
             d
             for d in self.rows.values()
-            if (account_id is None or d.account_id == account_id) and (status is None or d.status == status)
+            if (account_id is None or d.account_id == account_id)
+            and (status is None or d.status == status)
+            and (to_business or d.audience != "business")
         ]
         found.sort(key=lambda d: d.id)
         found.sort(key=lambda d: d.created_at, reverse=True)

@@ -29,7 +29,14 @@ from notify_samples import (
 
 import notify
 from notify.adapters import catalogs
-from notify.adapters.causes import ACCESS_GRANTED, TEMPLATES, context_of, event_of, template_for
+from notify.adapters.causes import (
+    ACCESS_GRANTED,
+    PARTIALLY_SHIPPED,
+    TEMPLATES,
+    context_of,
+    event_of,
+    template_for,
+)
 from notify.adapters.templates import TemplateRenderer, environment, format_date, format_money
 from notify.adapters.wording import Wording
 from notify.domain.deliveries import SECRET_SLOT
@@ -139,11 +146,12 @@ def render_event(event, lang: str):
 
 def test_every_email_is_one_template_set_and_no_folder_per_language_remains():
     root = Path(notify.__file__).parent / "templates"
-    assert set(TEMPLATES.values()) == set(ALL)
+    assert {*TEMPLATES.values(), PARTIALLY_SHIPPED} == set(ALL)  # OrderShipped causes either of its two
     assert set(SELLER_FLOW) == set(SUBJECTS)  # the client area's: test_client_area_templates.py
     # the confirmation is caused by a profile, the invitation by UserInvited: neither by TEMPLATES
     emails = {*ALL, CONFIRMATION_TEMPLATE, ACCESS_GRANTED}
-    expected = {"_layout.txt.j2", "_layout.html.j2"} | {
+    partials = {"_shipment.txt.j2", "_shipment.html.j2"}  # a shipment's part of order (partially) shipped
+    expected = {"_layout.txt.j2", "_layout.html.j2", *partials} | {
         f"{template}.{kind}.j2" for template in emails for kind in ("subject", "txt", "html")
     }
     assert {p.name for p in root.iterdir()} == expected

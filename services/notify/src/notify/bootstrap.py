@@ -33,17 +33,19 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
 
     def dependencies(rt: ServiceRuntime) -> dict:
         service = DeliveryService(rt.uow, rt.clock)
-        confirmations = Confirmations(rt.uow, TemplateRenderer(rt.settings.timezone), rt.clock)
+        renderer = TemplateRenderer(rt.settings.timezone, portal_url=config().portal_url)
+        confirmations = Confirmations(rt.uow, renderer, rt.clock)
         return {
             "deliveries": Provide(lambda: service, sync_to_thread=False),
             "confirmations": Provide(lambda: confirmations, sync_to_thread=False),
         }
 
     def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
-        renderer = TemplateRenderer(rt.settings.timezone)
-        consumers.register(
-            consumer, Inbound(rt.uow, renderer, rt.clock, config().confirming(), portal_url=config().portal_url)
-        )
+        cfg = config()
+        renderer = TemplateRenderer(rt.settings.timezone, portal_url=cfg.portal_url)
+        business = (cfg.business_email, cfg.business_language)
+        inbound = Inbound(rt.uow, renderer, rt.clock, cfg.confirming(), portal_url=cfg.portal_url, business=business)
+        consumers.register(consumer, inbound)
 
     async def send_emails(rt: ServiceRuntime) -> None:
         cfg = config()
@@ -68,7 +70,11 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
         "order received for OrderPlaced v2 (goods with quantities; one email per order whichever version says "
         "it), support request received and answered (to its sender, in the user's language). Keeps a copy of "
         "each user (`UserInvited`, `UserContactChanged`, `UserActivated`): the invitation goes to the invited "
-        "address unconfirmed, activation proves it, a changed address is confirmed again.",
+        "address unconfirmed, activation proves it, a changed address is confirmed again. For the order "
+        "manager: order shipped (carrier, tracking number and link, what shipped) and partially shipped (and what "
+        "is still awaited), order cancelled (the reason, and whether the amount paid is refunded or credited), and "
+        "each message in an order's thread to the other side: the business's to the account, the customer's to "
+        "BUSINESS_EMAIL in BUSINESS_LANGUAGE; one email per shipment, cancelled order and message.",
         migrations=Path(__file__).parent / "migrations",
         routes=[DeliveryController, AdminDeliveryController, EmailConfirmationController],
         register_consumers=register_consumers,

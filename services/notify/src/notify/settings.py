@@ -8,7 +8,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notify.domain.deliveries import RetryPolicy
-from notify.domain.recipients import Confirming
+from notify.domain.recipients import Confirming, usable_address
+from portal_runtime.kernel import LANGUAGES
 
 
 class NotifySettings(BaseSettings):
@@ -40,6 +41,27 @@ class NotifySettings(BaseSettings):
         default="http://127.0.0.1:3000",
         description="the customer portal front-end: the invitation's link is {PORTAL_URL}/set-password?token=...",
     )
+
+    # The business's own mailbox: a customer's message in an order's thread is emailed there.
+    business_email: str = Field(
+        default="orders@portal.invalid",
+        description="where a customer's message in an order's thread is emailed (the business's order desk)",
+    )
+    business_language: str = Field(default="en", description="the language of the emails to BUSINESS_EMAIL")
+
+    @field_validator("business_email")
+    @classmethod
+    def _usable_business_email(cls, address: str) -> str:
+        if not usable_address(address.strip()):
+            raise ValueError("BUSINESS_EMAIL must be an email address")
+        return address.strip()
+
+    @field_validator("business_language")
+    @classmethod
+    def _known_language(cls, language: str) -> str:
+        if language not in LANGUAGES:
+            raise ValueError(f"BUSINESS_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+        return language
 
     @field_validator("email_confirmation_url")
     @classmethod

@@ -16,6 +16,14 @@ The automatic unit plan's notices go to the plan's billing
 contact too (`billing_contact_of`): a plan's receipt, a declined top-up, the plan paused, the cap
 reached; the contact's email is rendered in the account's language, greeting the contact by name.
 
+The order manager (issue 15): a shipment that left (OrderShipped) is "order shipped" when nothing is
+left to ship, else "order partially shipped"; a cancelled order (OrderCancelled with its `number`, which
+orders sets from the order manager on; an older one without it causes none) is "order cancelled", one
+per order; a message in an order's thread (OrderMessagePosted) is emailed to the other side: the
+business's message to the account, the customer's to the business's own address (`business_addressed`,
+`Audience.BUSINESS`, notify's settings BUSINESS_EMAIL and BUSINESS_LANGUAGE). Each is one email per
+shipment, order and message (`dedup_key_of`), however often (and by however many events) it is told.
+
 A cause keeps the trace context it was handled in: the email's SMTP span, the delivery's update
 and its EmailSent / EmailFailed join the trace of the request that caused the email."""
 
@@ -46,8 +54,11 @@ from portal_contracts.events.billing import (
 )
 from portal_contracts.events.orders import (
     InformationRequested,
+    OrderCancelled,
+    OrderMessagePosted,
     OrderPlaced,
     OrderPlacedV2,
+    OrderShipped,
     QuoteExpiring,
     QuoteSent,
     RequestRejected,
@@ -101,7 +112,13 @@ TEMPLATES: dict[type[Event], str] = {
     QuoteExpiring: "quote_expiring",
     SupportRequestReceived: "support_request_received",
     SupportRequestAnswered: "support_request_answered",
+    # The order manager (issue 15): a shipment (partial or the last), a cancellation, a message in the thread.
+    OrderShipped: "order_shipped",
+    OrderCancelled: "order_cancelled",
+    OrderMessagePosted: "order_message",
 }
+# A shipment that leaves something still to ship (OrderShipped's shipping_status `partially_shipped`).
+PARTIALLY_SHIPPED = "order_partially_shipped"
 # The invitation of a user (UserInvited, its own handler: it also keeps notify's copy of the user).
 ACCESS_GRANTED = "portal_access_granted"
 # The invoices the client area's invoice email is for (InvoiceIssued v2's source_kind); the
@@ -120,6 +137,10 @@ def template_for(event: Event) -> str | None:
             return None
         case PaymentReceived(source_kind="unit_top_up"):  # the purchase's receipt says it was paid
             return None
+        case OrderShipped(shipping_status="partially_shipped"):
+            return PARTIALLY_SHIPPED
+        case OrderCancelled(number=None):  # cancelled before the order manager: nothing to name it by
+            return None
     return TEMPLATES[type(event)]
 
 
@@ -129,7 +150,19 @@ def dedup_key_of(event: Event) -> str | None:
     match event:
         case OrderPlaced() | OrderPlacedV2():
             return f"order:{event.order_id}"
+        case OrderShipped():
+            return f"shipment:{event.shipment_id}"
+        case OrderCancelled():
+            return f"order-cancelled:{event.order_id}"
+        case OrderMessagePosted():
+            return f"order-message:{event.message_id}"
     return None
+
+
+def business_addressed(event: Event) -> bool:
+    """Does the event's email go to the business (its own address, BUSINESS_EMAIL) instead of the
+    account? A customer's message in an order's thread does."""
+    return isinstance(event, OrderMessagePosted) and event.side == "customer"
 
 
 def user_addressee_of(event: Event) -> SupportRecipient | None:

@@ -248,9 +248,13 @@ class DeliveryRepository:
             setattr(row, f, getattr(delivery, f))
         row.text_body, row.html_body, row.updated_at = delivery.text, delivery.html, self.uow.now
 
-    async def page(self, *, account_id: str | None, status: Status | None, page: PageRequest) -> Slice[Delivery]:
-        """Newest first."""
+    async def page(
+        self, *, account_id: str | None, status: Status | None, page: PageRequest, to_business: bool = True
+    ) -> Slice[Delivery]:
+        """Newest first; without the emails to the business unless `to_business`."""
         stmt = select(DeliveryRow).order_by(DeliveryRow.created_at.desc(), DeliveryRow.id)
+        if not to_business:
+            stmt = stmt.where(DeliveryRow.audience != Audience.BUSINESS)
         if account_id is not None:
             stmt = stmt.where(DeliveryRow.account_id == account_id)
         if status is not None:

@@ -13,7 +13,8 @@ renderer is given.
 The layout greets `addressee` by name when the context names one (an email to a unit plan's
 billing contact, `notify.adapters.causes.context_of`), and then says why that person receives it; it
 greets `person` by name (a user of a customer account: its invitation, its support requests) without
-that note."""
+that note. `portal_url` (PORTAL_URL) is every template's, for links into the customer portal (an order's
+page); a context may name its own."""
 
 from __future__ import annotations
 
@@ -31,11 +32,14 @@ from notify.domain.recipients import LANGUAGES
 __all__ = ["DEFAULT_LANGUAGE", "TemplateRenderer", "format_date", "format_money"]
 
 # Any run of white space but the no-break ones CLDR writes inside numbers, money and times.
+DEFAULT_PORTAL_URL = "http://127.0.0.1:3000"  # as NotifySettings.portal_url
 _BREAKING_SPACE = re.compile(r"[^\S\u00a0\u202f]+")
 
 
-def environment(language: str, loader: BaseLoader | None = None, tz: tzinfo = UTC) -> Environment:
-    """The templates as the language reads them, times in `tz`."""
+def environment(
+    language: str, loader: BaseLoader | None = None, tz: tzinfo = UTC, portal_url: str = DEFAULT_PORTAL_URL
+) -> Environment:
+    """The templates as the language reads them, times in `tz`, links into the portal at `portal_url`."""
     env = Environment(
         loader=loader or PackageLoader("notify", "templates"),
         extensions=["jinja2.ext.i18n"],
@@ -55,6 +59,7 @@ def environment(language: str, loader: BaseLoader | None = None, tz: tzinfo = UT
         card=wording.card,
         addressee=None,
         person=None,
+        portal_url=portal_url.rstrip("/"),
     )
     env.filters.update(
         money=wording.money,
@@ -77,9 +82,9 @@ def environment(language: str, loader: BaseLoader | None = None, tz: tzinfo = UT
 
 
 class TemplateRenderer:
-    def __init__(self, tz: tzinfo = UTC) -> None:
+    def __init__(self, tz: tzinfo = UTC, portal_url: str = DEFAULT_PORTAL_URL) -> None:
         loader = PackageLoader("notify", "templates")
-        self.envs = {language: environment(language, loader, tz) for language in LANGUAGES}
+        self.envs = {language: environment(language, loader, tz, portal_url) for language in LANGUAGES}
 
     def render(self, template: str, language: str, context: dict[str, Any]) -> Content:
         env = self.envs.get(language) or self.envs[DEFAULT_LANGUAGE]

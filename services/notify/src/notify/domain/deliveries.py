@@ -16,8 +16,10 @@ SMTP server, and is forgotten once it is sent.
 Most emails are for the account (`Audience.ACCOUNT`, its confirmed address). An automatic unit
 plan's notices are also for the billing contact the plan names (`Audience.BILLING_CONTACT`): the
 address billing gives in the event, which the account's owner entered for its invoices; that one
-waits only for the account's language (its profile), never for the account's confirmation. One
-event causes at most one delivery per audience.
+waits only for the account's language (its profile), never for the account's confirmation. A
+customer's message in an order's thread is for the business (`Audience.BUSINESS`): notify's own
+setting names its address and language, so it is addressed at once; it is the account's delivery
+(its account_id) that only admins see. One event causes at most one delivery per audience.
 
 Every move is checked against `LIFECYCLE` (a forbidden one is `InvalidTransition`: 409 with
 `current_status`) and raises its typed event (`notify.domain.events`) into `events`.
@@ -45,6 +47,7 @@ class Audience(StrEnum):
     ACCOUNT = "account"
     BILLING_CONTACT = "billing_contact"
     USER = "user"  # a customer account's user (its invitation, its support requests): its own address
+    BUSINESS = "business"  # the business itself (a customer's message in an order's thread): BUSINESS_EMAIL
 
 
 class Status(StrEnum):

@@ -24,7 +24,10 @@ class DeliveryOut(BaseModel):
     account_id: str
     template: str
     cause_event_id: uuid.UUID
-    audience: str = Field(description="`account`, or `billing_contact` (an automatic unit plan's contact)")
+    audience: str = Field(
+        description="`account`, `billing_contact` (an automatic unit plan's contact), `user` (a user of the account), "
+        "or `business` (the business's own address: a customer's message in an order's thread; admins only)"
+    )
     status: str
     attempts: int
     recipient: str | None

@@ -1,10 +1,12 @@
-"""Reading deliveries (scoped to the caller's account), and an admin's retry of a failed one."""
+"""Reading deliveries (scoped to the caller's account), and an admin's retry of a failed one. The
+emails to the business (a customer's message in an order's thread, `Audience.BUSINESS`) are the
+account's deliveries that only admins see: a customer's list leaves them out, and reading one is 404."""
 
 from __future__ import annotations
 
 import uuid
 
-from notify.domain.deliveries import Delivery, Status
+from notify.domain.deliveries import Audience, Delivery, Status
 from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock
 from portal_runtime.errors import NotFound
@@ -31,13 +33,16 @@ class DeliveryService:
         if scope.empty:
             return Slice.empty(page)
         async with self.uow() as uow:
-            return await uow.deliveries.page(account_id=scope.account_id, status=status, page=page)
+            return await uow.deliveries.page(
+                account_id=scope.account_id, status=status, page=page, to_business=actor.is_admin
+            )
 
     async def get_delivery(self, actor: Principal, delivery_id: uuid.UUID) -> Delivery:
         """Another account's delivery is 404, like a missing one."""
         async with self.uow() as uow:
             delivery = await uow.deliveries.get(delivery_id)
-        if delivery is None or not actor.owns(delivery.account_id):
+        hidden = delivery is not None and delivery.audience == Audience.BUSINESS and not actor.is_admin
+        if delivery is None or hidden or not actor.owns(delivery.account_id):
             raise NotFound(f"no delivery {delivery_id}")
         return delivery
 

@@ -23,6 +23,10 @@ goes to the invited address at once (its link is the proof) and carries the set-
 as the delivery's secret (the stored rendering and cause never hold it); a support request's emails go
 to its sender's address once proven (by the user, or as the account's confirmed address), and wait
 for it otherwise.
+
+A customer's message in an order's thread goes to the business (`business_addressed`): to notify's own
+BUSINESS_EMAIL in BUSINESS_LANGUAGE, addressed at once (nothing to wait for); the business's message
+goes to the account like any of its emails. One email per message, shipment and cancelled order.
 Log lines name accounts, events and deliveries, never an address, a name or a token."""
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from datetime import datetime, timedelta
 from notify.adapters.causes import (
     ACCESS_GRANTED,
     billing_contact_of,
+    business_addressed,
     context_of,
     dedup_key_of,
     template_for,
@@ -60,12 +65,14 @@ class Inbound:
         clock: Clock,
         confirming: Confirming = Confirming(),
         portal_url: str = "http://127.0.0.1:3000",
+        business: tuple[str, str] = ("orders@portal.invalid", "en"),
     ) -> None:
         self.uow = uow
         self.renderer = renderer
         self.clock = clock
         self.confirming = confirming
         self.portal_url = portal_url.rstrip("/")
+        self.business = business  # the business's own address and language (BUSINESS_EMAIL, BUSINESS_LANGUAGE)
 
     async def user_invited(self, event: UserInvited, cause: Cause) -> Delivery | None:
         """Keep the user, and send its invitation to the invited address (unconfirmed: the link is
@@ -215,6 +222,11 @@ class Inbound:
             if dedup_key is not None and await uow.deliveries.has_key(dedup_key):
                 log.info("notify: %s %s is told by another event's email", cause.event_type, cause.event_id)
                 return []
+            if business_addressed(event):
+                delivery = uow.deliveries.add(self._to_business(account_id, template, event, cause, now, dedup_key))
+                await uow.commit()
+                log.info("notify: delivery %s (%s, business) recorded, %s", delivery.id, template, delivery.status)
+                return [delivery]
             recipient = await uow.recipients.get(account_id)
             addressee = user_addressee_of(event)
             if addressee is not None:
@@ -250,6 +262,22 @@ class Inbound:
         if recipient is not None and recipient.email is None:
             delivery.await_confirmation(now)
         return delivery
+
+    def _to_business(
+        self, account_id: str, template: str, event: Event, cause: Cause, now: datetime, dedup_key: str | None
+    ) -> Delivery:
+        """The business's email (a customer's message): to its own address, in its language, at once."""
+        email, language = self.business
+        return Delivery.record(
+            account_id=account_id,
+            template=template,
+            cause=cause,
+            now=now,
+            address=(email, language),
+            content=self.renderer.render(template, language, context_of(event, Audience.BUSINESS)),
+            audience=Audience.BUSINESS,
+            dedup_key=dedup_key,
+        )
 
     def _to_user(
         self,
