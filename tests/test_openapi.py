@@ -107,7 +107,13 @@ def test_operation_ids_are_unique_camel_case_verbs(documents, service):
 # OAuth2's token endpoint answers its errors as RFC 6749 §5.2 says (JSON `error`), not as problem details.
 OAUTH_ERRORS = {("/v1/auth/token", "400"), ("/v1/auth/token", "429")}
 # A file download answers the file's bytes in its own content type (documented as application/octet-stream).
-FILE_DOWNLOADS = {("/v1/documents/{document_id}/file", "200")}
+FILE_DOWNLOADS = {
+    ("/v1/documents/{document_id}/file", "200"),
+    # printed invoices (orders): application/pdf
+    ("/v1/orders/{order_id}/invoice.pdf", "200"),
+    ("/v1/admin/orders/{order_id}/invoice.pdf", "200"),
+    ("/v1/admin/orders/invoices.pdf", "200"),
+}
 
 
 @pytest.mark.parametrize("service", DEFINITIONS)
@@ -191,6 +197,7 @@ ALSO_RIGHT = {
     "requestReturn": (["422"], "an invoice of the caller's by that number, a line it has, no more than it invoiced"),
     "checkOutCart": (["422"], "a cart with lines, each still offered and allowed as when it was added"),
     "getUnits": (["422"], "an admin names the account (account_id)"),
+    "getAccountCredit": (["422"], "an admin names the account (account_id)"),
     "changeUnits": (["422"], "an admin names the account (account_id)"),
     "listLedger": (["422"], "an admin names the account (account_id); `to` not before `from`"),
     "previewPurchase": (["422"], "lines of unit packages on sale, 1 to 100 of each, in one currency"),
@@ -213,6 +220,18 @@ ALSO_RIGHT = {
         "10 MiB; group_ids of access groups that exist",
     ),
     "changeDocument": (["422"], "group_ids of access groups that exist"),
+    "postOrderMessage": (["422"], "a body of 1 to 5000 characters once stripped of blanks"),
+    "postAdminOrderMessage": (["422"], "a body of 1 to 5000 characters once stripped of blanks"),
+    "printViewInvoices": (["422"], "`placed_from` not after `placed_to`"),
+    "listAdminOrders": (["422"], "`placed_from` not after `placed_to`"),
+    "getOrderStatement": (["422"], "an admin names the account (account_id)"),
+    "cancelAdminOrder": (["422"], "a settlement when money was paid on the order; a reason not only blanks"),
+    "recordShipment": (
+        ["422"],
+        "goods lines of the order, at most what each awaits; carrier and tracking_number both or neither",
+    ),
+    "shipShipment": (["422"], "a carrier and tracking number not only blanks"),
+    "correctShipmentTracking": (["422"], "a carrier and tracking number not only blanks"),
 }
 POSITIVE = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 

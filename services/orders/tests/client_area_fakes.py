@@ -166,6 +166,28 @@ class FakeVisibility:
         return set(item_ids) & self.hidden_items.get(account_id, set())
 
 
+class FakeTerms:
+    """Accounts' payment terms (`days[account_id]`)."""
+
+    def __init__(self, uow: FakeUnitOfWork | None = None) -> None:
+        self.rows: dict[str, int | None] = {}
+
+    async def days(self, account_id):
+        return self.rows.get(account_id)
+
+    async def put(self, account_id, days, *, by, at):
+        self.rows[account_id] = days
+
+
+class FakeShipments(FakeRepository):
+    async def of_order(self, order_id):
+        found = sorted((s for s in self.rows.values() if s.order_id == order_id), key=lambda s: s.seq)
+        return [self.uow.track(copy.deepcopy(s), self) for s in found]
+
+    async def of_orders(self, order_ids):
+        return {i: await self.of_order(i) for i in set(order_ids)}
+
+
 class FakeClientAreaUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__(to_contract)
@@ -177,3 +199,5 @@ class FakeClientAreaUnitOfWork(FakeUnitOfWork):
         self.invoices = FakeInvoices(self)
         self.visibility = FakeVisibility(self)
         self.idempotency = MemoryIdempotencyKeys()
+        self.terms = FakeTerms(self)
+        self.shipments = FakeShipments(self)

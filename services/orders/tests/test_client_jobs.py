@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
+from client_area_fakes import FakeTerms
 
 from orders.adapters.events import to_contract
 from orders.adapters.repository import PeriodOrdered
@@ -114,6 +115,7 @@ class FakeOrdersUnitOfWork(FakeUnitOfWork):
         self.offers = FakeOffers()
         self.subscriptions = FakeSubscriptions(self)
         self.orders = FakeOrders(self)
+        self.terms = FakeTerms()  # accounts' payment terms (renewal orders carry them)
 
 
 class World:

@@ -152,7 +152,9 @@ class OrderCancelled(Event):
     reason: Literal["unpaid", "terminated", "admin"]
     cancelled_at: AwareDatetime
     number: str | None = Field(default=None, description="the order's number (set from the order manager on)")
-    note: str | None = Field(default=None, description="an admin's cancellation: the reason given, as the customer reads it")
+    note: str | None = Field(
+        default=None, description="an admin's cancellation: the reason given, as the customer reads it"
+    )
     settlement: Literal["refund", "credit"] | None = Field(
         default=None,
         description="an order on which money was paid: how billing gives it back (a credit note, then a refund to "

@@ -28,6 +28,7 @@ from orders.service.catalog_copy import CatalogCopy
 from orders.service.company import CompanyService
 from orders.service.featured import FeaturedService
 from orders.service.fulfilment import FulfilmentService
+from orders.service.invoice_documents import InvoiceDocumentService
 from orders.service.orders import OrderService
 from orders.service.profiles import ProfileService
 from orders.service.requests import RequestService
@@ -73,10 +74,43 @@ def _dependencies(settings: OrdersSettings):
             "quotes": _provide(_quotes(rt)),
             "support": _provide(SupportService(rt.uow, rt.clock)),
             "company": _provide(CompanyService(rt.uow, rt.clock)),
+            **_messages_printing(settings, rt),
+            **_order_manager(settings, rt),
             **_users(settings, rt),
         }
 
     return dependencies
+
+
+def _messages_printing(settings: OrdersSettings, rt: ServiceRuntime) -> dict:
+    """Order threads, and the printed invoices (of an order; of a page of an order manager's view)."""
+    from orders.service.messages import MessageService
+    from orders.service.order_manager import OrderManagerViews
+    from orders.service.printing import Issuer, PrintingService
+
+    issuer = Issuer(settings.invoice_issuer_name, tuple(settings.invoice_issuer_address))
+    views = OrderManagerViews(rt.uow, rt.clock, rt.settings.timezone)
+    return {
+        "order_messages": _provide(MessageService(rt.uow, rt.clock)),
+        "printing": _provide(PrintingService(rt.uow, rt.settings.timezone, issuer, views)),
+    }
+
+
+def _order_manager(settings: OrdersSettings, rt: ServiceRuntime) -> dict:
+    """The order manager: views, cancel and notes, shipments, payment terms, the order statement."""
+    from orders.service.order_manager import OrderManager, OrderManagerViews
+    from orders.service.shipments import ShipmentService
+    from orders.service.statement import StatementService
+    from orders.service.terms import TermsService
+
+    tz = rt.settings.timezone
+    return {
+        "order_views": _provide(OrderManagerViews(rt.uow, rt.clock, tz)),
+        "order_manager": _provide(OrderManager(rt.uow, rt.clock, tz)),
+        "shipments": _provide(ShipmentService(rt.uow, rt.clock, settings.carrier_tracking_urls)),
+        "terms": _provide(TermsService(rt.uow, rt.clock)),
+        "statements": _provide(StatementService(rt.uow)),
+    }
 
 
 def _reorders(rt: ServiceRuntime):
@@ -122,6 +156,7 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
     copy = CatalogCopy(rt.uow)
     subscriptions = SubscriptionService(rt.uow, rt.clock)
     fulfilment = FulfilmentService(rt.uow, rt.clock, rt.settings.timezone)
+    documents = InvoiceDocumentService(rt.uow)  # orders' copy of each order's invoice, for printing
 
     @consumer.on(CatalogItemPublished)
     async def item_published(incoming: Incoming) -> None:
@@ -164,6 +199,14 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
             due_on=issued.due_on,
             issued_at=issued.issued_at,
         )
+        await documents.issued(
+            invoice_id=issued.invoice_id,
+            number=issued.number,
+            source_kind=issued.source_kind,
+            source_id=issued.source_id,
+            payload=issued.model_dump(mode="json"),
+            issued_at=issued.issued_at,
+        )
 
     @consumer.on(PaymentConfirmed)
     async def payment_confirmed(incoming: Incoming) -> None:
@@ -174,10 +217,12 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
             await subscriptions.activate_paid(paid.request_id, paid.account_id, paid.number)
         else:
             await fulfilment.paid(paid.invoice_id, paid.account_id, paid.number, paid.confirmed_at)
+            await documents.paid(paid.invoice_id, paid.amount_paid.amount)
 
     @consumer.on(InvoiceVoided)
     async def invoice_voided(incoming: Incoming) -> None:
         await fulfilment.voided(incoming.event.invoice_id)
+        await documents.voided(incoming.event.invoice_id)
 
     @consumer.on(PaymentReceived)
     async def payment_received(incoming: Incoming) -> None:
@@ -185,6 +230,7 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
         got: PaymentReceived = incoming.event
         if got.request_id is None:
             await fulfilment.payment_received(got.invoice_id, got.balance_due.amount, got.received_at, got.number)
+            await documents.paid(got.invoice_id, got.amount_paid.amount)
 
     @consumer.on(PaymentFailed)
     async def payment_failed(incoming: Incoming) -> None:
@@ -214,6 +260,23 @@ def _channel_orders(consumer: EventConsumer, rt: ServiceRuntime) -> None:
             customer_reference=got.customer_reference,
             ordered_at=got.ordered_at,
         )
+
+
+def _message_printing_routes() -> list:
+    from orders.http.messages import AdminOrderMessageController, OrderMessageController
+    from orders.http.printing import AdminInvoicePrintController, InvoicePrintController
+
+    return [OrderMessageController, AdminOrderMessageController, InvoicePrintController, AdminInvoicePrintController]
+
+
+def _order_manager_routes() -> list:
+    from orders.http.order_manager import (
+        AccountTermsController,
+        AdminOrderManagerController,
+        CustomerOrderManagerController,
+    )
+
+    return [AdminOrderManagerController, AccountTermsController, CustomerOrderManagerController]
 
 
 def definition(settings: OrdersSettings | None = None) -> ServiceDefinition:
@@ -246,6 +309,8 @@ def definition(settings: OrdersSettings | None = None) -> ServiceDefinition:
             SupportController,
             AdminSupportController,
             CompanyController,
+            *_message_printing_routes(),
+            *_order_manager_routes(),
         ],
         register_consumers=register_consumers,
         dependencies=_dependencies(settings),

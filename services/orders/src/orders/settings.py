@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orders.domain.overdue import OverdueSettings
+from orders.domain.shipments import DEFAULT_TRACKING_URLS
 
 
 class OrdersSettings(BaseSettings):
@@ -29,6 +30,17 @@ class OrdersSettings(BaseSettings):
     users_lock_minutes: int = Field(default=15, ge=1, description="the failures' window, and how long a lock lasts")
     users_token_minutes: int = Field(default=480, ge=1, description="the lifetime of a token of POST /v1/auth/token")
     quote_expiring_days: int = Field(default=3, ge=0, description="QuoteExpiring this many days before valid_until")
+    # The carriers' tracking pages a shipment links to when no tracking_url is given ({tracking}: the number).
+    carrier_tracking_urls: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_TRACKING_URLS),
+        description="carrier (any case) → its tracking page, {tracking} the number (JSON object in the environment)",
+    )
+    # Who the printed invoices name as their issuer (orders.printing).
+    invoice_issuer_name: str = Field(default="Portal Commerce Ltd", min_length=1, description="the invoices' issuer")
+    invoice_issuer_address: list[str] = Field(
+        default=["1 Market Street", "London EC1A 1AA", "United Kingdom"],
+        description="the issuer's address lines on printed invoices (JSON list in the environment)",
+    )
     # The daily jobs run in this order: renewals first, then overdue, then unpaid orders.
     renewals_at: time = time(1, 0)
     overdue_at: time = time(1, 30)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 
+from orders.adapters.message_events import MESSAGE_EVENTS, message_contract
 from orders.adapters.quote_events import QUOTE_EVENTS, quote_contract
+from orders.adapters.shipment_events import SHIPMENT_EVENTS, shipment_contract
 from orders.adapters.support_events import SUPPORT_EVENTS, support_contract
 from orders.adapters.users_events import user_contract
 from orders.domain import events as domain
@@ -61,6 +63,10 @@ def to_contract(event: object) -> Event | None:
             return quote_contract(event)
         case _ if isinstance(event, SUPPORT_EVENTS):
             return support_contract(event)
+        case _ if isinstance(event, SHIPMENT_EVENTS):
+            return shipment_contract(event)
+        case _ if isinstance(event, MESSAGE_EVENTS):
+            return message_contract(event)
         case domain.AccountProfileChanged():
             return contract.AccountProfileChanged(
                 account_id=event.account_id, email=event.email, language=event.language, changed_at=event.at
@@ -110,10 +116,18 @@ def to_contract(event: object) -> Event | None:
                 channel=event.channel,
                 channel_order_id=event.channel_order_id,
                 customer_reference=event.customer_reference,
+                payment_terms_days=event.payment_terms_days,
             )
         case domain.OrderCancelled():
             return contract.OrderCancelled(
-                order_id=event.order_id, account_id=event.account_id, reason=event.reason, cancelled_at=event.at
+                order_id=event.order_id,
+                account_id=event.account_id,
+                reason=event.reason,
+                cancelled_at=event.at,
+                number=event.number,
+                note=event.note,
+                settlement=event.settlement,
+                cancelled_by=event.by,
             )
         case domain.ServiceEvent():
             return _service_event(event)

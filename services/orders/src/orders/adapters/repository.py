@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
+from orders.adapters.order_manager_repository import ShipmentRepository, TermsRepository
 from orders.adapters.tables import (
     CartLineRow,
     CartRow,
@@ -509,6 +510,7 @@ _CART_LINE = (
     "quantity",
 )
 _ORDER_STATUSES = ("checkout_at", "payment_at", "shipping_at")
+_ORDER_MANAGER = ("payment_terms_days", "public_note", "private_note", "awaiting_quantity")
 _ORDER_ORIGIN = ("placed_by", "quote_id", "reordered_from", "channel", "channel_order_id", "customer_reference")
 _ORDER_LINE = (
     "line_id",
@@ -635,7 +637,7 @@ class OrderRepository:
         row.status, row.cancel_reason = order.status, order.cancel_reason
         row.checkout_status, row.payment_status = order.checkout_status, order.payment_status
         row.shipping_status = order.shipping_status
-        for f in _ORDER_STATUSES:
+        for f in (*_ORDER_STATUSES, *_ORDER_MANAGER):
             setattr(row, f, getattr(order, f))
         await self.session.flush()  # the order before its lines and history (no ORM relationship orders them)
         live = order.status != orders.Status.CANCELLED
@@ -661,6 +663,10 @@ class OrderRepository:
             if "uq_order_lines_renewal_claim" in str(exc.orig):
                 raise PeriodOrdered() from exc
             raise
+
+    async def of_rows(self, rows: list[OrderRow]) -> list[Order]:
+        """The orders of these rows (read by another repository's query, e.g. the order manager's views)."""
+        return await self._orders(rows)
 
     async def _orders(self, rows: list[OrderRow], for_update: bool = False) -> list[Order]:
         ids = [r.id for r in rows]
@@ -697,6 +703,7 @@ class OrderRepository:
                 payment_status=b2b_orders.PaymentStatus(r.payment_status),
                 shipping_status=b2b_orders.ShippingStatus(r.shipping_status),
                 **{f: getattr(r, f) for f in _ORDER_STATUSES},
+                **{f: getattr(r, f) for f in _ORDER_MANAGER},
                 history=history[r.id],
             )
             found.append(self.uow.track(order, self))
@@ -855,3 +862,5 @@ class OrdersUnitOfWork(UnitOfWork):
     invoices = repository(InvoiceLinkRepository)
     visibility = repository(VisibilityRepository)
     idempotency = repository(IdempotencyKeys)
+    shipments = repository(ShipmentRepository)  # the order manager's (orders.adapters.order_manager_repository)
+    terms = repository(TermsRepository)

@@ -225,6 +225,11 @@ class OrderRow(Base):
     payment_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     shipping_status: Mapped[str] = mapped_column(String(20), server_default="not_applicable", index=True)
     shipping_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the order manager (orders.adapters.order_manager_tables): terms when placed, notes, what awaits shipping
+    payment_terms_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    public_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    private_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    awaiting_quantity: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class OrderLineRow(Base):
@@ -281,4 +286,12 @@ class OrderInvoiceRow(Base):
 # The tables of the users (with their history, set-password links and login failures), the quotes
 # (lines, history, number counter), orders' copy of catalog's access groups, support requests and
 # companies' contact details, on this metadata.
-from orders.adapters import access_tables, quote_tables, support_tables, users_tables  # noqa: E402, F401
+# Also order threads and invoice documents (message_tables), shipments and payment terms (order_manager_tables).
+from orders.adapters import (  # noqa: E402, F401
+    access_tables,
+    message_tables,
+    order_manager_tables,
+    quote_tables,
+    support_tables,
+    users_tables,
+)

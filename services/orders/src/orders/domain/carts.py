@@ -264,8 +264,10 @@ class Cart:
         business_date: date,
         ordered: set[tuple[uuid.UUID, date]] = frozenset(),
         window_days: int = WINDOW_DAYS,
+        payment_terms_days: int | None = None,
     ) -> Order:
-        """The cart as a placed order (OrderPlaced), priced now; the cart is then empty."""
+        """The cart as a placed order (OrderPlaced, with the account's payment terms), priced now;
+        the cart is then empty."""
         if not self.lines:
             raise InvalidInput("an empty cart cannot be checked out", field="lines")
         quote = self.quote(offers, subscriptions, business_date=business_date, ordered=ordered, window_days=window_days)
@@ -278,6 +280,7 @@ class Cart:
             now=now,
             placed_on=business_date,
             reordered_from=self.reordered_from,
+            payment_terms_days=payment_terms_days,
         )
         self.lines.clear()
         self.reordered_from = None

@@ -55,9 +55,10 @@ def channel_order(
     now: datetime,
     today: date,
     customer_reference: str | None = None,
+    payment_terms_days: int | None = None,
 ) -> Order:
-    """The channel's order placed (OrderPlaced, source channel). `by_id`/`by_sku`: orders' catalog
-    copy of the lines' items; `hidden`: those the account may not see."""
+    """The channel's order placed (OrderPlaced, source channel, with the account's payment terms).
+    `by_id`/`by_sku`: orders' catalog copy of the lines' items; `hidden`: those the account may not see."""
     placed = []
     for index, line in enumerate(lines):
         field = f"lines[{index}]"
@@ -126,4 +127,5 @@ def channel_order(
         channel_order_id=channel_order_id,
         customer_reference=customer_reference,
         placed_by=placed_by(channel),
+        payment_terms_days=payment_terms_days,
     )

@@ -176,6 +176,7 @@ class OrderPlaced:
     channel: str | None = None
     channel_order_id: str | None = None
     customer_reference: str | None = None
+    payment_terms_days: int | None = None  # the account's payment terms when placed
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,9 @@ class OrderCancelled:
     reason: str  # "unpaid" | "terminated" | "admin"
     by: str
     at: datetime
+    number: str | None = None
+    note: str | None = None  # an admin's reason text
+    settlement: str | None = None  # "refund" | "credit": an order on which money was paid
 
 
 # -- services (client area): one event per PARENT service, naming its add-ons ----------------

@@ -2,6 +2,8 @@
 an account and due date), and, once paid, what it does to the account's services.
 
     placed → paid | cancelled     (cancelled: unpaid, terminated, or by an admin)
+    paid → cancelled              (an order of goods, by an admin, before anything shipped: billing
+                                   credits or refunds it; a paid order's services are delivered: 409)
 
 One currency per order; lines are values (`OrderLine`) fixed when placed. Billing invoices the
 order from `OrderPlaced`; `fulfil` applies it when the invoice is paid in full. Renewal orders
@@ -48,11 +50,14 @@ class Source(StrEnum):
 
 
 CANCEL_REASONS = ("unpaid", "terminated", "admin")
+SETTLEMENTS = ("refund", "credit")
+MAX_NOTE = 2000  # public_note, private_note
 LIFECYCLE = Lifecycle(
     "order",
     {
         (Status.PLACED, "pay"): Status.PAID,
         (Status.PLACED, "cancel"): Status.CANCELLED,
+        (Status.PAID, "cancel"): Status.CANCELLED,  # an admin's, before anything shipped
     },
 )
 
@@ -86,6 +91,12 @@ class Order:
     payment_at: datetime | None = None
     shipping_status: ShippingStatus = ShippingStatus.NOT_APPLICABLE
     shipping_at: datetime | None = None
+    # the order manager (orders.domain.shipments): the account's terms when placed, the notes, and
+    # what the goods lines still await (ordered less shipped less held by pending shipments)
+    payment_terms_days: int | None = None
+    public_note: str | None = None  # the customer reads it (and the printed invoice)
+    private_note: str | None = None  # admins only
+    awaiting_quantity: int = 0
     history: list[Transition[Status]] = field(default_factory=list, repr=False)
     events: list[OrderEvent] = field(default_factory=list, repr=False)
 
@@ -108,10 +119,11 @@ class Order:
         channel_order_id: str | None = None,
         customer_reference: str | None = None,
         placed_by: str | None = None,
+        payment_terms_days: int | None = None,
     ) -> Order:
         """A placed order (OrderPlaced). Refused: no lines, or lines in more than one currency.
         `placed_by` defaults to `by`; a quote's order names its quote, a channel's the channel and
-        its order id."""
+        its order id; `payment_terms_days` the account's terms now (OrderPlaced carries them to billing)."""
         source = Source(source)
         if (source == Source.QUOTE) != (quote_id is not None):
             raise ValueError("an order from a quote names the quote, and only such an order")
@@ -146,6 +158,8 @@ class Order:
             checkout_at=now,
             shipping_status=first_shipping(lines),
             shipping_at=now,
+            payment_terms_days=payment_terms_days,
+            awaiting_quantity=sum(line.quantity for line in lines if line.kind == LineKind.GOOD),
         )
         order.history.append(LIFECYCLE.begin(Status.PLACED, by=by, at=now))
         order.events.append(
@@ -165,6 +179,7 @@ class Order:
                 channel=channel,
                 channel_order_id=channel_order_id,
                 customer_reference=customer_reference,
+                payment_terms_days=payment_terms_days,
             )
         )
         return order
@@ -183,14 +198,72 @@ class Order:
         self.events.append(OrderPaid(order_id=self.id, account_id=self.account_id, by=by, at=now))
         return True
 
-    def cancel(self, reason: str, *, by: str, now: datetime) -> None:
-        """Cancelled for `reason` (unpaid, terminated, admin): OrderCancelled, on which billing voids
-        the unpaid invoice."""
+    def cancel(
+        self, reason: str, *, by: str, now: datetime, note: str | None = None, settlement: str | None = None
+    ) -> None:
+        """Cancelled for `reason` (unpaid, terminated, admin): OrderCancelled (with the order's
+        number, `note`, `settlement` and who), on which billing voids the unpaid invoice, or credits
+        or refunds what was paid. 409 (`current_status` the shipping status) once anything shipped;
+        an admin cancelling an order with money paid on it (payment cleared or submitted) names its
+        `settlement` (422; the jobs' cancellations leave it to billing's default).
+        A goods order's shipping status becomes cancelled (pending shipments: `shipments.cancelled`)."""
         if reason not in CANCEL_REASONS:
             raise InvalidInput(f"reason must be one of {', '.join(CANCEL_REASONS)}", field="reason")
-        self._move("cancel", by=by, now=now, note=reason)
+        if settlement is not None and settlement not in SETTLEMENTS:
+            raise InvalidInput(f"settlement must be one of {', '.join(SETTLEMENTS)}", field="settlement")
+        if self.status != Status.CANCELLED and self.shipping_status in (
+            ShippingStatus.PARTIALLY_SHIPPED,
+            ShippingStatus.SHIPPED,
+        ):
+            raise Conflict(
+                f"order {self.number} has shipped: it is not cancelled", current_status=str(self.shipping_status)
+            )
+        if self.status == Status.PAID and any(line.kind != LineKind.GOOD for line in self.lines):
+            raise Conflict(  # its services were delivered when it was paid (fulfil)
+                f"order {self.number} is paid and its services are delivered: it is not cancelled",
+                current_status=str(self.status),
+            )
+        paid = self.payment_status in (PaymentStatus.CLEARED, PaymentStatus.SUBMITTED)
+        if reason == "admin" and self.status != Status.CANCELLED and paid and settlement is None:
+            raise InvalidInput(
+                f"money was paid on order {self.number}: say how it is given back (refund or credit)",
+                field="settlement",
+            )
+        self._move("cancel", by=by, now=now, note=note or reason)
         self.cancel_reason = reason
-        self.events.append(OrderCancelled(order_id=self.id, account_id=self.account_id, reason=reason, by=by, at=now))
+        if self.shipping_status != ShippingStatus.NOT_APPLICABLE:
+            self.shipping_status, self.shipping_at = ShippingStatus.CANCELLED, now
+        self.awaiting_quantity = 0
+        self.events.append(
+            OrderCancelled(
+                order_id=self.id,
+                account_id=self.account_id,
+                reason=reason,
+                by=by,
+                at=now,
+                number=self.number,
+                note=note,
+                settlement=settlement,
+            )
+        )
+
+    def set_notes(self, *, by: str, now: datetime, **notes: str | None) -> None:
+        """An admin sets `public_note` and/or `private_note` (None clears one; ≤ MAX_NOTE chars);
+        a history row names which changed."""
+        for name, text in notes.items():
+            if name not in ("public_note", "private_note"):
+                raise ValueError(f"no note {name}")
+            if text is not None and len(text) > MAX_NOTE:
+                raise InvalidInput(f"a note has at most {MAX_NOTE} characters", field=name)
+        changed = [name for name, text in notes.items() if getattr(self, name) != text]
+        for name in changed:
+            setattr(self, name, notes[name])
+        if changed:
+            self.history.append(
+                Transition(
+                    at=now, by=by, from_status=self.status, to_status=self.status, note=f"notes: {', '.join(changed)}"
+                )
+            )
 
     def _move(self, action: str, *, by: str, now: datetime, note: str | None = None) -> None:
         step = LIFECYCLE.move(self.status, action, by=by, at=now, note=note)
@@ -255,6 +328,7 @@ def renewal_orders(
     now: datetime,
     placed_on: date,
     skus: Mapping[uuid.UUID, str] | None = None,
+    payment_terms_days: int | None = None,
 ) -> list[Order]:
     """ONE renewal order per account (and currency) for every renewable service and add-on due
     on `due_on` (parents first, each followed by its add-ons), skipping the periods in `ordered`
@@ -275,6 +349,7 @@ def renewal_orders(
             now=now,
             placed_on=placed_on,
             due_on=due_on,
+            payment_terms_days=payment_terms_days,
         )
         for (account_id, _), services in groups.items()
     ]

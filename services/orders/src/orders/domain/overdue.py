@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from orders.domain.b2b_orders import ShippingStatus
 from orders.domain.orders import Order, Source, Status
 from orders.domain.subscriptions import (
     OVERDUE,
@@ -125,13 +126,19 @@ def apply_overdue(
     return [service, *ended]
 
 
+_SHIPPING = (ShippingStatus.PENDING_SHIPMENT, ShippingStatus.PARTIALLY_SHIPPED, ShippingStatus.SHIPPED)
+
+
 def unpaid_orders(orders: Iterable[Order], as_of: date, cancel_unpaid_after_days: int = 14) -> list[Order]:
     """The cart orders still unpaid `cancel_unpaid_after_days` days after they were placed, to
-    cancel as `unpaid` (renewal orders follow the overdue steps instead)."""
+    cancel as `unpaid` (renewal orders follow the overdue steps instead). Not an order on payment
+    terms (due later), nor one that is shipping (a shipment pending or gone: an admin decides)."""
     return [
         order
         for order in orders
         if order.source == Source.CART
         and order.status == Status.PLACED
         and (as_of - order.placed_on).days >= cancel_unpaid_after_days
+        and order.payment_terms_days is None
+        and order.shipping_status not in _SHIPPING
     ]

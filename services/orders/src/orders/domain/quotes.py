@@ -404,8 +404,11 @@ def _good() -> dict:
     return {"kind": LineKind.GOOD, "subscription_id": None, "period_start": None, "period_end": None}
 
 
-def place_order(quote: Quote, *, number: str, by: str, now: datetime, today: date) -> Order:
-    """THE one call placing a quote's order: its lines at the quote's prices, source quote."""
+def place_order(
+    quote: Quote, *, number: str, by: str, now: datetime, today: date, payment_terms_days: int | None = None
+) -> Order:
+    """THE one call placing a quote's order: its lines at the quote's prices, source quote (with the
+    account's payment terms)."""
     return Order.place(
         account_id=quote.account_id,
         number=number,
@@ -416,4 +419,5 @@ def place_order(quote: Quote, *, number: str, by: str, now: datetime, today: dat
         placed_on=today,
         quote_id=quote.id,
         placed_by=by,
+        payment_terms_days=payment_terms_days,
     )

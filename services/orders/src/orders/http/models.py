@@ -352,6 +352,10 @@ class OrderOut(BaseModel):
     invoice_id: uuid.UUID | None = Field(description="null until billing issued the order's invoice")
     quote_id: uuid.UUID | None = Field(default=None, description="an order from a quote: the quote accepted")
     placed_at: datetime
+    public_note: str | None = Field(default=None, description="the business's note to the customer")
+    payment_terms_days: int | None = Field(
+        default=None, description="the account's payment terms when it was placed (days net); null: due at once"
+    )
     history: list[TransitionOut]
 
     @classmethod
@@ -383,6 +387,8 @@ class OrderOut(BaseModel):
             invoice_id=view.invoice_id,
             quote_id=o.quote_id,
             placed_at=o.placed_at,
+            public_note=o.public_note,
+            payment_terms_days=o.payment_terms_days,
             history=[TransitionOut.of(t) for t in o.history],
         )
 

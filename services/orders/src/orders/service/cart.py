@@ -165,6 +165,7 @@ class CartService:
                 business_date=today,
                 ordered=await uow.orders.ordered_periods(services),
                 window_days=self.window_days,
+                payment_terms_days=await uow.terms.days(account),
             )
             uow.orders.add(order)
             answer = await uow.idempotency.store(actor.account_id, key, render(order))

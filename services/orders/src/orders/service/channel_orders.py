@@ -48,6 +48,7 @@ class ChannelOrderService:
             hidden = await uow.visibility.hidden(account_id, known)
             now = self.clock.now()
             today = business_date(now, self.tz)
+            terms = await uow.terms.days(account_id)
             order = await uow.orders.add_channel_order(
                 lambda number: channel_order(
                     channel=channel,
@@ -62,6 +63,7 @@ class ChannelOrderService:
                     now=now,
                     today=today,
                     customer_reference=customer_reference,
+                    payment_terms_days=terms,
                 ),
                 today.year,
             )

@@ -79,6 +79,12 @@ class FulfilmentService:
                     f"payment {number} is for account {account_id}, order {order.number} belongs to another",
                     field="account_id",
                 )
+            if order.status == Status.CANCELLED:  # a payment that ended after an admin's cancel: billing
+                # credits or refunds it (CreditNoteIssued); the order only records that it was paid
+                payment(order, PaymentStatus.CLEARED, at=confirmed_at, by=BY, now=self.clock.now(), note=number)
+                await uow.commit()
+                log.info("invoice %s: order %s is cancelled, nothing is fulfilled", number, order.number)
+                return False
             already = order.status == Status.PAID
             done = fulfil(order, services, business_date(confirmed_at, self.tz), by=BY, now=self.clock.now())
             payment(order, PaymentStatus.CLEARED, at=confirmed_at, by=BY, now=self.clock.now(), note=number)

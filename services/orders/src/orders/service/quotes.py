@@ -117,7 +117,12 @@ class QuoteService:
             await self._still_available(uow, quote)
             now = self.clock.now()
             order = place_order(
-                quote, number=await uow.orders.next_number(today.year), by=actor.actor, now=now, today=today
+                quote,
+                number=await uow.orders.next_number(today.year),
+                by=actor.actor,
+                now=now,
+                today=today,
+                payment_terms_days=await uow.terms.days(quote.account_id),
             )
             uow.orders.add(order)
             quote.accept(order, today=today, by=actor.actor, now=now)

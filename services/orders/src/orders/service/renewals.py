@@ -97,8 +97,21 @@ class RenewalService:
         """The renewal orders for one due date, numbered. A dry run first says how many there
         are, so that exactly that many numbers are taken (order numbers have no gaps)."""
 
+        accounts = {s.account_id for s in services}
+        terms = await uow.terms.days(next(iter(accounts))) if len(accounts) == 1 else None
+
         def place(number) -> list[Order]:
-            return renewal_orders(services, due_on, ordered, number=number, by=BY, now=now, placed_on=as_of, skus=skus)
+            return renewal_orders(
+                services,
+                due_on,
+                ordered,
+                number=number,
+                by=BY,
+                now=now,
+                placed_on=as_of,
+                skus=skus,
+                payment_terms_days=terms,
+            )
 
         needed = len(place(lambda: ""))
         if not needed:

@@ -1,0 +1,1 @@
+"""Printed documents of orders: the invoice PDF (`orders.printing.invoice`)."""
