@@ -483,3 +483,65 @@ async def test_an_outbox_row_staged_before_cloudevents_is_published_as_one(new_d
     assert (event.get_id(), event.get_source(), event.get_subject()) == (str(event_id), "/portal/catalog", str(item))
     assert event.get_specversion() == "1.0" and event.get_extension("dataversion") == 1 and event.get_data() == data
     assert Envelope.model_validate_json(record.value).payload().revision == 2
+
+
+async def test_a_send_that_fails_holds_back_only_its_keys_later_rows_which_then_follow_in_order(new_database, kafka):
+    """The relay sends a batch in waves of distinct keys: when one row's send fails, the rows the
+    broker took are marked, its key's later rows are not sent at all, and the next round publishes
+    that key's rows in order (without the wave rule the key's third row would leave before its
+    second)."""
+    from portal_runtime.outbox import Outbox
+    from portal_stack.kafka import create_topics
+
+    topic = f"relaytest.{uuid.uuid4().hex[:8]}"  # a topic of its own: no other test's consumer reads it
+    await create_topics(kafka, {topic: 3})
+    keys = [uuid.uuid4() for _ in range(3)]
+    broken = keys[1]
+    async with running_service(
+        catalog_definition(), database_url=await new_database("catalog"), kafka=kafka, relay=False
+    ) as (cat, _):
+        written: dict[uuid.UUID, list[str]] = collections.defaultdict(list)
+        async with cat.sessions() as s, s.begin():
+            for revision in range(1, 4):
+                for key in keys:
+                    event = CatalogItemPublished(
+                        item_id=key,
+                        sku="W",
+                        name=f"rev {revision}",
+                        billing="one_time",
+                        price=Money(amount=Decimal(1), currency="EUR"),
+                        revision=revision,
+                        published_at=datetime.now(UTC),
+                    )
+                    written[key].append(str(Outbox("catalog").stage(s, event).event_id))
+            await s.execute(update(OutboxRecord).values(topic=topic))
+        await eventually(lambda: cat.kafka_connected, what="catalog connected to Kafka")
+        send, failed = cat.relay.send, []
+
+        async def failing_once(row) -> None:
+            if str(row.event_id) == written[broken][1] and not failed:
+                failed.append(row.event_id)
+                raise ConnectionError("the broker went away for this one")
+            await send(row)
+
+        cat.relay.send = failing_once
+        try:
+            await cat.relay.relay_once()
+        except ConnectionError:
+            pass
+        else:
+            raise AssertionError("the failed send was not raised")
+        async with cat.sessions() as s:
+            unpublished = set(
+                map(str, await s.scalars(select(OutboxRecord.event_id).where(OutboxRecord.published_at.is_(None))))
+            )
+        assert unpublished == set(written[broken][1:]), "only the failed row and its key's later rows wait"
+        assert await cat.relay.relay_once() == 2
+    ids = {i for chain in written.values() for i in chain}
+    records = await read_topic(
+        kafka, topic, lambda r: dict(r.headers).get("event-id", b"").decode() in ids, want=len(ids) + 1, timeout=5
+    )  # one more than expected: wait for doubles too
+    on_topic = [dict(r.headers)["event-id"].decode() for r in sorted(records, key=lambda r: (r.partition, r.offset))]
+    assert sorted(on_topic) == sorted(ids), "each row once"
+    for key, chain in written.items():
+        assert [i for i in on_topic if i in chain] == chain, f"key {key} out of order"

@@ -8,6 +8,14 @@ order under a single active relay per service (a PostgreSQL advisory lock), stop
 failure and retries it, and carries the stored trace context into the publish span, on top of
 FastStream's own publisher. Published rows are purged by the daily `purge` job (`portal_runtime.jobs`).
 
+Sends are pipelined: a batch goes out in waves, each wave holding at most one row per event key
+(topic and key) and sent all at once (the producer batches them to the broker), the next wave when
+the broker acknowledged the last. So a key's rows leave one after the other, in id order, while
+the rows of different aggregates share the round trips. When a send fails, the later rows of its
+key wait (not sent in this round); the rows the broker acknowledged are marked published, the
+failed one and those behind it are published again in id order once the cause is gone, and the
+failure is raised after the marks are committed (so a retry never resends what is marked).
+
 The backlog (`portal_outbox_backlog`, `portal_outbox_oldest_age_seconds`) is what each read of
 the outbox saw, so a scrape queries nothing: a batch smaller than RELAY_BATCH_SIZE is the whole
 backlog (no extra statement); only a full batch counts the rest.
@@ -15,6 +23,7 @@ backlog (no extra statement); only a full batch counts the rest.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
@@ -117,21 +126,42 @@ class OutboxRelay:
                     select(func.count()).select_from(OutboxRecord).where(OutboxRecord.published_at.is_(None))
                 )
             self.backlog = (waiting, rows[0].created_at if rows else None)
-            for row in rows:
-                await self._publish(row)
-            if rows:
+            sent, failure = await self._publish_all(rows)
+            if sent:
                 await conn.execute(
                     update(OutboxRecord)
-                    .where(OutboxRecord.id.in_([r.id for r in rows]))
+                    .where(OutboxRecord.id.in_([r.id for r in sent]))
                     .values(published_at=self.clock.now())
                 )
+        self.published += len(sent)
+        RELAY_PUBLISHED.labels(self.service, self.role).inc(len(sent))
+        if failure is not None:
+            self.backlog = (waiting - len(sent), min(r.created_at for r in rows if r not in sent))
+            raise failure
         # What is left was created after this batch's last row (an upper bound of its age until the
         # next read, which comes at once after a full batch).
         left = waiting - len(rows)
         self.backlog = (left, rows[-1].created_at if left else None)
-        self.published += len(rows)
-        RELAY_PUBLISHED.labels(self.service, self.role).inc(len(rows))
         return len(rows)
+
+    async def _publish_all(self, rows) -> tuple[list, BaseException | None]:
+        """Publish `rows` in waves of distinct keys (see the module's doc): the rows the broker
+        acknowledged, and the first failure (None when every row went)."""
+        sent: list = []
+        failure: BaseException | None = None
+        stopped: set[tuple[str, str]] = set()  # keys with a row that failed: the rest wait
+        for wave in _waves(rows):
+            wave = [r for r in wave if (r.topic, r.key) not in stopped]
+            results = await asyncio.gather(*(self._publish(r) for r in wave), return_exceptions=True)
+            for row, result in zip(wave, results, strict=True):
+                if isinstance(result, BaseException):
+                    if not isinstance(result, Exception):  # cancelled, or the process ends: nothing marked
+                        raise result
+                    stopped.add((row.topic, row.key))
+                    failure = failure or result
+                else:
+                    sent.append(row)
+        return sent, failure
 
     async def _publish(self, row) -> None:
         parent = propagate.extract(structured(row.envelope))  # its traceparent and tracestate
@@ -156,3 +186,17 @@ class OutboxRelay:
             headers={"content-type": CONTENT_TYPE, "event-type": row.event_type, "event-id": str(row.event_id)},
             correlation_id=str(event["correlationid"]),
         )
+
+
+def _waves(rows) -> list[list]:
+    """`rows` (in id order) as waves: the n-th wave holds the n-th row of each key, so each key's
+    rows come one wave after the other, in order."""
+    waves: list[list] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        n = seen.get((row.topic, row.key), 0)
+        seen[(row.topic, row.key)] = n + 1
+        if n == len(waves):
+            waves.append([])
+        waves[n].append(row)
+    return waves
