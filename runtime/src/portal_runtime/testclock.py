@@ -52,13 +52,19 @@ class SharedTestClock(OffsetClock):
         self.set_at: datetime | None = None
         self.outage = Waiting(service, "test-clock")
         self.loads = 0  # reads of the table (tests wait on it)
+        self._moves = 0  # moves made in this process: a read begun before one is older than it
 
     async def load(self) -> None:
+        """Take the shared offset; unless this process moved the clock while the read was on its way
+        (what it read may be from before that move, which must not be undone)."""
+        moves = self._moves
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(ClockOffsetRecord).where(ClockOffsetRecord.id == 1))).first()
+        self.loads += 1
+        if moves != self._moves:
+            return
         self.offset = timedelta(microseconds=row.offset_us) if row else timedelta(0)
         self.set_at = row.set_at if row else None
-        self.loads += 1
 
     async def move_to(self, now: datetime) -> None:
         """From now on this service reads `now` (and on from there); the other processes within
@@ -74,6 +80,7 @@ class SharedTestClock(OffsetClock):
             )
         self.offset = offset
         self.set_at = real
+        self._moves += 1
 
     async def reset(self) -> None:
         """Back to the real time."""
@@ -81,6 +88,7 @@ class SharedTestClock(OffsetClock):
             await conn.execute(delete(ClockOffsetRecord))
         self.offset = timedelta(0)
         self.set_at = None
+        self._moves += 1
 
     async def follow(self) -> None:
         """Read the shared offset every `refresh_seconds`, until cancelled; a database that is away
