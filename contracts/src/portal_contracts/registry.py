@@ -23,6 +23,7 @@ TOPICS: dict[str, int] = {
     "orders.messages": 3,
     "billing.invoices": 3,
     "billing.units": 3,
+    "billing.statements": 3,
     "returns.rma": 3,
     "notify.deliveries": 3,
     "usage.units": 3,

@@ -331,9 +331,10 @@ class CreditNoteLine(BaseModel):
 @event(topic="billing.invoices", version=1, key="invoice_id")
 class CreditNoteIssued(Event):
     """Billing credited (part of) an invoice, numbered in its own series (CN-2026-000001): its order
-    was cancelled after it was paid (`reason` cancelled_order), or, later, goods came back. `refunded`
-    goes back to the payer, `credited` stays on the account as credit for its next invoices
-    (`settlement` says which one the credit note was asked to do)."""
+    was cancelled after it was paid (`reason` cancelled_order), or returned goods were received
+    (`reason` returned_goods, with `rma_id` and the goods receipt). `refunded` goes back to the payer,
+    `credited` stays on the account as credit for its next invoices (`settlement` says which one the
+    credit note was asked to do)."""
 
     credit_note_id: uuid.UUID
     number: str
@@ -351,3 +352,52 @@ class CreditNoteIssued(Event):
     refunded: Money
     credited: Money
     issued_at: AwareDatetime
+    applied: Money | None = Field(
+        default=None, description="what it took off the invoice's balance due (the rest is refunded or credited)"
+    )
+    rma_id: uuid.UUID | None = Field(default=None, description="reason returned_goods: the return request")
+    receipt_id: uuid.UUID | None = Field(default=None, description="reason returned_goods: the goods receipt")
+    receipt_number: str | None = None
+
+
+# ---------------------------------------------------------------- billing.statements
+
+
+@event(topic="billing.statements", version=1, key="account_id")
+class StatementIssued(Event):
+    """An admin issued a reconciliation statement to a customer: the account's figures in one currency
+    for a period (`period_start`..`period_end`, both days included, in the business's time zone), which
+    the customer confirms or disputes. `closing_balance` = `opening_balance` + `debits` - `credits`; a
+    positive balance is what the customer owes."""
+
+    statement_id: uuid.UUID
+    number: str = Field(description="its own series, ST-2026-000001")
+    account_id: str
+    currency: str
+    period_start: date
+    period_end: date
+    opening_balance: Money
+    debits: Money
+    credits: Money
+    closing_balance: Money
+    issued_by: str
+    issued_at: AwareDatetime
+
+
+@event(topic="billing.statements", version=1, key="account_id")
+class StatementConfirmed(Event):
+    statement_id: uuid.UUID
+    number: str
+    account_id: str
+    confirmed_by: str
+    confirmed_at: AwareDatetime
+
+
+@event(topic="billing.statements", version=1, key="account_id")
+class StatementDisputed(Event):
+    statement_id: uuid.UUID
+    number: str
+    account_id: str
+    note: str
+    disputed_by: str
+    disputed_at: AwareDatetime

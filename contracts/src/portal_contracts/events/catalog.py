@@ -58,6 +58,9 @@ class CatalogItemPublished(Event):
         default_factory=dict,
         description="what a customer compares items by (e.g. size, material, warranty): name → value",
     )
+    tax_rate: DecimalString | None = Field(
+        default=None, description="the tax rate of its price, a fraction (0.19 is 19 %); none: not taxed"
+    )
 
 
 @event(topic="catalog.items", version=1, key="item_id")

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from portal_contracts.base import Event, Money, event
+from portal_contracts.base import DecimalString, Event, Money, event
 from portal_contracts.events.catalog import Cycle
 
 Language = Literal["en", "tr", "de", "pl"]
@@ -166,8 +166,8 @@ class OrderCancelled(Event):
 class OrderLineV2(BaseModel):
     """One line of an order of OrderPlaced v2: a service line as in v1 (`new`, `renewal`, `add_on`, with
     its `subscription_id` and period), or a line of goods (`good`: a quantity of an item, no service, no
-    period). `amount` is the line's total (quantity × unit price, prorated for add-ons); `tax_rate` a
-    fraction (0.19) when the line's price was agreed with a tax rate (a quote, a channel), else absent."""
+    period). `amount` is the line's net total (quantity × unit price, prorated for add-ons); `tax_rate` the
+    catalog item's tax rate when the order was placed (billing adds the tax on the invoice)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -185,6 +185,9 @@ class OrderLineV2(BaseModel):
     domain: str | None = None
     period_start: date | None = Field(default=None, description="service lines only")
     period_end: date | None = None
+    tax_rate: DecimalString | None = Field(
+        default=None, description="the item's tax rate when placed, a fraction (0.19); none: not taxed"
+    )
 
 
 @event(topic="orders.orders", version=2, key="order_id")

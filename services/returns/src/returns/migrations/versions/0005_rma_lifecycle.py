@@ -1,0 +1,21 @@
+"""RMA lifecycle: numbers, problem, resolution, expected date, goods receipts (HR).
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # placeholder: filled in by its owner (see /work/briefs/issue16.md)
+
+
+def downgrade() -> None:
+    pass
