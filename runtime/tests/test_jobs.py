@@ -411,3 +411,52 @@ async def test_portal_clock_set_moves_every_running_service(new_database, kafka)
         assert rt.clock.now().date() == date(2027, 1, 31)
         code, out = await portal("clock", "show")
         assert "2027-01-31" in next(line for line in out.splitlines() if line.startswith("catalog")), out
+
+
+async def test_a_refresh_read_begun_before_a_move_does_not_set_the_old_time_back(migrated_database):
+    """The clock's refresh reads the shared offset; a read that saw the table before this process moved
+    the clock, and returns after the move, must not set the old offset back (it did, for up to a
+    refresh: a token issued at the previous time was expired when used). The read is held until the
+    move is done."""
+    from portal_runtime.testclock import SharedTestClock
+
+    engine = make_engine(await migrated_database(catalog()))
+    read, release = asyncio.Event(), asyncio.Event()
+
+    class HeldRead:
+        """The engine, whose next read of the clock's row waits (after reading) until released."""
+
+        def begin(self):
+            return engine.begin()
+
+        @contextlib.asynccontextmanager
+        async def connect(self):
+            async with engine.connect() as conn:
+                yield self._held(conn)
+
+        @staticmethod
+        def _held(conn):
+            class Held:
+                async def execute(self, statement):
+                    result = await conn.execute(statement)
+                    read.set()
+                    await release.wait()
+                    return result
+
+            return Held()
+
+    clock = SharedTestClock(SystemClock(), engine, "catalog", refresh_seconds=60)
+    try:
+        await clock.move_to(datetime(2027, 1, 31, 9, 0, tzinfo=UTC))
+        clock.engine = HeldRead()
+        refresh = asyncio.create_task(clock.load())
+        await asyncio.wait_for(read.wait(), 10)  # it read the row of 31 January
+        clock.engine = engine
+        await clock.move_to(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+        release.set()
+        await refresh
+        assert clock.now().date() == date(2027, 3, 1), clock.now()
+        await clock.load()  # a read begun after the move takes it
+        assert clock.now().date() == date(2027, 3, 1), clock.now()
+    finally:
+        await engine.dispose()
