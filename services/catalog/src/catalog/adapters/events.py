@@ -33,6 +33,7 @@ def to_contract(event: object) -> Event:
                 max_per_parent=event.max_per_parent,
                 featured=None if event.featured is None else dict(event.featured),
                 attributes=dict(event.attributes),
+                tax_rate=event.tax_rate,
             )
         case ItemRetired():
             return CatalogItemRetired(item_id=event.item_id, revision=event.revision, retired_at=event.at)

@@ -19,7 +19,7 @@ from catalog.adapters.access_tables import (
 from catalog.adapters.tables import ItemParentRow, ItemPriceRow, ItemRow
 from catalog.domain.access import AccessGroup
 from catalog.domain.documents import Document
-from catalog.domain.items import Cycle, CyclePrice, Item, Kind, Status
+from catalog.domain.items import Cycle, CyclePrice, Item, Kind, Status, canonical_rate
 from portal_runtime.errors import Conflict
 from portal_runtime.paging import PageRequest, Slice, fetch_page
 from portal_runtime.uow import UnitOfWork, repository
@@ -34,6 +34,7 @@ _FIELDS = (
     "units",
     "max_per_parent",
     "featured",
+    "tax_rate",
     "status",
     "revision",
     "created_at",
@@ -203,6 +204,7 @@ class ItemRepository:
                 attributes={name: value for name, value in row.attributes or []},
             )
             item.status, item.kind = Status(item.status), Kind(item.kind)
+            item.tax_rate = canonical_rate(item.tax_rate)
             items.append(item)
         return items
 

@@ -32,6 +32,7 @@ class ItemRow(Base):
     featured: Mapped[dict[str, str] | None] = mapped_column(JSONB(none_as_null=True), nullable=True)
     # [[name, value], ...]: a list, so the admin's order is kept (a JSONB object sorts its keys)
     attributes: Mapped[list[list[str]]] = mapped_column(JSONB, default=list, server_default="[]")
+    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4), nullable=True)  # NULL: not taxed
     status: Mapped[str] = mapped_column(String(16), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -31,6 +31,7 @@ class ItemPublished:
     revision: int
     at: datetime
     attributes: tuple[tuple[str, str], ...] = ()  # (name, value), in the admin's order
+    tax_rate: Decimal | None = None  # a fraction (0.19); None: not taxed
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,33 @@ def parse_prices(prices: list) -> list[CyclePrice]:
     return parsed
 
 
+TAX_RATE_PLACES = 4
+
+
+def parse_tax_rate(value: object) -> Decimal | None:
+    """A tax rate as a fraction (0.19 is 19 %): 0 ≤ rate < 1, at most 4 places; None: not taxed.
+    Errors name `tax_rate`."""
+    if value is None:
+        return None
+    try:
+        rate = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except ArithmeticError:
+        raise InvalidInput('tax_rate is a decimal fraction, e.g. "0.19"', field="tax_rate") from None
+    if not rate.is_finite() or rate < 0 or rate >= 1:
+        raise InvalidInput('tax_rate is a fraction from 0 up to (not including) 1, e.g. "0.19"', field="tax_rate")
+    if rate != rate.quantize(Decimal(1).scaleb(-TAX_RATE_PLACES)):
+        raise InvalidInput(f"tax_rate has at most {TAX_RATE_PLACES} decimal places", field="tax_rate")
+    return canonical_rate(rate)
+
+
+def canonical_rate(rate: Decimal | None) -> Decimal | None:
+    """A rate as it is shown: no trailing zeros beyond two places (0.1900 → 0.19, 0.0750 → 0.075, 0 → 0.00)."""
+    if rate is None:
+        return None
+    rate = rate.normalize()
+    return rate.quantize(Decimal("0.01")) if rate.as_tuple().exponent > -2 else rate
+
+
 def _max_per_parent(kind: Kind, value: int | None | Default) -> int | None:
     """An add-on's limit per parent service (1 unless given; None: no limit); other kinds have none."""
     if value is DEFAULT:
@@ -202,6 +229,7 @@ class Item:
     max_per_parent: int | None = None  # an add-on's (None: no limit); other kinds have none
     featured: dict[str, str] | None = None  # a text per language while featured
     attributes: dict[str, str] = field(default_factory=dict)  # name → value, in the admin's order
+    tax_rate: Decimal | None = None  # the tax rate of its prices, a fraction (0.19); None: not taxed
     status: Status = Status.ACTIVE
     revision: int = 1
     created_at: datetime | None = None
@@ -238,6 +266,7 @@ class Item:
         parents: list[uuid.UUID] | None = None,
         max_per_parent: int | None | Default = DEFAULT,
         attributes: Mapping[str, object] | None = None,
+        tax_rate: Decimal | str | None = None,
     ) -> Item:
         """Prices come either as `prices` (cycle, price pairs) or as the old `price` + `billing`
         (+ `billing_period_months`), which is one price of the cycle they mean."""
@@ -264,6 +293,7 @@ class Item:
             parents=list(dict.fromkeys(parents or [])),
             max_per_parent=_max_per_parent(kind, max_per_parent),
             attributes=parse_attributes(attributes),
+            tax_rate=parse_tax_rate(tax_rate),
             created_at=now,
         )
         item._check()
@@ -272,8 +302,8 @@ class Item:
 
     def change(self, now: datetime, **fields: object) -> None:
         """Change any of sku, name, description, currency, kind, units, parents, max_per_parent,
-        attributes (all of them: the given ones replace the item's), and either `prices` (all of
-        them) or the primary price by the old `price`/`billing`/`billing_period_months`.
+        tax_rate (None: not taxed), attributes (all of them: the given ones replace the item's), and
+        either `prices` (all of them) or the primary price by the old `price`/`billing`/`billing_period_months`.
         Another kind drops units, parents or max_per_parent it does not have (an item becoming an
         add-on may be added once per parent unless told otherwise)."""
         LIFECYCLE.target(self.status, "change")
@@ -313,6 +343,8 @@ class Item:
             fields["parents"] = list(dict.fromkeys(fields["parents"] or []))
         if "attributes" in fields:
             fields["attributes"] = parse_attributes(fields["attributes"])
+        if "tax_rate" in fields:
+            fields["tax_rate"] = parse_tax_rate(fields["tax_rate"])
         for name, value in fields.items():
             setattr(self, name, value)
 
@@ -361,6 +393,7 @@ class Item:
                 revision=self.revision,
                 at=now,
                 attributes=tuple(self.attributes.items()),
+                tax_rate=self.tax_rate,
             )
         )
 

@@ -3,6 +3,7 @@ what admins change at `/v1/admin/items` (the one admin path convention, `/v1/adm
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -12,7 +13,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from catalog.domain.items import (
     ATTRIBUTE_NAME_LENGTH,
@@ -56,6 +57,19 @@ Months = Annotated[
 Units = Annotated[int, Field(ge=1, description="a unit_package's number of units")]
 MaxPerParent = Annotated[int, Field(strict=True, ge=1)]
 MAX_PER_PARENT = "an add_on only: how many of it one parent service may have (null: no limit)"
+# Decimal text (not a JSON number); the domain checks the range and places (422 naming `tax_rate`).
+TAX_RATE_PATTERN = r"^\d{1,6}(\.\d{1,12})?$"
+_TAX_RATE = re.compile(TAX_RATE_PATTERN)
+
+
+def _tax_rate_text(value: object) -> object:
+    if isinstance(value, Decimal):
+        return value  # made in code, not read from JSON
+    if not isinstance(value, str) or not _TAX_RATE.match(value):
+        raise ValueError('tax_rate is decimal text, e.g. "0.19" (a JSON number is not taken)')
+    return Decimal(value)
+
+
 # The domain checks each name and value (422 naming `attributes` or `attributes.<name>`); the
 # document says the bounds.
 Attributes = Annotated[
@@ -68,6 +82,19 @@ Attributes = Annotated[
             "additionalProperties": {"type": "string", "minLength": 1, "maxLength": ATTRIBUTE_VALUE_LENGTH},
             "description": f"what customers compare items by (size, material, warranty): at most {MAX_ATTRIBUTES}, "
             f"name 1-{ATTRIBUTE_NAME_LENGTH} characters, value 1-{ATTRIBUTE_VALUE_LENGTH}",
+        }
+    ),
+]
+TaxRate = Annotated[
+    Decimal,
+    BeforeValidator(_tax_rate_text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": TAX_RATE_PATTERN,
+            "examples": ["0.19"],
+            "description": "a fraction, 0 up to (not including) 1, at most 4 decimals (0.19 is 19 %); "
+            "one out of that range or with more decimals: 422 naming `tax_rate`",
         }
     ),
 ]
@@ -105,11 +132,12 @@ class ItemIn(Strict):
     parents: Parents = Field(default_factory=list, description="an add_on's service items")
     max_per_parent: MaxPerParent | None = Field(default=1, description=f"{MAX_PER_PARENT}; another kind: 422")
     attributes: Attributes = Field(default_factory=dict)
+    tax_rate: TaxRate | None = Field(default=None, description="the tax rate of its prices; null or absent: not taxed")
 
 
 class ItemPatch(Strict):
-    """The fields to change; `billing_period_months`, `units` and `max_per_parent` may be set to
-    null (none; for `max_per_parent`, no limit)."""
+    """The fields to change; `billing_period_months`, `units`, `max_per_parent` and `tax_rate` may be
+    set to null (none; for `max_per_parent`, no limit; for `tax_rate`, not taxed)."""
 
     sku: Sku = OMITTABLE
     name: Name = OMITTABLE
@@ -124,6 +152,7 @@ class ItemPatch(Strict):
     parents: Parents = OMITTABLE
     max_per_parent: MaxPerParent | None = Field(default=None, description=MAX_PER_PARENT)
     attributes: Attributes = Field(default=None, description="all of them: the given ones replace the item's")
+    tax_rate: TaxRate | None = Field(default=None, description="the tax rate of its prices; null: not taxed")
 
 
 class FeaturedTextsIn(BaseModel):
@@ -176,6 +205,7 @@ class ItemOut(BaseModel):
     )
     featured: FeaturedTexts | None = Field(description="the texts while an admin features the item")
     attributes: dict[str, str] = Field(description="what customers compare items by: name → value")
+    tax_rate: Decimal | None = Field(description="the tax rate of its prices, a fraction (0.19); null: not taxed")
     status: str
     revision: int
     created_at: datetime | None

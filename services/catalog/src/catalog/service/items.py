@@ -33,6 +33,7 @@ class CreateItem:
     parents: list[uuid.UUID] = field(default_factory=list)
     max_per_parent: int | None | Default = DEFAULT
     attributes: dict[str, str] | None = None
+    tax_rate: Decimal | None = None  # a fraction (0.19); None: not taxed
 
 
 COMPARE_MIN, COMPARE_MAX = 2, 4

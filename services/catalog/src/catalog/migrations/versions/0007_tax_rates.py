@@ -1,11 +1,12 @@
-"""items.tax_rate (HT).
+"""items.tax_rate: the tax rate of an item's prices, a fraction (0.19 is 19 %); NULL: not taxed,
+which every existing item stays.
 
 Revision ID: 0007
 Revises: 0006
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0007"
 down_revision = "0006"
@@ -14,8 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # placeholder: filled in by its owner (see /work/briefs/issue16.md)
+    op.add_column("items", sa.Column("tax_rate", sa.Numeric(5, 4), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    op.drop_column("items", "tax_rate")
