@@ -3,7 +3,7 @@ quantities across returns, row locks, history, outbox."""
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -16,9 +16,10 @@ from portal_runtime.errors import Conflict, InvalidInput, NotFound
 from portal_runtime.paging import PageRequest
 from returns.adapters.tables import RmaHistoryRow
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
-from returns.domain.rma import ReturnLine, Status
+from returns.domain.rma import ReceiptRequest, Resolution, ReturnLine, Status
 from returns.service.invoices import ReturnableInvoices
-from returns.service.returns import RequestReturn
+from returns.service.returns import Approve, RequestReturn
+from returns.service.shipments import ShippedGoods
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 ACME, BETA = Principal("alice", "ACME", "customer"), Principal("bert", "BETA", "customer")
@@ -123,7 +124,7 @@ async def test_concurrent_requests_cannot_both_take_the_last_items(svc):
     assert all(isinstance(r, InvalidInput) for r in results if isinstance(r, Exception))
 
 
-async def test_transitions_are_recorded_in_history_and_publish_nothing_else(svc):
+async def test_transitions_are_recorded_in_history_and_published(svc):
     await invoice(svc)
     rma = await svc.request_return(ACME, ask())
     svc.clock.advance(hours=2)
@@ -137,7 +138,7 @@ async def test_transitions_are_recorded_in_history_and_publish_nothing_else(svc)
         ("requested", "approved", "ops/olga"),
         ("approved", "received", "ops/clerk"),
     ]
-    assert [e.type for e in await outbox(svc)] == ["ReturnRequested"]
+    assert [e.type for e in await outbox(svc)] == ["ReturnRequested", "ReturnApproved", "GoodsReceived"]
 
 
 async def test_forbidden_transition_changes_nothing(svc):
@@ -187,3 +188,80 @@ async def test_a_reissued_invoice_replaces_the_earlier_copy(svc):
         ReturnableInvoice(inv.invoice_id, "INV-1", "ACME", (InvoicedLine("Router X1", 4),), NOW)
     )
     assert (await svc.request_return(ACME, ask("INV-1", ("Router X1", 4)))).lines[0].quantity == 4
+
+
+async def test_numbers_are_gapless_per_year_and_a_refused_request_gives_its_number_back(svc):
+    await invoice(svc)
+    first = await svc.request_return(ACME, ask())
+    with pytest.raises(InvalidInput):
+        await svc.request_return(ACME, ask("INV-1", ("Router X1", 9)))
+    second = await svc.request_return(ACME, ask())
+    assert (first.number, second.number) == ("RMA-2026-000001", "RMA-2026-000002")
+    svc.clock.advance(days=366)
+    assert (await svc.request_return(ACME, ask())).number == "RMA-2027-000001"
+
+
+async def test_receipts_in_parts_are_stored_and_read_back_with_the_rma(svc):
+    await invoice(svc)
+    rma = await svc.request_return(
+        ACME,
+        ask("INV-1", ("Router X1", 3), ("Cable", 2)),
+    )
+    await svc.approve(rma.id, OPS, Approve(resolution=Resolution.CREDIT, expected_on=date(2026, 3, 10)))
+    _, first = await svc.record_receipt(rma.id, [ReceiptRequest(2, sku="Router X1")], CLERK, note="box 1")
+    with pytest.raises(InvalidInput) as err:
+        await svc.record_receipt(rma.id, [ReceiptRequest(2, sku="Router X1")], CLERK)
+    assert err.value.field == "lines[0].quantity" and err.value.extra["remaining"] == 1
+    svc.clock.advance(minutes=5)
+    stored, second = await svc.record_receipt(rma.id, None, CLERK)
+    assert (first.number, second.number) == ("GR-2026-000001", "GR-2026-000002")  # the refused one gave its back
+    again = await svc.get_return(rma.id, ACME)
+    assert again.status == "received" and (again.resolution, again.expected_on) == ("credit", date(2026, 3, 10))
+    assert [line.received for line in again.lines] == [3, 2] and again.receipts == [first, second]
+    assert again.problem == "broken"
+    page = await svc.list_receipts(ACME, page=PAGE)
+    assert [r.id for r in page.items] == [second.id, first.id] and page.total == 2
+    assert (await svc.list_receipts(OTHER, page=PAGE)).total == 0
+    assert (await svc.get_receipt(first.id, OPS)) == first
+    with pytest.raises(NotFound):
+        await svc.get_receipt(first.id, OTHER)
+    goods = [e.payload() for e in await outbox(svc) if e.type == "GoodsReceived"]
+    assert [(g.number, g.rma_status, g.resolution, [(x.description, x.quantity) for x in g.lines]) for g in goods] == [
+        ("GR-2026-000001", "partly_received", "credit", [("Router X1", 2)]),
+        ("GR-2026-000002", "received", "credit", [("Router X1", 1), ("Cable", 2)]),
+    ]
+
+
+async def test_concurrent_receipts_never_take_more_than_approved(svc):
+    await invoice(svc, lines=(("Router X1", 3),))
+    rma = await svc.request_return(ACME, ask("INV-1", ("Router X1", 3)))
+    await svc.approve(rma.id, OPS)
+    results = await asyncio.gather(
+        *(svc.record_receipt(rma.id, [ReceiptRequest(2, sku="Router X1")], CLERK) for _ in range(3)),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert [line.received for line in (await svc.get_return(rma.id, OPS)).lines] == [2]
+
+
+async def test_shipped_quantities_keep_the_highest_count_and_limit_goods_returns(svc):
+    order, line = uuid.uuid4(), uuid.uuid4()
+    await ReturnableInvoices(svc.uow).record(
+        ReturnableInvoice(
+            uuid.uuid4(), "INV-8", "ACME", (InvoicedLine("Router X1", 5, line_id=line),), NOW, "order", str(order)
+        )
+    )
+    shipped = ShippedGoods(svc.uow)
+    await shipped.record(order, {line: 3})
+    await shipped.record(order, {line: 1})  # an older shipment's event, late
+    await shipped.record(order, {line: 3})  # told twice
+    with pytest.raises(InvalidInput) as err:
+        await svc.request_return(ACME, ask("INV-8", ("Router X1", 4)))
+    assert err.value.extra["available"] == 3
+    first = await svc.request_return(ACME, ask("INV-8", ("Router X1", 3)))
+    with pytest.raises(InvalidInput) as err:
+        await svc.request_return(ACME, ask("INV-8", ("Router X1", 1)))
+    assert err.value.extra["available"] == 0
+    await svc.reject(first.id, "photos missing", OPS)
+    await svc.close(first.id, OPS)  # closed after a rejection: still frees it
+    assert (await svc.request_return(ACME, ask("INV-8", ("Router X1", 3)))).lines[0].line_id == line

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from portal_contracts.events.returns import ReturnRequested
+from portal_contracts.events.returns import GoodsReceived, ReturnApproved, ReturnRejected, ReturnRequested
 from portal_runtime.auth import Principal
 from portal_runtime.clock import FrozenClock
 from portal_runtime.errors import InvalidInput, NotFound
@@ -19,9 +19,9 @@ from portal_runtime.paging import PageRequest, Slice
 from portal_runtime.testing import FakeRepository, FakeUnitOfWork, FakeUnitsOfWork
 from returns.adapters.events import to_contract
 from returns.domain.invoices import InvoicedLine, ReturnableInvoice
-from returns.domain.rma import CLAIMING, ReturnLine, Status
+from returns.domain.rma import ReceiptRequest, Resolution, ReturnLine, Status
 from returns.service.invoices import ReturnableInvoices
-from returns.service.returns import RequestReturn, ReturnsService
+from returns.service.returns import Approve, RequestReturn, ReturnsService
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ACME, BETA = Principal("alice", "ACME", "customer"), Principal("bert", "BETA", "customer")
@@ -37,12 +37,20 @@ class FakeInvoices(FakeRepository):
 
 
 class FakeRmas(FakeRepository):
+    def __init__(self, uow) -> None:
+        super().__init__(uow)
+        self.counters: dict[tuple[str, int], int] = {}
+
+    async def next_number(self, series, year):
+        self.counters[series, year] = self.counters.get((series, year), 0) + 1
+        return f"{series}-{year:04d}-{self.counters[series, year]:06d}"
+
     async def claimed(self, invoice_number):
         held: dict[str, int] = {}
         for rma in self.rows.values():
-            if rma.invoice_number == invoice_number and rma.status in CLAIMING:
+            if rma.invoice_number == invoice_number and rma.claims:
                 for line in rma.lines:
-                    held[line.sku] = held.get(line.sku, 0) + line.quantity
+                    held[line.claim_key] = held.get(line.claim_key, 0) + line.quantity
         return held
 
     async def page(self, *, account_id, status, page):
@@ -57,11 +65,44 @@ class FakeRmas(FakeRepository):
         return Slice(found[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
 
 
+class FakeReceipts:
+    def __init__(self, rmas: FakeRmas) -> None:
+        self.rmas = rmas
+
+    def _all(self):
+        return sorted(
+            (r for rma in self.rmas.rows.values() for r in rma.receipts),
+            key=lambda r: (r.received_at, r.number),
+            reverse=True,
+        )
+
+    async def get(self, receipt_id):
+        return next((r for r in self._all() if r.id == receipt_id), None)
+
+    async def page(self, *, account_id, page):
+        found = [r for r in self._all() if account_id is None or r.account_id == account_id]
+        return Slice(found[page.offset : page.offset + page.limit], len(found), page.limit, page.offset)
+
+
+class FakeShipped:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+
+    async def record(self, order_id, shipped):
+        for line_id, count in shipped.items():
+            self.rows[order_id, line_id] = max(self.rows.get((order_id, line_id), 0), count)
+
+    async def of_order(self, order_id):
+        return {str(line): n for (order, line), n in self.rows.items() if order == order_id}
+
+
 class FakeReturnsUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__(to_contract)
         self.invoices = FakeInvoices(self)
         self.rmas = FakeRmas(self)
+        self.receipts = FakeReceipts(self.rmas)
+        self.shipped = FakeShipped()
 
 
 @pytest.fixture
@@ -154,7 +195,9 @@ async def test_claimed_quantities_count_until_a_return_is_rejected(returns, uow,
     assert (await returns.request_return(ACME, ask("INV-1", ("Router X1", 5)))).status == Status.REQUESTED
 
 
-async def test_approve_then_receive_store_each_step_and_publish_nothing_yet(returns, uow, invoice, clock):
+async def test_approve_then_receive_store_each_step_and_publish_approved_and_goods_received(
+    returns, uow, invoice, clock
+):
     rma = await returns.request_return(ACME, ask())
     uow.published.clear()
     clock.advance(hours=2)
@@ -163,13 +206,92 @@ async def test_approve_then_receive_store_each_step_and_publish_nothing_yet(retu
     assert (approved.status, received.status) == (Status.APPROVED, Status.RECEIVED)
     stored = uow.rmas.rows[rma.id]
     assert stored.status == Status.RECEIVED and stored.updated_at == NOW + timedelta(hours=2)
-    assert [(t.from_status, t.to_status, t.by) for t in stored.history] == [
-        (None, "requested", "ACME/alice"),
-        ("requested", "approved", "ops/olga"),
-        ("approved", "received", "ops/clerk"),
+    # no body: a refund, expected 14 days after today
+    assert (stored.resolution, stored.expected_on) == ("refund", date(2026, 3, 15))
+    [receipt] = stored.receipts
+    assert [(t.from_status, t.to_status, t.by, t.note) for t in stored.history] == [
+        (None, "requested", "ACME/alice", None),
+        ("requested", "approved", "ops/olga", None),
+        ("approved", "received", "ops/clerk", receipt.number),
     ]
-    assert uow.published == []  # ReturnApproved and ReturnReceived have no contract yet
+    approved_event, goods = uow.published
+    assert isinstance(approved_event, ReturnApproved) and isinstance(goods, GoodsReceived)
+    assert (approved_event.number, approved_event.resolution, approved_event.expected_on) == (
+        "RMA-2026-000001",
+        "refund",
+        date(2026, 3, 15),
+    )
+    assert (goods.number, goods.rma_number, goods.rma_status, goods.resolution) == (
+        "GR-2026-000001",
+        "RMA-2026-000001",
+        "received",
+        "refund",
+    )
+    assert [(x.description, x.quantity) for x in goods.lines] == [("Router X1", 1)]
     assert stored.events == []
+
+
+async def test_receipts_in_parts_and_the_customer_reads_its_own(returns, uow, invoice, clock):
+    rma = await returns.request_return(ACME, ask("INV-1", ("Router X1", 3), ("Cable", 2)))
+    await returns.approve(rma.id, OPS, Approve(resolution=Resolution.CREDIT, expected_on=date(2026, 3, 5), note="ok"))
+    uow.published.clear()
+    _, first = await returns.record_receipt(rma.id, [ReceiptRequest(2, sku="Router X1")], OPS, note="box 1")
+    clock.advance(hours=1)
+    with pytest.raises(InvalidInput) as err:
+        await returns.record_receipt(rma.id, [ReceiptRequest(2, sku="Router X1")], OPS)
+    assert err.value.field == "lines[0].quantity" and err.value.extra["remaining"] == 1
+    stored, second = await returns.record_receipt(rma.id, None, OPS)
+    assert stored.status == "received" and [line.received for line in stored.lines] == [3, 2]
+    assert [(x.description, x.quantity) for x in second.lines] == [("Router X1", 1), ("Cable", 2)]
+    # (the fake's counter keeps the number the refused receipt took; PostgreSQL's rollback gives it back)
+    assert [(e.number, e.rma_status, e.resolution) for e in uow.published] == [
+        (first.number, "partly_received", "credit"),
+        (second.number, "received", "credit"),
+    ]
+    assert [r.id for r in (await returns.list_receipts(ACME, page=PAGE)).items] == [second.id, first.id]
+    assert (await returns.list_receipts(BETA, page=PAGE)).total == 0
+    assert (await returns.list_receipts(ACME, account_id="BETA", page=PAGE)).total == 0
+    assert (await returns.list_receipts(OPS, account_id="ACME", page=PAGE)).total == 2
+    assert (await returns.get_receipt(first.id, ACME)).note == "box 1"
+    with pytest.raises(NotFound):
+        await returns.get_receipt(first.id, BETA)
+    await returns.complete(rma.id, OPS)
+    assert (await returns.close(rma.id, OPS)).status == "closed"
+    # a closed return that was received still holds its quantity
+    with pytest.raises(InvalidInput) as err:
+        await returns.request_return(ACME, ask("INV-1", ("Router X1", 3)))
+    assert err.value.extra["available"] == 2
+
+
+async def test_goods_of_an_order_are_returnable_as_far_as_they_shipped(returns, uow):
+    order, line = uuid.uuid4(), uuid.uuid4()
+    await ReturnableInvoices(FakeUnitsOfWork(uow)).record(
+        ReturnableInvoice(
+            uuid.uuid4(), "INV-9", "ACME", (InvoicedLine("Router X1", 5, line_id=line),), NOW, "order", str(order)
+        )
+    )
+    with pytest.raises(InvalidInput) as err:
+        await returns.request_return(ACME, ask("INV-9", ("Router X1", 1)))
+    assert err.value.field == "lines[0].quantity" and err.value.extra["available"] == 0
+    await uow.shipped.record(order, {line: 2})
+    await uow.shipped.record(order, {line: 1})  # an older shipment told late changes nothing
+    with pytest.raises(InvalidInput) as err:
+        await returns.request_return(ACME, ask("INV-9", ("Router X1", 3)))
+    assert err.value.extra["available"] == 2
+    assert (await returns.request_return(ACME, ask("INV-9", ("Router X1", 2)))).lines[0].line_id == line
+
+
+async def test_the_expected_date_changes_and_is_checked_against_today(returns, uow, invoice, clock):
+    rma = await returns.request_return(ACME, ask())
+    with pytest.raises(InvalidInput) as err:
+        await returns.approve(rma.id, OPS, Approve(expected_on=date(2026, 2, 28)))
+    assert err.value.field == "expected_on"
+    await returns.approve(rma.id, OPS, Approve(expected_on=date(2026, 3, 1)))
+    changed = await returns.change_expected_date(rma.id, date(2026, 3, 9), OPS, note="late")
+    assert changed.expected_on == date(2026, 3, 9) and uow.published[-1].previous_expected_on == date(2026, 3, 1)
+    with pytest.raises(InvalidInput) as err:
+        await returns.change_expected_date(rma.id, date(2026, 3, 9), OPS)
+    assert err.value.field == "expected_on"
 
 
 async def test_reject_keeps_the_reason_as_the_steps_note(returns, uow, invoice):
@@ -183,7 +305,11 @@ async def test_reject_keeps_the_reason_as_the_steps_note(returns, uow, invoice):
         "ops/olga",
         "outside the window",
     )
-    assert uow.published == []
+    [event] = uow.published
+    assert isinstance(event, ReturnRejected) and (event.number, event.reason) == (
+        "RMA-2026-000001",
+        "outside the window",
+    )
 
 
 async def test_a_rejection_without_a_reason_is_refused_and_saves_nothing(returns, uow, invoice):

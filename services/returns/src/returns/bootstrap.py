@@ -10,22 +10,26 @@ from portal_runtime.service import ServiceDefinition, ServiceRuntime
 from returns.adapters.events import to_contract
 from returns.adapters.repository import ReturnsUnitOfWork
 from returns.consumers import register_consumers
+from returns.http.receipts import GoodsReceiptController
 from returns.http.returns import AdminReturnController, ReturnController
 from returns.service.returns import ReturnsService
+from returns.settings import ReturnsSettings
 
 
 def _dependencies(rt: ServiceRuntime) -> dict:
-    service = ReturnsService(rt.uow, rt.clock)
+    config = ReturnsSettings()
+    service = ReturnsService(rt.uow, rt.clock, tz=rt.settings.timezone, expected_days=config.returns_expected_days)
     return {"rmas": Provide(lambda: service, sync_to_thread=False)}
 
 
 def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="returns",
-        description="RMA requests against a customer's invoices (kept locally from `billing.invoices`), "
-        "their approval or rejection and the receipt of the goods. New requests are published on `returns.rma`.",
+        description="RMA requests against a customer's invoices (kept locally from `billing.invoices`; goods "
+        "only as far as `orders.orders` says they shipped), their approval or rejection, expected completion "
+        "date and goods receipts. Published on `returns.rma`.",
         migrations=Path(__file__).parent / "migrations",
-        routes=[ReturnController, AdminReturnController],
+        routes=[ReturnController, AdminReturnController, GoodsReceiptController],
         register_consumers=register_consumers,
         dependencies=_dependencies,
         event_mapping=to_contract,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -28,6 +28,8 @@ class ReturnableInvoiceRow(Base):
     lines: Mapped[list] = mapped_column(JSONB)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source_kind: Mapped[str | None] = mapped_column(String(40), nullable=True)  # from InvoiceIssued v2
+    source_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class RmaRow(Base):
@@ -38,6 +40,11 @@ class RmaRow(Base):
     invoice_number: Mapped[str] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
+    invoice_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
+    problem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolution: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    expected_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -51,6 +58,7 @@ class RmaLineRow(Base):
     line_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)  # the invoice line's id
     quantity: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
+    received: Mapped[int] = mapped_column(Integer, default=0)  # what goods receipts recorded so far
 
 
 class RmaHistoryRow(Base):
@@ -66,3 +74,38 @@ class RmaHistoryRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NumberCounterRow(Base):
+    """The last number of a year's series (`RMA`, `GR`); locked while the next is taken (a rollback
+    gives it back)."""
+
+    __tablename__ = "number_counters"
+
+    series: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class ShippedLineRow(Base):
+    """How many of an order line have shipped (the highest `shipped` OrderShipped told)."""
+
+    __tablename__ = "shipped_lines"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    line_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    shipped: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GoodsReceiptRow(Base):
+    __tablename__ = "goods_receipts"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    rma_id: Mapped[uuid.UUID] = mapped_column(UUID, ForeignKey("rmas.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(String(200), index=True)
+    lines: Mapped[list] = mapped_column(JSONB)  # [{line_id, description, quantity}]
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_by: Mapped[str] = mapped_column(String(200))

@@ -22,9 +22,24 @@ class ReturnableInvoice:
     account_id: str
     lines: tuple[InvoicedLine, ...]
     issued_at: datetime
+    # What the invoice bills (InvoiceIssued v2): `order` and the order's id for goods; None on copies
+    # known only from version 1.
+    source_kind: str | None = None
+    source_id: str | None = None
 
     def belongs_to(self, account_id: str) -> bool:
         return self.account_id == account_id
+
+    @property
+    def order_id(self) -> uuid.UUID | None:
+        """The order whose goods the invoice bills (its lines' ids are the order lines' ids): only
+        what has shipped of them may be returned. None for other invoices."""
+        if self.source_kind != "order" or not self.source_id:
+            return None
+        try:
+            return uuid.UUID(self.source_id)
+        except ValueError:
+            return None
 
     @property
     def has_line_ids(self) -> bool:
