@@ -552,3 +552,26 @@ ORDER_MANAGER = {
     "order_message": message,
 }
 ALL = {**ALL, **ORDER_MANAGER}
+
+# Returns and the account's money (issue 16): an RMA's steps, its goods receipts, a credit note for returned
+# goods, a reconciliation statement.
+from returns_finance_samples import (  # noqa: E402
+    credit_note_issued,
+    expected_date_changed,
+    goods_received,
+    return_approved,
+    return_rejected,
+    return_requested,
+    statement_issued,
+)
+
+RETURNS_FINANCE = {
+    "rma_received": return_requested,
+    "rma_approved": return_approved,
+    "rma_rejected": return_rejected,
+    "rma_expected_date_changed": expected_date_changed,
+    "goods_received": goods_received,
+    "credit_note_issued": credit_note_issued,
+    "statement_issued": statement_issued,
+}
+ALL = {**ALL, **RETURNS_FINANCE}

@@ -74,7 +74,13 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
         "manager: order shipped (carrier, tracking number and link, what shipped) and partially shipped (and what "
         "is still awaited), order cancelled (the reason, and whether the amount paid is refunded or credited), and "
         "each message in an order's thread to the other side: the business's to the account, the customer's to "
-        "BUSINESS_EMAIL in BUSINESS_LANGUAGE; one email per shipment, cancelled order and message.",
+        "BUSINESS_EMAIL in BUSINESS_LANGUAGE; one email per shipment, cancelled order and message. For returns "
+        "and the account's money: RMA received (its lines and the problem), approved (the resolution and the "
+        "expected completion date), rejected (the reason), its expected date changed (old and new date), goods "
+        "received (the goods receipt's lines, partly or all received), a credit note for returned goods (its lines "
+        "with tax, the total with tax, what it took off the invoice and what is refunded or credited) and a "
+        "reconciliation statement issued (its period, opening balance, debits, credits and closing balance); one "
+        "email per RMA step, goods receipt, credit note and statement.",
         migrations=Path(__file__).parent / "migrations",
         routes=[DeliveryController, AdminDeliveryController, EmailConfirmationController],
         register_consumers=register_consumers,

@@ -24,6 +24,13 @@ business's message to the account, the customer's to the business's own address 
 `Audience.BUSINESS`, notify's settings BUSINESS_EMAIL and BUSINESS_LANGUAGE). Each is one email per
 shipment, order and message (`dedup_key_of`), however often (and by however many events) it is told.
 
+Returns and the account's money (issue 16), each to the account, once per RMA step, goods receipt, credit
+note and statement (`dedup_key_of`): an RMA request received (ReturnRequested with its `number`; an older
+one without it causes none), approved (resolution, expected completion date), rejected (the reason), its
+expected date moved (one email per change), goods received for it (partly or all), a credit note for
+returned goods (CreditNoteIssued of reason `returned_goods`: a cancelled order's credit note is told by
+"order cancelled"), a reconciliation statement issued (StatementIssued).
+
 A cause keeps the trace context it was handled in: the email's SMTP span, the delivery's update
 and its EmailSent / EmailFailed join the trace of the request that caused the email."""
 
@@ -40,10 +47,12 @@ from notify.domain.deliveries import Audience, Cause
 from portal_contracts import Envelope, Event, Money
 from portal_contracts.events.billing import (
     BillingContact,
+    CreditNoteIssued,
     InvoiceIssued,
     InvoiceIssuedV2,
     PaymentConfirmed,
     PaymentReceived,
+    StatementIssued,
     UnitsBalanceLow,
     UnitsCapReached,
     UnitsCredited,
@@ -75,6 +84,13 @@ from portal_contracts.events.orders import (
     SupportRecipient,
     SupportRequestAnswered,
     SupportRequestReceived,
+)
+from portal_contracts.events.returns import (
+    GoodsReceived,
+    ReturnApproved,
+    ReturnExpectedDateChanged,
+    ReturnRejected,
+    ReturnRequested,
 )
 from portal_runtime import context
 
@@ -116,6 +132,15 @@ TEMPLATES: dict[type[Event], str] = {
     OrderShipped: "order_shipped",
     OrderCancelled: "order_cancelled",
     OrderMessagePosted: "order_message",
+    # Returns and the account's money (issue 16): an RMA's steps, its goods receipts, a credit note for
+    # returned goods, a reconciliation statement.
+    ReturnRequested: "rma_received",
+    ReturnApproved: "rma_approved",
+    ReturnRejected: "rma_rejected",
+    ReturnExpectedDateChanged: "rma_expected_date_changed",
+    GoodsReceived: "goods_received",
+    CreditNoteIssued: "credit_note_issued",
+    StatementIssued: "statement_issued",
 }
 # A shipment that leaves something still to ship (OrderShipped's shipping_status `partially_shipped`).
 PARTIALLY_SHIPPED = "order_partially_shipped"
@@ -124,6 +149,8 @@ ACCESS_GRANTED = "portal_access_granted"
 # The invoices the client area's invoice email is for (InvoiceIssued v2's source_kind); the
 # seller flow's has its email from v1, a unit purchase's is its receipt (UnitsPurchased).
 CLIENT_AREA_INVOICES = ("order", "renewal")
+# The credit notes that have an email of their own (CreditNoteIssued's reason): returned goods'.
+EMAILED_CREDIT_NOTES = ("returned_goods",)
 
 
 def template_for(event: Event) -> str | None:
@@ -141,6 +168,10 @@ def template_for(event: Event) -> str | None:
             return PARTIALLY_SHIPPED
         case OrderCancelled(number=None):  # cancelled before the order manager: nothing to name it by
             return None
+        case ReturnRequested(number=None):  # requested before RMAs were numbered: nothing to name it by
+            return None
+        case CreditNoteIssued() if event.reason not in EMAILED_CREDIT_NOTES:  # a cancelled order's: its email
+            return None
     return TEMPLATES[type(event)]
 
 
@@ -156,6 +187,20 @@ def dedup_key_of(event: Event) -> str | None:
             return f"order-cancelled:{event.order_id}"
         case OrderMessagePosted():
             return f"order-message:{event.message_id}"
+        case ReturnRequested():
+            return f"rma-requested:{event.rma_id}"
+        case ReturnApproved():
+            return f"rma-approved:{event.rma_id}"
+        case ReturnRejected():
+            return f"rma-rejected:{event.rma_id}"
+        case ReturnExpectedDateChanged():  # each change is its own email
+            return f"rma-expected-date:{event.rma_id}:{event.changed_at.isoformat()}"
+        case GoodsReceived():
+            return f"goods-receipt:{event.receipt_id}"
+        case CreditNoteIssued():
+            return f"credit-note:{event.credit_note_id}"
+        case StatementIssued():
+            return f"statement:{event.statement_id}"
     return None
 
 
@@ -196,7 +241,24 @@ def context_of(event: Event, audience: Audience = Audience.ACCOUNT) -> dict[str,
     if addressee is not None:
         # the request's subject under its own name: `subject` is the email's (the renderer's)
         return {**dict(event), "person": addressee.name, "request_subject": event.subject}
+    if isinstance(event, CreditNoteIssued):
+        return _credit_note(event)
+    if isinstance(event, StatementIssued):  # a balance in the customer's favour is said as its size
+        closing = event.closing_balance
+        return {**dict(event), "in_favour": Money(amount=-closing.amount, currency=closing.currency)}
     return dict(event)
+
+
+def _credit_note(event: CreditNoteIssued) -> dict[str, Any]:
+    """A credit note as its email says it: the total with tax (`gross`, net `total` + `tax_total`) and,
+    for each line, its amount with tax."""
+    currency = event.total.currency
+    lines = [
+        {"line": line, "gross": Money(amount=line.line_total.amount + line.tax.amount, currency=currency)}
+        for line in event.lines
+    ]
+    gross = Money(amount=event.total.amount + event.tax_total.amount, currency=currency)
+    return {**dict(event), "gross": gross, "credited_lines": lines}
 
 
 def _settled_payment(event: PaymentConfirmed) -> dict[str, Any]:

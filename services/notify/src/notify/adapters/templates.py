@@ -56,6 +56,7 @@ def environment(
         lang=language,
         ways_to_pay=wording.ways_to_pay,
         period=wording.period,
+        days=wording.days,
         card=wording.card,
         addressee=None,
         person=None,

@@ -15,7 +15,8 @@ The prepaid units' emails add units as the language counts them ("1,000 units", 
 "1 000 jednostek": CLDR's digits, gettext's plural forms), a moment in the business's time zone
 (when a declined top-up is tried again), a month by its name, a card as its brand and last four
 digits, and a card's decline reason (billing's gateway code) as a sentence. Times in the emails
-are the business's (BUSINESS_TIMEZONE): a datetime's day is the day it falls on there."""
+are the business's (BUSINESS_TIMEZONE): a datetime's day is the day it falls on there. A
+reconciliation statement's period is a span of days with both ends included (`days`)."""
 
 from __future__ import annotations
 
@@ -182,6 +183,12 @@ class Wording:
         if end is None or end - start <= timedelta(days=1):
             return self.date(start)
         return format_interval(start, end - timedelta(days=1), PERIOD_SKELETON, locale=self.locale)
+
+    def days(self, first: date, last: date) -> str:
+        """A span of days, both included (a statement's period): "Jan 1 – 31, 2026"; one day as its date."""
+        if last <= first:
+            return self.date(first)
+        return format_interval(first, last, PERIOD_SKELETON, locale=self.locale)
 
     def service(self, name: str, domain: str | None = None) -> str:
         """A service as the customer knows it: its name, and its domain if it has one."""
