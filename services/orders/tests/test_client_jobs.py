@@ -42,7 +42,7 @@ class FakeOffers:
         self.skus: dict[uuid.UUID, str] = {}
 
     async def many(self, item_ids):
-        return {i: type("Offer", (), {"sku": self.skus[i]}) for i in item_ids if i in self.skus}
+        return {i: type("Offer", (), {"sku": self.skus[i], "tax_rate": None}) for i in item_ids if i in self.skus}
 
 
 class FakeSubscriptions:

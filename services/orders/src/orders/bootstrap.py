@@ -75,6 +75,7 @@ def _dependencies(settings: OrdersSettings):
             "support": _provide(SupportService(rt.uow, rt.clock)),
             "company": _provide(CompanyService(rt.uow, rt.clock)),
             **_messages_printing(settings, rt),
+            **_documents(settings, rt),
             **_order_manager(settings, rt),
             **_users(settings, rt),
         }
@@ -94,6 +95,19 @@ def _messages_printing(settings: OrdersSettings, rt: ServiceRuntime) -> dict:
         "order_messages": _provide(MessageService(rt.uow, rt.clock)),
         "printing": _provide(PrintingService(rt.uow, rt.settings.timezone, issuer, views)),
     }
+
+
+def _documents(settings: OrdersSettings, rt: ServiceRuntime) -> dict:
+    """Every document issued to a customer, each as a PDF (`orders.service.documents`)."""
+    return {"documents": _provide(_document_service(settings, rt))}
+
+
+def _document_service(settings: OrdersSettings, rt: ServiceRuntime):
+    from orders.service.documents import DocumentService
+    from orders.service.printing import Issuer
+
+    issuer = Issuer(settings.invoice_issuer_name, tuple(settings.invoice_issuer_address))
+    return DocumentService(rt.uow, rt.settings.timezone, issuer)
 
 
 def _order_manager(settings: OrdersSettings, rt: ServiceRuntime) -> dict:
@@ -157,6 +171,7 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
     subscriptions = SubscriptionService(rt.uow, rt.clock)
     fulfilment = FulfilmentService(rt.uow, rt.clock, rt.settings.timezone)
     documents = InvoiceDocumentService(rt.uow)  # orders' copy of each order's invoice, for printing
+    customer_documents = _document_service(OrdersSettings(), rt)  # every document issued to a customer
 
     @consumer.on(CatalogItemPublished)
     async def item_published(incoming: Incoming) -> None:
@@ -199,6 +214,7 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
             due_on=issued.due_on,
             issued_at=issued.issued_at,
         )
+        await customer_documents.record(issued)
         await documents.issued(
             invoice_id=issued.invoice_id,
             number=issued.number,
@@ -223,6 +239,7 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
     async def invoice_voided(incoming: Incoming) -> None:
         await fulfilment.voided(incoming.event.invoice_id)
         await documents.voided(incoming.event.invoice_id)
+        await customer_documents.voided(incoming.event.invoice_id)
 
     @consumer.on(PaymentReceived)
     async def payment_received(incoming: Incoming) -> None:
@@ -238,6 +255,25 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
         await fulfilment.payment_failed(failed.invoice_id, failed.failed_at, failed.reason)
 
     _channel_orders(consumer, rt)
+    _issued_documents(consumer, customer_documents)
+
+
+def _issued_documents(consumer: EventConsumer, customer_documents) -> None:
+    """The documents others issue to a customer: goods receipts, credit notes, reconciliation statements."""
+    from portal_contracts.events.billing import CreditNoteIssued, StatementIssued
+    from portal_contracts.events.returns import GoodsReceived
+
+    @consumer.on(GoodsReceived)
+    async def goods_received(incoming: Incoming) -> None:
+        await customer_documents.record(incoming.event)
+
+    @consumer.on(CreditNoteIssued)
+    async def credit_note_issued(incoming: Incoming) -> None:
+        await customer_documents.record(incoming.event)
+
+    @consumer.on(StatementIssued)
+    async def statement_issued(incoming: Incoming) -> None:
+        await customer_documents.record(incoming.event)
 
 
 def _channel_orders(consumer: EventConsumer, rt: ServiceRuntime) -> None:
@@ -263,10 +299,17 @@ def _channel_orders(consumer: EventConsumer, rt: ServiceRuntime) -> None:
 
 
 def _message_printing_routes() -> list:
+    from orders.http.documents import DocumentController
     from orders.http.messages import AdminOrderMessageController, OrderMessageController
     from orders.http.printing import AdminInvoicePrintController, InvoicePrintController
 
-    return [OrderMessageController, AdminOrderMessageController, InvoicePrintController, AdminInvoicePrintController]
+    return [
+        OrderMessageController,
+        AdminOrderMessageController,
+        InvoicePrintController,
+        AdminInvoicePrintController,
+        DocumentController,
+    ]
 
 
 def _order_manager_routes() -> list:

@@ -44,6 +44,7 @@ def offer_from_published(e: CatalogItemPublished) -> Offer:
         parents=tuple(e.parents),
         max_per_parent=e.max_per_parent,
         featured=dict(e.featured) if e.featured else None,
+        tax_rate=e.tax_rate,
     )
 
 
@@ -171,6 +172,7 @@ def _order_line(line: OrderLine) -> contract.OrderLineV2:
         subscription_id=line.subscription_id,
         parent_subscription_id=line.parent_subscription_id,
         domain=line.domain,
+        tax_rate=line.tax_rate,
         period_start=line.period_start,
         period_end=line.period_end,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -33,7 +33,7 @@ from orders.adapters.tables import (
 )
 from orders.domain import b2b_orders, offers, orders, requests, subscriptions
 from orders.domain.carts import Cart, CartLine
-from orders.domain.lines import LineKind, OrderLine
+from orders.domain.lines import LineKind, OrderLine, canonical_rate
 from orders.domain.offers import Offer
 from orders.domain.orders import Order
 from orders.domain.pricing import PricedLine
@@ -62,6 +62,7 @@ _OFFER = (
     "units",
     "max_per_parent",
     "featured",
+    "tax_rate",
 )
 _SUB = (
     "id",
@@ -90,10 +91,11 @@ _SUB = (
 
 def _offer(row: OfferedItemRow) -> Offer:
     return Offer(
-        **{f: getattr(row, f) for f in _OFFER if f != "status"},
+        **{f: getattr(row, f) for f in _OFFER if f not in ("status", "tax_rate")},
         status=offers.Status(row.status),
         prices=tuple((p["cycle"], Decimal(p["price"])) for p in row.prices or ()),
         parents=tuple(uuid.UUID(p) for p in row.parents or ()),
+        tax_rate=canonical_rate(row.tax_rate),
     )
 
 
@@ -527,6 +529,7 @@ _ORDER_LINE = (
     "domain",
     "period_start",
     "period_end",
+    "tax_rate",
 )
 
 
@@ -676,7 +679,8 @@ class OrderRepository:
         for r in await self.session.scalars(
             select(OrderLineRow).where(OrderLineRow.order_id.in_(ids)).order_by(OrderLineRow.position)
         ):
-            lines[r.order_id].append(OrderLine(**{f: getattr(r, f) for f in _ORDER_LINE}, kind=LineKind(r.kind)))
+            line = OrderLine(**{f: getattr(r, f) for f in _ORDER_LINE}, kind=LineKind(r.kind))
+            lines[r.order_id].append(replace(line, tax_rate=canonical_rate(line.tax_rate)))
         history: dict[uuid.UUID, list[Transition]] = {i: [] for i in ids}
         for r in await self.session.scalars(
             select(OrderHistoryRow).where(OrderHistoryRow.order_id.in_(ids)).order_by(OrderHistoryRow.id)
@@ -864,3 +868,12 @@ class OrdersUnitOfWork(UnitOfWork):
     idempotency = repository(IdempotencyKeys)
     shipments = repository(ShipmentRepository)  # the order manager's (orders.adapters.order_manager_repository)
     terms = repository(TermsRepository)
+
+    def _stage(self, event):
+        """Orders' own documents (a quote sent, a goods issue) are written with the event telling them."""
+        from orders.adapters.document_tables import DocumentRow
+        from orders.service.documents import documents_of, row_of
+
+        for document in documents_of(event):
+            self.session.add(DocumentRow(**row_of(document)))
+        return super()._stage(event)

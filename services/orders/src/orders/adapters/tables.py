@@ -41,6 +41,7 @@ class OfferedItemRow(Base):
     # {en, tr, de, pl} while an admin features the item; SQL NULL otherwise
     featured: Mapped[dict | None] = mapped_column(JSONB(none_as_null=True), nullable=True)
     max_per_parent: Mapped[int | None] = mapped_column(Integer, nullable=True, default=1)  # None: no limit
+    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4), nullable=True)  # NULL: not taxed
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -258,6 +259,7 @@ class OrderLineRow(Base):
     domain: Mapped[str | None] = mapped_column(String(253), nullable=True)
     period_start: Mapped[date | None] = mapped_column(Date, nullable=True)
     period_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 4), nullable=True)  # the item's when placed; NULL: 0
     claimed_period: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
@@ -289,6 +291,7 @@ class OrderInvoiceRow(Base):
 # Also order threads and invoice documents (message_tables), shipments and payment terms (order_manager_tables).
 from orders.adapters import (  # noqa: E402, F401
     access_tables,
+    document_tables,
     message_tables,
     order_manager_tables,
     quote_tables,

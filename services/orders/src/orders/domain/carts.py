@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from orders.domain.lines import LineKind, OrderLine
-from orders.domain.offers import NotOfferedYet, Offer, months_of
+from orders.domain.offers import NotOfferedYet, Offer, months_of, tax_rates
 from orders.domain.orders import Order, Source, renewal_line
 from orders.domain.subscriptions import Status as ServiceStatus
 from orders.domain.subscriptions import Subscription
@@ -281,6 +281,7 @@ class Cart:
             placed_on=business_date,
             reordered_from=self.reordered_from,
             payment_terms_days=payment_terms_days,
+            tax_rates=tax_rates(offers),
         )
         self.lines.clear()
         self.reordered_from = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from orders.domain.lines import LineKind, OrderLine
+from orders.domain.lines import LineKind, OrderLine, canonical_rate
 from orders.domain.offers import Offer, months_of
 from orders.domain.orders import Order, Source
 from portal_runtime.errors import InvalidInput
@@ -90,6 +90,7 @@ def channel_order(
             "unit_price": line.unit_price,
             "amount": amount,
             "currency": currency,
+            "tax_rate": canonical_rate(offer.tax_rate),  # the item's rate now
         }
         if offer.kind == "good":
             placed.append(

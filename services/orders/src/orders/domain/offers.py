@@ -50,6 +50,8 @@ class Offer:
     max_per_parent: int | None = 1
     # Set while an admin features the item: a short text per language (en, tr, de, pl).
     featured: Mapping[str, str] | None = None
+    # The tax rate of its prices, a fraction (0.19); None: not taxed. An order line records it when placed.
+    tax_rate: Decimal | None = None
 
     @property
     def is_offered(self) -> bool:
@@ -84,6 +86,11 @@ def cycle_of(billing: str | None, billing_period_months: int | None) -> str | No
     if billing == "one_time":
         return "one_time"
     return _CYCLES.get(billing_period_months) if billing == "recurring" else None
+
+
+def tax_rates(offers: Mapping[uuid.UUID, Offer]) -> dict[uuid.UUID, Decimal | None]:
+    """Item id → the item's tax rate now (None: not taxed): what an order's lines record when placed."""
+    return {item_id: offer.tax_rate for item_id, offer in offers.items()}
 
 
 def supersedes(incoming: Offer, current: Offer | None) -> bool:

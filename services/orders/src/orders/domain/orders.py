@@ -28,7 +28,7 @@ from orders.domain.events import (
     ServiceReactivated,
     ServiceRenewed,
 )
-from orders.domain.lines import LineKind, OrderLine
+from orders.domain.lines import LineKind, OrderLine, with_tax_rates
 from orders.domain.subscriptions import OVERDUE, Subscription, add_ons_of, by_parent
 from orders.domain.subscriptions import Status as ServiceStatus
 from portal_runtime.errors import Conflict, InvalidInput, NotFound
@@ -100,6 +100,16 @@ class Order:
     history: list[Transition[Status]] = field(default_factory=list, repr=False)
     events: list[OrderEvent] = field(default_factory=list, repr=False)
 
+    @property
+    def tax_total(self) -> Decimal:
+        """Σ of the lines' tax (each line's net × its rate, half-up): what billing's invoice adds to `total`."""
+        return sum((line.tax for line in self.lines), Decimal("0.00"))
+
+    @property
+    def total_with_tax(self) -> Decimal:
+        """The net `total` plus `tax_total`: the order's invoice total."""
+        return self.total + self.tax_total
+
     @classmethod
     def place(
         cls,
@@ -120,10 +130,13 @@ class Order:
         customer_reference: str | None = None,
         placed_by: str | None = None,
         payment_terms_days: int | None = None,
+        tax_rates: Mapping[uuid.UUID, Decimal | None] | None = None,
     ) -> Order:
         """A placed order (OrderPlaced). Refused: no lines, or lines in more than one currency.
         `placed_by` defaults to `by`; a quote's order names its quote, a channel's the channel and
-        its order id; `payment_terms_days` the account's terms now (OrderPlaced carries them to billing)."""
+        its order id; `payment_terms_days` the account's terms now (OrderPlaced carries them to billing).
+        `tax_rates` (item id → the item's tax rate now, from orders' catalog copy): each line records its item's
+        rate (an item not in it: not taxed); None keeps the lines' own rates."""
         source = Source(source)
         if (source == Source.QUOTE) != (quote_id is not None):
             raise ValueError("an order from a quote names the quote, and only such an order")
@@ -136,6 +149,8 @@ class Order:
             raise InvalidInput(f"an order has one currency, not {', '.join(currencies)}", field="lines")
         if (source == Source.RENEWAL) != (due_on is not None):
             raise ValueError("a renewal order has a due date, and only a renewal order")
+        if tax_rates is not None:
+            lines = with_tax_rates(lines, tax_rates)
         total = sum((line.amount for line in lines), Decimal("0.00"))
         order = cls(
             id=order_id or uuid.uuid4(),
@@ -329,11 +344,13 @@ def renewal_orders(
     placed_on: date,
     skus: Mapping[uuid.UUID, str] | None = None,
     payment_terms_days: int | None = None,
+    tax_rates: Mapping[uuid.UUID, Decimal | None] | None = None,
 ) -> list[Order]:
     """ONE renewal order per account (and currency) for every renewable service and add-on due
     on `due_on` (parents first, each followed by its add-ons), skipping the periods in `ordered`
     (see `ordered_periods`) and those cancelled at the end of their period. No order when
-    nothing is left to renew. `number()` gives each order its number."""
+    nothing is left to renew. `number()` gives each order its number; `tax_rates` (item id → rate now) the
+    lines' tax rates (None: not taxed)."""
     due = [s for s in subscriptions if renewable(s) and s.next_due_on == due_on and (s.id, due_on) not in ordered]
     groups: dict[tuple[str, str], list[Subscription]] = {}
     for head, add_ons in by_parent(due):
@@ -350,6 +367,7 @@ def renewal_orders(
             placed_on=placed_on,
             due_on=due_on,
             payment_terms_days=payment_terms_days,
+            tax_rates=tax_rates,
         )
         for (account_id, _), services in groups.items()
     ]

@@ -405,10 +405,17 @@ def _good() -> dict:
 
 
 def place_order(
-    quote: Quote, *, number: str, by: str, now: datetime, today: date, payment_terms_days: int | None = None
+    quote: Quote,
+    *,
+    number: str,
+    by: str,
+    now: datetime,
+    today: date,
+    payment_terms_days: int | None = None,
+    tax_rates: Mapping[uuid.UUID, Decimal | None] | None = None,
 ) -> Order:
     """THE one call placing a quote's order: its lines at the quote's prices, source quote (with the
-    account's payment terms)."""
+    account's payment terms); each line at its item's tax rate now (`tax_rates`: item id → rate)."""
     return Order.place(
         account_id=quote.account_id,
         number=number,
@@ -420,4 +427,5 @@ def place_order(
         quote_id=quote.id,
         placed_by=by,
         payment_terms_days=payment_terms_days,
+        tax_rates=tax_rates,
     )

@@ -316,6 +316,9 @@ class OrderLineOut(BaseModel):
     domain: str | None
     period_start: date | None = Field(description="service lines only")
     period_end: date | None = Field(description="the period paid for ends here (exclusive); null: one-time")
+    tax_rate: Decimal | None = Field(
+        default=None, description="the item's tax rate when the order was placed, a fraction (0.19); null: not taxed"
+    )
 
     @classmethod
     def of(cls, line: OrderLine) -> OrderLineOut:
@@ -348,7 +351,9 @@ class OrderOut(BaseModel):
     due_on: date | None = Field(description="renewal orders: the services' due date")
     currency: str
     lines: list[OrderLineOut]
-    total: Decimal
+    total: Decimal = Field(description="the net total (Σ lines' amount, before tax)")
+    tax_total: Decimal = Field(description="Σ each line's tax (its amount × tax_rate, half-up to the cent)")
+    total_with_tax: Decimal = Field(description="total + tax_total: what the invoice totals")
     invoice_id: uuid.UUID | None = Field(description="null until billing issued the order's invoice")
     quote_id: uuid.UUID | None = Field(default=None, description="an order from a quote: the quote accepted")
     placed_at: datetime
@@ -384,6 +389,8 @@ class OrderOut(BaseModel):
             currency=o.currency,
             lines=[OrderLineOut.of(line) for line in o.lines],
             total=o.total,
+            tax_total=o.tax_total,
+            total_with_tax=o.total_with_tax,
             invoice_id=view.invoice_id,
             quote_id=o.quote_id,
             placed_at=o.placed_at,

@@ -17,6 +17,7 @@ from datetime import date, timedelta, tzinfo
 from typing import Protocol
 
 from orders.adapters.quote_repository import QuoteRepository
+from orders.domain.offers import tax_rates
 from orders.domain.quotes import CUSTOMER_STATUSES, LineIn, Quote, Status, place_order, quote_line
 from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock, business_date
@@ -123,6 +124,7 @@ class QuoteService:
                 now=now,
                 today=today,
                 payment_terms_days=await uow.terms.days(quote.account_id),
+                tax_rates=tax_rates(await uow.offers.many(quote.item_ids)),
             )
             uow.orders.add(order)
             quote.accept(order, today=today, by=actor.actor, now=now)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from orders.domain.offers import tax_rates
 from orders.domain.orders import Order, renewable, renewal_orders, renewals_due
 from orders.domain.subscriptions import Subscription, add_ons_of, end_service, ending_at_period_end
 from portal_runtime.clock import Clock
@@ -86,14 +87,15 @@ class RenewalService:
                 ordered = await uow.orders.ordered_periods(s.id for s in services)
                 offers = await uow.offers.many({s.item_id for s in services})
                 skus = {item_id: offer.sku for item_id, offer in offers.items()}
+                rates = tax_rates(offers)
                 for day in due_on:
-                    orders += await self._orders_for(uow, services, day, ordered, skus, as_of, now)
+                    orders += await self._orders_for(uow, services, day, ordered, skus, as_of, now, rates)
             for order in orders:
                 uow.orders.add(order)
             await uow.commit()
         return orders, ended
 
-    async def _orders_for(self, uow, services, due_on, ordered, skus, as_of, now) -> list[Order]:
+    async def _orders_for(self, uow, services, due_on, ordered, skus, as_of, now, rates=None) -> list[Order]:
         """The renewal orders for one due date, numbered. A dry run first says how many there
         are, so that exactly that many numbers are taken (order numbers have no gaps)."""
 
@@ -111,6 +113,7 @@ class RenewalService:
                 placed_on=as_of,
                 skus=skus,
                 payment_terms_days=terms,
+                tax_rates=rates,
             )
 
         needed = len(place(lambda: ""))
