@@ -302,12 +302,34 @@ class FakeAccountCredits:
     def __init__(self, notes: FakeCreditNotes) -> None:
         self.notes = notes
 
+    async def add(self, entry):
+        self.notes.credits.append(entry)
+
     async def balances(self, account_id):
         sums: dict[str, Decimal] = {}
         for entry in self.notes.credits:
             if entry.account_id == account_id:
                 sums[entry.currency] = sums.get(entry.currency, Decimal(0)) + entry.amount
         return [CreditBalance(currency, amount) for currency, amount in sorted(sums.items())]
+
+
+class FakeLedger:
+    """The account ledger's credit side as the use cases ask it (the rows themselves are the
+    repositories': not kept here): the account's credit from the credit notes' entries."""
+
+    def __init__(self, notes: FakeCreditNotes) -> None:
+        self.notes = notes
+
+    async def lock_credit(self, account_id, currency):
+        return None
+
+    async def remember_order_number(self, order_id, number):
+        return None
+
+    async def credit_of(self, account_id, currency):
+        return sum(
+            (e.amount for e in self.notes.credits if (e.account_id, e.currency) == (account_id, currency)), Decimal(0)
+        )
 
 
 class FakeBillingUnitOfWork(FakeUnitOfWork):
@@ -318,6 +340,7 @@ class FakeBillingUnitOfWork(FakeUnitOfWork):
         self.idempotency = MemoryIdempotencyKeys()
         self.credit_notes = FakeCreditNotes(self)
         self.account_credits = FakeAccountCredits(self.credit_notes)
+        self.ledger = FakeLedger(self.credit_notes)
 
     def state(self) -> tuple:
         return copy.deepcopy(

@@ -123,7 +123,7 @@ async def test_a_part_paid_invoice_credited_to_the_account_is_read_back(env):
     event, invoice = await paid(svc, ("5.00", "7.00"))
     voided = await svc.cancel_order(cancellation(order_cancelled(event, "admin", settlement="credit")))
     assert voided.id == invoice.id and (await svc.get_invoice(invoice.id, OPS)).status == Status.VOIDED
-    other, _ = await paid(svc, ("27.50",))
+    other, _ = await paid(svc, ("15.50",))  # the 12.00 credit paid the rest at issue (account_credit)
     await svc.cancel_order(cancellation(order_cancelled(other, "terminated")))  # no settlement: credit
     [note] = (await svc.list_credit_notes(ACME, order_id=event.order_id, page=PAGE)).items
     assert (note.number, note.total, note.credited, note.refunds, note.order_id) == (
@@ -147,7 +147,11 @@ async def test_a_part_paid_invoice_credited_to_the_account_is_read_back(env):
     assert (await svc.list_credit_notes(OPS, invoice_id=invoice.id, page=PAGE)).total == 1
     assert (await svc.list_credit_notes(OPS, order_id=uuid.uuid4(), page=PAGE)).total == 0
     credit = await svc.account_credit(ACME)
-    assert [(b.currency, b.amount) for b in credit.balances] == [("EUR", Decimal("39.50"))]
+    assert [(b.currency, b.amount) for b in credit.balances] == [("EUR", Decimal("27.50"))]
     async with engine.connect() as conn:
         entries = (await conn.execute(select(AccountCreditRow.kind, AccountCreditRow.amount))).all()
-    assert sorted(entries) == [("credit_note", Decimal("12.00")), ("credit_note", Decimal("27.50"))]
+    assert sorted(entries) == [
+        ("allocation", Decimal("-12.00")),
+        ("credit_note", Decimal("12.00")),
+        ("credit_note", Decimal("27.50")),
+    ]

@@ -81,7 +81,7 @@ def test_numbers_run_in_their_own_series():
 
 def test_a_paid_invoice_is_credited_line_by_line_to_the_account_by_default():
     inv = invoice()
-    pay(inv, "33.50")
+    pay(inv, "36.07")  # net 33.50 + tax 2.57
     assert inv.status is Status.PAID
     note = cancelled(inv, None, paid_in_full=True)
     paper, toner = note.lines  # a line of nothing credits nothing
@@ -94,7 +94,7 @@ def test_a_paid_invoice_is_credited_line_by_line_to_the_account_by_default():
         Decimal("2.57"),
     )
     assert (toner.invoice_line_id, toner.line_total, toner.tax) == (inv.lines[1].line_id, Decimal("20.00"), 0)
-    assert (note.total, note.tax_total, note.total == inv.total) == (Decimal("33.50"), Decimal("2.57"), True)
+    assert (note.total, note.tax_total, note.gross == inv.total) == (Decimal("33.50"), Decimal("2.57"), True)
     assert (note.settlement, note.credited, note.refunded, note.refunds) == (Settlement.CREDIT, inv.total, 0, [])
     assert (note.reason, note.cause_id, note.order_id, note.note) == (
         Reason.CANCELLED_ORDER,
@@ -106,7 +106,7 @@ def test_a_paid_invoice_is_credited_line_by_line_to_the_account_by_default():
     assert (entry.account_id, entry.currency, entry.amount, entry.credit_note_id) == (
         "acme",
         "EUR",
-        Decimal("33.50"),
+        Decimal("36.07"),  # the gross: net + tax
         note.id,
     )
     assert note.events == [CreditNoteIssued(note)]
@@ -115,11 +115,11 @@ def test_a_paid_invoice_is_credited_line_by_line_to_the_account_by_default():
 def test_a_refund_goes_back_to_each_payer_with_the_payments_method():
     inv = invoice()
     first = pay(inv, "10.00", "bank_transfer")
-    second = pay(inv, "23.50", "card", minutes=5)
+    second = pay(inv, "26.07", "card", minutes=5)
     note = cancelled(inv, "refund", paid_in_full=True)
-    assert (note.refunded, note.credited, note.credit_entry()) == (Decimal("33.50"), 0, None)
+    assert (note.refunded, note.credited, note.credit_entry()) == (Decimal("36.07"), 0, None)
     assert [(r.payment_id, r.method, r.amount, r.payer_reference) for r in note.refunds] == [
-        (second.id, "card", Decimal("23.50"), "card-payer"),
+        (second.id, "card", Decimal("26.07"), "card-payer"),
         (first.id, "bank_transfer", Decimal("10.00"), "bank_transfer-payer"),
     ]
 

@@ -139,10 +139,18 @@ async def test_credit_is_the_default_settlement_and_adds_to_the_accounts_credit(
         "acme",
         [("EUR", Decimal("27.50"))],
     )
-    other, _ = await paid_order(billing, uow, (card, "27.50"))
+    # The credit pays the next order's invoice at once (`billing.service.ledger.spend_credit`) ...
+    other = order_placed("acme")
+    second = await billing.invoice_order(order_command(other))
+    assert (second.status, [(p.method, p.amount) for p in second.payments]) == (
+        Status.PAID,
+        [("account_credit", Decimal("27.50"))],
+    )
+    assert [(b.currency, b.amount) for b in (await billing.account_credit(ACME)).balances] == [("EUR", 0)]
+    # ... and comes back when that order is cancelled too
     await billing.cancel_order(cancellation(order_cancelled(other, "admin", settlement="credit")))
     assert [(b.currency, b.amount) for b in (await billing.account_credit(OPS, "acme")).balances] == [
-        ("EUR", Decimal("55.00"))
+        ("EUR", Decimal("27.50"))
     ]
     numbers = [n.number for n in (await billing.list_credit_notes(OPS, account_id="acme", page=PAGE)).items]
     assert numbers == ["CN-2026-000002", "CN-2026-000001"]  # newest first, one series

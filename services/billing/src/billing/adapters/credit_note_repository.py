@@ -18,6 +18,7 @@ from billing.adapters.credit_note_tables import (
     CreditNoteRow,
     RefundRow,
 )
+from billing.adapters.tables import InvoiceRow
 from billing.domain.credit_notes import (
     CreditBalance,
     CreditEntry,
@@ -29,6 +30,7 @@ from billing.domain.credit_notes import (
 )
 from billing.domain.invoices import Source
 from billing.domain.orders import ORDER_SOURCES
+from billing.domain.returned_goods import Credited
 from portal_runtime.paging import PageRequest, Slice, fetch_page
 from portal_runtime.uow import SqlRepository
 
@@ -55,6 +57,35 @@ class CreditNoteRepository(SqlRepository):
         return await self.session.scalar(
             select(CreditNoteRow.id).where(CreditNoteRow.reason == reason, CreditNoteRow.cause_id == cause_id)
         )
+
+    async def credited_lines(self, invoice_id: uuid.UUID) -> dict[uuid.UUID, Credited]:
+        """What the invoice's credit notes credited so far, per invoice line (quantity, net, tax)."""
+        rows = await self.session.execute(
+            select(
+                CreditNoteLineRow.invoice_line_id,
+                func.sum(CreditNoteLineRow.quantity),
+                func.sum(CreditNoteLineRow.line_total),
+                func.sum(CreditNoteLineRow.tax),
+            )
+            .join(CreditNoteRow, CreditNoteRow.id == CreditNoteLineRow.credit_note_id)
+            .where(CreditNoteRow.invoice_id == invoice_id, CreditNoteLineRow.invoice_line_id.is_not(None))
+            .group_by(CreditNoteLineRow.invoice_line_id)
+        )
+        return {line_id: Credited(int(q), Decimal(net), Decimal(tax)) for line_id, q, net, tax in rows.all()}
+
+    async def returned_by_payment(self, invoice_id: uuid.UUID) -> dict[uuid.UUID, Decimal]:
+        """What the invoice's credit notes refunded so far, per payment."""
+        rows = await self.session.execute(
+            select(RefundRow.payment_id, func.sum(RefundRow.amount))
+            .join(CreditNoteRow, CreditNoteRow.id == RefundRow.credit_note_id)
+            .where(CreditNoteRow.invoice_id == invoice_id, RefundRow.payment_id.is_not(None))
+            .group_by(RefundRow.payment_id)
+        )
+        return {payment_id: Decimal(amount) for payment_id, amount in rows.all()}
+
+    async def invoice_id_of(self, number: str) -> uuid.UUID | None:
+        """The id of the invoice numbered `number` (an event that names the invoice by number only)."""
+        return await self.session.scalar(select(InvoiceRow.id).where(InvoiceRow.number == number))
 
     async def get(self, credit_note_id: uuid.UUID) -> CreditNote | None:
         row = await self.session.get(CreditNoteRow, credit_note_id)
@@ -90,6 +121,10 @@ class CreditNoteRepository(SqlRepository):
                 note=note.note,
                 issued_at=note.issued_at,
                 issued_by=note.issued_by,
+                applied=note.applied,
+                rma_id=note.rma_id,
+                receipt_id=note.receipt_id,
+                receipt_number=note.receipt_number,
             )
         )
         await self.session.flush()  # the note before its lines (and its unique cause now)
@@ -104,6 +139,7 @@ class CreditNoteRepository(SqlRepository):
         entry = note.credit_entry()
         if entry is not None:  # what it credits is on the account from the same commit
             await AccountCredits(self.uow).add(entry)
+        await self.uow.ledger.record_credit_note(note)  # the account ledger (HB1): its gross, and each refund
 
     async def page(
         self,
@@ -157,6 +193,10 @@ class CreditNoteRepository(SqlRepository):
                 issued_by=r.issued_by,
                 note=r.note,
                 refunds=refunds[r.id],
+                applied=r.applied,
+                rma_id=r.rma_id,
+                receipt_id=r.receipt_id,
+                receipt_number=r.receipt_number,
             )
             for r in rows
         ]

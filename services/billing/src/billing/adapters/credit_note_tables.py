@@ -44,8 +44,11 @@ class CreditNoteRow(Base):
     __tablename__ = "credit_notes"
     __table_args__ = (
         UniqueConstraint("reason", "cause_id", name="uq_credit_notes_reason"),
-        CheckConstraint("total > 0", name="total_positive"),
-        CheckConstraint("refunded >= 0 AND credited >= 0 AND refunded + credited <= total", name="settled_within"),
+        CheckConstraint("total + tax_total > 0", name="total_positive"),
+        CheckConstraint(
+            "applied >= 0 AND refunded >= 0 AND credited >= 0 AND applied + refunded + credited = total + tax_total",
+            name="settled_within",
+        ),
         CheckConstraint("settlement IN ('refund', 'credit')", name="settlement_known"),
         Index("ix_credit_notes_source", "source_kind", "source_id"),
     )
@@ -68,6 +71,11 @@ class CreditNoteRow(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     issued_by: Mapped[str] = mapped_column(String(200))
+    # What it took off the invoice's balance due (returned goods; 0 for a cancelled order's).
+    applied: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default=text("0"))
+    rma_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
+    receipt_id: Mapped[uuid.UUID | None] = mapped_column(UUID, nullable=True)
+    receipt_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class CreditNoteLineRow(Base):
@@ -111,7 +119,7 @@ class AccountCreditRow(Base):
     __tablename__ = "account_credits"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
-        CheckConstraint("kind IN ('credit_note')", name="kind_known"),
+        CheckConstraint("kind IN ('credit_note', 'advance', 'allocation')", name="kind_known"),
         Index("ix_account_credits_account_id_currency", "account_id", "currency"),
         Index(
             "uq_account_credits_note",

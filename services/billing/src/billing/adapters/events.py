@@ -19,6 +19,7 @@ from billing.domain.events import (
     UnitsPurchaseFailed,
 )
 from billing.domain.plans import BillingContact, CapReached, PlanPaused, TopUpFailed
+from billing.domain.reconciliation import StatementConfirmed, StatementDisputed, StatementIssued
 from portal_contracts import Event, Money
 from portal_contracts.events import billing as contract
 
@@ -71,6 +72,41 @@ def to_contract(event: object) -> Event | list[Event]:
             )
         case CreditNoteIssued():
             return _credit_note_issued(event)
+        case StatementIssued():
+            st = event.statement
+            return contract.StatementIssued(
+                statement_id=st.id,
+                number=st.number,
+                account_id=st.account_id,
+                currency=st.currency,
+                period_start=st.period_start,
+                period_end=st.period_end,
+                opening_balance=_money(st.opening_balance, st.currency),
+                debits=_money(st.debits, st.currency),
+                credits=_money(st.credits, st.currency),
+                closing_balance=_money(st.closing_balance, st.currency),
+                issued_by=st.issued_by,
+                issued_at=st.issued_at,
+            )
+        case StatementConfirmed():
+            st = event.statement
+            return contract.StatementConfirmed(
+                statement_id=st.id,
+                number=st.number,
+                account_id=st.account_id,
+                confirmed_by=st.answered_by,
+                confirmed_at=st.answered_at,
+            )
+        case StatementDisputed():
+            st = event.statement
+            return contract.StatementDisputed(
+                statement_id=st.id,
+                number=st.number,
+                account_id=st.account_id,
+                note=st.dispute_note,
+                disputed_by=st.answered_by,
+                disputed_at=st.answered_at,
+            )
         case TopUpFailed():
             return contract.UnitsTopUpFailed(
                 account_id=event.account_id,
@@ -202,6 +238,10 @@ def _credit_note_issued(event: CreditNoteIssued) -> contract.CreditNoteIssued:
         refunded=_money(note.refunded, currency),
         credited=_money(note.credited, currency),
         issued_at=note.issued_at,
+        applied=_money(note.applied, currency),
+        rma_id=note.rma_id,
+        receipt_id=note.receipt_id,
+        receipt_number=note.receipt_number,
     )
 
 

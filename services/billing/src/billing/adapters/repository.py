@@ -11,7 +11,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from billing.adapters.credit_note_repository import AccountCredits, CreditNoteRepository
+from billing.adapters.ledger_repository import AccountPayments, Ledger
 from billing.adapters.plan_repository import PlanRepository
+from billing.adapters.reconciliation_repository import StatementRepository
 from billing.adapters.tables import (
     InvoiceCounterRow,
     InvoiceHistoryRow,
@@ -61,6 +63,7 @@ _SUMMARY_FIELDS = (
     "status",
     "issued_at",
     "due_on",
+    "amount_credited",
 )
 
 
@@ -162,6 +165,7 @@ class InvoiceRepository:
             ],
             status=Status(row.status),
             bill_to=BillTo(**row.bill_to) if row.bill_to else None,
+            amount_credited=row.amount_credited,
         )
         return self.uow.track(invoice, self)
 
@@ -175,9 +179,15 @@ class InvoiceRepository:
         row = await self.session.get(InvoiceRow, invoice.id)
         if row is None:
             await self._insert(invoice)
+            await self.uow.ledger.record_invoice(invoice)  # the account ledger, in this transaction
+            # Paid at once from the account's credit (`billing.service.ledger.spend_credit`): its payments too.
+            await self._save_payments(invoice, await self.session.get(InvoiceRow, invoice.id))
         else:
             await self._save_reservations(invoice)
             await self._save_payments(invoice, row)
+        for step in invoice.history:
+            if step.to_status == Status.VOIDED:
+                await self.uow.ledger.record_void(invoice, step.at)
         self._save_history(invoice)
 
     def _save_history(self, invoice: Invoice) -> None:
@@ -199,9 +209,10 @@ class InvoiceRepository:
         would flush a change made before it)."""
         known = set(await self.session.scalars(select(PaymentRow.id).where(PaymentRow.invoice_id == invoice.id)))
         new = [(n, p) for n, p in enumerate(invoice.payments, start=1) if p.id not in known]
-        if row.status != invoice.status or new:
+        if row.status != invoice.status or new or row.amount_credited != invoice.amount_credited:
             row.status = invoice.status
             row.amount_paid = invoice.amount_paid
+            row.amount_credited = invoice.amount_credited  # a credit note's `applied` (returned goods)
             row.updated_at = self.uow.now
         for position, payment in new:
             self.session.add(
@@ -209,6 +220,7 @@ class InvoiceRepository:
                     invoice_id=invoice.id, position=position, **{f: getattr(payment, f) for f in _PAYMENT_FIELDS}
                 )
             )
+            await self.uow.ledger.record_payment(invoice, payment)
 
     async def _save_reservations(self, invoice: Invoice) -> None:
         held = {r.id for r in invoice.reservations}
@@ -240,6 +252,7 @@ class InvoiceRepository:
                 currency=invoice.currency,
                 total=invoice.total,
                 amount_paid=invoice.amount_paid,
+                amount_credited=invoice.amount_credited,
                 status=invoice.status,
                 issued_at=invoice.issued_at,
                 due_on=invoice.due_on,
@@ -333,3 +346,6 @@ class BillingUnitOfWork(UnitOfWork):
     plans = repository(PlanRepository)
     credit_notes = repository(CreditNoteRepository)
     account_credits = repository(AccountCredits)
+    ledger = repository(Ledger)
+    account_payments = repository(AccountPayments)
+    reconciliations = repository(StatementRepository)  # reconciliation statements

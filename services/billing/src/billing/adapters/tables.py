@@ -56,6 +56,9 @@ class InvoiceRow(Base):
     __tablename__ = "invoices"
     __table_args__ = (
         CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="paid_within_total"),
+        CheckConstraint(
+            "amount_credited >= 0 AND amount_paid + amount_credited <= total", name="credited_within_total"
+        ),
         CheckConstraint("(period_start IS NULL) = (period_end IS NULL)", name="period_whole"),
         Index(
             "uq_invoices_source",
@@ -87,6 +90,8 @@ class InvoiceRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     amount_paid: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    # What credit notes took off what it owes (returned goods); balance due = total - paid - credited.
+    amount_credited: Mapped[Decimal] = mapped_column(Numeric(14, 2), server_default=text("0"))
     status: Mapped[str] = mapped_column(String(16), index=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_on: Mapped[date] = mapped_column(Date)

@@ -3,12 +3,21 @@ invoiced; a cancelled order's invoice is voided, and what was paid on it credite
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from billing.domain.invoices import Line
 from billing.domain.orders import OrderCancellation, line_description
 from billing.service.invoices import BillingService
 from billing.service.invoicing import IssueInvoice
 from billing.service.orders import InvoiceOrder
-from portal_contracts.events.orders import OrderCancelled, OrderPlaced, OrderPlacedV2, RequestApproved
+from portal_contracts.events.orders import (
+    OrderCancelled,
+    OrderLine,
+    OrderLineV2,
+    OrderPlaced,
+    OrderPlacedV2,
+    RequestApproved,
+)
 from portal_runtime.consumer import EventConsumer, Incoming
 
 
@@ -33,8 +42,9 @@ def issue_command(event: RequestApproved) -> IssueInvoice:
 
 def order_command(event: OrderPlaced | OrderPlacedV2) -> InvoiceOrder:
     """One invoice line per order line, its total the line's amount (after proration; quantity ×
-    unit price for goods). v1 (orders placed before v2) and v2 read alike: a v2 line of goods has no
-    service and no period."""
+    unit price for goods), its tax at the line's `tax_rate` and its `line_id` the order line's (v2).
+    v1 (orders placed before v2) and v2 read alike otherwise: a v2 line of goods has no service and no
+    period. The order's `total` is its net: the invoice's `net_total` must match it."""
     return InvoiceOrder(
         order_id=event.order_id,
         source=event.source,
@@ -58,13 +68,23 @@ def order_command(event: OrderPlaced | OrderPlacedV2) -> InvoiceOrder:
                 subscription_id=line.subscription_id,
                 period_start=line.period_start,
                 period_end=line.period_end,
+                **_order_line_tax(line),
             )
             for line in event.lines
         ],
         total=event.total.amount,
         due_on=event.due_on,
         payment_terms_days=getattr(event, "payment_terms_days", None),  # v2 only
+        number=event.number,
     )
+
+
+def _order_line_tax(line: OrderLine | OrderLineV2) -> dict:
+    """A v2 line's invoice line: its `line_id` is the ORDER line's (returns match shipped order lines to
+    invoice lines by it) and its tax rate the item's when placed (none: 0). A v1 line: neither (as before)."""
+    if not isinstance(line, OrderLineV2):
+        return {}
+    return {"line_id": line.line_id, "tax_rate": line.tax_rate or Decimal(0)}
 
 
 def cancellation(event: OrderCancelled) -> OrderCancellation:

@@ -20,22 +20,34 @@ rows of the `account_credits` ledger), for its next invoices.
 
 Built for more later (returned goods): a line credits a quantity of an invoice line, which a
 later credit note may credit further until the invoiced quantity; `refunded` + `credited` is what
-went back beyond what the invoice still owed (all of it, today: a paid invoice owes nothing, a
-voided one is not asked for more)."""
+went back beyond what the invoice still owed.
+
+Returned goods (`for_returned_goods`, reason `returned_goods`, cause = the goods receipt): per
+received line, at the invoice line's unit net price and tax rate - net = cents(line total × qty /
+invoiced qty), tax = cents(net × rate), half-up - and the credit that brings a line's credited
+quantity to its invoiced quantity takes exactly the net and tax still uncredited, so a full return
+in parts credits exactly what was invoiced; across all credit notes of an invoice never more than
+invoiced per line. Its gross (net + tax) takes first what the invoice still owes (`applied`, which
+may settle it: paid); the rest goes back by the settlement (refund to the payers, or the account's
+credit). A payment that came from the account's credit goes back there, not to a payer."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from billing.domain.invoices import Invoice, Line, Payment, Source
+from billing.domain.invoices import LIFECYCLE, Invoice, Line, Payment, Source
 from portal_runtime.errors import InvalidInput
 from portal_runtime.kernel import cents
 
+log = logging.getLogger(__name__)
+
 ZERO = Decimal(0)
+ACCOUNT_CREDIT = "account_credit"  # a payment taken from the account's credit (billing.domain.ledger)
 
 
 def credit_note_number(year: int, sequence: int) -> str:
@@ -56,6 +68,7 @@ class Reason(StrEnum):
     """Why billing credits: one credit note per reason and cause (`cause_id`)."""
 
     CANCELLED_ORDER = "cancelled_order"  # cause: the order's id
+    RETURNED_GOODS = "returned_goods"  # cause: the goods receipt's id (returns.rma GoodsReceived)
 
 
 @dataclass(frozen=True)
@@ -132,28 +145,58 @@ class CreditBalance:
     amount: Decimal
 
 
-def refunds_of(payments: list[Payment], amount: Decimal, *, currency: str, now: datetime) -> list[Refund]:
-    """`amount` back to the payers, taken from the latest payments first, each at most what it paid."""
-    refunds, left = [], cents(amount)
+def refunds_of(
+    payments: list[Payment],
+    amount: Decimal,
+    *,
+    currency: str,
+    now: datetime,
+    returned: dict[uuid.UUID, Decimal] | None = None,
+) -> list[Refund]:
+    """`amount` back to the payers, taken from the latest payments first, each at most what it paid
+    less what earlier credit notes gave back of it (`returned`, per payment id)."""
+    refunds, _ = give_back(payments, amount, currency=currency, now=now, returned=returned, to_credit=False)
+    return refunds
+
+
+def give_back(
+    payments: list[Payment],
+    amount: Decimal,
+    *,
+    currency: str,
+    now: datetime,
+    returned: dict[uuid.UUID, Decimal] | None = None,
+    to_credit: bool = True,
+) -> tuple[list[Refund], Decimal]:
+    """`amount` back by the payments that brought it, latest first: a refund to the payer of each,
+    but what a payment from the account's credit paid goes back to that credit (the second value)
+    when `to_credit`. Never more than the payments took, less what went back of them before."""
+    returned = returned or {}
+    refunds, credit, left = [], ZERO, cents(amount)
     for payment in reversed(payments):
         if left <= 0:
             break
-        part = min(payment.amount, left)
-        refunds.append(
-            Refund(
-                id=uuid.uuid4(),
-                payment_id=payment.id,
-                method=payment.method,
-                amount=part,
-                currency=currency,
-                payer_reference=payment.payer_reference,
-                refunded_at=now,
+        part = min(payment.amount - returned.get(payment.id, ZERO), left)
+        if part <= 0:
+            continue
+        if to_credit and payment.method == ACCOUNT_CREDIT:
+            credit += part
+        else:
+            refunds.append(
+                Refund(
+                    id=uuid.uuid4(),
+                    payment_id=payment.id,
+                    method=payment.method,
+                    amount=part,
+                    currency=currency,
+                    payer_reference=payment.payer_reference,
+                    refunded_at=now,
+                )
             )
-        )
         left -= part
     if left > 0:
         raise InvalidInput(f"a refund of {amount} {currency} exceeds what was paid", field="refunded")
-    return refunds
+    return refunds, credit
 
 
 @dataclass(frozen=True)
@@ -182,6 +225,10 @@ class CreditNote:
     issued_by: str
     note: str | None = None
     refunds: list[Refund] = field(default_factory=list)
+    applied: Decimal = ZERO  # what it took off the invoice's balance due
+    rma_id: uuid.UUID | None = None  # returned goods: the return request
+    receipt_id: uuid.UUID | None = None  # returned goods: the goods receipt (= cause_id)
+    receipt_number: str | None = None
     events: list[CreditNoteIssued] = field(default_factory=list, repr=False)
 
     @property
@@ -191,6 +238,11 @@ class CreditNote:
     @property
     def tax_total(self) -> Decimal:
         return cents(sum((line.tax for line in self.lines), ZERO))
+
+    @property
+    def gross(self) -> Decimal:
+        """What it gives back in all: net + tax (= applied + refunded + credited)."""
+        return self.total + self.tax_total
 
     @property
     def order_id(self) -> uuid.UUID | None:
@@ -215,16 +267,23 @@ class CreditNote:
         now: datetime,
         note: str | None = None,
         credit_note_id: uuid.UUID | None = None,
+        returned: dict[uuid.UUID, Decimal] | None = None,
+        rma_id: uuid.UUID | None = None,
+        receipt_id: uuid.UUID | None = None,
+        receipt_number: str | None = None,
     ) -> CreditNote:
-        """Credit `lines` of `invoice`, all of it settled by `settlement` (refunded from the
-        invoice's payments, or credited to the account). Never more than the invoice's payments."""
+        """Credit `lines` of `invoice`: the gross (net + tax) takes first what the invoice still owes
+        (`applied`, taken off it here: `Invoice.apply_credit`, which may settle it); the rest is
+        settled by `settlement` (refunded from the invoice's payments, latest first, or credited to
+        the account). The rest is never more than the payments took less what earlier credit
+        notes gave back of them (`returned`, per payment id)."""
         if not lines:
             raise InvalidInput("a credit note needs at least one line", field="lines")
         invoiced = {line.line_id: line for line in invoice.lines}
         for i, line in enumerate(lines):
             if line.quantity < 1:
                 raise InvalidInput("quantity must be at least 1", field=f"lines[{i}].quantity")
-            if line.line_total <= 0 or line.tax < 0:
+            if line.line_total < 0 or line.tax < 0 or (line.invoice_line_id is None and line.line_total <= 0):
                 raise InvalidInput("a credit note line gives back more than nothing", field=f"lines[{i}].line_total")
             if line.invoice_line_id is not None:
                 of = invoiced.get(line.invoice_line_id)
@@ -249,16 +308,35 @@ class CreditNote:
             issued_at=now,
             issued_by=by,
             note=note,
+            rma_id=rma_id,
+            receipt_id=receipt_id,
+            receipt_number=receipt_number,
         )
-        if note_.total > invoice.amount_paid:
-            raise InvalidInput(
-                f"a credit of {note_.total} exceeds the {invoice.amount_paid} {invoice.currency} paid", field="total"
+        if note_.gross <= 0:
+            raise InvalidInput("a credit note gives back more than nothing", field="total")
+        # What the invoice still owes, for credits of its lines (a credit of payments received gives
+        # money back: it takes nothing off what is owed); a voided or paid invoice owes nothing, and
+        # what a payment in flight holds is not taken (`payable`: that payment must still fit).
+        of_lines = all(line.invoice_line_id is not None for line in lines)
+        owed = max(invoice.payable, ZERO) if of_lines and LIFECYCLE.allows(invoice.status, "settle") else ZERO
+        note_.applied = cents(min(note_.gross, owed))
+        rest = note_.gross - note_.applied
+        returned = returned or {}
+        paid_back = max(invoice.amount_paid - cents(sum(returned.values(), ZERO)), ZERO)
+        if rest > paid_back and not of_lines:
+            raise InvalidInput(f"a credit of {rest} exceeds the {paid_back} {invoice.currency} paid", field="total")
+        # Goods credited beyond what was paid and is still owed (only while a payment is in flight):
+        # that part cannot go back to a payer, it stays on the account.
+        refundable = min(rest, paid_back)
+        if settlement is Settlement.REFUND and refundable > 0:
+            note_.refunds, back_to_credit = give_back(
+                invoice.payments, refundable, currency=invoice.currency, now=now, returned=returned
             )
-        if settlement is Settlement.REFUND:
-            note_.refunds = refunds_of(invoice.payments, note_.total, currency=invoice.currency, now=now)
-            note_.refunded = note_.total
+            note_.refunded = cents(refundable - back_to_credit)
+            note_.credited = cents(rest - note_.refunded)
         else:
-            note_.credited = note_.total
+            note_.credited = cents(rest)
+        invoice.apply_credit(note_.applied, by=by, now=now, note=f"credit note {number}")
         note_.events.append(CreditNoteIssued(note_))
         return note_
 

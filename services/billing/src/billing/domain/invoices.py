@@ -86,7 +86,7 @@ class Line:
     currency: str | None = None  # when given, must be the invoice's
     sku: str | None = None
     line_id: uuid.UUID | None = None  # given on issue when not before
-    tax_rate: Decimal = ZERO  # 0 today: no line is taxed yet
+    tax_rate: Decimal = ZERO  # a fraction (0.19); an order's line: its item's rate when placed
     amount: Decimal | None = None
     subscription_id: uuid.UUID | None = None
     period_start: date | None = None
@@ -194,6 +194,8 @@ class Invoice:
     reservations: list[Reservation] = field(default_factory=list)
     status: Status = Status.ISSUED
     bill_to: BillTo | None = None
+    # What credit notes took off what it owes (returned goods: `billing.domain.credit_notes`).
+    amount_credited: Decimal = ZERO
     # The moves of its lifecycle made since it was loaded (history rows, appended on save).
     history: list[Transition[Status]] = field(default_factory=list)
     events: list[InvoiceIssued | PaymentRecorded | InvoicePaid | PaymentRejected | InvoiceVoided] = field(
@@ -257,8 +259,10 @@ class Invoice:
             instructions=list(instructions),
             bill_to=bill_to,
         )
-        if expected_total is not None and cents(expected_total) != invoice.total:
-            raise InvalidInput(f"the lines add up to {invoice.total} {currency}, not {expected_total}", field="total")
+        if expected_total is not None and cents(expected_total) != invoice.net_total:  # the source's net total
+            raise InvalidInput(
+                f"the lines add up to {invoice.net_total} {currency}, not {expected_total}", field="total"
+            )
         if invoice.total <= 0:
             invoice.status = Status.PAID  # nothing is owed (free items only): there is nothing to pay
         invoice.events.append(
@@ -285,8 +289,19 @@ class Invoice:
 
     # -- what is owed ------------------------------------------------------------------------
     @property
-    def total(self) -> Decimal:
+    def net_total(self) -> Decimal:
+        """Σ the lines' net totals (what an order's `total` is: `expected_total` checks this)."""
         return cents(sum((line.line_total for line in self.lines), Decimal(0)))
+
+    @property
+    def tax_total(self) -> Decimal:
+        """Σ the lines' tax, each cents(line_total × tax_rate) half-up."""
+        return cents(sum((line.tax_amount for line in self.lines), Decimal(0)))
+
+    @property
+    def total(self) -> Decimal:
+        """What the invoice charges: net plus tax (an untaxed invoice: its net)."""
+        return self.net_total + self.tax_total
 
     @property
     def amount_paid(self) -> Decimal:
@@ -294,7 +309,7 @@ class Invoice:
 
     @property
     def balance_due(self) -> Decimal:
-        return self.total - self.amount_paid
+        return self.total - self.amount_paid - self.amount_credited
 
     @property
     def amount_reserved(self) -> Decimal:
@@ -375,6 +390,36 @@ class Invoice:
                 )
             )
 
+    # -- credited ----------------------------------------------------------------------------
+    def apply_credit(self, amount: Decimal, *, by: str, now: datetime, note: str | None = None) -> None:
+        """A credit note takes `amount` off what the invoice still owes (at most its balance due; an
+        invoice that takes no payment takes no credit). When nothing is due after it, the invoice is
+        settled: paid, with InvoicePaid as a payment settling it would have."""
+        if amount <= 0:
+            return
+        if not LIFECYCLE.allows(self.status, "settle"):
+            raise InvalidInput(f"invoice {self.number} is {self.status}: it owes nothing", field="applied")
+        if amount > self.balance_due:
+            raise InvalidInput(
+                f"a credit of {amount} exceeds the balance due of {self.balance_due} {self.currency}", field="applied"
+            )
+        self.amount_credited = cents(self.amount_credited + amount)
+        if self.balance_due == 0:
+            step = LIFECYCLE.move(self.status, "settle", by=by, at=now, note=note)
+            self.status = step.to_status
+            self.history.append(step)
+            self.events.append(
+                InvoicePaid(
+                    invoice_id=self.id,
+                    number=self.number,
+                    account_id=self.account_id,
+                    request_id=self.request_id,
+                    currency=self.currency,
+                    amount_paid=self.amount_paid,
+                    at=now,
+                )
+            )
+
     # -- voiding ------------------------------------------------------------------------------
     @property
     def voidable(self) -> bool:
@@ -419,6 +464,7 @@ class InvoiceSummary:
     status: Status
     issued_at: datetime
     due_on: date
+    amount_credited: Decimal = ZERO
 
     @property
     def request_id(self) -> uuid.UUID | None:
@@ -426,4 +472,4 @@ class InvoiceSummary:
 
     @property
     def balance_due(self) -> Decimal:
-        return self.total - self.amount_paid
+        return self.total - self.amount_paid - self.amount_credited

@@ -16,7 +16,7 @@ from litestar.params import FromPath, QueryParameter
 from pydantic import BaseModel, Field
 
 from billing.domain.credit_notes import CreditLine, CreditNote, Reason, Refund, Settlement
-from billing.http.invoices import money
+from billing.http.invoices import money, rate
 from billing.service.credit_notes import AccountCredit
 from billing.service.invoices import BillingService
 from portal_runtime.auth import Principal
@@ -43,7 +43,7 @@ class CreditNoteLineOut(BaseModel):
             quantity=line.quantity,
             unit_price=money(line.unit_price, currency),
             line_total=money(line.line_total, currency),
-            tax_rate=line.tax_rate,
+            tax_rate=rate(line.tax_rate),
             tax=money(line.tax, currency),
         )
 
@@ -76,11 +76,23 @@ class CreditNoteOut(BaseModel):
     lines: list[CreditNoteLineOut]
     total: Decimal = Field(description="what it gives back: the lines' net totals, as the invoice's total counts")
     tax_total: Decimal
-    reason: Reason = Field(description="cancelled_order: the order was cancelled after money was paid on it")
-    note: str | None = Field(description="the cancellation's reason text, when an admin gave one")
+    total_with_tax: Decimal = Field(
+        description="total + tax_total: what it gives back in all (applied + refunded + credited)"
+    )
+    reason: Reason = Field(
+        description="cancelled_order: the order was cancelled after money was paid on it; returned_goods: goods of "
+        "a return were received (rma_id, receipt_id, receipt_number)"
+    )
+    note: str | None = Field(
+        description="the cancellation's reason text, when an admin gave one; for returned goods the receipt and return"
+    )
     settlement: Settlement = Field(description="refund (to the payer) or credit (the account's credit)")
+    applied: Decimal = Field(description="what it took off what the invoice still owed")
     refunded: Decimal
     credited: Decimal
+    rma_id: uuid.UUID | None = Field(description="returned goods: the return request")
+    receipt_id: uuid.UUID | None = Field(description="returned goods: the goods receipt it credits")
+    receipt_number: str | None
     refunds: list[RefundOut] = Field(description="to whom the refunded amount goes, per payment (no payout is made)")
     issued_at: datetime
 
@@ -100,11 +112,16 @@ class CreditNoteOut(BaseModel):
             lines=[CreditNoteLineOut.of(line, currency) for line in note.lines],
             total=money(note.total, currency),
             tax_total=money(note.tax_total, currency),
+            total_with_tax=money(note.gross, currency),
             reason=note.reason,
             note=note.note,
             settlement=note.settlement,
             refunded=money(note.refunded, currency),
             credited=money(note.credited, currency),
+            applied=money(note.applied, currency),
+            rma_id=note.rma_id,
+            receipt_id=note.receipt_id,
+            receipt_number=note.receipt_number,
             refunds=[RefundOut.of(r) for r in note.refunds],
             issued_at=note.issued_at,
         )

@@ -95,6 +95,12 @@ class TransferIn(Strict):
     payer_reference: PayerReference
 
 
+def rate(value: Decimal) -> Decimal:
+    """A tax rate as answers show it: a fraction without trailing zeros beyond two places (0.190000 reads 0.19)."""
+    exact = value.normalize()
+    return exact.quantize(Decimal("0.01")) if exact.as_tuple().exponent > -2 else exact
+
+
 class LineOut(BaseModel):
     line_id: uuid.UUID | None
     item_id: uuid.UUID | None
@@ -121,7 +127,7 @@ class LineOut(BaseModel):
             quantity=line.quantity,
             unit_price=money(line.unit_price, currency),
             line_total=money(line.line_total, currency),
-            tax_rate=line.tax_rate,
+            tax_rate=rate(line.tax_rate),
             tax_amount=money(line.tax_amount, currency),
             subscription_id=line.subscription_id,
             period_start=line.period_start,
@@ -167,7 +173,8 @@ class InvoiceSummaryOut(BaseModel):
     currency: str
     total: Decimal
     amount_paid: Decimal
-    balance_due: Decimal
+    amount_credited: Decimal = Field(description="what credit notes (returned goods) took off what it owes")
+    balance_due: Decimal = Field(description="total - amount_paid - amount_credited")
     status: Status = Field(
         description="issued, partially_paid, paid, or voided (its order was cancelled: it takes no payment)"
     )
@@ -186,7 +193,9 @@ class InvoiceSummaryOut(BaseModel):
             period_start=source.period_start,
             period_end=source.period_end,
         )
-        amounts = {f: money(fields[f], invoice.currency) for f in ("total", "amount_paid", "balance_due")}
+        amounts = {
+            f: money(fields[f], invoice.currency) for f in ("total", "amount_paid", "amount_credited", "balance_due")
+        }
         return cls(**{**fields, **amounts})
 
 
@@ -202,6 +211,8 @@ class BillToOut(BaseModel):
 
 
 class InvoiceOut(InvoiceSummaryOut):
+    net_total: Decimal = Field(description="Σ the lines' line_total (before tax); total = net_total + tax_total")
+    tax_total: Decimal = Field(description="Σ the lines' tax_amount")
     lines: list[LineOut]
     payment_instructions: list[InstructionOut]
     payments: list[PaymentOut]
@@ -213,6 +224,8 @@ class InvoiceOut(InvoiceSummaryOut):
     def of(cls, invoice: Invoice) -> InvoiceOut:
         return cls(
             **InvoiceSummaryOut.of(invoice).model_dump(),
+            net_total=money(invoice.net_total, invoice.currency),
+            tax_total=money(invoice.tax_total, invoice.currency),
             lines=[LineOut.of(line, invoice.currency) for line in invoice.lines],
             payment_instructions=[InstructionOut(method=i.method, details=i.details) for i in invoice.instructions],
             payments=[PaymentOut.of(p) for p in invoice.payments],

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from billing.domain.instructions import Payee, instructions_for
 from billing.domain.invoices import BillTo, Invoice, InvoiceSummary, Line, Source, SourceKind, Status, invoice_number
+from billing.service.ledger import spend_credit
 from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock
 from portal_runtime.errors import InvalidInput, NotFound
@@ -68,6 +69,8 @@ class Invoicing:
         its invoice already. A total that does not add up raises: the number goes back."""
         async with self.uow() as uow:
             invoice = await self.issue_in(uow, cmd)
+            if invoice is not None:
+                await spend_credit(uow, invoice, self.clock)  # the account's credit pays it, as far as it goes
             await uow.commit()
         return invoice
 

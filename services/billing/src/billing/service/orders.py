@@ -23,6 +23,7 @@ from billing.domain.credit_notes import CreditNote, Reason, credit_note_number, 
 from billing.domain.invoices import Invoice, Line, SourceKind, Status
 from billing.domain.orders import ORDER_SOURCES, VOIDED_BY, OrderCancellation
 from billing.service.invoicing import Invoicing, IssueInvoice
+from billing.service.ledger import spend_credit
 from portal_runtime.clock import Clock, business_date
 from portal_runtime.uow import UnitsOfWork
 
@@ -44,6 +45,7 @@ class InvoiceOrder:
     total: Decimal | None = None
     due_on: date | None = None
     payment_terms_days: int | None = None
+    number: str | None = None  # the order's (ORD-...), for the balance by order
 
     def due(self, today: date) -> date:
         """The invoice's due date when issued on `today` (the business date)."""
@@ -128,9 +130,12 @@ class OrderInvoicing:
             due_on=cmd.due(business_date(self.clock.now(), self.tz)),
         )
         async with self.uow() as uow:
+            if cmd.number:
+                await uow.ledger.remember_order_number(cmd.order_id, cmd.number)
             invoice = await self.invoicing.issue_in(uow, issue)
             if invoice is not None:
                 await void_if_cancelled(uow, invoice, self.clock)
+                await spend_credit(uow, invoice, self.clock)  # the account's credit pays it (not a voided one)
             await uow.commit()
         return invoice
 
