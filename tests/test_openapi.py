@@ -113,6 +113,7 @@ FILE_DOWNLOADS = {
     ("/v1/orders/{order_id}/invoice.pdf", "200"),
     ("/v1/admin/orders/{order_id}/invoice.pdf", "200"),
     ("/v1/admin/orders/invoices.pdf", "200"),
+    ("/v1/account/documents/{document_id}/pdf", "200"),  # the customer's documents (orders): application/pdf
 }
 
 
@@ -195,9 +196,18 @@ ALSO_RIGHT = {
     "retireItem": (["412"], "a stale If-Match"),
     "payInvoice": (["402", "422"], "a declined card; a card number's check digit, an expired card"),
     "requestReturn": (["422"], "an invoice of the caller's by that number, a line it has, no more than it invoiced"),
+    "approveReturn": (["422"], "`expected_on` not before today (the business date)"),
+    "changeReturnExpectedDate": (["422"], "`expected_on` not before today and not the date the return already has"),
+    "recordGoodsReceipt": (["422"], "lines of the return, no more of each than approved less received"),
     "checkOutCart": (["422"], "a cart with lines, each still offered and allowed as when it was added"),
     "getUnits": (["422"], "an admin names the account (account_id)"),
     "getAccountCredit": (["422"], "an admin names the account (account_id)"),
+    "getAccountBalance": (["422"], "an admin names the account (account_id)"),
+    "getBalanceByOrder": (["422"], "an admin names the account (account_id)"),
+    "getAccountStatement": (["422"], "an admin names the account (account_id); `to` not before `from`"),
+    "issueStatement": (["422"], "`period_end` not before `period_start` and not after today (the business date)"),
+    "disputeStatement": (["422"], "a note not only blanks"),
+    "recordAccountPayment": (["422"], "`received_on` not after today; an account id of at most 200 characters"),
     "changeUnits": (["422"], "an admin names the account (account_id)"),
     "listLedger": (["422"], "an admin names the account (account_id); `to` not before `from`"),
     "previewPurchase": (["422"], "lines of unit packages on sale, 1 to 100 of each, in one currency"),
