@@ -57,7 +57,7 @@ async def issue(kafka: str, rt, account: str, lines: dict[str, int]) -> str:
 
     async def recorded():
         async with rt.uow() as uow:
-            return await uow.invoices.by_number(event.number)
+            return await uow.invoices.by_number(account, event.number)
 
     await eventually(recorded, what=f"invoice {event.number} to be recorded")
     return event.number
@@ -123,6 +123,28 @@ async def test_invoice_issued_then_return_requested_published_and_decided(new_da
             ("requested", "approved", "ops/admin", None, None),
             ("approved", "received", "ops/admin", receipt["number"], receipt["number"]),
         ]
+
+
+async def test_two_accounts_invoices_of_one_number_are_both_kept_and_each_returns_against_its_own(new_database, kafka):
+    """Several billings on one bus (a test run, a replayed topic) may number two accounts' invoices
+    alike: both copies are kept (none dead-lettered), and an RMA names the caller's own."""
+    async with running_service(definition(), database_url=await new_database("returns"), kafka=kafka) as (rt, http):
+        number = f"INV-{uuid.uuid4().hex[:8]}"
+        acme, beta = invoice_issued(number, "ACME", {"Router X1": 3}), invoice_issued(number, "BETA", {"Modem": 1})
+        await send(kafka, *(Envelope.wrap(e, producer="billing", occurred_at=datetime.now(UTC)) for e in (acme, beta)))
+
+        async def both_kept():
+            async with rt.uow() as uow:
+                return all([await uow.invoices.by_number(a, number) for a in ("ACME", "BETA")])
+
+        await eventually(both_kept, what=f"both invoices numbered {number} to be kept")
+        mine = await http.post("/v1/returns", json=body(number, ("Router X1", 3)), headers=ACME)
+        assert mine.status_code == 201, mine.text
+        theirs = await http.post("/v1/returns", json=body(number, ("Modem", 1)), headers=BETA)
+        assert theirs.status_code == 201, theirs.text
+        # each against its own invoice: ACME's has no modem, BETA's no router
+        assert (await http.post("/v1/returns", json=body(number, ("Modem", 1)), headers=ACME)).status_code == 422
+        assert (await http.post("/v1/returns", json=body(number, ("Router X1", 1)), headers=BETA)).status_code == 422
 
 
 async def test_rules_and_bad_input_answer_4xx_naming_the_field(new_database, kafka):

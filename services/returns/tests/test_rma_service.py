@@ -32,8 +32,8 @@ PAGE = PageRequest(10, 0)
 class FakeInvoices(FakeRepository):
     key = "invoice_id"
 
-    async def by_number(self, number, *, for_update=False):
-        return next((i for i in self.rows.values() if i.number == number), None)
+    async def by_number(self, account_id, number, *, for_update=False):
+        return next((i for i in self.rows.values() if (i.account_id, i.number) == (account_id, number)), None)
 
 
 class FakeRmas(FakeRepository):
@@ -45,10 +45,10 @@ class FakeRmas(FakeRepository):
         self.counters[series, year] = self.counters.get((series, year), 0) + 1
         return f"{series}-{year:04d}-{self.counters[series, year]:06d}"
 
-    async def claimed(self, invoice_number):
+    async def claimed(self, account_id, invoice_number):
         held: dict[str, int] = {}
         for rma in self.rows.values():
-            if rma.invoice_number == invoice_number and rma.claims:
+            if (rma.account_id, rma.invoice_number) == (account_id, invoice_number) and rma.claims:
                 for line in rma.lines:
                     held[line.claim_key] = held.get(line.claim_key, 0) + line.quantity
         return held

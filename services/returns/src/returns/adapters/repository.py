@@ -25,9 +25,13 @@ from returns.domain.rma import GoodsReceipt, ReceiptLine, Resolution, ReturnLine
 
 
 class InvoiceRepository(SqlRepository):
-    async def by_number(self, number: str, *, for_update: bool = False) -> ReturnableInvoice | None:
+    async def by_number(self, account_id: str, number: str, *, for_update: bool = False) -> ReturnableInvoice | None:
+        """The account's invoice of that number (another account's reads as none)."""
         row = await self.one(
-            select(ReturnableInvoiceRow).where(ReturnableInvoiceRow.number == number), for_update=for_update
+            select(ReturnableInvoiceRow).where(
+                ReturnableInvoiceRow.account_id == account_id, ReturnableInvoiceRow.number == number
+            ),
+            for_update=for_update,
         )
         if row is None:
             return None
@@ -185,14 +189,15 @@ class RmaRepository(SqlRepository):
         self._stored[rma.id] = len(rma.history)
         await self.session.flush()
 
-    async def claimed(self, invoice_number: str) -> dict[str, int]:
-        """By line id (as text; by sku for lines without one), what the invoice's returns that
-        were not rejected (`Rma.claims`) add up to."""
+    async def claimed(self, account_id: str, invoice_number: str) -> dict[str, int]:
+        """By line id (as text; by sku for lines without one), what the account's returns of the
+        invoice that were not rejected (`Rma.claims`) add up to."""
         key = func.coalesce(cast(RmaLineRow.line_id, String), RmaLineRow.sku)
         stmt = (
             select(key, func.sum(RmaLineRow.quantity))
             .join(RmaRow, RmaRow.id == RmaLineRow.rma_id)
             .where(
+                RmaRow.account_id == account_id,
                 RmaRow.invoice_number == invoice_number,
                 RmaRow.status != Status.REJECTED,
                 RmaRow.reject_reason.is_(None),

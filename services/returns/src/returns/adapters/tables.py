@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -21,9 +21,12 @@ class ReturnableInvoiceRow(Base):
     sku, quantity; line_id and sku null on copies from version 1 without them)."""
 
     __tablename__ = "returnable_invoices"
+    # A number is billing's to keep unique; here it is looked up within its account, and a copy
+    # never refuses an invoice over another account's number.
+    __table_args__ = (UniqueConstraint("account_id", "number", name="uq_returnable_invoices_account_id_number"),)
 
     invoice_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
-    number: Mapped[str] = mapped_column(String(100), unique=True)
+    number: Mapped[str] = mapped_column(String(100))
     account_id: Mapped[str] = mapped_column(String(200), index=True)
     lines: Mapped[list] = mapped_column(JSONB)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

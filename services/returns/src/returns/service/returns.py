@@ -48,9 +48,9 @@ class ReturnsService:
         async with self.uow() as uow:
             # The invoice row is the lock: requests against one invoice take turns, so two of
             # them cannot both claim the same remaining quantity.
-            invoice = await uow.invoices.by_number(cmd.invoice_number, for_update=True)
+            invoice = await uow.invoices.by_number(actor.account_id, cmd.invoice_number, for_update=True)
             mine = invoice is not None and invoice.belongs_to(actor.account_id)
-            claimed = await uow.rmas.claimed(invoice.number) if mine else {}
+            claimed = await uow.rmas.claimed(actor.account_id, invoice.number) if mine else {}
             shipped = await uow.shipped.of_order(invoice.order_id) if mine and invoice.order_id else None
             now = self.clock.now()
             # Taken before the checks: a refused request rolls back and gives the number back.
