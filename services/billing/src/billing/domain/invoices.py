@@ -378,17 +378,7 @@ class Invoice:
             )
         )
         if self.status is Status.PAID:
-            self.events.append(
-                InvoicePaid(
-                    invoice_id=self.id,
-                    number=self.number,
-                    account_id=self.account_id,
-                    request_id=self.request_id,
-                    currency=self.currency,
-                    amount_paid=self.amount_paid,
-                    at=now,
-                )
-            )
+            self._paid(now)
 
     # -- credited ----------------------------------------------------------------------------
     def apply_credit(self, amount: Decimal, *, by: str, now: datetime, note: str | None = None) -> None:
@@ -408,17 +398,20 @@ class Invoice:
             step = LIFECYCLE.move(self.status, "settle", by=by, at=now, note=note)
             self.status = step.to_status
             self.history.append(step)
-            self.events.append(
-                InvoicePaid(
-                    invoice_id=self.id,
-                    number=self.number,
-                    account_id=self.account_id,
-                    request_id=self.request_id,
-                    currency=self.currency,
-                    amount_paid=self.amount_paid,
-                    at=now,
-                )
+            self._paid(now)
+
+    def _paid(self, now: datetime) -> None:
+        self.events.append(
+            InvoicePaid(
+                invoice_id=self.id,
+                number=self.number,
+                account_id=self.account_id,
+                request_id=self.request_id,
+                currency=self.currency,
+                amount_paid=self.amount_paid,
+                at=now,
             )
+        )
 
     # -- voiding ------------------------------------------------------------------------------
     @property

@@ -16,7 +16,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
 
 from billing.domain.reconciliation import ReconciliationStatement, StatementStatus
-from billing.domain.statements import StatementEntry
+from billing.http.balances import StatementEntryOut
 from billing.http.invoices import Currency, money
 from billing.service.reconciliation import IssueStatement, ReconciliationStatements
 from portal_runtime.auth import Principal, admin_only
@@ -34,28 +34,6 @@ class StatementIn(BaseModel):
 
 class DisputeIn(BaseModel):
     note: str = Field(min_length=1, max_length=2000, description="what the customer finds wrong")
-
-
-class StatementEntryOut(BaseModel):
-    on: date
-    kind: str = Field(description="invoice, payment, advance_payment, credit_note, refund or void")
-    document_number: str | None
-    description: str
-    debit: Decimal
-    credit: Decimal
-    balance: Decimal = Field(description="the running balance after this entry")
-
-    @classmethod
-    def of(cls, e: StatementEntry, currency: str) -> StatementEntryOut:
-        return cls(
-            on=e.on,
-            kind=e.kind,
-            document_number=e.document_number,
-            description=e.description,
-            debit=money(e.debit, currency),
-            credit=money(e.credit, currency),
-            balance=money(e.balance, currency),
-        )
 
 
 class StatementOut(BaseModel):
