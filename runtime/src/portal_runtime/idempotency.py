@@ -157,6 +157,17 @@ class IdempotencyKeys:
         stored = None if row.status_code is None else Answer(row.status_code, row.body)
         return replay_of(row.fingerprint, stored, fingerprint)
 
+    async def answered(self, caller: str, key: str) -> Answer | None:
+        """The answer stored for a claimed key (None: none yet, or the key is not claimed)."""
+        row = (
+            await self.session.execute(
+                select(IdempotencyRecord.status_code, IdempotencyRecord.body).where(
+                    IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
+                )
+            )
+        ).one_or_none()
+        return None if row is None or row.status_code is None else Answer(row.status_code, row.body)
+
     async def store(self, caller: str, key: str, answer: Answer) -> Answer:
         """Keep the answer of a claimed key (committed with the effect, by the unit of work)."""
         await self.session.execute(
@@ -186,6 +197,10 @@ class MemoryIdempotencyKeys:
             self.rows[(caller, key)] = _Held(fingerprint)
             return None
         return replay_of(held.fingerprint, held.answer, fingerprint)
+
+    async def answered(self, caller: str, key: str) -> Answer | None:
+        held = self.rows.get((caller, key))
+        return None if held is None or held.answer is None else copy.deepcopy(held.answer)
 
     async def store(self, caller: str, key: str, answer: Answer) -> Answer:
         self.rows[(caller, key)].answer = copy.deepcopy(answer)

@@ -27,6 +27,7 @@ from portal_runtime.auth import Principal
 from portal_runtime.clock import FrozenClock
 from portal_runtime.db import make_engine, make_sessionmaker
 from portal_runtime.errors import InvalidInput
+from portal_runtime.idempotency import KeyWithoutAnswer
 from portal_runtime.outbox import Outbox
 from portal_runtime.uow import UnitsOfWork
 
@@ -137,3 +138,60 @@ async def test_a_gateway_that_fails_releases_the_reservation_and_records_nothing
     gateway.fail = False
     paid = await svc.pay(card(invoice.id, "129.70"), caller=ACME, idempotency_key="again", render=render)
     assert paid.status_code == 201
+
+
+def fingerprint_of(request: PaymentRequest) -> str:
+    from billing.domain.payments import fingerprint
+
+    return fingerprint(request)
+
+
+async def died_after_charging(svc, gateway, request: PaymentRequest, key: str) -> None:
+    """What a process SIGKILLed while the gateway was charging leaves: the key claimed without an
+    answer, the amount reserved, the money moved at the gateway, nothing recorded."""
+    payments = svc.payments
+    claimed = await payments._claim(request, caller=ACME, key=key, fingerprint=fingerprint_of(request))
+    await payments._charge(
+        request, claimed.invoice_number, gateway_key=f"{ACME.account_id}:{key}:{fingerprint_of(request)[:16]}"
+    )
+    assert len(gateway.charges) == 1
+
+
+async def test_a_retry_takes_over_a_request_that_died_while_charging_and_the_card_is_charged_once(env, monkeypatch):
+    from billing.service import payments
+
+    svc, gateway, engine = env
+    invoice = await svc.issue_invoice(issue_command(approved("acme")))
+    request = card(invoice.id, "129.70")
+    await died_after_charging(svc, gateway, request, "k")
+    assert await held(engine) == 1
+
+    # Within the lease the first request may still be charging: a retry waits, then answers 409.
+    monkeypatch.setattr(payments, "ANSWER_WAIT_SECONDS", 0.3)
+    with pytest.raises(KeyWithoutAnswer):
+        await svc.pay(request, caller=ACME, idempotency_key="k", render=render)
+
+    # After it, two retries at once take it over: one payment, the first charge's result, one answer.
+    svc.payments.clock.advance(seconds=payments.CLAIM_LEASE_SECONDS)
+    first, second = await asyncio.gather(
+        *(svc.pay(request, caller=ACME, idempotency_key="k", render=render) for _ in range(2))
+    )
+    assert first.status_code == second.status_code == 201 and first.body == second.body
+    assert first.body["invoice"]["status"] == "paid"
+    assert len(gateway.charges) == 1 and first.body["payment"]["gateway_reference"] == gateway.charges[0].reference
+    assert await held(engine) == 0
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(PaymentRow)) == 1
+
+
+async def test_after_a_gateway_error_the_same_key_pays_and_the_gateway_is_asked_again(env):
+    svc, gateway, engine = env
+    invoice = await svc.issue_invoice(issue_command(approved("acme")))
+    gateway.fail = True
+    with pytest.raises(ConnectionError):
+        await svc.pay(card(invoice.id, "129.70"), caller=ACME, idempotency_key="away", render=render)
+    gateway.fail = False
+    paid = await svc.pay(card(invoice.id, "129.70"), caller=ACME, idempotency_key="away", render=render)
+    assert paid.status_code == 201 and paid.body["invoice"]["status"] == "paid" and len(gateway.charges) == 1
+    again = await svc.pay(card(invoice.id, "129.70"), caller=ACME, idempotency_key="away", render=render)
+    assert again.body == paid.body and len(gateway.charges) == 1

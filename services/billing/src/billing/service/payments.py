@@ -14,7 +14,16 @@ transaction that locks the invoice:
 
 Two payments at once with different keys cannot both charge beyond what is due: the second's
 claim sees the first's reservation and is refused before its card is charged. The same key sent
-again while the first request is charging waits for the first answer and replays it."""
+again while the first request is charging waits for the first answer and replays it.
+
+A request that died between its claim and its record (its process killed while the gateway was
+asked) leaves its key claimed without an answer and its amount reserved. A retry with the same key
+takes it over: once the reservation is older than CLAIM_LEASE_SECONDS (or at once when the first
+request gave its reservation back after a gateway error, its outcome unknown), the retry charges
+with the same gateway key, which the gateway answers with the first charge's result (no second
+charge), and records it. The reservation's id is derived from the caller, key and request, so the
+retry finds it; the record replays an answer already stored for the key (a first request that was
+only slow), so a payment is recorded once however many requests carry its key."""
 
 from __future__ import annotations
 
@@ -40,6 +49,14 @@ log = logging.getLogger(__name__)
 # How long a request waits for the answer of another request with its key that is still charging.
 ANSWER_WAIT_SECONDS = 30.0
 ANSWER_POLL_SECONDS = 0.05
+# A request still charging after this long is presumed dead: a retry with its key takes it over.
+CLAIM_LEASE_SECONDS = 10.0
+RESERVATIONS = uuid.UUID("6f1c2a4e-8d3b-4c57-9a0e-2b7d5e91c3f4")  # namespace of reservation ids
+
+
+def reservation_id(caller: str, key: str, fingerprint: str) -> uuid.UUID:
+    """The one reservation a request with this key and body makes (found again by its retries)."""
+    return uuid.uuid5(RESERVATIONS, f"{caller}\n{key}\n{fingerprint}")
 
 
 @dataclass(frozen=True)
@@ -85,7 +102,7 @@ class Payments:
             )
         except BaseException:
             # Whether money moved is unknown: the reservation is given back, and the key keeps its
-            # claim without an answer (a retry with it answers 409; the gateway dedups by its key).
+            # claim without an answer (a retry with it asks the gateway again, which dedups by its key).
             await self._release(request.invoice_id, claimed.reservation_id)
             raise
         return await self._record(request, claimed, result, caller=caller, key=idempotency_key, render=render)
@@ -113,16 +130,47 @@ class Payments:
                     if replayed is not None:
                         return replayed
                     reservation = Reservation(
-                        id=uuid.uuid4(), amount=request.amount, method=request.method, reserved_at=self.clock.now()
+                        id=reservation_id(caller.account_id, key, fingerprint),
+                        amount=request.amount,
+                        method=request.method,
+                        reserved_at=self.clock.now(),
                     )
                     invoice.reserve(reservation, currency=request.currency)
                     await uow.commit()
                     return _Claimed(invoice.number, reservation.id)
             except KeyWithoutAnswer:
-                # The key's first request is charging (claimed, no answer yet): wait for its answer.
+                # The key's first request is charging (claimed, no answer yet): wait for its answer,
+                # or take it over when it is presumed dead (see the module).
+                taken = await self._take_over(request, caller=caller, key=key, fingerprint=fingerprint)
+                if taken is not None:
+                    return taken
                 if loop.time() >= deadline:
                     raise
                 await asyncio.sleep(ANSWER_POLL_SECONDS)
+
+    async def _take_over(
+        self, request: PaymentRequest, *, caller: Principal, key: str, fingerprint: str
+    ) -> _Claimed | Answer | None:
+        """The claim of this key's first request, when that request is presumed dead; its answer
+        when it has one by now; None while it may still be charging."""
+        held_id = reservation_id(caller.account_id, key, fingerprint)
+        async with self.uow() as uow:
+            invoice = visible(await uow.invoices.get(request.invoice_id, for_update=True), request.invoice_id, caller)
+            answer = await uow.idempotency.answered(caller.account_id, key)
+            if answer is not None:
+                return answer
+            held = next((r for r in invoice.reservations if r.id == held_id), None)
+            if held is not None:
+                age = (self.clock.now() - held.reserved_at).total_seconds()
+                return _Claimed(invoice.number, held.id) if age >= CLAIM_LEASE_SECONDS else None
+            # Given back after a gateway error (outcome unknown): held again, and asked again.
+            invoice.reserve(
+                Reservation(id=held_id, amount=request.amount, method=request.method, reserved_at=self.clock.now()),
+                currency=request.currency,
+            )
+            await uow.commit()
+            log.warning("payment of invoice %s: a retry took over a request that had no answer", invoice.number)
+            return _Claimed(invoice.number, held_id)
 
     # -- 2. charge --------------------------------------------------------------------------
     async def _charge(self, request: PaymentRequest, number: str, *, gateway_key: str) -> GatewayResult:
@@ -158,6 +206,9 @@ class Payments:
     ) -> Answer:
         async with self.uow() as uow:
             invoice = await uow.invoices.get(request.invoice_id, for_update=True)
+            recorded = await uow.idempotency.answered(caller.account_id, key)
+            if recorded is not None:  # another request with this key recorded it (see the module)
+                return recorded
             now = self.clock.now()
             if result.approved:
                 payment = Payment(
