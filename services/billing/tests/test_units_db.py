@@ -233,3 +233,56 @@ async def test_a_unit_purchases_invoice_is_not_paid_through_the_invoice_payments
         assert await charges(url) == []
     finally:
         await engine.dispose()
+
+
+class DyingGateway(SandboxGateway):
+    """Charges, then (while `die`) the process dies before the answer comes back: the money moved,
+    nothing after the charge runs (no release, no record)."""
+
+    die = True
+
+    async def charge_card(self, **kw):
+        result = await super().charge_card(**kw)
+        if self.die:
+            raise SystemExit("killed while the card was charged")
+        return result
+
+
+async def test_a_retry_takes_over_a_purchase_whose_request_died_while_charging(migrated_database, monkeypatch):
+    from billing.service import units
+
+    engine = make_engine(await migrated_database(definition()))
+    clock = FrozenClock(datetime(2026, 3, 20, 9, 0, tzinfo=UTC))
+    sessions = make_sessionmaker(engine)
+    uow = UnitsOfWork(sessions, Outbox("billing", clock), to_contract, BillingUnitOfWork)
+    gateway = DyingGateway(sessions, clock)
+    svc = UnitWallets(uow, clock, gateway, Invoicing(uow, clock, PAYEE), tz=UTC, initial_grant=2000, low_balance_at=100)
+    try:
+        await svc.package_published(UNITS_1000)
+        ok = ManualPurchase(lines=[(UNITS_1000.item_id, 2)], card=Card.parse(**CARD_OK, today=date(2026, 3, 20)))
+        with pytest.raises(SystemExit):
+            await svc.purchase(ok, caller=CUSTOMER, idempotency_key="k", render=render)
+        gateway.die = False
+        assert len(await charges(engine)) == 1
+
+        # Within the lease the first request may still be charging: a retry waits, then answers 409.
+        monkeypatch.setattr(units, "ANSWER_WAIT_SECONDS", 0.3)
+        with pytest.raises(Conflict):
+            await svc.purchase(ok, caller=CUSTOMER, idempotency_key="k", render=render)
+
+        # After it, two retries at once take it over: the first charge's result, units credited once.
+        clock.advance(seconds=units.CLAIM_LEASE_SECONDS)
+        first, second = await asyncio.gather(
+            *(svc.purchase(ok, caller=CUSTOMER, idempotency_key="k", render=render) for _ in range(2))
+        )
+        money_moved = await charges(engine)
+        entries, balance = await ledger_of(engine, "acme")
+        async with make_sessionmaker(engine)() as s:
+            statuses = list(await s.scalars(select(UnitPurchaseRow.status)))
+    finally:
+        await engine.dispose()
+    assert first == second and first.status_code == 201 and first.body["balance_after"] == 4000
+    assert [c.idempotency_key for c in money_moved] == [f"unit-purchase:{first.body['purchase_id']}"]
+    assert statuses == ["completed"]
+    assert [e.kind.value for e in sorted(entries, key=lambda e: e.seq)] == ["granted", "purchased"]
+    assert_ledger_whole(entries, balance)

@@ -19,7 +19,12 @@ A manual purchase is paid like an invoice (`billing.service.payments`), once per
    completed; declined: the invoice voided (`payment_declined`), the purchase failed, nothing
    credited. The answer is stored for the key and commits with them. Units are credited there,
    never before.
-The same key again answers the first answer (201 or 402); a new key is a new purchase."""
+The same key again answers the first answer (201 or 402); a new key is a new purchase. A request
+that died between its claim and its record (its process killed while the card was charged) is taken
+over by a retry with its key once the pending purchase is older than CLAIM_LEASE_SECONDS, as a
+payment's is (`billing.service.payments`): the purchase's id is derived from caller, key and request,
+so the retry finds it and charges with the same gateway key (the first charge's result, no second
+charge), and the record replays an answer already stored for the key."""
 
 from __future__ import annotations
 
@@ -46,7 +51,7 @@ from billing.domain.units import (
     price,
 )
 from billing.service.invoicing import Invoicing, IssueInvoice
-from billing.service.payments import ANSWER_POLL_SECONDS, ANSWER_WAIT_SECONDS
+from billing.service.payments import ANSWER_POLL_SECONDS, ANSWER_WAIT_SECONDS, CLAIM_LEASE_SECONDS
 from portal_runtime.auth import Principal
 from portal_runtime.clock import Clock, business_date, start_of
 from portal_runtime.errors import Conflict, InvalidInput, NotFound
@@ -72,6 +77,14 @@ async def no_hook(uow: Any, wallet: Wallet) -> None:
 
 async def no_plan(uow: Any, account_id: str) -> None:
     """The default `plan_of`: no account has a plan."""
+
+
+PURCHASES = uuid.UUID("0b9e4f6a-3c21-4d8e-b7a5-9f1e2d3c4b5a")  # namespace of manual purchases' ids
+
+
+def purchase_id_of(caller: str, key: str, fingerprint: str) -> uuid.UUID:
+    """The one purchase a manual request with this key and body makes (found again by its retries)."""
+    return uuid.uuid5(PURCHASES, f"{caller}\n{key}\n{fingerprint}")
 
 
 def gateway_key(purchase: UnitPurchase) -> str:
@@ -136,11 +149,19 @@ async def start_purchase(
     tz: tzinfo,
     attempt: int | None = None,
     bill_to: BillTo | None = None,
+    purchase_id: uuid.UUID | None = None,
 ) -> UnitPurchase:
     """A pending purchase and its one invoice (source `unit_top_up`, the purchase's id; due on the
     business date; addressed to `bill_to` when given), in the caller's unit of work."""
     purchase = UnitPurchase.start(
-        account_id=account_id, source=source, priced=priced, by=by, now=now, attempt=attempt, bill_to=bill_to
+        account_id=account_id,
+        source=source,
+        priced=priced,
+        by=by,
+        now=now,
+        attempt=attempt,
+        bill_to=bill_to,
+        purchase_id=purchase_id,
     )
     invoice = await invoicing.issue_in(
         uow,
@@ -396,6 +417,9 @@ class UnitWallets:
             result = GatewayResult(approved=True)
         async with self.uow() as uow:
             purchase = await uow.unit_purchases.get(claimed.purchase_id, for_update=True)
+            recorded = await uow.idempotency.answered(caller.account_id, idempotency_key)
+            if recorded is not None:  # another request with this key recorded it (see the module)
+                return recorded
             wallet = await record_outcome(
                 uow, purchase, result, card_brand=card.brand, card_last4=card.last4, now=self.clock.now()
             )
@@ -427,14 +451,34 @@ class UnitWallets:
                         by=caller.actor,
                         now=self.clock.now(),
                         tz=self.tz,
+                        purchase_id=purchase_id_of(caller.account_id, key, fingerprint),
                     )
                     await uow.commit()
                     return purchase
             except KeyWithoutAnswer:
-                # The key's first request is charging (claimed, no answer yet): wait for its answer.
+                # The key's first request is charging (claimed, no answer yet): wait for its answer,
+                # or take it over when it is presumed dead (see the module).
+                taken = await self._take_over(caller=caller, key=key, fingerprint=fingerprint)
+                if taken is not None:
+                    return taken
                 if loop.time() >= deadline:
                     raise
                 await asyncio.sleep(ANSWER_POLL_SECONDS)
+
+    async def _take_over(self, *, caller: Principal, key: str, fingerprint: str) -> UnitPurchase | Answer | None:
+        """The pending purchase of this key's first request, when that request is presumed dead; its
+        answer when it has one by now; None while it may still be charging."""
+        async with self.uow() as uow:
+            answer = await uow.idempotency.answered(caller.account_id, key)
+            if answer is not None:
+                return answer
+            purchase = await uow.unit_purchases.get(purchase_id_of(caller.account_id, key, fingerprint))
+            if purchase is None or purchase.status is not PurchaseStatus.PENDING:
+                return None
+            if (self.clock.now() - purchase.created_at).total_seconds() < CLAIM_LEASE_SECONDS:
+                return None
+            log.warning("unit purchase %s: a retry took over a request that had no answer", purchase.purchase_id)
+            return purchase
 
     async def list_purchases(
         self,
