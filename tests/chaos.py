@@ -129,7 +129,9 @@ class Cluster:
 
 
 async def call(client: httpx.AsyncClient, method: str, url: str, *, ok=(200, 201), deadline: float, **kw):
-    """Send until answered with one of `ok` (retrying lost connections and 5xx, same body)."""
+    """Send until answered with one of `ok` (retrying lost connections and 5xx, same body); a
+    timeout names the last answer (or transport error) seen."""
+    last = "nothing"
     while True:
         try:
             r = await client.request(method, url, **kw)
@@ -137,10 +139,11 @@ async def call(client: httpx.AsyncClient, method: str, url: str, *, ok=(200, 201
                 return r
             if r.status_code < 500 and r.status_code not in (404, 409, 422):
                 raise AssertionError(f"{method} {url}: {r.status_code} {r.text}")
-        except httpx.TransportError:
-            pass
+            last = f"{r.status_code} {r.text[:300]}"
+        except httpx.TransportError as exc:
+            last = f"{type(exc).__name__}: {exc}"
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{method} {url} not answered in time")
+            raise TimeoutError(f"{method} {url} not answered in time (last: {last})")
         await asyncio.sleep(0.3)
 
 
@@ -180,6 +183,8 @@ async def flow(cluster: Cluster, client: httpx.AsyncClient, item_id: str, n: int
         if r.json()["items"]:
             invoice = r.json()["items"][0]
             break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no invoice for request {rid} in time")
         await asyncio.sleep(0.3)
     await call(
         client,
@@ -201,6 +206,8 @@ async def flow(cluster: Cluster, client: httpx.AsyncClient, item_id: str, n: int
         subs = r.json()["items"] if isinstance(r.json(), dict) else r.json()
         if subs and all(s["status"] == "active" for s in subs):
             break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"services of request {rid} not active in time")
         await asyncio.sleep(0.3)
     return {"account": account, "email": email, "request": rid}
 
@@ -222,9 +229,34 @@ async def confirm_address(cluster: Cluster, client: httpx.AsyncClient, email: st
     await call(client, "POST", url, ok=(200,), json={"token": token}, deadline=deadline)
 
 
+# How long the chaos loop waits for what it killed to be ready again before it goes on regardless.
+RECOVERY_SECONDS = 90.0
+
+
+async def ready_again(roles: list[Role], stop: asyncio.Event) -> None:
+    """Until each role answers /health/ready (its consumers and relay started), the run stops, or
+    RECOVERY_SECONDS pass."""
+    deadline = time.monotonic() + RECOVERY_SECONDS
+    async with httpx.AsyncClient(timeout=2) as client:
+        for role in roles:
+            while not stop.is_set() and time.monotonic() < deadline:
+                try:
+                    if (await client.get(role.url + "/health/ready")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+
+
 async def chaos(
     cluster: Cluster, rng: random.Random, every: float, stop: asyncio.Event, log, restarted: dict, at: dict
 ) -> dict:
+    """Every `every` seconds a SIGKILL of a random role (started again at once), and Kafka and
+    PostgreSQL killed once each at their times. The next kill's wait starts once what was killed is
+    ready again: a fixed cadence on a loaded machine killed workers faster than they could start
+    (a worker took over 20 s to start at a load of 11, and each was killed every 21 s on average),
+    so a consumer group stayed empty for minutes and the run measured the machine's speed instead
+    of the guarantees."""
     started = time.monotonic()
     while not stop.is_set():
         try:
@@ -243,9 +275,12 @@ async def chaos(
                 await asyncio.sleep(5)
                 await target.start()
                 restarted[server] += 1
+                await ready_again(list(cluster.roles.values()), stop)
                 break
         else:
-            log(f"  killed {cluster.kill_one(rng)}")
+            name = cluster.kill_one(rng)
+            log(f"  killed {name}")
+            await ready_again([cluster.roles[name]], stop)
     return restarted
 
 
@@ -305,17 +340,21 @@ async def quiet(cluster: Cluster, timeout: float) -> None:
     raise TimeoutError("the system did not become quiet")
 
 
-async def count(cluster: Cluster, flows: list[dict]) -> dict:
+async def query(cluster: Cluster, service: str, sql: str) -> list:
     import asyncpg
 
+    conn = await asyncpg.connect(cluster.urls[service].replace("+asyncpg", ""))
+    try:
+        return await conn.fetch(sql)
+    finally:
+        await conn.close()
+
+
+async def count(cluster: Cluster, flows: list[dict]) -> dict:
     from portal_runtime.dlq import read_dead_letters
 
     async def q(service: str, sql: str):
-        conn = await asyncpg.connect(cluster.urls[service].replace("+asyncpg", ""))
-        try:
-            return await conn.fetch(sql)
-        finally:
-            await conn.close()
+        return await query(cluster, service, sql)
 
     accounts = {f["account"] for f in flows}
     invoices = collections.Counter(r["request_id"] for r in await q("billing", "SELECT request_id FROM invoices"))
@@ -355,30 +394,76 @@ async def count(cluster: Cluster, flows: list[dict]) -> dict:
     }
 
 
-async def main(args) -> int:
-    rng = random.Random(args.seed)
-    data = Path(tempfile.mkdtemp(prefix="portal-chaos-"))
+def make_infra(prefix: str, ports: Ports) -> tuple[Infra, Path]:
+    """Kafka, PostgreSQL and the mail sink of a run, in a temporary directory (not started)."""
+    data = Path(tempfile.mkdtemp(prefix=f"portal-{prefix.rstrip('_')}-"))
     data.chmod(0o755)
-    # Ports of its own, below the ephemeral range (not the tests' 2xxxx): while its Kafka is down,
-    # a test session started meanwhile must not take the port and have chaos workers join its groups.
-    ports = Ports(kafka=31092, kafka_controller=31093, postgres=31432, smtp=31025, mail_http=31026)
     infra = Infra(
         StackConfig.from_env({}, ports=ports, data_dir=data),
-        database_prefix="chaos_",
+        database_prefix=prefix,
         recreate_databases=True,
         pick_free_ports=True,
     )
+    return infra, data
+
+
+async def start_servers(infra: Infra) -> dict[str, str]:
+    """Start the servers, create the topics and every service's database, migrated; its URLs."""
+    await infra.start(topics=all_topics(), services=SERVICES)
+    urls = {s: await infra.database_url(s) for s in SERVICES}
+    for s in SERVICES:
+        module = __import__(f"{s}.bootstrap", fromlist=["definition"])
+        await asyncio.to_thread(upgrade, module.definition().migrations, urls[s])
+    return urls
+
+
+async def sellable_item(cluster: Cluster, client: httpx.AsyncClient, deadline: float) -> dict:
+    """The item the flows request, created in catalog and known to orders (from its event)."""
+    item = (
+        await call(
+            client,
+            "POST",
+            cluster.api("catalog") + "/v1/admin/items",
+            headers=ADMIN,
+            ok=(201,),
+            deadline=deadline,
+            json={
+                "sku": "CHAOS-1",
+                "name": "Premium listing",
+                "price": "49.90",
+                "currency": "EUR",
+                "billing": "recurring",
+                "billing_period_months": 1,
+            },
+        )
+    ).json()
+    # orders learns the item from its event: wait for it before the flows start
+    probe = bearer("probe")
+    await call(
+        client,
+        "POST",
+        cluster.api("orders") + "/v1/requests",
+        headers=probe,
+        ok=(201,),
+        json={"lines": [{"item_id": item["id"], "quantity": 1}]},
+        deadline=deadline,
+    )
+    return item
+
+
+async def main(args) -> int:
+    rng = random.Random(args.seed)
+    # Ports of its own, below the ephemeral range (not the tests' 2xxxx): while its Kafka is down,
+    # a test session started meanwhile must not take the port and have chaos workers join its groups.
+    ports = Ports(kafka=31092, kafka_controller=31093, postgres=31432, smtp=31025, mail_http=31026)
+    infra, data = make_infra("chaos_", ports)
     t0 = time.monotonic()
 
     def log(text: str) -> None:
         print(f"[{time.monotonic() - t0:6.1f}s] {text}", flush=True)
 
-    await infra.start(topics=all_topics(), services=SERVICES)
+    urls = await start_servers(infra)
     log(f"servers up in {data}")
-    urls = {s: await infra.database_url(s) for s in SERVICES}
-    for s in SERVICES:
-        module = __import__(f"{s}.bootstrap", fromlist=["definition"])
-        await asyncio.to_thread(upgrade, module.definition().migrations, urls[s])
     cluster = Cluster(infra, urls, data / "logs")
     cluster.start_all()
     flows: list[dict] = []
@@ -386,35 +471,7 @@ async def main(args) -> int:
     try:
         async with httpx.AsyncClient(timeout=15) as client:
             deadline = time.monotonic() + args.timeout
-            item = (
-                await call(
-                    client,
-                    "POST",
-                    cluster.api("catalog") + "/v1/admin/items",
-                    headers=ADMIN,
-                    ok=(201,),
-                    deadline=deadline,
-                    json={
-                        "sku": "CHAOS-1",
-                        "name": "Premium listing",
-                        "price": "49.90",
-                        "currency": "EUR",
-                        "billing": "recurring",
-                        "billing_period_months": 1,
-                    },
-                )
-            ).json()
-            # orders learns the item from its event: wait for it before the flows start
-            probe = bearer("probe")
-            await call(
-                client,
-                "POST",
-                cluster.api("orders") + "/v1/requests",
-                headers=probe,
-                ok=(201,),
-                json={"lines": [{"item_id": item["id"], "quantity": 1}]},
-                deadline=deadline,
-            )
+            item = await sellable_item(cluster, client, deadline)
             log(f"system ready; {args.flows} flows on {args.clients} clients")
             stop = asyncio.Event()
             restarted = {"kafka": 0, "postgres": 0}
@@ -424,9 +481,11 @@ async def main(args) -> int:
 
             def more() -> int | None:
                 """The next flow's number: `--flows` of them, and on until Kafka and PostgreSQL
-                have each been restarted once (a short run must see both)."""
+                have each been restarted once and `--min-kills` processes were killed (a short run
+                must see them all happen while flows run)."""
                 n = next(counter)
-                return n if n < args.flows or not all(restarted.values()) else None
+                more_needed = not all(restarted.values()) or sum(cluster.kills.values()) < args.min_kills
+                return n if n < args.flows or more_needed else None
 
             async def client_loop() -> None:
                 while (n := more()) is not None:
@@ -475,7 +534,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flows", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--kill-every", type=float, default=2.0, help="seconds between process kills")
+    parser.add_argument(
+        "--kill-every", type=float, default=2.0, help="seconds from a killed process ready again to the next kill"
+    )
+    parser.add_argument("--min-kills", type=int, default=0, help="flows go on until this many processes were killed")
     parser.add_argument("--timeout", type=float, default=900, help="seconds for all flows")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kafka-at", type=float, default=8, help="seconds into the flows Kafka is killed")

@@ -28,6 +28,8 @@ async def test_a_short_chaos_run_loses_and_doubles_nothing():
         "4",
         "--kill-every",
         "1.5",
+        "--min-kills",
+        "6",
         "--kafka-at",
         "3",
         "--postgres-at",
@@ -42,6 +44,6 @@ async def test_a_short_chaos_run_loses_and_doubles_nothing():
     assert proc.returncode == 0, text[-4000:]
     figures = json.loads(text[text.index("{\n") : text.rindex("}") + 1])
     assert figures["flows"] >= 12 and figures["kafka restarts"] == 1 and figures["postgres restarts"] == 1, figures
-    assert sum(figures["kills"].values()) >= 3, figures
+    assert sum(figures["kills"].values()) >= 6, figures
     for what in MUST_BE_NONE:
         assert figures[what] == 0, (what, figures)
