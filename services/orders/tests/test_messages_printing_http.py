@@ -25,6 +25,7 @@ from orders.service.printing import Issuer, PrintingService
 from portal_contracts import Money
 from portal_contracts.events.billing import (
     BillTo,
+    CreditNoteIssued,
     InvoiceIssuedV2,
     InvoiceLineV2,
     InvoiceVoided,
@@ -250,6 +251,20 @@ async def test_the_invoice_copy_and_the_printed_invoice_of_an_order_and_of_a_vie
         await eventually(
             lambda: _has(http, pdf, "Paid so far 5.00 EUR Balance due 11.07 EUR"), timeout=60, what="paid so far"
         )
+        # a return's credit note takes 3.00 off what it owes (told twice: counted once)
+        credit = CreditNoteIssued(
+            credit_note_id=uuid.uuid4(), number="CN-2026-000009", invoice_id=invoice.invoice_id,
+            invoice_number=invoice.number, account_id="acme", source_kind="order", source_id=str(order.id),
+            currency="EUR", lines=[], total=eur("3.00"), tax_total=eur("0.00"), reason="returned_goods",
+            settlement="credit", refunded=eur("0.00"), credited=eur("0.00"), applied=eur("3.00"),
+            issued_at=NOW + timedelta(minutes=5, seconds=30),
+        )  # fmt: skip
+        await produce(kafka, credit, credit.model_copy())
+        await eventually(
+            lambda: _has(http, pdf, "Paid so far 5.00 EUR Credited 3.00 EUR Balance due 8.07 EUR"),
+            timeout=60,
+            what="the credit off the balance due",
+        )
         voided = InvoiceVoided(
             invoice_id=invoice.invoice_id, number=invoice.number, account_id="acme", source_kind="order",
             source_id=str(order.id), reason="admin", voided_at=NOW + timedelta(minutes=6),
@@ -259,7 +274,7 @@ async def test_the_invoice_copy_and_the_printed_invoice_of_an_order_and_of_a_vie
         [envelope] = await produce(kafka, part_paid.model_copy())  # the last event: everything before is applied
         await eventually(lambda: inboxed(rt, envelope.event_id), timeout=60, what="the late events applied")
         [page] = await printed(http, pdf, ACME)
-        assert "VOID" in page and "do not pay" in page and "Paid so far 5.00 EUR" in page
+        assert "VOID" in page and "do not pay" in page and "Paid so far 5.00 EUR Credited 3.00 EUR" in page
         async with rt.sessions() as s:
             rows = list(await s.scalars(select(InvoiceDocumentRow)))
         assert [(r.number, r.status, r.amount_paid) for r in rows] == [("INV-2026-000101", "voided", Decimal("5.00"))]

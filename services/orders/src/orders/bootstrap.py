@@ -255,10 +255,10 @@ def register_consumers(consumer: EventConsumer, rt: ServiceRuntime) -> None:
         await fulfilment.payment_failed(failed.invoice_id, failed.failed_at, failed.reason)
 
     _channel_orders(consumer, rt)
-    _issued_documents(consumer, customer_documents)
+    _issued_documents(consumer, customer_documents, documents)
 
 
-def _issued_documents(consumer: EventConsumer, customer_documents) -> None:
+def _issued_documents(consumer: EventConsumer, customer_documents, invoice_copies) -> None:
     """The documents others issue to a customer: goods receipts, credit notes, reconciliation statements."""
     from portal_contracts.events.billing import CreditNoteIssued, StatementIssued
     from portal_contracts.events.returns import GoodsReceived
@@ -269,7 +269,10 @@ def _issued_documents(consumer: EventConsumer, customer_documents) -> None:
 
     @consumer.on(CreditNoteIssued)
     async def credit_note_issued(incoming: Incoming) -> None:
-        await customer_documents.record(incoming.event)
+        note: CreditNoteIssued = incoming.event
+        await customer_documents.record(note)
+        if note.applied is not None and note.applied.amount > 0:  # off the printed invoice's balance due
+            await invoice_copies.credited(note.invoice_id, note.credit_note_id, note.applied.amount)
 
     @consumer.on(StatementIssued)
     async def statement_issued(incoming: Incoming) -> None:

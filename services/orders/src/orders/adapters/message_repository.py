@@ -69,9 +69,14 @@ class InvoiceDocument:
     payload: dict
     issued_at: datetime
     amount_paid: Decimal | None
+    credits: dict[str, str]  # by credit note id: what it took off what the invoice owed
+
+    @property
+    def credited(self) -> Decimal:
+        return sum((Decimal(v) for v in self.credits.values()), Decimal("0.00"))
 
 
-_DOCUMENT = ("invoice_id", "order_id", "number", "status", "payload", "issued_at", "amount_paid")
+_DOCUMENT = ("invoice_id", "order_id", "number", "status", "payload", "issued_at", "amount_paid", "credits")
 
 
 class InvoiceDocuments:
@@ -116,6 +121,20 @@ class InvoiceDocuments:
                 func.coalesce(InvoiceDocumentRow.amount_paid, -1) < amount_paid,
             )
             .values(amount_paid=amount_paid)
+        )
+        return done.rowcount > 0
+
+    async def credited(self, invoice_id: uuid.UUID, credit_note_id: uuid.UUID, applied: Decimal) -> bool:
+        """A credit note took `applied` off what the invoice owed; once per credit note."""
+        done = await self.session.execute(
+            update(InvoiceDocumentRow)
+            .where(
+                InvoiceDocumentRow.invoice_id == invoice_id,
+                ~InvoiceDocumentRow.credits.has_key(str(credit_note_id)),
+            )
+            .values(
+                credits=InvoiceDocumentRow.credits.op("||")(func.jsonb_build_object(str(credit_note_id), str(applied)))
+            )
         )
         return done.rowcount > 0
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,7 +35,8 @@ class OrderMessageRow(Base):
 
 class InvoiceDocumentRow(Base):
     """Billing's invoice of an order as InvoiceIssued v2 told it (`payload`: the event's data),
-    voided by InvoiceVoided; `amount_paid` as billing's payment events last said (never down)."""
+    voided by InvoiceVoided; `amount_paid` as billing's payment events last said (never down);
+    `credits` what each credit note took off what it owed (CreditNoteIssued.applied, by credit note id)."""
 
     __tablename__ = "invoice_documents"
 
@@ -46,3 +47,4 @@ class InvoiceDocumentRow(Base):
     payload: Mapped[dict] = mapped_column(JSONB)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     amount_paid: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), nullable=True)
+    credits: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

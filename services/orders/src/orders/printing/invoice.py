@@ -67,6 +67,7 @@ class PrintedInvoice:
     bill_to: tuple[str, ...] = ()  # name, company, address lines: as printed
     customer_reference: str | None = None
     paid: Decimal | None = None  # paid so far, when known
+    credited: Decimal = Decimal("0.00")  # taken off by credit notes (returned goods)
     instructions: tuple[Instruction, ...] = ()
     public_note: str | None = None
     voided: bool = False
@@ -89,7 +90,7 @@ class PrintedInvoice:
 
     @property
     def balance(self) -> Decimal | None:
-        return None if self.paid is None else max(self.total - self.paid, Decimal("0.00"))
+        return None if self.paid is None else max(self.total - self.paid - self.credited, Decimal("0.00"))
 
 
 def money(amount: Decimal, currency: str) -> str:
@@ -303,6 +304,8 @@ def _totals(pdf: _Document, inv: PrintedInvoice) -> None:
     rows.append(("Total", money(inv.total, inv.currency), True))
     if inv.paid is not None:
         rows.append(("Paid so far", money(inv.paid, inv.currency), False))
+        if inv.credited > 0:
+            rows.append(("Credited", money(inv.credited, inv.currency), False))
         rows.append(("Balance due", money(inv.balance, inv.currency), True))
     if pdf.will_page_break(6.5 * len(rows) + 4):
         pdf.add_page()

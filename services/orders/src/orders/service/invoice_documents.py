@@ -58,3 +58,10 @@ class InvoiceDocumentService:
             done = await InvoiceDocuments(uow).paid(invoice_id, amount_paid)
             await uow.commit()
         return done
+
+    async def credited(self, invoice_id: uuid.UUID, credit_note_id: uuid.UUID, applied: Decimal) -> bool:
+        """What a credit note took off the invoice (a return's credit lowers its balance due)."""
+        async with self.uow() as uow:
+            done = await InvoiceDocuments(uow).credited(invoice_id, credit_note_id, applied)
+            await uow.commit()
+        return done

@@ -136,7 +136,7 @@ def _with_paid(invoice: PrintedInvoice, order: Order, document: InvoiceDocument)
         paid = Decimal("0.00")
     else:
         paid = None  # a part paid (or a failure after one): billing's figure is not known here
-    return replace(invoice, paid=paid)
+    return replace(invoice, paid=paid, credited=document.credited)
 
 
 def _current(documents: Sequence[InvoiceDocument]) -> InvoiceDocument | None:
