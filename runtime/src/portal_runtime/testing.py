@@ -81,7 +81,11 @@ async def served(app: Any, name: str) -> AsyncIterator[httpx.AsyncClient]:
                 raise RuntimeError(f"{name} did not start")
             await asyncio.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        # The client lets an idle connection go before the server does (uvicorn closes one after 5 s
+        # of keep-alive; httpx keeps one 5 s too): a request sent on a connection the server is just
+        # closing fails with ReadError (seen once in tests/test_units_flow.py after a 5 s wait).
+        limits = httpx.Limits(keepalive_expiry=2.0)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits) as client:
             yield client
     finally:
         server.should_exit = True
