@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 from client_area import WAIT
-from flow import ADMIN, JOBS_ON_DEMAND, Portal, _count_handed, ok
+from flow import ADMIN, JOBS_ON_DEMAND, Portal, _count_handed, ok, skip_backlog
 
 from billing.bootstrap import definition as billing_definition
 from catalog.bootstrap import definition as catalog_definition
@@ -66,6 +66,7 @@ async def running_finance_portal(infra, new_database, kafka, *, test_clock: bool
 
     portal = Portal(infra)
     settings = JOBS_ON_DEMAND if test_clock else {}
+    await skip_backlog(kafka, ["catalog", "orders", "billing", "returns", "notify"])
     smtp = NotifySettings(
         smtp_host=infra.smtp_host, smtp_port=infra.smtp_port, send_poll_seconds=0.1, send_backoff_seconds=0.2
     )
