@@ -14,7 +14,7 @@ from pathlib import Path
 
 import probe_service
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.bootstrap import definition as catalog_definition
@@ -547,3 +547,45 @@ async def test_a_send_that_fails_holds_back_only_its_keys_later_rows_which_then_
     assert sorted(on_topic) == sorted(ids), "each row once"
     for key, chain in written.items():
         assert [i for i in on_topic if i in chain] == chain, f"key {key} out of order"
+
+
+async def test_the_relay_wakes_on_the_commit_that_staged_a_row_not_at_its_next_poll(new_database, kafka):
+    """With a poll of ten minutes, an item's event is published at once: the outbox's trigger
+    notifies the relay when the transaction that staged the row commits. After the relay's
+    listening connection is cut (its backend terminated) it listens again, and the next commit
+    wakes it too."""
+
+    async def published(cat, item_id) -> bool:
+        async with cat.sessions() as s:
+            return bool(
+                await s.scalar(
+                    select(func.count())
+                    .select_from(OutboxRecord)
+                    .where(OutboxRecord.key == str(item_id), OutboxRecord.published_at.is_not(None))
+                )
+            )
+
+    url = await new_database("catalog")
+    async with running_service(catalog_definition(), database_url=url, kafka=kafka, relay_poll_seconds=600) as (
+        cat,
+        http,
+    ):
+        await eventually(lambda: cat.relay.active and cat.relay.wakeup.listening, what="the relay to listen")
+        first = (await http.post("/v1/admin/items", json=item_body("Wake"), headers=ADMIN)).json()["id"]
+        await eventually(lambda: published(cat, first), what="the first item's event published, before any poll")
+        async with cat.sessions() as s:
+            [cut] = (
+                (
+                    await s.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND query LIKE 'LISTEN%portal_outbox%'"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert cut, "the relay's listening connection was found and cut"
+        second = (await http.post("/v1/admin/items", json=item_body("Again"), headers=ADMIN)).json()["id"]
+        await eventually(lambda: published(cat, second), what="the next item's event after the listener was cut")

@@ -221,11 +221,13 @@ async def poll_forever(
     waiting: Waiting,
     poll_seconds: float,
     describe_error: Callable[[BaseException], str] = describe,
+    pause: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> None:
     """A background loop that polls its table (notify's sender, billing's top-up charger): drain
     what is due, wait `poll_seconds`, forever. A failure (the database or the remote side away) is
     told once through `waiting` and waited out with backoff; nothing is lost, since what was not
-    done is still due at the next round."""
+    done is still due at the next round. `pause(seconds)` is the wait between rounds: a sleep, or
+    one that a notification ends early (`portal_runtime.wake`)."""
     loop = asyncio.get_running_loop()
     backoff = Backoff(initial=max(poll_seconds, 0.5), cap=10.0)
     while True:
@@ -238,4 +240,4 @@ async def poll_forever(
         except Exception as exc:
             waiting.start(describe_error(exc), loop.time())
             await asyncio.sleep(backoff.next())
-        await asyncio.sleep(poll_seconds)
+        await pause(poll_seconds)

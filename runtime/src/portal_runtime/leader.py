@@ -37,9 +37,11 @@ async def lead(
     backoff: Backoff,
     standby_seconds: float,
     what: str,
+    pause: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> None:
     """Forever: take the lock (or stand by `standby_seconds` while another process holds it), then
-    run `work` round after round on the lock's connection."""
+    run `work` round after round on the lock's connection, with `pause(seconds)` between rounds
+    (a sleep, or a wait that a notification ends early: `portal_runtime.wake`)."""
     loop = asyncio.get_running_loop()
     while True:
         try:
@@ -54,11 +56,11 @@ async def lead(
                 holder.active = True
                 try:
                     while True:
-                        pause = await work(conn)
+                        seconds = await work(conn)
                         outage.end(loop.time())
                         backoff.reset()
-                        if pause:
-                            await asyncio.sleep(pause)
+                        if seconds:
+                            await pause(seconds)
                 finally:
                     holder.active = False
                     with contextlib.suppress(Exception):  # a lost connection has no lock left

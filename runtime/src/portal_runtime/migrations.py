@@ -176,3 +176,25 @@ def drop_user_access_table() -> None:
     from alembic import op
 
     op.drop_table("user_access")
+
+
+def create_outbox_notify() -> None:
+    """Called from a new revision of every service: the outbox notifies `portal_outbox` when a
+    transaction that staged rows commits, so the relay wakes at once (`portal_runtime.wake`).
+    The SQL is written out here, as first made."""
+    from alembic import op
+
+    op.execute(
+        "CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN PERFORM pg_notify('portal_outbox', ''); RETURN NULL; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()"
+    )
+
+
+def drop_outbox_notify() -> None:
+    from alembic import op
+
+    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS outbox_notify()")

@@ -16,6 +16,11 @@ key wait (not sent in this round); the rows the broker acknowledged are marked p
 failed one and those behind it are published again in id order once the cause is gone, and the
 failure is raised after the marks are committed (so a retry never resends what is marked).
 
+Between batches it does not sleep: a batch that was not full waits until a transaction that staged
+outbox rows commits (the outbox's trigger notifies `portal_outbox`, `portal_runtime.wake`), or for
+RELAY_POLL_SECONDS at most, a safety net for a notification missed while its listening connection
+was being made again; a full batch is followed by the next at once.
+
 The backlog (`portal_outbox_backlog`, `portal_outbox_oldest_age_seconds`) is what each read of
 the outbox saw, so a scrape queries nothing: a batch smaller than RELAY_BATCH_SIZE is the whole
 backlog (no extra statement); only a full batch counts the rest.
@@ -40,8 +45,12 @@ from portal_runtime.db import OutboxRecord
 from portal_runtime.faults import Backoff, Waiting
 from portal_runtime.leader import lead
 from portal_runtime.metrics import OUTBOX, RELAY_PUBLISHED
+from portal_runtime.wake import OUTBOX_CHANNEL, Wakeup
 
 log = logging.getLogger(__name__)
+
+# A replica that does not hold the lock tries to take it this often (the active one may have died).
+STANDBY_SECONDS = 1.0
 
 
 class OutboxRelay:
@@ -73,6 +82,8 @@ class OutboxRelay:
         self.backoff = Backoff(initial=0.2, cap=10.0)
         self.role = "run"  # the process's role, for the metrics (ServiceRuntime.app sets it)
         self.backlog: tuple[int, datetime | None] | None = None  # (unpublished rows, oldest's created_at)
+        # A batch that was not full waits for the next commit that stages rows (or the poll).
+        self.wakeup = Wakeup(engine.url, OUTBOX_CHANNEL)
 
     async def run(self) -> None:
         """Relay forever; only the holder of the advisory lock publishes, so order holds even
@@ -93,11 +104,13 @@ class OutboxRelay:
                 holder=self,
                 outage=self.outage,
                 backoff=self.backoff,
-                standby_seconds=self.poll_seconds * 5,
+                standby_seconds=STANDBY_SECONDS,
                 what=f"outbox relay of {self.service}",
+                pause=self.wakeup.wait,
             )
         finally:
             OUTBOX.unwatch(self.service, self.role, self.seen)
+            await self.wakeup.close()
 
     def seen(self) -> tuple[int, datetime | None, datetime] | None:
         """The backlog as last read, while this relay publishes or tries to (None standing by)."""

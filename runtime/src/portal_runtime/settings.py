@@ -69,7 +69,8 @@ class ServiceSettings(KafkaSecuritySettings):
     # Delivery
     consumer_max_attempts: int = Field(default=4, ge=1)
     consumer_backoff_seconds: float = Field(default=0.2, ge=0)
-    relay_poll_seconds: float = Field(default=0.2, gt=0)
+    # The relay wakes when a transaction that staged outbox rows commits; this poll is only a safety net.
+    relay_poll_seconds: float = Field(default=1.0, gt=0)
     relay_batch_size: int = Field(default=100, ge=1)
     outbox_retention_hours: float = Field(default=72, gt=0)
     inbox_retention_hours: float = Field(default=24 * 14, gt=0)

@@ -48,7 +48,7 @@ async def running_service(
     anything runs (to watch its consumer from the first event on)."""
     if definition.migrations is not None:
         await asyncio.to_thread(upgrade, definition.migrations, database_url)
-    options = {"consumer_backoff_seconds": 0.05, "relay_poll_seconds": 0.05, **settings}
+    options = {"consumer_backoff_seconds": 0.05, "relay_poll_seconds": 0.5, **settings}
     rt = ServiceRuntime(
         definition,
         ServiceSettings(

@@ -27,6 +27,7 @@ from notify_samples import (
     units_plan_paused,
     units_top_up_failed,
 )
+from sqlalchemy import text
 
 from notify.bootstrap import definition
 from notify.settings import NotifySettings
@@ -437,3 +438,34 @@ async def test_a_declined_top_up_mails_the_account_and_its_billing_contact_once_
         assert {d["cause_event_id"] for d in page["items"] if d["template"] == "units_top_up_failed"} == {
             str(declined.event_id)
         }
+
+
+async def test_the_sender_wakes_when_a_delivery_is_committed_not_at_its_next_poll(new_database, kafka, smtp):
+    """With a poll of ten minutes, the confirmation email and the email of the next event both go
+    at once: the trigger on `deliveries` notifies the sender when the consumer's transaction that
+    staged them commits. The sender listens again after its listening connection is cut (its
+    backend terminated), so the email after that goes at once too."""
+    acct, address = account()
+    slow = settings(smtp.port).model_copy(update={"send_poll_seconds": 600})
+    async with running_service(definition(slow), database_url=await new_database("notify"), kafka=kafka) as (rt, http):
+        await confirmed(kafka, http, smtp, acct, address, "en")  # waits for the confirmation email (30 s)
+        await produce(kafka, envelope(submitted(acct)))
+        await eventually(lambda: caused_by_events(smtp, address), what="the request's email, before any poll")
+        async with rt.sessions() as s:  # the sender's listening connection: the one that ran LISTEN
+            [cut] = (
+                (
+                    await s.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND query LIKE 'LISTEN%notify_deliveries%'"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert cut, "the sender's listening connection was found and cut"
+        await produce(kafka, envelope(rejected(acct)))
+        await eventually(
+            lambda: len(caused_by_events(smtp, address)) == 2, what="the next email after the listener was cut"
+        )

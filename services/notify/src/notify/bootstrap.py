@@ -16,10 +16,11 @@ from notify.http.deliveries import AdminDeliveryController, DeliveryController
 from notify.service.confirmations import Confirmations
 from notify.service.deliveries import DeliveryService
 from notify.service.inbound import Inbound
-from notify.service.sending import Sender
+from notify.service.sending import DELIVERIES_CHANNEL, Sender
 from notify.settings import NotifySettings
 from portal_runtime.consumer import EventConsumer
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
+from portal_runtime.wake import Wakeup
 
 
 def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
@@ -50,7 +51,8 @@ def definition(settings: NotifySettings | None = None) -> ServiceDefinition:
     async def send_emails(rt: ServiceRuntime) -> None:
         cfg = config()
         sender = Sender(rt.uow, rt.clock, SmtpTransport(cfg, rt.clock, rt.tracer_provider), cfg.retry_policy())
-        await sender.run(poll_seconds=cfg.send_poll_seconds, concurrency=cfg.send_concurrency)
+        wakeup = Wakeup(rt.engine.url, DELIVERIES_CHANNEL)
+        await sender.run(poll_seconds=cfg.send_poll_seconds, concurrency=cfg.send_concurrency, wakeup=wakeup)
 
     return ServiceDefinition(
         name="notify",

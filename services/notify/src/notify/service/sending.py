@@ -19,8 +19,13 @@ from portal_runtime.clock import Clock
 from portal_runtime.faults import Waiting, describe, poll_forever
 from portal_runtime.metrics import EMAILS
 from portal_runtime.uow import UnitsOfWork
+from portal_runtime.wake import Wakeup
 
 log = logging.getLogger(__name__)
+
+# A trigger on `deliveries` notifies this channel when a transaction that inserted some commits
+# (notify's migration 0008).
+DELIVERIES_CHANNEL = "notify_deliveries"
 
 
 class Transport(Protocol):
@@ -70,17 +75,24 @@ class Sender:
             count += 1
         return count
 
-    async def run(self, *, poll_seconds: float, concurrency: int = 1) -> None:
-        """Forever: drain what is due, then wait a poll interval. Survives a database or SMTP outage."""
+    async def run(self, *, poll_seconds: float, concurrency: int = 1, wakeup: Wakeup | None = None) -> None:
+        """Forever: drain what is due, then wait a poll interval, or less: until a transaction
+        that staged a delivery commits (`wakeup`, on `DELIVERIES_CHANNEL`); the poll still finds
+        retries whose backoff ended. Survives a database or SMTP outage."""
         waiting = Waiting("notify", "sender")  # logged once per outage, not per try
-        await asyncio.gather(
-            *(
-                poll_forever(
-                    self.drain,
-                    waiting=waiting,
-                    poll_seconds=poll_seconds,
-                    describe_error=lambda exc: redact(describe(exc)),
+        try:
+            await asyncio.gather(
+                *(
+                    poll_forever(
+                        self.drain,
+                        waiting=waiting,
+                        poll_seconds=poll_seconds,
+                        describe_error=lambda exc: redact(describe(exc)),
+                        pause=wakeup.wait if wakeup is not None else asyncio.sleep,
+                    )
+                    for _ in range(concurrency)
                 )
-                for _ in range(concurrency)
             )
-        )
+        finally:
+            if wakeup is not None:
+                await wakeup.close()
