@@ -10,7 +10,6 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
-from portal_runtime.migrations import upgrade
 from portal_runtime.service import ServiceDefinition, ServiceRuntime
 from portal_runtime.settings import DatabaseSettings, KafkaSettings, ServiceSettings
 from portal_runtime.telemetry import configure_logging, install_global, make_tracer_provider
@@ -86,6 +85,8 @@ def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
         d = definition()
         settings = DatabaseSettings()
         configure_logging(d.name, "migrate", level=settings.log_level, fmt=settings.log_format)
+        from portal_runtime.migrations import upgrade  # Alembic only here: 0.4 s of every other role's start
+
         upgrade(d.migrations, settings.database_url, revision)
         typer.echo(f"{d.name}: database at {revision}")
 

@@ -83,3 +83,45 @@ async def migrated_database(new_database):
         return url
 
     return make
+
+
+# The order of the test command in two pytest-xdist processes (run-tests: `--dist loadfile
+# --no-loadscope-reorder`). A worker takes a whole test file (its module-scoped portal stays in one
+# process), and the three short runs that start a whole system of their own (a dozen processes or
+# more on two cores) are one unit, run one after the other in one worker while the other takes
+# lighter files: two of them at once starved each other (a service took 92 s to start). The
+# longest go first, the rest in collection order, so no long file is left for the end with one
+# worker idle (xdist's default order puts the one-test files last). xdist's own `loadgroup` cannot
+# do this with pytest 9 (it renames `item._nodeid`, which pytest 9 no longer reads).
+ONE_AFTER_THE_OTHER = ("tests/test_chaos_short.py", "tests/test_scale_out_short.py", "tests/test_bench_short.py")
+LONGEST_FIRST = (
+    *ONE_AFTER_THE_OTHER,
+    "tests/test_openapi.py",
+    "tests/test_outages.py",
+    "tests/test_units_concurrency.py",
+    "tests/test_delivery.py",
+    "deploy/local/tests/test_up.py",
+    "tests/test_metrics.py",
+    "tests/test_units_flow.py",
+    "tests/test_client_area_flow.py",
+    "tests/test_order_manager_walkthrough.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    rank = {where: n for n, where in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: the rest as collected
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook, called in the controlling process
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduler(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            where = super()._split_scope(nodeid)
+            return "whole systems" if where in ONE_AFTER_THE_OTHER else where
+
+    return Scheduler(config, log)
