@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -35,11 +36,30 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def _below_ephemeral() -> range | None:
+    """Ports the OS never picks as the local port of an outgoing connection: below its ephemeral
+    range (Linux: ip_local_port_range, 32768-60999 by default), None where that is not known."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return range(max(1024, low - 12_000), low) if low > 10_000 else None
+
+
 def free_port(preferred: int | None = None, host: str = "127.0.0.1", avoid: set[int] | None = None) -> int:
-    """`preferred` if it can be bound, else a free port chosen by the OS."""
+    """`preferred` if it can be bound, else a free port below the OS's ephemeral range, picked at
+    random (a port the OS picks is free only until the next outgoing connection takes it as its
+    local port: on a machine busy with tests, a server started a few seconds later could not bind
+    it, or a readiness check found another process there); else one the OS picks."""
     avoid = avoid or set()
     if preferred and preferred not in avoid and port_is_free(preferred, host):
         return preferred
+    below = _below_ephemeral()
+    if below is not None:
+        for _ in range(100):
+            port = random.choice(below)
+            if port not in avoid and port_is_free(port, host):
+                return port
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind((host, 0))

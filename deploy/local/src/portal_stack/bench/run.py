@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
+import asyncpg
+import httpx
+
 from portal_runtime.settings import ServiceSettings
 from portal_runtime.testing import bearer
 from portal_stack import SERVICES
@@ -20,6 +23,7 @@ from portal_stack.bench import consumer, http, relay
 from portal_stack.bench.flows import Flows
 from portal_stack.bench.measure import median_of, percentiles
 from portal_stack.bench.system import RAW_CONSUMER_DB, RAW_RELAY_DB, RELAY_DB, System
+from portal_stack.errors import InfraError
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,9 @@ async def run(options: Options, say) -> dict:
         figures["rss_mb"] = {
             name: {"idle": rss_idle[name] / 2**20, "peak": peak / 2**20} for name, peak in system.procs.peak_rss.items()
         }
+    except (OSError, httpx.HTTPError, asyncpg.PostgresError, TimeoutError) as exc:  # said in one message
+        where = getattr(getattr(exc, "_request", None), "url", None)
+        raise InfraError(f"{type(exc).__name__}: {exc}{f' ({where})' if where else ''}; {system.exited()}") from exc
     finally:
         await system.stop()
     return {

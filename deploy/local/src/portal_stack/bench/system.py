@@ -224,6 +224,16 @@ class System:
         log = self.dir / "logs" / f"{name}.log"
         raise InfraError(f"{name} was not ready at {url}; log {log}:\n{tail(log)}")
 
+    def exited(self) -> str:
+        """The benchmark's processes that have ended, each with its exit code and its log's tail
+        (what a failure message names: a service that died mid-run)."""
+        procs = {**self.runner.procs, **self.extra}
+        gone = [(name, p.returncode) for name, p in procs.items() if p.poll() is not None]
+        if not gone:
+            return "every process of the benchmark still runs"
+        logs = self.dir / "logs"
+        return "\n".join(f"{name} exited ({code}); its log:\n{tail(logs / f'{name}.log', 15)}" for name, code in gone)
+
     async def stop(self) -> None:
         try:
             await asyncio.gather(*(stop_process(p, signal.SIGTERM, 30) for p in self.extra.values()))
