@@ -88,6 +88,7 @@ async def test_each_metric_moves_during_the_seller_flow(infra, new_database, kaf
         assert moved(b, a, "portal_requests_total", service=name, role="run") > 0, name
         assert moved(b, a, "portal_request_duration_seconds_count", service=name, role="run") > 0, name
         assert moved(b, a, "portal_relay_published_total", service=name, role="run") > 0, name
+        assert moved(b, a, "faststream_published_messages_total", app_name=name) > 0, name
         runs = {
             o: moved(b, a, "portal_job_runs_total", service=name, job="purge", outcome=o)
             for o in ("ran", "already_ran", "failed")
@@ -99,6 +100,12 @@ async def test_each_metric_moves_during_the_seller_flow(infra, new_database, kaf
             continue  # it reads only users' access changes (catalog): the seller flow makes none
         applied = moved(before[name], after[name], "portal_consumer_events_total", service=name, outcome="applied")
         assert applied > 0, name
+        # FastStream's own counters of the same messages (its Prometheus middleware)
+        received = moved(before[name], after[name], "faststream_received_messages_total", app_name=name)
+        acked = moved(
+            before[name], after[name], "faststream_received_processed_messages_total", app_name=name, status="acked"
+        )
+        assert received >= applied and acked >= applied, (name, received, acked, applied)
     assert set(consuming) >= {"orders", "billing", "notify"}, consuming
     # the seller's seven emails at least (notify may also mail the business)
     assert moved(before["notify"], after["notify"], "portal_emails_total", service="notify", outcome="sent") >= 7

@@ -8,9 +8,11 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from opentelemetry.trace import TracerProvider
+from prometheus_client import REGISTRY
 
 from portal_runtime.settings import KafkaSecuritySettings
 from portal_runtime.telemetry import records
@@ -52,13 +54,22 @@ def make_broker(
     tracer_provider: TracerProvider | None = None,
     settings: KafkaSecuritySettings | None = None,
 ) -> KafkaBroker:
+    """FastStream's Prometheus middleware counts and times every message received and published
+    (`faststream_received_messages_total`, `faststream_received_processed_messages_total` by
+    status, `faststream_published_messages_total`, ..., labelled `app_name` = the service), beside
+    the runtime's own `portal_consumer_events_total` (applied, duplicate, retried, dead-lettered:
+    what the inbox decided, which FastStream cannot know). Its metrics are registered once per
+    process and shared by every broker of it."""
+    middlewares: list = [KafkaPrometheusMiddleware(registry=REGISTRY, app_name=service)]
+    if records(tracer_provider):
+        middlewares.append(KafkaTelemetryMiddleware(tracer_provider=tracer_provider))
     return KafkaBroker(
         bootstrap,
         client_id=service,
         enable_idempotence=True,
         acks="all",
         security=security(settings),
-        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)] if records(tracer_provider) else [],
+        middlewares=middlewares,
         logger=None,
     )
 
