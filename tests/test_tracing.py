@@ -22,7 +22,7 @@ from notify.adapters.tables import DeliveryRow
 from notify.bootstrap import definition as notify_definition
 from notify.settings import NotifySettings
 from orders.bootstrap import definition as orders_definition
-from portal_runtime.telemetry import make_tracer_provider
+from portal_runtime.telemetry import CLIENT_ATTRIBUTES, make_tracer_provider
 from portal_runtime.testing import bearer, eventually, running_service
 
 
@@ -154,10 +154,14 @@ async def test_one_trace_from_an_orders_request_to_the_smtp_send_of_its_email(in
     assert sent.attributes["notify.delivery.id"] == str(delivery_id)
     assert sent.parent is not None and sent.parent.span_id in {s.context.span_id for s in in_trace}
 
-    # No personal data or secret in any span of either service.
+    # No personal data or secret in any span of either service, nor the caller's address or agent.
     for span in finished:
         carried = recorded(span)
         assert address not in carried and account + "@" not in carried and token not in carried, carried
+        if span.kind == SpanKind.SERVER:  # the caller's address and port, its user agent
+            caller = {k: v for k, v in span.attributes.items() if k in CLIENT_ATTRIBUTES}
+            assert caller and set(caller.values()) <= {"-", 0}, caller
+            assert "python-httpx" not in carried, carried
 
 
 async def test_with_tracing_off_the_callers_trace_id_still_reaches_the_email_and_nothing_is_recorded(

@@ -74,6 +74,7 @@ async def test_an_api_process_logs_json_lines_with_the_requests_trace_id(migrate
     uuid.UUID(ran["correlation_id"])
     accessed = [e for e in lines if e["logger"] == "uvicorn.access" and "/v1/admin/jobs/purge/run" in e["message"]]
     assert accessed and accessed[0]["trace_id"] == TRACE_ID, accessed
+    assert not any("127.0.0.1" in e["message"] for e in accessed), "the caller's address is personal data"
     assert any(e["logger"] == "uvicorn.error" and "Shutting down" in e["message"] for e in lines)
 
 

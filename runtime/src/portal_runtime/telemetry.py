@@ -99,8 +99,36 @@ def tracer(provider: trace.TracerProvider | None, name: str) -> trace.Tracer:
 def http_tracing(provider: trace.TracerProvider | None) -> InitPlugin:
     """The app's plugin for tracing requests (see above): recording server spans, or ids only."""
     if records(provider):
-        return OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=provider, exclude_spans=["receive", "send"]))
+        return OpenTelemetryPlugin(
+            OpenTelemetryConfig(
+                tracer_provider=provider,
+                exclude_spans=["receive", "send"],
+                server_request_hook_handler=_forget_the_client,
+            )
+        )
     return _TraceContextPlugin((provider or trace.get_tracer_provider()).get_tracer("portal.http"))
+
+
+# What the ASGI instrumentation records of the caller (either semantic conventions): its address
+# and port and its user agent are personal data, not sent with any span.
+CLIENT_ATTRIBUTES = {
+    "client.address": "-",
+    "client.port": 0,
+    "net.peer.ip": "-",
+    "net.peer.port": 0,
+    "http.client_ip": "-",
+    "user_agent.original": "-",
+    "http.user_agent": "-",
+}
+
+
+def _forget_the_client(span: trace.Span, _scope: Any) -> None:
+    """The server span's caller attributes overwritten as the span starts (the instrumentation
+    has no option to leave them out, and an attribute set cannot be removed)."""
+    present = getattr(span, "attributes", None) or {}
+    for key, blank in CLIENT_ATTRIBUTES.items():
+        if key in present:
+            span.set_attribute(key, blank)
 
 
 def continue_trace(carrier: dict[str, str], name: str) -> contextlib.AbstractContextManager:
@@ -215,6 +243,16 @@ def _causation(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any
     return event
 
 
+class _NoClientAddress(logging.Filter):
+    """uvicorn's access line without the caller's address and port (personal data): its first
+    argument, `host:port`, becomes `-`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = ("-", *record.args[1:])
+        return True
+
+
 def configure_logging(service: str, role: str, *, level: str = "INFO", fmt: str = "console") -> None:
     """Route every log record of the process through structlog, rendered as `fmt` (json or
     console) on stderr. Called once the web app exists (Litestar sets up logging of its own when
@@ -256,6 +294,9 @@ def configure_logging(service: str, role: str, *, level: str = "INFO", fmt: str 
         library = logging.getLogger(name)
         library.handlers = []
         library.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _NoClientAddress) for f in access.filters):
+        access.addFilter(_NoClientAddress())
     structlog.configure(
         processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
