@@ -178,23 +178,35 @@ def drop_user_access_table() -> None:
     op.drop_table("user_access")
 
 
-def create_outbox_notify() -> None:
-    """Called from a new revision of every service: the outbox notifies `portal_outbox` when a
-    transaction that staged rows commits, so the relay wakes at once (`portal_runtime.wake`).
-    The SQL is written out here, as first made."""
+def create_insert_notify(table: str, channel: str) -> None:
+    """`table` notifies `channel` when a transaction that inserted rows into it commits (a
+    statement-level trigger calling `pg_notify`; `portal_runtime.wake` listens): the function
+    `<table>_notify()` and the trigger of that name, written out here as first made."""
     from alembic import op
 
     op.execute(
-        "CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN PERFORM pg_notify('portal_outbox', ''); RETURN NULL; END $$"
+        f"CREATE OR REPLACE FUNCTION {table}_notify() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END $$"
     )
     op.execute(
-        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()"
+        f"CREATE TRIGGER {table}_notify AFTER INSERT ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {table}_notify()"
     )
+
+
+def drop_insert_notify(table: str) -> None:
+    from alembic import op
+
+    op.execute(f"DROP TRIGGER IF EXISTS {table}_notify ON {table}")
+    op.execute(f"DROP FUNCTION IF EXISTS {table}_notify()")
+
+
+def create_outbox_notify() -> None:
+    """Called from a new revision of every service: the outbox notifies OUTBOX_CHANNEL when a
+    transaction that staged rows commits, so the relay wakes at once."""
+    from portal_runtime.wake import OUTBOX_CHANNEL
+
+    create_insert_notify("outbox", OUTBOX_CHANNEL)
 
 
 def drop_outbox_notify() -> None:
-    from alembic import op
-
-    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
-    op.execute("DROP FUNCTION IF EXISTS outbox_notify()")
+    drop_insert_notify("outbox")

@@ -38,7 +38,6 @@ class Wakeup:
         self.dsn = _dsn(url)
         self.channel = channel
         self.connect_timeout = connect_timeout
-        self.woken = 0  # waits ended by a notification (tests and figures read it)
         self._event = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
         self._told = False  # a failure to listen is logged once until listening works again
@@ -78,7 +77,6 @@ class Wakeup:
             return False
         finally:
             self._event.clear()
-        self.woken += 1
         return True
 
     async def close(self) -> None:
