@@ -10,6 +10,7 @@ from portal_stack import SERVICES
 from portal_stack._proc import free_port, port_open
 from portal_stack.config import StackConfig
 from portal_stack.errors import InfraError
+from portal_stack.kafka import LIGHT_JVM
 from portal_stack.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,11 @@ class Infra:
         recreate_databases: bool = False,
         pick_free_ports: bool = False,
         progress: Progress | None = None,
+        kafka_jvm_options: tuple[str, ...] = LIGHT_JVM,
     ) -> None:
+        """`kafka_jvm_options`: the JVM options of the broker started here."""
         self.config = config
+        self.kafka_jvm_options = kafka_jvm_options
         self.progress = progress or Progress()
         self.database_prefix = database_prefix
         self.recreate_databases = recreate_databases
@@ -142,6 +146,7 @@ class Infra:
             cache_dir=self.config.cache_dir,
             start_timeout=timeout,
             hint=self.config.timeouts.hint("kafka"),
+            jvm_options=self.kafka_jvm_options,
         )
         with self.progress.step(f"Kafka on {self.kafka.bootstrap}", timeout=timeout):
             await self.kafka.start()

@@ -29,6 +29,7 @@ from portal_stack.bench.measure import BENCH_ROLE, Meter, Procs, Statements
 from portal_stack.config import Ports, StackConfig
 from portal_stack.errors import InfraError
 from portal_stack.infra import Infra
+from portal_stack.kafka import FULL_JIT
 from portal_stack.postgres import asyncpg_dsn, ensure_database
 from portal_stack.services import ServiceRunner, ServiceSpec, service_env
 
@@ -60,6 +61,7 @@ class System:
             database_prefix=PREFIX,
             recreate_databases=True,
             pick_free_ports=True,
+            kafka_jvm_options=FULL_JIT,  # measured: the JVM's own defaults
         )
         self.specs = [ServiceSpec(name, name, free_port()) for name in SERVICES]
         self.runner = ServiceRunner(self.specs, self.dir / "logs")
