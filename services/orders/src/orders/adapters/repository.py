@@ -513,6 +513,22 @@ _CART_LINE = (
 )
 _ORDER_STATUSES = ("checkout_at", "payment_at", "shipping_at")
 _ORDER_MANAGER = ("payment_terms_days", "public_note", "private_note", "awaiting_quantity")
+# what a use case may change on a stored order (save writes those it changed since the load)
+_ORDER_MUTABLE = (
+    "status",
+    "cancel_reason",
+    "checkout_status",
+    "payment_status",
+    "shipping_status",
+    *_ORDER_STATUSES,
+    *_ORDER_MANAGER,
+)
+
+
+def _as_read(order: Order) -> dict[str, object]:
+    return {f: getattr(order, f) for f in _ORDER_MUTABLE}
+
+
 _ORDER_ORIGIN = ("placed_by", "quote_id", "reordered_from", "channel", "channel_order_id", "customer_reference")
 _ORDER_LINE = (
     "line_id",
@@ -609,6 +625,12 @@ class OrderRepository:
         self.uow = uow
         self.session = uow.session
         self._history = _History(self.session, OrderHistoryRow, "order_id")
+        # Each loaded order object's fields as read (by the object: one order may be loaded twice in
+        # a unit of work): save writes only what the use case changed, never a value it read back
+        # over what another transaction committed since. The row save finds is read again (the
+        # session's identity map holds unchanged rows weakly), so an order loaded without a lock
+        # and saved whole undid a shipment committed meanwhile (the walkthrough's flaky section 6).
+        self._loaded: dict[int, tuple[Order, dict[str, object]]] = {}
 
     async def next_number(self, year: int) -> str:
         """`ORD-2026-000001`: the next of `year`'s gapless series (the counter stays locked until
@@ -637,11 +659,12 @@ class OrderRepository:
                 due_on=order.due_on,
             )
             self.session.add(row)
-        row.status, row.cancel_reason = order.status, order.cancel_reason
-        row.checkout_status, row.payment_status = order.checkout_status, order.payment_status
-        row.shipping_status = order.shipping_status
-        for f in (*_ORDER_STATUSES, *_ORDER_MANAGER):
-            setattr(row, f, getattr(order, f))
+        _, loaded = (None, None) if new else self._loaded.get(id(order), (None, None))
+        for f in _ORDER_MUTABLE:
+            value = getattr(order, f)
+            if loaded is None or value != loaded[f]:
+                setattr(row, f, value)
+        self._loaded[id(order)] = (order, _as_read(order))
         await self.session.flush()  # the order before its lines and history (no ORM relationship orders them)
         live = order.status != orders.Status.CANCELLED
         if new:
@@ -710,6 +733,7 @@ class OrderRepository:
                 **{f: getattr(r, f) for f in _ORDER_MANAGER},
                 history=history[r.id],
             )
+            self._loaded[id(order)] = (order, _as_read(order))
             found.append(self.uow.track(order, self))
         return found
 
