@@ -89,6 +89,31 @@ _SUB = (
 )
 
 
+class _AsRead:
+    """Each loaded aggregate object's fields as read (by the object: one row may be loaded twice in
+    a unit of work), so that save writes only what the use case changed, never a value it read back
+    over what another transaction committed since. The row save finds is read again (the session's
+    identity map holds unchanged rows weakly): an aggregate loaded without a lock and written whole
+    undid a change committed meanwhile (an order's shipment, a service's suspension, a profile's
+    new address)."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+        self._read: dict[int, tuple[object, dict[str, object]]] = {}  # the object kept: its id stays its own
+
+    def loaded(self, aggregate: object) -> None:
+        self._read[id(aggregate)] = (aggregate, {f: getattr(aggregate, f) for f in self.fields})
+
+    def write(self, row: object, aggregate: object, *, new: bool) -> None:
+        """Set on `row` the fields changed since the load (every one for a new row or one not loaded)."""
+        _, read = (None, None) if new else self._read.get(id(aggregate), (None, None))
+        for f in self.fields:
+            value = getattr(aggregate, f)
+            if read is None or value != read[f]:
+                setattr(row, f, value)
+        self.loaded(aggregate)
+
+
 def _offer(row: OfferedItemRow) -> Offer:
     return Offer(
         **{f: getattr(row, f) for f in _OFFER if f not in ("status", "tax_rate")},
@@ -178,23 +203,28 @@ class ProfileRepository:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.session = uow.session
+        # a support request reads the sender's address without a lock (`SupportService._sender`)
+        self._read = _AsRead(("email", "language", "updated_at"))
 
     async def get(self, account_id: str, *, for_update: bool = False) -> Profile | None:
         stmt = select(ProfileRow).where(ProfileRow.account_id == account_id)
         row = await self.session.scalar(stmt.with_for_update() if for_update else stmt)
         if row is None:
             return None
-        return self.uow.track(Profile(row.account_id, row.email, row.language, row.updated_at), self)
+        profile = Profile(row.account_id, row.email, row.language, row.updated_at)
+        self._read.loaded(profile)
+        return self.uow.track(profile, self)
 
     def add(self, profile: Profile) -> Profile:
         return self.uow.track(profile, self)
 
     async def save(self, profile: Profile) -> None:
         row = await self.session.get(ProfileRow, profile.account_id)
-        if row is None:
+        new = row is None
+        if new:
             row = ProfileRow(account_id=profile.account_id)
             self.session.add(row)
-        row.email, row.language, row.updated_at = profile.email, profile.language, profile.updated_at
+        self._read.write(row, profile, new=new)
 
 
 @dataclass(frozen=True)
@@ -364,17 +394,19 @@ class SubscriptionRepository:
         self.uow = uow
         self.session = uow.session
         self._history = _History(self.session, SubscriptionHistoryRow, "subscription_id")
+        # the cart reads the services a line names without a lock (`CartService.add_add_on`, `add_renewal`)
+        self._read = _AsRead(_SUB)
 
     def add(self, subscription: Subscription) -> Subscription:
         return self.uow.track(subscription, self)
 
     async def save(self, subscription: Subscription) -> None:
         row = await self.session.get(SubscriptionRow, subscription.id)
-        if row is None:
+        new = row is None
+        if new:
             row = SubscriptionRow(id=subscription.id)
             self.session.add(row)
-        for f in _SUB:
-            setattr(row, f, getattr(subscription, f))
+        self._read.write(row, subscription, new=new)
         await self.session.flush()
         self._history.append(subscription.id, subscription.history)
 
@@ -383,7 +415,9 @@ class SubscriptionRepository:
         found = []
         for row in rows:
             self._history.loaded(row.id, 0)
-            found.append(self.uow.track(_subscription(row), self))
+            subscription = _subscription(row)
+            self._read.loaded(subscription)
+            found.append(self.uow.track(subscription, self))
         return found
 
     async def get(self, subscription_id: uuid.UUID, *, for_update: bool = False) -> Subscription | None:
@@ -523,12 +557,6 @@ _ORDER_MUTABLE = (
     *_ORDER_STATUSES,
     *_ORDER_MANAGER,
 )
-
-
-def _as_read(order: Order) -> dict[str, object]:
-    return {f: getattr(order, f) for f in _ORDER_MUTABLE}
-
-
 _ORDER_ORIGIN = ("placed_by", "quote_id", "reordered_from", "channel", "channel_order_id", "customer_reference")
 _ORDER_LINE = (
     "line_id",
@@ -625,12 +653,9 @@ class OrderRepository:
         self.uow = uow
         self.session = uow.session
         self._history = _History(self.session, OrderHistoryRow, "order_id")
-        # Each loaded order object's fields as read (by the object: one order may be loaded twice in
-        # a unit of work): save writes only what the use case changed, never a value it read back
-        # over what another transaction committed since. The row save finds is read again (the
-        # session's identity map holds unchanged rows weakly), so an order loaded without a lock
-        # and saved whole undid a shipment committed meanwhile (the walkthrough's flaky section 6).
-        self._loaded: dict[int, tuple[Order, dict[str, object]]] = {}
+        # an order loaded without a lock and saved whole undid a shipment committed meanwhile
+        # (InvoiceIssued's link_invoice; the walkthrough's flaky section 6)
+        self._read = _AsRead(_ORDER_MUTABLE)
 
     async def next_number(self, year: int) -> str:
         """`ORD-2026-000001`: the next of `year`'s gapless series (the counter stays locked until
@@ -659,12 +684,7 @@ class OrderRepository:
                 due_on=order.due_on,
             )
             self.session.add(row)
-        _, loaded = (None, None) if new else self._loaded.get(id(order), (None, None))
-        for f in _ORDER_MUTABLE:
-            value = getattr(order, f)
-            if loaded is None or value != loaded[f]:
-                setattr(row, f, value)
-        self._loaded[id(order)] = (order, _as_read(order))
+        self._read.write(row, order, new=new)
         await self.session.flush()  # the order before its lines and history (no ORM relationship orders them)
         live = order.status != orders.Status.CANCELLED
         if new:
@@ -733,7 +753,7 @@ class OrderRepository:
                 **{f: getattr(r, f) for f in _ORDER_MANAGER},
                 history=history[r.id],
             )
-            self._loaded[id(order)] = (order, _as_read(order))
+            self._read.loaded(order)
             found.append(self.uow.track(order, self))
         return found
 
