@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import signal
+import subprocess
+import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,6 +24,7 @@ from portal_contracts.registry import all_topics
 from portal_runtime.db import OutboxRecord
 from portal_runtime.migrations import upgrade
 from portal_runtime.testing import TEST_SECRET, bearer, eventually, read_topic, running_service
+from portal_stack._proc import free_port
 
 ADMIN = bearer("ops", "admin")
 
@@ -358,3 +362,59 @@ async def assert_in_order_per_aggregate(portal, kafka: str) -> None:
         for (t, key), ids in written.items():
             if t == topic:
                 assert seen[key] == ids, f"{topic} key {key}: on the topic {seen[key]}, written {ids}"
+
+
+async def test_each_role_stops_promptly_on_sigterm_when_kafka_and_postgres_are_gone(tmp_path):
+    """An orchestrator stops a process with SIGTERM and kills it after its grace period (30 s in
+    deploy/k8s). When Kafka and PostgreSQL died first (a node lost, the local stack torn down at
+    once), every role must still stop in time, not wait on a broker or database that never answers:
+    what it did not commit is redelivered or published again, and the inbox keeps the effect single."""
+    from notify.bootstrap import definition as notify
+
+    async with private(PrivateKafka) as broker, private(PrivatePostgres) as pg:
+        await pg.start()
+        url = await pg.database("notify")
+        await asyncio.to_thread(upgrade, notify().migrations, url)
+        await broker.start(all_topics())
+        env = {
+            "DATABASE_URL": url,
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+            "JWT_SECRET": TEST_SECRET,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(free_port()),  # nothing listens: the sender waits it out
+        }
+        roles = [Role("notify", role, env, tmp_path) for role in ("run", "api", "worker", "relay")]
+        try:
+            for role in roles:
+                await eventually(
+                    lambda r=role: not r.alive() or r.status("/health/ready") == 200,
+                    timeout=90,
+                    what=f"{role.name} to become ready",
+                )
+                assert role.alive(), role.why()
+            broker.kill()
+            pg.kill()
+            for role in roles:
+                role.proc.send_signal(signal.SIGTERM)
+            sent = time.monotonic()
+            took = {}
+            for role in roles:
+                code = await asyncio.to_thread(_wait, role.proc, sent + STOP_GRACE_SECONDS - time.monotonic())
+                took[role.name] = (code, round(time.monotonic() - sent, 1))
+            print("exit code and seconds after SIGTERM:", took)
+            # uvicorn shuts down cleanly on SIGTERM, then re-raises it: -15 is a clean stop
+            assert all(code in (0, -15) for code, _ in took.values()), (took, [r.why() for r in roles])
+        finally:
+            for role in roles:
+                role.stop()
+
+
+STOP_GRACE_SECONDS = 30  # deploy/k8s: terminationGracePeriodSeconds
+
+
+def _wait(proc, timeout: float) -> int | None:
+    """The exit code, or None when the process still runs after `timeout` seconds."""
+    try:
+        return proc.wait(max(timeout, 0))
+    except subprocess.TimeoutExpired:
+        return None
