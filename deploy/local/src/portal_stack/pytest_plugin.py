@@ -111,6 +111,45 @@ LONGEST_FIRST = (
 def pytest_collection_modifyitems(config, items) -> None:
     rank = {where: n for n, where in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: the rest as collected
+    for item in items:
+        _bound_in_its_loop(item)
+
+
+# A coroutine test is cancelled inside its own event loop IN_LOOP_MARGIN seconds before
+# pytest-timeout's limit: its `async with` blocks (services, portals, consumers) stop, and it fails
+# with a TimeoutError whose traceback shows the await it hung on. pytest-timeout's signal alone
+# raises outside the test's task, so a hung test's in-process services ran on in the session's
+# loop, as members of the consumer groups of the tests after it, and took their events (one hang
+# failed nine more tests of that worker in one run).
+IN_LOOP_MARGIN = 15.0
+
+
+def _bound_in_its_loop(item) -> None:
+    import functools
+    import inspect
+
+    fn = getattr(item, "obj", None)
+    if fn is None or not inspect.iscoroutinefunction(fn):
+        return
+    marker = item.get_closest_marker("timeout")
+    limit = marker.args[0] if marker is not None and marker.args else item.config.getoption("timeout", None)
+    if limit is None:
+        limit = item.config.getini("timeout")
+    try:
+        seconds = float(limit) - IN_LOOP_MARGIN
+    except (TypeError, ValueError):
+        return
+    if seconds <= 0:
+        return
+
+    @functools.wraps(fn)
+    async def bounded(*args, **kwargs):
+        import asyncio
+
+        async with asyncio.timeout(seconds):
+            return await fn(*args, **kwargs)
+
+    item.obj = bounded
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook, called in the controlling process
