@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from portal_runtime.testing import eventually
 from portal_stack._proc import free_port, spawn
 from portal_stack.kafka import KafkaServer, create_topics
 from portal_stack.postgres import PostgresServer, asyncpg_dsn
@@ -107,6 +108,16 @@ class PrivateKafka(Private):
     def kill(self) -> None:
         _kill(self.server.proc)
         self.server.proc = None
+
+
+async def each_answers(roles: list[Role], path: str, *, timeout: float) -> None:
+    """Wait until each of `roles` answers `path` with 200; one that exits meanwhile fails the test
+    with its log."""
+    for role in roles:
+        await eventually(
+            lambda r=role: not r.alive() or r.status(path) == 200, timeout=timeout, what=f"{role.name} to answer {path}"
+        )
+        assert role.alive(), role.why()
 
 
 @contextlib.asynccontextmanager

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import probe_service
 from aiokafka import AIOKafkaProducer
-from outage import PrivateKafka, PrivatePostgres, Role, private
+from outage import PrivateKafka, PrivatePostgres, Role, each_answers, private
 from sqlalchemy import select, update
 
 from portal_contracts import Envelope, Money
@@ -150,13 +150,7 @@ async def test_api_worker_and_relay_started_while_kafka_is_down_stay_up_and_beco
         ]
         api, relay, worker = roles
         try:
-            for role in roles:
-                await eventually(
-                    lambda r=role: not r.alive() or r.status("/health/live") == 200,
-                    timeout=60,
-                    what=f"{role.name} to answer /health/live",
-                )
-                assert role.alive(), role.why()
+            await each_answers(roles, "/health/live", timeout=60)
             # The api needs no Kafka: it is ready and takes writes into its outbox.
             assert api.status("/health/ready") == 200, api.why()
             assert relay.status("/health/ready") == 503 and worker.status("/health/ready") == 503
@@ -165,13 +159,7 @@ async def test_api_worker_and_relay_started_while_kafka_is_down_stay_up_and_beco
 
             await broker.start(all_topics())  # some seconds: every role must stay up meanwhile
             started = asyncio.get_running_loop().time()
-            for role in (relay, worker):
-                await eventually(
-                    lambda r=role: not r.alive() or r.status("/health/ready") == 200,
-                    timeout=60,
-                    what=f"{role.name} to become ready",
-                )
-                assert role.alive(), role.why()
+            await each_answers([relay, worker], "/health/ready", timeout=60)
             became_ready = asyncio.get_running_loop().time() - started
             assert became_ready < 30, f"ready {became_ready:.1f}s after Kafka started"
 
@@ -385,13 +373,7 @@ async def test_each_role_stops_promptly_on_sigterm_when_kafka_and_postgres_are_g
         }
         roles = [Role("notify", role, env, tmp_path) for role in ("run", "api", "worker", "relay")]
         try:
-            for role in roles:
-                await eventually(
-                    lambda r=role: not r.alive() or r.status("/health/ready") == 200,
-                    timeout=90,
-                    what=f"{role.name} to become ready",
-                )
-                assert role.alive(), role.why()
+            await each_answers(roles, "/health/ready", timeout=90)
             broker.kill()
             pg.kill()
             for role in roles:
