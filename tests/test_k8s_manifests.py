@@ -25,7 +25,7 @@ import yaml
 from notify.settings import NotifySettings
 from portal_contracts.registry import SERVICES, all_topics
 from portal_runtime.service import ServiceRuntime
-from portal_runtime.settings import ServiceSettings
+from portal_runtime.settings import DatabaseSettings, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
@@ -317,8 +317,9 @@ def test_workers_never_outnumber_their_topics_partitions(overlay: str) -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_configuration_names_only_settings_that_exist(overlay: str) -> None:
-    known = {name.upper() for name in (*ServiceSettings.model_fields, *NotifySettings.model_fields)}
-    known |= {"SECRETS_DIR", "PORTAL_SERVICE", "DATABASE_WAIT_SECONDS"}  # the image's entrypoint reads the last two
+    settings = (*ServiceSettings.model_fields, *NotifySettings.model_fields, *DatabaseSettings.model_fields)
+    known = {name.upper() for name in settings}
+    known |= {"SECRETS_DIR", "PORTAL_SERVICE"}  # the settings module and the image's entrypoint read these
     for name, config in of_kind(overlay, "ConfigMap").items():
         assert set(config["data"]) <= known, (name, set(config["data"]) - known)
     secret_keys = {name for name in ServiceSettings.model_fields} | {"smtp_password"}

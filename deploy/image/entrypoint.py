@@ -3,10 +3,6 @@ this very process, as `-m` would (`<role>` alone takes the service from PORTAL_S
 arguments both from PORTAL_SERVICE and PORTAL_ROLE); `topics` creates the Kafka topics (topics.py
 beside this file).
 
-Before `migrate` it waits for the database to answer (up to DATABASE_WAIT_SECONDS, 120): a
-migration Job or compose step may start beside the database, and every other role waits out a
-database that is away too. A wrong configuration is not waited for: migrate then says what it is.
-
 No shell sits in between, so SIGTERM reaches the service. The process is PID 1 in its container,
 where a signal without a handler does nothing: the api, worker and relay roles handle SIGTERM
 themselves (uvicorn shuts down gracefully), and for the rest (migrate, dlq) this module makes
@@ -26,36 +22,6 @@ USAGE = (
     "  role:    api | worker | relay | migrate | run | dlq list | dlq replay ...   (`<service> --help`)\n"
     "or:    <image> topics [--replication-factor N] [--min-insync-replicas N]"
 )
-
-
-def wait_for_database(wait: float) -> None:
-    import asyncio
-
-    from sqlalchemy import text
-
-    from portal_runtime.db import make_engine
-    from portal_runtime.faults import Backoff, Fault, classify, describe
-    from portal_runtime.settings import DatabaseSettings
-
-    async def answered() -> None:
-        engine = make_engine(DatabaseSettings().database_url)
-        loop = asyncio.get_running_loop()
-        deadline, backoff = loop.time() + wait, Backoff(initial=0.5, cap=5.0)
-        try:
-            while True:
-                try:
-                    async with engine.connect() as conn:
-                        await conn.execute(text("SELECT 1"))
-                    return
-                except Exception as exc:  # an outage is waited for; the rest is migrate's to report
-                    if classify(exc) is not Fault.OUTAGE or loop.time() >= deadline:
-                        print(f"migrate: the database does not answer: {describe(exc)}", file=sys.stderr)
-                        return
-                    await asyncio.sleep(backoff.next())
-        finally:
-            await engine.dispose()
-
-    asyncio.run(answered())
 
 
 def _terminated(signum: int, _frame: object) -> None:
@@ -81,8 +47,6 @@ def main(argv: list[str]) -> None:
     if service not in SERVICES:
         print(f"unknown service {service!r}\n{USAGE}", file=sys.stderr)
         raise SystemExit(2)
-    if rest[:1] == ["migrate"]:
-        wait_for_database(float(os.environ.get("DATABASE_WAIT_SECONDS", 120)))
     sys.argv = [service, *rest]
     runpy.run_module(service, run_name="__main__", alter_sys=True)
 

@@ -81,13 +81,14 @@ def make_cli(definition: Callable[[], ServiceDefinition]) -> typer.Typer:
 
     @cli.command()
     def migrate(revision: str = "head") -> None:
-        """Apply this service's Alembic migrations to DATABASE_URL."""
+        """Apply this service's Alembic migrations to DATABASE_URL, waiting up to
+        DATABASE_WAIT_SECONDS (120) for a database that is away."""
         d = definition()
         settings = DatabaseSettings()
         configure_logging(d.name, "migrate", level=settings.log_level, fmt=settings.log_format)
-        from portal_runtime.migrations import upgrade  # Alembic only here: 0.4 s of every other role's start
+        from portal_runtime.migrations import upgrade_waiting  # Alembic only here: 0.4 s of every other role's start
 
-        upgrade(d.migrations, settings.database_url, revision)
+        upgrade_waiting(d.migrations, settings.database_url, revision, wait=settings.database_wait_seconds)
         typer.echo(f"{d.name}: database at {revision}")
 
     dlq = typer.Typer(no_args_is_help=True, help="This service's dead letters (<service>.dlq).")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from pathlib import Path
 
 from alembic import command, context
@@ -12,6 +14,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from portal_runtime.db import RuntimeBase
+
+log = logging.getLogger(__name__)
 
 
 def alembic_config(migrations: Path, database_url: str) -> Config:
@@ -23,6 +27,31 @@ def alembic_config(migrations: Path, database_url: str) -> Config:
 
 def upgrade(migrations: Path, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(migrations, database_url), revision)
+
+
+def upgrade_waiting(migrations: Path, database_url: str, revision: str = "head", *, wait: float = 120.0) -> None:
+    """`upgrade`, trying again while the database is away (an outage, `faults.classify`) for up to
+    `wait` seconds; a wrong configuration (credentials, a missing database) fails at once.
+
+    A migration Job or compose step starts beside its database, and the way there can fail for a
+    moment after it first answered: podman's DNS (aardvark-dns 1.4) drops queries while it reloads
+    for every container that starts, and the compose stack once failed on `orders migrate`'s
+    `Temporary failure in name resolution` after its first connection had succeeded. Trying the
+    whole upgrade again is safe: every revision runs in one PostgreSQL transaction (DDL included),
+    so a try cut off mid-way left nothing, and the next starts from the version that committed."""
+    from portal_runtime.faults import Backoff, Fault, classify, describe
+
+    deadline, backoff = time.monotonic() + wait, Backoff(initial=0.5, cap=5.0)
+    while True:
+        try:
+            upgrade(migrations, database_url, revision)
+            return
+        except Exception as exc:
+            if classify(exc) is not Fault.OUTAGE or time.monotonic() >= deadline:
+                raise
+            pause = backoff.next()
+            log.warning("migrate: the database is away (%s); trying again in %.1f s", describe(exc), pause)
+            time.sleep(pause)
 
 
 def run_env(metadata: MetaData) -> None:

@@ -171,5 +171,6 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", secrets_dir=SECRETS_DIR)
 
     database_url: str
+    database_wait_seconds: float = Field(default=120.0, ge=0)
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "console"
