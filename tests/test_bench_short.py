@@ -16,16 +16,18 @@ import pytest
 COMPARISONS = (
     "outbox relay, 500 rows of orders' outbox",
     "outbox relay (same run)",
-    "consumer, 100 AccountProfileChanged into notify",
+    "consumer, 100 AccountProfileChanged into notify (languages changed)",
     "consumer (same run)",
+    "consumer, 100 new addresses (notify also mails each a confirmation)",
     "orders GET /v1/requests/{id}, 8 connections",
     "orders GET p99",
     "orders POST /v1/requests (draft, 1 line), 8 connections",
     "orders POST p99",
     "SQL statements per GET",
     "SQL statements per POST",
-    "SQL statements per consumed event",
+    "SQL statements per consumed event (languages changed)",
     "SQL statements per consumed event (same run)",
+    "SQL statements per consumed event (new addresses, with their emails)",
     "SQL statements per relayed message",
 )
 FLOW_ROWS = (
@@ -79,7 +81,7 @@ def test_the_short_benchmark_has_every_row_with_a_number_and_every_baseline_with
 
     figures = result["figures"]
     assert figures["flows"]["1"]["flows"] == 3 and figures["relay"]["rows"] == 500, figures
-    assert figures["consumer"]["events"] == 100, figures
+    assert figures["consumer"]["events"] == figures["consumer_changes"]["events"] == 100, figures
     assert figures["http"]["get"]["project"]["sql"]["SELECT"] >= 1, "statements are counted per kind"
     for process in PROCESSES:
         assert figures["rss_mb"][process]["peak"] > 0, process

@@ -26,6 +26,16 @@ from portal_stack.bench.system import RAW_RELAY_DB, RAW_RELAY_TOPIC, RELAY_DB, R
 async def stage(system, rows: int, tag: str) -> None:
     """`rows` fresh AccountProfileChanged events in the raw relay's outbox, through the project's
     Outbox (each a new account and event id)."""
+    await _stage(system, [(f"bench-{tag}-{i}", f"bench-{tag}-{i}@example.test") for i in range(rows)], "en")
+
+
+async def stage_changes(system, profiles: list[tuple[str, str]], language: str) -> None:
+    """An AccountProfileChanged of each (account, email) in `profiles`, the address unchanged and
+    the language `language`, newer than the first (a new event id each)."""
+    await _stage(system, profiles, language)
+
+
+async def _stage(system, profiles: list[tuple[str, str]], language: str) -> None:
     from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
     from portal_contracts.events.orders import AccountProfileChanged
@@ -36,11 +46,8 @@ async def stage(system, rows: int, tag: str) -> None:
     now = datetime.now(UTC)
     try:
         async with AsyncSession(engine) as session, session.begin():
-            for i in range(rows):
-                account = f"bench-{tag}-{i}"
-                event = AccountProfileChanged(
-                    account_id=account, email=f"{account}@example.test", language="en", changed_at=now
-                )
+            for account, email in profiles:
+                event = AccountProfileChanged(account_id=account, email=email, language=language, changed_at=now)
                 outbox.stage(session, event)
     finally:
         await engine.dispose()
@@ -97,9 +104,9 @@ async def read_records(bootstrap: str, start: dict[TopicPartition, int], end: di
         await consumer.stop()
 
 
-async def project(system, rows: int) -> tuple[float, object, list]:
+async def project(system, *, timed: bool = True) -> tuple[float | None, object, list]:
     """Copy the staged rows into the project relay's outbox and wait until it has published them
-    all; its rate, the window, and the records it put on `bench.relay`."""
+    all; its rate (None unless `timed`), the window, and the records it put on `bench.relay`."""
     raw, mine = await _connect(system, RAW_RELAY_DB), await _connect(system, RELAY_DB)
     try:
         await raw.execute("UPDATE outbox SET topic = $1", RELAY_TOPIC)
@@ -118,7 +125,7 @@ async def project(system, rows: int) -> tuple[float, object, list]:
                 if time.monotonic() > deadline:
                     raise TimeoutError("the orders relay did not publish its outbox in 10 minutes")
                 await asyncio.sleep(0.05)
-        rate = await _marked_rate(mine)
+        rate = await _marked_rate(mine) if timed else None
     finally:
         await raw.close()
         await mine.close()

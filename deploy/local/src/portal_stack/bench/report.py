@@ -37,7 +37,7 @@ def comparisons(f: dict, settings: dict) -> list[dict]:
             }
         )
 
-    r, c, h = f["relay"], f["consumer"], f["http"]
+    r, c, cc, h = f["relay"], f["consumer"], f["consumer_changes"], f["http"]
     get, post = h["get"], h["post"]
     conn = settings["http_connections"]
     raw_producer = "aiokafka (acks=all, idempotent) + asyncpg"
@@ -57,20 +57,27 @@ def comparisons(f: dict, settings: dict) -> list[dict]:
         "msg/s",
     )
     row(
-        f"consumer, {c['events']:.0f} AccountProfileChanged into notify",
-        c["project_per_second"],
+        f"consumer, {cc['events']:.0f} AccountProfileChanged into notify (languages changed)",
+        cc["project_per_second"],
         "aiokafka + asyncpg, a transaction per event",
-        c["raw_per_event_per_second"],
+        cc["raw_per_event_per_second"],
         "events/s",
         target=0.8,
     )
     row(
         "consumer (same run)",
-        c["project_per_second"],
+        cc["project_per_second"],
         "aiokafka + asyncpg, a transaction per 500",
-        c["raw_batch_per_second"],
+        cc["raw_batch_per_second"],
         "events/s",
         target=0.3,
+    )
+    row(
+        f"consumer, {c['events']:.0f} new addresses (notify also mails each a confirmation)",
+        c["project_per_second"],
+        "aiokafka + asyncpg, a transaction per event (no email)",
+        c["raw_per_event_per_second"],
+        "events/s",
     )
     for method, measured, path, baseline_what, target in (
         ("GET", get, "/v1/requests/{id}", "one asyncpg SELECT by key", 0.5),
@@ -90,16 +97,22 @@ def comparisons(f: dict, settings: dict) -> list[dict]:
         ("SQL statements per GET", get["project"]["sql"], get["baseline"]["sql"], "the SELECT"),
         ("SQL statements per POST", post["project"]["sql"], post["baseline"]["sql"], "the INSERT"),
         (
-            "SQL statements per consumed event",
-            c["sql_per_event"]["project"],
-            c["sql_per_event"]["raw_per_event"],
+            "SQL statements per consumed event (languages changed)",
+            cc["sql_per_event"]["project"],
+            cc["sql_per_event"]["raw_per_event"],
             "a transaction per event",
         ),
         (
             "SQL statements per consumed event (same run)",
-            c["sql_per_event"]["project"],
-            c["sql_per_event"]["raw_batch"],
+            cc["sql_per_event"]["project"],
+            cc["sql_per_event"]["raw_batch"],
             "a transaction per 500",
+        ),
+        (
+            "SQL statements per consumed event (new addresses, with their emails)",
+            c["sql_per_event"]["project"],
+            c["sql_per_event"]["raw_per_event"],
+            "a transaction per event",
         ),
         (
             "SQL statements per relayed message",
@@ -254,9 +267,11 @@ def _statement_rows(f: dict) -> list[tuple[str, dict]]:
         ("  baseline GET", h["get"]["baseline"]["sql"]),
         ("orders POST, per request", h["post"]["project"]["sql"]),
         ("  baseline POST", h["post"]["baseline"]["sql"]),
-        ("notify consumer, per event", c["project"]),
+        ("notify consumer, per event (languages changed)", f["consumer_changes"]["sql_per_event"]["project"]),
+        ("  raw, a transaction per event", f["consumer_changes"]["sql_per_event"]["raw_per_event"]),
+        ("  raw, a transaction per 500", f["consumer_changes"]["sql_per_event"]["raw_batch"]),
+        ("notify consumer, per event (new addresses, with emails)", c["project"]),
         ("  raw, a transaction per event", c["raw_per_event"]),
-        ("  raw, a transaction per 500", c["raw_batch"]),
         ("orders relay, per message", r["project"]),
         ("  raw relay, sends pipelined", r["raw_pipelined"]),
         ("  raw relay, sends awaited", r["raw_awaited"]),
@@ -268,7 +283,8 @@ def _cpu_columns(f: dict, clients: list[int]) -> dict[str, dict[str, float]]:
     for n in clients:
         columns[f"flows@{n}"] = f["flows"][str(n)]["cpu_percent"]
     columns["relay"] = f["relay"]["cpu_percent"]["project"]
-    columns["consumer"] = f["consumer"]["cpu_percent"]["project"]
+    columns["consumer"] = f["consumer_changes"]["cpu_percent"]["project"]
+    columns["consumer+mail"] = f["consumer"]["cpu_percent"]["project"]
     for column, window in (("POST", "POST project"), ("POST base", "POST baseline")) + (
         ("GET", "GET project"),
         ("GET base", "GET baseline"),

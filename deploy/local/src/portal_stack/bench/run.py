@@ -139,7 +139,7 @@ async def _repetition(system: System, flows: Flows, options: Options, tag: str) 
     rows = max(options.relay_rows, options.consumer_events)
     await relay.clear(system)
     await relay.stage(system, rows, tag)
-    mine, w_mine, records = await relay.project(system, rows)
+    mine, w_mine, records = await relay.project(system)
     pipelined, w_pipelined = await relay.raw(system, pipelined=True, batch_size=batch)
     awaited, w_awaited = await relay.raw(system, pipelined=False, batch_size=batch)
     out["relay"] = {
@@ -160,20 +160,38 @@ async def _repetition(system: System, flows: Flows, options: Options, tag: str) 
     applied, w_applied, start, end = await consumer.project(system, events)
     await _quiet(system, flows)
     one, w_one = await consumer.raw(system, start, end, batched=False)
-    batched, w_batched = await consumer.raw(system, start, end, batched=True)
     out["consumer"] = {
         "events": len(events),
         "project_per_second": applied,
         "raw_per_event_per_second": one,
-        "raw_batch_per_second": batched,
         "sql_per_event": {
             "project": w_applied.per(system.database("notify"), len(events)),
             "raw_per_event": w_one.per(system.database(RAW_CONSUMER_DB), len(events)),
-            "raw_batch": w_batched.per(system.database(RAW_CONSUMER_DB), len(events)),
         },
         "cpu_percent": {"project": w_applied.cpu, "raw per event": w_one.cpu},
     }
-    system.say(f"  consumer: {applied:.0f} events/s (raw per event {one:.0f}, per batch {batched:.0f})")
+    system.say(f"  consumer, new addresses: {applied:.0f} events/s (raw per event {one:.0f})")
+
+    await relay.clear(system)
+    await relay.stage_changes(system, consumer.profiles_of(events), language="de")
+    *_, changes = await relay.project(system, timed=False)
+    applied, w_applied, c_start, c_end = await consumer.project(system, changes)
+    await _quiet(system, flows)
+    one, w_one = await consumer.raw(system, c_start, c_end, batched=False, warm=(start, end))
+    batched, w_batched = await consumer.raw(system, c_start, c_end, batched=True, warm=(start, end))
+    out["consumer_changes"] = {
+        "events": len(changes),
+        "project_per_second": applied,
+        "raw_per_event_per_second": one,
+        "raw_batch_per_second": batched,
+        "sql_per_event": {
+            "project": w_applied.per(system.database("notify"), len(changes)),
+            "raw_per_event": w_one.per(system.database(RAW_CONSUMER_DB), len(changes)),
+            "raw_batch": w_batched.per(system.database(RAW_CONSUMER_DB), len(changes)),
+        },
+        "cpu_percent": {"project": w_applied.cpu, "raw per event": w_one.cpu},
+    }
+    system.say(f"  consumer, languages: {applied:.0f} events/s (raw per event {one:.0f}, per batch {batched:.0f})")
 
     seller = bearer(f"bench-http-{tag}")  # drafts need a token, not a profile
     out["http"] = await http.post_and_get(system, seller, flows.item_id, options.http_seconds, options.http_connections)
