@@ -98,6 +98,18 @@ class Portal:
             if (envelope["type"], envelope["dataversion"]) in rt.consumer.handlers
         ]
 
+    async def handed_twice(self, events: list[dict[str, Any]], timeout: float = 60) -> None:
+        """Wait until each service that reads each of `events` was handed it at least twice (the
+        second copy comes after the first: waiting for the flow's outcome is not waiting for it)."""
+
+        def short() -> list[tuple[str, str]]:
+            return [(n, e["type"]) for e in events for n in self.consumers_of(e) if self.handed[(n, e["id"])] < 2]
+
+        await eventually(
+            lambda: not short(), what="every event handed twice to each service that reads it", timeout=timeout
+        )
+        assert not short()
+
 
 # With test_clock, the scheduler wakes an hour apart: jobs run when a test asks, as of its dates.
 JOBS_ON_DEMAND = {"portal_test_clock": True, "job_poll_seconds": 3600}
