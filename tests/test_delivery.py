@@ -87,6 +87,95 @@ async def test_consumer_dying_before_offset_commit_rereads_and_changes_nothing(n
             assert seen.count(event_id, "applied") == 0
 
 
+async def send_items(kafka: str, key: uuid.UUID, names: list[str]) -> tuple[list[uuid.UUID], int, int]:
+    """One CatalogItemPublished per name, all with one key (one partition): their item ids, the
+    partition and the offset after the last of them."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True)
+    await producer.start()
+    try:
+        ids = [uuid.uuid4() for _ in names]
+        sent = [
+            producer.send("catalog.items", envelope(n, i), key=str(key).encode(), headers=CLOUDEVENT)
+            for n, i in zip(names, ids, strict=True)
+        ]
+        last = await (await sent[-1])
+        for future in sent[:-1]:
+            await future
+    finally:
+        await producer.stop()
+    return ids, last.partition, last.offset + 1
+
+
+async def committed_offset(kafka: str, group: str, partition: int) -> int | None:
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    found = offsets.get(TopicPartition("catalog.items", partition))
+    return None if found is None else found.offset
+
+
+async def all_applied(rt, ids: list[uuid.UUID]) -> bool | None:
+    async with rt.sessions() as s:
+        found = await s.scalar(
+            select(func.count()).select_from(probe_service.SeenItem).where(probe_service.SeenItem.item_id.in_(ids))
+        )
+    return found == len(ids) or None
+
+
+async def test_handled_offsets_are_committed_together_not_one_commit_per_message(new_database, kafka, monkeypatch):
+    """80 events on one partition: every one applied, and their offsets committed in a few
+    OffsetCommits (a commit per message would be 80), up to the last one."""
+    from aiokafka import AIOKafkaConsumer
+
+    commits = []
+    original = AIOKafkaConsumer.commit
+
+    async def counted(self, offsets=None):
+        commits.append(offsets)
+        return await original(self, offsets)
+
+    monkeypatch.setattr(AIOKafkaConsumer, "commit", counted)
+    group, _, probe_ctx = await probe(new_database, kafka)
+    async with probe_ctx as (rt, _):
+        handled_before = sum(rt.consumer.stats.values())
+        commits_before = len(commits)
+        ids, partition, end = await send_items(kafka, uuid.uuid4(), [f"batch {n}" for n in range(80)])
+        await eventually(lambda: all_applied(rt, ids), what="all 80 events applied")
+        handled = sum(rt.consumer.stats.values()) - handled_before
+
+        async def committed_to_the_end() -> bool | None:
+            offset = await committed_offset(kafka, group, partition)
+            return (offset is not None and offset >= end) or None
+
+        await eventually(committed_to_the_end, what=f"the group's offset of partition {partition} to reach {end}")
+        made = len(commits) - commits_before
+    assert handled >= 80
+    assert 1 <= made <= handled // 5, f"{made} offset commits for {handled} handled records"
+    assert all(offsets is not None for offsets in commits), "only explicit offsets of handled records are committed"
+
+
+async def test_what_was_handled_is_committed_as_the_service_stops(new_database, kafka):
+    """With a commit window far longer than the test, nothing is committed while the 20 events
+    are applied; stopping the service commits their offsets, so a restart does not read them again."""
+
+    def slow_commits(rt) -> None:
+        rt.consumer.commit_seconds = 600.0
+
+    group, _, probe_ctx = await probe(new_database, kafka, before_start=slow_commits)
+    async with probe_ctx as (rt, _):
+        ids, partition, end = await send_items(kafka, uuid.uuid4(), [f"stop {n}" for n in range(20)])
+        await eventually(lambda: all_applied(rt, ids), what="all 20 events applied")
+        before = await committed_offset(kafka, group, partition)
+        assert before is None or before < end, "nothing should be committed within the 600 s window"
+    assert (await committed_offset(kafka, group, partition) or 0) >= end
+
+
 async def test_relay_dying_before_marking_publishes_again_and_consumer_ignores_duplicate(new_database, kafka):
     catalog_url = await new_database("catalog")
     async with running_service(catalog_definition(), database_url=catalog_url, kafka=kafka, relay=False) as (cat, http):

@@ -1,10 +1,15 @@
 """Applying events from other services: once each, in their own transaction; an outage waited
 out; a message that keeps failing sent to the dead-letter topic.
 
-FastStream's default Kafka policy commits the offset first (at-most-once). Subscribers here use
-NACK_ON_ERROR: the offset is committed only after the handler returned, i.e. after its
-transaction committed; an error we could not even dead-letter (the broker is away) seeks back and
-redelivers the message.
+FastStream's default Kafka policy commits the offset first (at-most-once). Subscribers here ack
+by hand (`AckPolicy.MANUAL`): a record's offset becomes committable only after its handler returned,
+i.e. after its transaction committed (`OffsetCommits`), and what became committable is committed
+together a moment later (`COMMIT_SECONDS`), one OffsetCommit for many records instead of one round
+trip to the broker per record; before a rebalance takes partitions away and as the process stops,
+what is committable is committed at once. A record that was handled but whose offset was not
+committed yet (the process was killed) is read again and found in the inbox: a duplicate, no second
+effect. An error we could not even dead-letter (the broker is away) seeks back and redelivers the
+message.
 
 Every failure is classified first (`portal_runtime.faults`):
 - the database or broker is away (OUTAGE) or misconfigured (CONFIG): the same message is tried
@@ -31,6 +36,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -52,6 +59,8 @@ from portal_runtime.uow import UnitOfWork, UnitsOfWork
 log = logging.getLogger(__name__)
 
 LAG_SECONDS = 5.0  # how often `watch_lag` looks
+COMMIT_SECONDS = 0.2  # how long committable offsets gather before one commit
+FINAL_COMMIT_SECONDS = 5.0  # the last commit as the process stops, or before a rebalance, waits no longer
 
 
 @dataclass
@@ -112,6 +121,8 @@ class EventConsumer:
         self.outage_backoff = outage_backoff or Backoff(initial=max(backoff_seconds, 0.05), cap=10.0)
         self.role = "run"  # the process's role, for the metrics (ServiceRuntime.app sets it)
         self.subscriber: Any = None  # FastStream's subscriber; its `consumer` is aiokafka's
+        self.commits = OffsetCommits(service)
+        self.commit_seconds = COMMIT_SECONDS
 
     def on(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -135,13 +146,42 @@ class EventConsumer:
             *self.topics(),
             group_id=self.service,
             auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            ack_policy=AckPolicy.MANUAL,
+            listener=_CommitBeforeRevoke(self),
             title=f"{self.service}:inbox",
         )
 
         @self.subscriber
         async def on_message(message: KafkaMessage) -> None:
-            await self.handle(message.body, message.raw_message)
+            record = message.raw_message
+            if self.commits.closed:  # stopping: not handled now, so read again after the restart
+                await message.nack()
+                await asyncio.sleep(0.1)
+                return
+            try:
+                await self.handle(message.body, record)
+            except BaseException:
+                await message.nack()  # seeks the partition back to this record: it comes again
+                raise
+            self.commits.done(record)
+
+    @property
+    def kafka_consumer(self) -> Any:
+        """aiokafka's consumer of this service's subscriber (None before the broker started)."""
+        return getattr(self.subscriber, "consumer", None)
+
+    async def commit_offsets(self) -> None:
+        """Until cancelled: commit the offsets of handled records `commit_seconds` after they became
+        committable; when cancelled, commit what is committable once more and take no new record."""
+        self.commits.closed = False
+        try:
+            await self.commits.run(lambda: self.kafka_consumer, self.commit_seconds)
+        finally:
+            self.commits.closed = True
+            consumer = self.kafka_consumer
+            if consumer is not None:
+                with contextlib.suppress(Exception):  # away: those records are read again, as duplicates
+                    await asyncio.wait_for(self.commits.flush(consumer), FINAL_COMMIT_SECONDS)
 
     async def watch_lag(self, every: float = LAG_SECONDS) -> None:
         """Until cancelled: set `portal_consumer_lag` of each partition assigned to this process
@@ -293,3 +333,83 @@ class EventConsumer:
             body, topic=dead_letter_topic(self.service), key=getattr(record, "key", None), headers=headers
         )
         self._count("dead_lettered", envelope)
+
+
+class OffsetCommits:
+    """The next offset to commit per partition, from records whose handler returned.
+
+    Records of a partition are handled one at a time, in order, so a partition's committable offset
+    is the handled record's offset + 1 and never passes a record that is being handled or was not
+    handled yet. After a seek back (an error) or a rebalance a partition's records come again and
+    the lower offsets they make are not taken: the higher one's records were handled.
+
+    A commit that fails because the group rebalanced (`CommitFailedError`) is dropped: the
+    partition's new owner reads from the offset committed before, and the inbox makes those
+    records duplicates. A commit that fails otherwise is tried again at the next commit; aiokafka
+    itself keeps trying while the broker is away."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.pending: dict[TopicPartition, int] = {}
+        self.ready = asyncio.Event()
+        self.closed = False
+
+    def done(self, record: Any) -> None:
+        tp = TopicPartition(record.topic, record.partition)
+        self.pending[tp] = max(self.pending.get(tp, -1), record.offset + 1)
+        self.ready.set()
+
+    async def run(self, consumer_of: Callable[[], Any], every: float) -> None:
+        while True:
+            await self.ready.wait()
+            await asyncio.sleep(every)
+            self.ready.clear()
+            consumer = consumer_of()
+            if consumer is None:
+                continue
+            try:
+                await self.flush(consumer)
+            except Exception as exc:  # kept, tried again at the next commit
+                log.warning("%s: offsets not committed yet: %s", self.service, describe(exc))
+                self.ready.set()
+                await asyncio.sleep(1.0)
+
+    async def flush(self, consumer: Any, partitions: set[TopicPartition] | None = None) -> None:
+        """Commit the committable offsets of the partitions this process has (of `partitions`
+        only, when given); those of partitions it no longer has are dropped."""
+        assigned = consumer.assignment()
+        for tp in [tp for tp in self.pending if tp not in assigned]:
+            del self.pending[tp]  # its new owner reads those records again: duplicates to the inbox
+        offsets = {tp: o for tp, o in self.pending.items() if partitions is None or tp in partitions}
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except CommitFailedError as exc:  # any other error leaves them for the next commit
+            log.info("%s: offsets not committed, the group rebalanced: %s", self.service, describe(exc))
+        for tp, offset in offsets.items():
+            if self.pending.get(tp) == offset:
+                del self.pending[tp]
+
+
+class _CommitBeforeRevoke(ConsumerRebalanceListener):
+    """What was handled of the partitions a rebalance takes away is committed before they go, so
+    their next owner does not read it again."""
+
+    def __init__(self, consumer: EventConsumer) -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        kafka = self.consumer.kafka_consumer
+        if kafka is None or not revoked:
+            return
+        try:
+            await asyncio.wait_for(self.consumer.commits.flush(kafka, set(revoked)), FINAL_COMMIT_SECONDS)
+        except Exception as exc:  # their next owner reads them again: duplicates to the inbox
+            log.info("%s: offsets of revoked partitions not committed: %s", self.consumer.service, describe(exc))
+        finally:  # not committed later, when the group may have moved them on since
+            for tp in revoked:
+                self.consumer.commits.pending.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None

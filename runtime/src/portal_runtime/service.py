@@ -233,6 +233,7 @@ class ServiceRuntime:
         if consume:
             if self.consumer.handlers:
                 self._spawn(self.consumer.watch_lag(), "consumer-lag")
+                self._spawn(self.consumer.commit_offsets(), "offset-commits")
             for background in self.definition.background:
                 self._spawn(background(self), background.__name__)
         if relay:
